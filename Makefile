@@ -1,0 +1,53 @@
+# The 411 on the 311. Two commands matter: `make run` and `make test` (see README.md).
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+VENV := .venv
+PY := $(VENV)/bin/python
+export JAVA_HOME ?= /usr/lib/jvm/java-17-openjdk-amd64
+export PYSPARK_PYTHON := $(abspath $(PY))
+
+help:  ## list the targets
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | column -t -s $$'\t'
+
+$(VENV)/.stamp: requirements.lock pyproject.toml
+	test -x $(PY) || python3.11 -m venv $(VENV) || python3 -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -r requirements.lock
+	$(PY) -m pip install -q --no-deps -e .
+	touch $@
+
+venv: $(VENV)/.stamp  ## Python 3.11 virtual environment with the pinned dependencies
+
+sysdeps:  ## Debian packages: headless Chromium + driver (browser tests), nginx (production test)
+	bash scripts/sysdeps.sh
+
+jars:  ## Kafka, Cassandra and Spark-Kafka connector jars from Maven Central into the jar cache
+	bash scripts/fetch-jars.sh
+
+setup: venv sysdeps jars  ## everything the product and the tests need
+
+services-up: jars  ## start Kafka (KRaft) and Cassandra on 127.0.0.1, wait until they answer
+	bash scripts/services.sh up
+
+services-down:  ## stop Kafka and Cassandra
+	bash scripts/services.sh down
+
+embedded: venv  ## build the embedded store (SQLite + local lake) on first start
+	bash scripts/bootstrap-embedded.sh
+
+run: setup embedded  ## set up, then start the product (Procfile) on the embedded default
+	$(VENV)/bin/honcho -f Procfile start
+
+test: setup  ## set up, start Kafka and Cassandra, run the whole suite, stop them (even on failure)
+	bash scripts/test.sh
+
+lint: venv  ## ruff
+	$(VENV)/bin/ruff check app pipeline tests scripts
+
+bench: venv  ## all benchmarks (see README: Benchmarks)
+	bash scripts/bench.sh
+
+clean-var:  ## forget local data (rollups, lake, spool, checkpoints, service data)
+	bash scripts/services.sh down; rm -rf var
+
+.PHONY: help venv sysdeps jars setup services-up services-down embedded run test lint bench clean-var

@@ -1,0 +1,1 @@
+"""The 411 on the 311: the analysts' Dash application."""

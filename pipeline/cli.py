@@ -1,0 +1,37 @@
+"""Command line: each command lives in its own module exposing `add_arguments(parser)` and `run(args)`.
+
+Modules are imported lazily so `--help` and light commands (counts) do not pay for Spark start-up.
+"""
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+COMMANDS: dict[str, tuple[str, str]] = {
+    "generate": ("pipeline.generate", "write N years of realistic synthetic 311 history in the export format"),
+    "batch": ("pipeline.batch", "load 311 export CSVs into the lake and recompute the rollups they touch"),
+    "counts": ("pipeline.counts", "print request counts grouped by one dimension, as CSV"),
+    "produce": ("pipeline.produce", "send live service-request events to the stream (synthetic, replay, Socrata)"),
+    "stream": ("pipeline.stream", "run the Structured Streaming job that keeps the live rollups"),
+    "schema": ("pipeline.schema_cli", "create the store's tables and print the applied schema version"),
+}
+
+
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m pipeline", description="The 411 on the 311: data pipeline.")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for name, (module, help_text) in COMMANDS.items():
+        p = sub.add_parser(name, help=help_text, description=help_text)
+        if only is None or only == name:
+            importlib.import_module(module).add_arguments(p)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> None:
+    argv = sys.argv[1:] if argv is None else argv
+    name = next((a for a in argv if not a.startswith("-")), None)
+    parser = build_parser(only=name if name in COMMANDS else None)
+    args = parser.parse_args(argv)
+    module = importlib.import_module(COMMANDS[args.command][0])
+    raise SystemExit(module.run(args) or 0)

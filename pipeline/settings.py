@@ -1,0 +1,160 @@
+"""One registry of settings: config/settings.toml is the base, NYC311_* environment variables override.
+
+Why one place: the app, the batch job, the streaming job and the tests must agree on where the
+rollups live and where the stream comes from; scaling out is only a matter of changing these URLs.
+Secrets (the Socrata app token) come only from the environment and are never written to config/.
+"""
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from dataclasses import dataclass, fields
+from functools import lru_cache
+from pathlib import Path
+from urllib.parse import urlparse
+
+ROOT = Path(__file__).resolve().parent.parent
+CONFIG_DIR = ROOT / "config"
+ENV_PREFIX = "NYC311_"
+
+
+class SettingsError(ValueError):
+    """A setting has a value we cannot use; the message names the setting and the fix."""
+
+
+@dataclass(frozen=True)
+class Setting:
+    name: str
+    default: object
+    help: str
+    kind: type = str
+    secret: bool = False
+
+
+REGISTRY: tuple[Setting, ...] = (
+    Setting("store_url", "sqlite:///var/rollups.db",
+            "Where rollups live: sqlite:///PATH (embedded, WAL mode) or cassandra://HOST[,HOST]:PORT/KEYSPACE."),
+    Setting("stream_url", "spool://var/spool",
+            "Where live events flow: spool://DIR (embedded, files) or kafka://HOST:PORT/TOPIC."),
+    Setting("spark_master", "local[*]", "Spark master URL: local[*] or spark://HOST:7077 (or yarn, k8s://...)."),
+    Setting("spark_driver_memory", "2g", "Spark driver memory (a JVM size such as 2g)."),
+    Setting("lake_path", "var/lake",
+            "Cleaned-request Parquet data set, partitioned by created month (local folder, hdfs:// or s3a://)."),
+    Setting("quarantine_path", "var/quarantine", "Where unusable input rows are written with their reason."),
+    Setting("checkpoint_path", "var/checkpoints", "Spark Structured Streaming checkpoints."),
+    Setting("app_host", "127.0.0.1", "Interface the development server binds to."),
+    Setting("app_port", 8050, "Port of the development server (gunicorn reads PORT too).", int),
+    Setting("url_prefix", "/", "Path prefix the app is mounted under behind a proxy, e.g. /311/."),
+    Setting("frame_ancestors", "'self'",
+            "Content-Security-Policy frame-ancestors: which sites may embed the app in an iframe "
+            "(space-separated origins; 'self' allows only the app's own origin)."),
+    Setting("live_interval_ms", 5000, "Refresh period of the live page, in milliseconds.", int),
+    Setting("socrata_url", "https://data.cityofnewyork.us", "Base URL of the NYC Open Data (SODA) API."),
+    Setting("socrata_dataset", "erm2-nwe9", "Dataset id of 311 Service Requests on NYC Open Data."),
+    Setting("socrata_app_token", "", "Socrata app token (environment only).", secret=True),
+    Setting("jar_cache", ".cache/jars", "Folder where Maven puts the Kafka, Cassandra and Spark connector jars."),
+)
+
+
+@dataclass(frozen=True)
+class Settings:
+    store_url: str
+    stream_url: str
+    spark_master: str
+    spark_driver_memory: str
+    lake_path: str
+    quarantine_path: str
+    checkpoint_path: str
+    app_host: str
+    app_port: int
+    url_prefix: str
+    frame_ancestors: str
+    live_interval_ms: int
+    socrata_url: str
+    socrata_dataset: str
+    socrata_app_token: str
+    jar_cache: str
+
+    def path(self, value: str) -> Path:
+        """Resolve a relative path setting against the project root, so commands work from any cwd."""
+        p = Path(value)
+        return p if p.is_absolute() else ROOT / p
+
+
+def _coerce(setting: Setting, raw: object) -> object:
+    if setting.kind is int:
+        try:
+            return int(raw)
+        except (TypeError, ValueError):
+            raise SettingsError(f"{setting.name}={raw!r} is not a whole number: {setting.help}") from None
+    return str(raw)
+
+
+def _validate(values: dict[str, object]) -> None:
+    store = urlparse(str(values["store_url"]))
+    if store.scheme not in ("sqlite", "cassandra"):
+        raise SettingsError(
+            f"store_url={values['store_url']!r}: use sqlite:///var/rollups.db or cassandra://127.0.0.1:9042/nyc311")
+    if store.scheme == "cassandra" and not re.fullmatch(r"/[A-Za-z_][A-Za-z0-9_]*", store.path or ""):
+        raise SettingsError(f"store_url={values['store_url']!r}: the path must name a keyspace, e.g. /nyc311")
+    stream = urlparse(str(values["stream_url"]))
+    if stream.scheme not in ("spool", "kafka"):
+        raise SettingsError(
+            f"stream_url={values['stream_url']!r}: use spool://var/spool or kafka://127.0.0.1:9092/nyc311-events")
+    if stream.scheme == "kafka" and not (stream.netloc and stream.path.strip("/")):
+        raise SettingsError(f"stream_url={values['stream_url']!r}: name a broker and a topic, kafka://HOST:PORT/TOPIC")
+    if not 1 <= int(values["app_port"]) <= 65535:
+        raise SettingsError(f"app_port={values['app_port']!r} is not a TCP port")
+    if int(values["live_interval_ms"]) < 500:
+        raise SettingsError(f"live_interval_ms={values['live_interval_ms']!r}: use at least 500 ms")
+    prefix = str(values["url_prefix"])
+    if not (prefix.startswith("/") and prefix.endswith("/")):
+        raise SettingsError(f"url_prefix={prefix!r} must start and end with '/', e.g. /311/")
+    if not re.fullmatch(r"(local(\[(\*|\d+)\])?|spark://.+|yarn|k8s://.+)", str(values["spark_master"])):
+        raise SettingsError(f"spark_master={values['spark_master']!r}: use local[*], spark://HOST:7077, yarn or k8s://...")
+
+
+def load(env: dict[str, str] | None = None, file: Path | None = None) -> Settings:
+    """Read config/settings.toml, apply NYC311_* overrides, validate, and return frozen settings."""
+    env = os.environ if env is None else env
+    file = file or Path(env.get(ENV_PREFIX + "CONFIG", CONFIG_DIR / "settings.toml"))
+    base: dict[str, object] = {}
+    if file.exists():
+        with open(file, "rb") as fh:
+            base = tomllib.load(fh)
+    known = {s.name for s in REGISTRY}
+    unknown = sorted(set(base) - known)
+    if unknown:
+        raise SettingsError(f"{file}: unknown setting(s) {', '.join(unknown)}")
+    values: dict[str, object] = {}
+    for s in REGISTRY:
+        raw = s.default if s.secret else base.get(s.name, s.default)
+        raw = env.get(ENV_PREFIX + s.name.upper(), raw)
+        values[s.name] = _coerce(s, raw)
+    _validate(values)
+    assert {f.name for f in fields(Settings)} == known
+    return Settings(**values)  # type: ignore[arg-type]
+
+
+@lru_cache(maxsize=1)
+def get() -> Settings:
+    """Process-wide settings, read once."""
+    return load()
+
+
+def main() -> None:
+    """`python -m pipeline.settings` prints the effective settings (secrets masked), or the error."""
+    import sys
+    try:
+        s = load()
+    except SettingsError as exc:
+        print(f"settings error: {exc}", file=sys.stderr)
+        raise SystemExit(2)
+    for f in fields(s):
+        v = getattr(s, f.name)
+        print(f"{f.name} = {'***' if f.name == 'socrata_app_token' and v else v}")
+
+
+if __name__ == "__main__":
+    main()

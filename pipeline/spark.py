@@ -1,0 +1,50 @@
+"""The one place a SparkSession is built (jobs receive it; tests share one per session).
+
+Why these settings: the exports are New York local time, so the session time zone is
+America/New_York and every day/hour/minute bucket is a New York bucket; shuffles are small on a
+2-core box; the Kafka connector jars are fetched ahead by `make jars` and passed as spark.jars so a
+session never resolves anything over the network at start.
+"""
+from __future__ import annotations
+
+import glob
+import os
+
+from pipeline.schema import NY_TZ
+from pipeline.settings import Settings, get
+
+
+def kafka_jars(settings: Settings) -> list[str]:
+    """The spark-sql-kafka connector and its dependencies from the jar cache (empty if not fetched)."""
+    return sorted(glob.glob(str(settings.path(settings.jar_cache) / "spark-kafka" / "*.jar")))
+
+
+def build_session(app_name: str, settings: Settings | None = None, with_kafka: bool = False,
+                  shuffle_partitions: int | None = None):
+    from pyspark.sql import SparkSession
+
+    s = settings or get()
+    os.environ.setdefault("PYSPARK_PYTHON", os.path.realpath(os.sys.executable))
+    builder = (
+        SparkSession.builder.appName(app_name)
+        .master(s.spark_master)
+        .config("spark.driver.memory", s.spark_driver_memory)
+        .config("spark.sql.session.timeZone", NY_TZ)
+        .config("spark.driver.extraJavaOptions", f"-Duser.timezone={NY_TZ}")
+        .config("spark.executor.extraJavaOptions", f"-Duser.timezone={NY_TZ}")
+        .config("spark.sql.shuffle.partitions", str(shuffle_partitions or (4 if s.spark_master.startswith("local") else 64)))
+        .config("spark.ui.enabled", "false")
+        .config("spark.ui.showConsoleProgress", "false")
+        .config("spark.sql.sources.partitionOverwriteMode", "dynamic")
+        .config("spark.sql.execution.arrow.pyspark.enabled", "true")
+        .config("spark.driver.bindAddress", "127.0.0.1")
+        .config("spark.driver.host", "127.0.0.1")
+    )
+    if with_kafka:
+        jars = kafka_jars(s)
+        if not jars:
+            raise RuntimeError(f"Kafka connector jars missing under {s.jar_cache}/spark-kafka: run `make jars`")
+        builder = builder.config("spark.jars", ",".join(jars))
+    spark = builder.getOrCreate()
+    spark.sparkContext.setLogLevel("WARN")
+    return spark

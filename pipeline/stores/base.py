@@ -1,0 +1,69 @@
+"""The store interface every rollup store implements (see pipeline/tables.py for the tables).
+
+Why this shape: the batch job replaces whole periods (a recompute of a month must also remove rows
+whose combination no longer exists, e.g. after a request changed status), the streaming job upserts
+minute rows with a TTL, and the read API asks for sums over a period range with filters, grouped by
+a few columns. Everything else (which rollups to read, stitching months and days) lives in
+pipeline/read_api.py, once for both stores.
+"""
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Mapping, Sequence
+
+import pandas as pd
+
+
+class StoreUnavailable(RuntimeError):
+    """The store does not answer; the message says which store and why."""
+
+
+class Store(ABC):
+    url: str
+
+    @abstractmethod
+    def ensure_schema(self) -> None:
+        """Create tables if missing and record the applied schema version (idempotent)."""
+
+    @abstractmethod
+    def schema_version(self) -> int | None:
+        """The schema version recorded in the store, or None before ensure_schema()."""
+
+    @abstractmethod
+    def replace_periods(self, table: str, grain: str, periods: Sequence[str], rows: pd.DataFrame) -> int:
+        """Make `rows` the whole content of `periods` of `table` at `grain` (delete, then upsert).
+
+        Idempotent: running it twice with the same rows leaves the same content. Returns rows written.
+        """
+
+    @abstractmethod
+    def upsert(self, table: str, rows: pd.DataFrame, ttl_seconds: int | None = None) -> int:
+        """Insert-or-overwrite rows by primary key (optionally expiring); returns rows written."""
+
+    @abstractmethod
+    def aggregate(self, table: str, grain: str, start: str, end: str, by: Sequence[str],
+                  filters: Mapping[str, str] | None = None) -> pd.DataFrame:
+        """Sum every measure of `table` over periods start..end (inclusive, same grain format),
+        rows matching `filters` (column -> value), grouped by `by` (may include 'period').
+        Returns columns [*by, *measures]; empty frame with those columns when nothing matches."""
+
+    @abstractmethod
+    def get_meta(self, key: str) -> str | None:
+        """A value of the small key/value meta table (freshness, data version, ...)."""
+
+    @abstractmethod
+    def set_meta(self, key: str, value: str) -> None:
+        ...
+
+    @abstractmethod
+    def ping(self) -> None:
+        """Raise StoreUnavailable with the reason if the store does not answer a trivial query."""
+
+    def close(self) -> None:  # pragma: no cover - default: nothing to release
+        pass
+
+    def __enter__(self) -> "Store":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

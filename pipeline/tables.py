@@ -1,0 +1,83 @@
+"""Rollup tables: the one definition of every aggregate the dashboard reads.
+
+Each rollup is a set of dimensions and measures. The same definition is computed by the batch job
+(day and month grains, from the cleaned-request lake) and by the streaming job (minute grain, into
+the live_* tables), and stored under the same key in every store:
+
+    key = (grain, bucket, period, *dims)
+
+`period` is the time bucket of the row: 'YYYY-MM-DD' (day), 'YYYY-MM' (month) or
+'YYYY-MM-DDTHH:MM' (minute), always New York local time. `bucket` is the partition: the year for
+month rows, the month for day rows, the hour for minute rows. A dashboard query over ten years thus
+touches ten month-grain partitions, and a short range a few day-grain partitions (query-first keys).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+GRAINS = ("day", "month", "minute")
+
+# Upper bounds, in hours, of the resolution-time histogram bins (mergeable: sum counts per bin over
+# any range, then read percentiles off the cumulative counts). Roughly logarithmic so medians are
+# exact to within a bin width that stays small relative to the value.
+RESOLUTION_BINS_H: tuple[float, ...] = (
+    0.25, 0.5, 1, 2, 3, 4, 6, 8, 12, 18, 24, 36, 48, 72, 96, 120, 168, 240, 336, 504, 720,
+    1080, 1440, 2160, 2880, 4320, 6480, 8760, 17520, float("inf"),
+)
+
+
+@dataclass(frozen=True)
+class Rollup:
+    name: str
+    dims: tuple[str, ...]
+    measures: tuple[str, ...] = ("n",)
+    grains: tuple[str, ...] = ("day", "month")
+    live_table: str | None = None  # minute-grain table written by the streaming job, TTL 48 h
+
+    @property
+    def key(self) -> tuple[str, ...]:
+        return ("grain", "bucket", "period", *self.dims)
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        return (*self.key, *self.measures)
+
+
+ROLLUPS: dict[str, Rollup] = {r.name: r for r in (
+    # requests by borough x complaint type x agency: counts, trends, rankings, filters
+    Rollup("requests", ("borough", "complaint_type", "agency"), live_table="live_requests"),
+    # the two finer choropleth levels (borough level comes from `requests`)
+    # (agency is nearly a function of complaint type, so carrying it costs few rows and lets every
+    # filter apply to every view)
+    Rollup("districts", ("community_district", "borough", "complaint_type", "agency"),
+           live_table="live_districts"),
+    Rollup("zips", ("zip", "borough", "complaint_type", "agency"), live_table="live_zips"),
+    # how requests arrive
+    Rollup("channels", ("borough", "complaint_type", "agency", "channel")),
+    # current status of the requests created in the period
+    Rollup("status", ("borough", "complaint_type", "agency", "status")),
+    # closed - created, in hours, binned by RESOLUTION_BINS_H (res_bin = index of the bin)
+    Rollup("resolution", ("borough", "complaint_type", "agency", "res_bin")),
+    # against the city's Due Date: closed on time, closed late, open past due (as of the load),
+    # and requests that carry a due date at all
+    Rollup("timeliness", ("borough", "complaint_type", "agency"),
+           measures=("with_due", "on_time", "late", "open_past_due")),
+    # hour of week (0 = Monday 00:00-00:59 ... 167 = Sunday 23:00): the live page's baseline
+    Rollup("hour_of_week", ("borough", "complaint_type", "agency", "how")),
+)}
+
+# Integer-valued dimension columns (everything else is text).
+INT_DIMS = frozenset({"res_bin", "how"})
+
+LIVE_TTL_SECONDS = 48 * 3600
+
+
+def bucket_of(grain: str, period: str) -> str:
+    """Partition bucket of a period: year for months, month for days, hour for minutes."""
+    if grain == "month":
+        return period[:4]
+    if grain == "day":
+        return period[:7]
+    if grain == "minute":
+        return period[:13]
+    raise ValueError(f"unknown grain {grain!r}")

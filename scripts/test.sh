@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# `make test`: start the real servers the suite needs, run every test, stop the servers even when
+# a test fails or the run is interrupted. Exit code is pytest's.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+export JAVA_HOME="${JAVA_HOME:-/usr/lib/jvm/java-17-openjdk-amd64}"
+export PYSPARK_PYTHON="$PWD/.venv/bin/python"
+started=0
+cleanup() { [ "$started" = 1 ] && bash scripts/services.sh down; }
+trap cleanup EXIT INT TERM
+started=1
+bash scripts/services.sh up || { echo "services failed to start; see var/log/" >&2; exit 1; }
+export NYC311_TEST_CASSANDRA="${NYC311_TEST_CASSANDRA:-cassandra://127.0.0.1:9042/nyc311_test}"
+export NYC311_TEST_KAFKA="${NYC311_TEST_KAFKA:-kafka://127.0.0.1:9092/nyc311-test}"
+.venv/bin/python -m pytest "$@"
