@@ -81,3 +81,45 @@ def bucket_of(grain: str, period: str) -> str:
     if grain == "minute":
         return period[:13]
     raise ValueError(f"unknown grain {grain!r}")
+
+
+# -- physical tables -------------------------------------------------------------------------------
+# Column types are CQL names (text, int, bigint, double, boolean, timestamp); the SQLite store maps
+# them. Every store creates every table below in ensure_schema(), so a job that needs a table of its
+# own (recent events, pipeline status, ...) declares it in EXTRA_TABLES and nothing else.
+
+@dataclass(frozen=True)
+class TableSpec:
+    name: str
+    columns: tuple[tuple[str, str], ...]
+    partition_key: tuple[str, ...]
+    clustering: tuple[str, ...] = ()
+    descending: bool = False  # clustering order of the rows inside a partition
+
+    @property
+    def column_names(self) -> tuple[str, ...]:
+        return tuple(c for c, _ in self.columns)
+
+
+EXTRA_TABLES: dict[str, TableSpec] = {}
+
+
+def rollup_spec(rollup: Rollup, name: str | None = None) -> TableSpec:
+    """The table of a rollup (or of its live twin): partition (grain, bucket), clustered by period, dims."""
+    cols = [("grain", "text"), ("bucket", "text"), ("period", "text")]
+    cols += [(d, "int" if d in INT_DIMS else "text") for d in rollup.dims]
+    cols += [(m, "bigint") for m in rollup.measures]
+    return TableSpec(name or rollup.name, tuple(cols), ("grain", "bucket"), ("period", *rollup.dims))
+
+
+def table_specs() -> dict[str, TableSpec]:
+    """Every data table: the rollups, their live twins, then EXTRA_TABLES."""
+    specs = {r.name: rollup_spec(r) for r in ROLLUPS.values()}
+    specs.update({r.live_table: rollup_spec(r, r.live_table) for r in ROLLUPS.values() if r.live_table})
+    specs.update(EXTRA_TABLES)
+    return specs
+
+
+def rollup_of(table: str) -> Rollup | None:
+    """The rollup a table holds (its own or as live twin), None for other tables."""
+    return next((r for r in ROLLUPS.values() if table in (r.name, r.live_table)), None)
