@@ -12,19 +12,42 @@ Conventions:
   'Unspecified'; community districts '109'; ZIPs '10027'); None = all;
 - every method returns a pandas DataFrame with the documented columns, sorted as documented, and an
   empty frame with those columns when nothing matches.
+
+Caching: answers are kept in a small process-wide LRU keyed by (store URL, query) and tagged with
+the store's `data_version` meta value, which every batch write changes; the version is re-read at
+most every VERSION_CHECK_S seconds, so a dashboard sees a reload within that delay. Live (minute)
+queries and freshness are never cached. ReadAPI(store, cache=False) measures the cold cost.
 """
 from __future__ import annotations
 
+import functools
+import math
+import threading
+import time
+from collections import OrderedDict
 from dataclasses import dataclass, replace
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
+import numpy as np
 import pandas as pd
 
+from pipeline.population import population
 from pipeline.stores.base import Store
+from pipeline.tables import RESOLUTION_BINS_H, ROLLUPS
 
 # Dimensions `counts` can group by, and the rollup table that holds each.
 GROUPABLE = ("borough", "community_district", "zip", "complaint_type", "agency", "channel", "status",
              "day", "week", "month")
+TIME_GROUPS = ("day", "week", "month")
+# Smallest table first: a query reads the first rollup holding all the columns it groups/filters by.
+TABLE_PREFERENCE = ("requests", "districts", "zips", "channels", "status")
+AREA_LEVELS = ("borough", "community_district", "zip")
+FILTER_COLUMNS = ("borough", "complaint_type", "agency", "community_district", "zip")
+UNSPECIFIED = "Unspecified"
+OTHER = "Other"
+
+VERSION_CHECK_S = 2.0
+CACHE_ENTRIES = 512
 
 
 @dataclass(frozen=True)
@@ -37,71 +60,369 @@ class Filters:
     community_district: str | None = None
     zip: str | None = None
 
-    def but(self, **changes) -> "Filters":
+    def but(self, **changes) -> Filters:
         return replace(self, **changes)
+
+    def dims(self) -> dict[str, str]:
+        """The non-empty dimension filters, column -> value."""
+        return {c: getattr(self, c) for c in FILTER_COLUMNS if getattr(self, c) is not None}
+
+
+# -- range planning (pure) -------------------------------------------------------------------------
+def _month_end(d: date) -> date:
+    return (d.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
+
+
+def plan_range(start: date, end: date, months: bool = True) -> list[tuple[str, str, str]]:
+    """(grain, first period, last period) segments covering start..end: month rows for the whole
+    months inside, day rows for the partial months at the edges (all days when months=False)."""
+    if start > end:
+        return []
+    if not months:
+        return [("day", start.isoformat(), end.isoformat())]
+    first_full = start if start.day == 1 else _month_end(start) + timedelta(days=1)
+    last_full = end if end == _month_end(end) else end.replace(day=1) - timedelta(days=1)
+    if first_full > last_full:
+        return [("day", start.isoformat(), end.isoformat())]
+    segments = []
+    if start < first_full:
+        segments.append(("day", start.isoformat(), (first_full - timedelta(days=1)).isoformat()))
+    segments.append(("month", first_full.isoformat()[:7], last_full.isoformat()[:7]))
+    if last_full < end:
+        segments.append(("day", (last_full + timedelta(days=1)).isoformat(), end.isoformat()))
+    return segments
+
+
+def period_label(periods: pd.Series, grain: str, granularity: str) -> pd.Series:
+    """Rollup periods ('YYYY-MM' or 'YYYY-MM-DD') as 'YYYY-MM-DD' labels of day/week/month."""
+    if granularity == "month":
+        return periods.str[:7] + "-01"
+    if grain != "day":
+        raise ValueError(f"{granularity} series need day rows")
+    if granularity == "day":
+        return periods
+    days = pd.to_datetime(periods, format="%Y-%m-%d")
+    return (days - pd.to_timedelta(days.dt.weekday, unit="D")).dt.strftime("%Y-%m-%d")
+
+
+def period_range(start: date, end: date, granularity: str) -> list[str]:
+    """Every label from the period holding start to the one holding end."""
+    if granularity == "day":
+        first, step = start, "D"
+    elif granularity == "week":
+        first, step = start - timedelta(days=start.weekday()), "7D"
+    else:
+        first, step = start.replace(day=1), "MS"
+    return [d.strftime("%Y-%m-%d") for d in pd.date_range(first, end, freq=step)]
+
+
+def percentile_from_bins(counts: np.ndarray, q: float) -> float:
+    """The q-quantile of values binned by RESOLUTION_BINS_H, interpolated linearly inside its bin
+    (exact to the bin width; the open last bin answers its lower edge)."""
+    total = counts.sum()
+    if total <= 0:
+        return math.nan
+    target, cum = q * total, 0.0
+    for i, c in enumerate(counts):
+        if c > 0 and cum + c >= target:
+            lo = 0.0 if i == 0 else RESOLUTION_BINS_H[i - 1]
+            hi = RESOLUTION_BINS_H[i]
+            return lo if math.isinf(hi) else lo + (hi - lo) * (target - cum) / c
+        cum += c
+    return math.nan
+
+
+def table_for(columns: set[str]) -> str:
+    for name in TABLE_PREFERENCE:
+        if columns <= set(ROLLUPS[name].dims):
+            return name
+    raise ValueError(f"no rollup holds {', '.join(sorted(columns))} together: drop one of these filters")
+
+
+# -- cache -----------------------------------------------------------------------------------------
+_lock = threading.Lock()
+_cache: OrderedDict[tuple, tuple[str | None, object]] = OrderedDict()
+_versions: dict[str, tuple[float, str | None]] = {}
+
+
+def _copy(value):
+    return value.copy() if isinstance(value, pd.DataFrame) else value
+
+
+def cached(method):
+    """Memoise a query per (store, data_version, method, arguments)."""
+    @functools.wraps(method)
+    def wrapper(self: ReadAPI, *args, **kwargs):
+        if not self.cache:
+            return method(self, *args, **kwargs)
+        key = (self.store.url, method.__name__, args, tuple(sorted(kwargs.items())))
+        version = self._data_version()
+        with _lock:
+            hit = _cache.get(key)
+            if hit is not None and hit[0] == version:
+                _cache.move_to_end(key)
+                return _copy(hit[1])
+        value = method(self, *args, **kwargs)
+        with _lock:
+            _cache[key] = (version, _copy(value))
+            while len(_cache) > CACHE_ENTRIES:
+                _cache.popitem(last=False)
+        return value
+    return wrapper
 
 
 class ReadAPI:
     """Queries over one store. Cheap to build; holds no connection of its own."""
 
-    def __init__(self, store: Store):
+    def __init__(self, store: Store, cache: bool = True):
         self.store = store
+        self.cache = cache
+
+    def _data_version(self) -> str | None:
+        now = time.monotonic()
+        seen = _versions.get(self.store.url)
+        if seen is None or now - seen[0] > VERSION_CHECK_S:
+            seen = (now, self.store.get_meta("data_version"))
+            _versions[self.store.url] = seen
+        return seen[1]
+
+    # -- plumbing ------------------------------------------------------------------------------
+    def _range(self, f: Filters) -> tuple[date, date] | None:
+        """The filter's range clamped to the data (None when nothing can match)."""
+        bounds = self.date_bounds()
+        if bounds is None:
+            return None
+        start = max(f.start or bounds[0], bounds[0])
+        end = min(f.end or bounds[1], bounds[1])
+        return (start, end) if start <= end else None
+
+    def _sum(self, table: str, f: Filters, by: list[str], granularity: str | None = None) -> pd.DataFrame:
+        """Measures of `table` summed over the filter's range, grouped by `by` (+ 'period' labels)."""
+        measures = list(ROLLUPS[table].measures)
+        cols = [*(["period"] if granularity else []), *by]
+        rng = self._range(f)
+        if rng is None:
+            return pd.DataFrame({c: pd.Series(dtype="object") for c in cols}).assign(
+                **{m: pd.Series(dtype="int64") for m in measures})
+        frames = []
+        for grain, p1, p2 in plan_range(*rng, months=granularity not in ("day", "week")):
+            frame = self.store.aggregate(table, grain, p1, p2, by=[*by, *(["period"] if granularity else [])],
+                                         filters=f.dims())
+            if granularity and not frame.empty:
+                frame["period"] = period_label(frame["period"], grain, granularity)
+            frames.append(frame)
+        frame = pd.concat(frames, ignore_index=True)
+        if cols:
+            frame = frame.groupby(cols, as_index=False, sort=True)[measures].sum()
+        else:
+            frame = frame[measures].sum().to_frame().T
+        for m in measures:
+            frame[m] = frame[m].astype("int64")
+        return frame[[*cols, *measures]]
+
+    def _table(self, f: Filters, *columns: str) -> str:
+        return table_for({c for c in columns if c} | set(f.dims()))
+
+    @staticmethod
+    def _check(value, allowed, what: str) -> None:
+        if value not in allowed:
+            raise ValueError(f"{what} must be one of {', '.join(map(str, allowed))}, not {value!r}")
 
     # -- counts ------------------------------------------------------------------------------
+    @cached
     def counts(self, by: str, f: Filters = Filters()) -> pd.DataFrame:
         """Requests created in the range, grouped by one dimension of GROUPABLE.
 
         Columns [by, 'count']; sorted by count descending (by period ascending for day/week/month;
         week = ISO week starting Monday, labelled by its Monday 'YYYY-MM-DD')."""
-        raise NotImplementedError
+        self._check(by, GROUPABLE, "by")
+        if by in TIME_GROUPS:
+            frame = self._sum(self._table(f), f, [], granularity=by).rename(columns={"period": by, "n": "count"})
+            return frame[frame["count"] > 0].sort_values(by).reset_index(drop=True)
+        frame = self._sum(self._table(f, by), f, [by]).rename(columns={"n": "count"})
+        frame = frame[frame["count"] > 0]
+        return frame.sort_values(["count", by], ascending=[False, True]).reset_index(drop=True)
 
+    @cached
     def timeseries(self, f: Filters = Filters(), granularity: str = "day", split_by: str | None = None,
                    top: int | None = None) -> pd.DataFrame:
         """Counts per period ('day' | 'week' | 'month'), optionally split by a dimension (keeping the
         `top` largest groups, the rest summed as 'Other'). Columns ['period', split_by?, 'count'],
         period as a 'YYYY-MM-DD' string (first day of the week/month); missing periods filled with 0."""
-        raise NotImplementedError
+        self._check(granularity, TIME_GROUPS, "granularity")
+        if split_by is not None:
+            self._check(split_by, tuple(g for g in GROUPABLE if g not in TIME_GROUPS), "split_by")
+        by = [split_by] if split_by else []
+        frame = self._sum(self._table(f, split_by), f, by, granularity=granularity).rename(columns={"n": "count"})
+        bounds = self.date_bounds()
+        if bounds is None:
+            return frame[["period", *by, "count"]]
+        start, end = f.start or bounds[0], f.end or bounds[1]
+        periods = period_range(start, end, granularity) if start <= end else []
+        if split_by:
+            if top is not None:
+                totals = frame.groupby(split_by)["count"].sum().sort_values(ascending=False, kind="stable")
+                keep = set(totals.index[:top])
+                frame[split_by] = frame[split_by].where(frame[split_by].isin(keep), OTHER)
+                frame = frame.groupby(["period", split_by], as_index=False)["count"].sum()
+            groups = sorted(frame[split_by].unique())
+            index = pd.MultiIndex.from_product([periods, groups], names=["period", split_by])
+            frame = frame.set_index(["period", split_by])["count"].reindex(index, fill_value=0).reset_index()
+        else:
+            frame = frame.set_index("period")["count"].reindex(pd.Index(periods, name="period"), fill_value=0)
+            frame = frame.reset_index()
+        frame["count"] = frame["count"].astype("int64")
+        return frame[["period", *by, "count"]].reset_index(drop=True)
 
+    @cached
     def top_areas(self, level: str, f: Filters = Filters(), n: int = 10, per_capita: bool = False) -> pd.DataFrame:
         """Top areas ('zip' | 'community_district' | 'borough') by requests (or per 10,000 residents).
-        Columns [level, 'borough', 'count', 'population', 'per_10k'] (population/per_10k NaN when unknown)."""
-        raise NotImplementedError
+        Columns [level, 'borough', 'count', 'population', 'per_10k'] (population/per_10k NaN when unknown).
+        'Unspecified' areas are left out; a ZIP or district is shown in the borough most of its
+        requests name."""
+        self._check(level, AREA_LEVELS, "level")
+        by = [level] if level == "borough" else [level, "borough"]
+        frame = self._sum(self._table(f, *by), f, by).rename(columns={"n": "count"})
+        frame = frame[(frame[level] != UNSPECIFIED) & (frame["count"] > 0)]
+        if level != "borough":
+            home = (frame.sort_values(["count", "borough"], ascending=[False, True])
+                    .drop_duplicates(level).set_index(level)["borough"])
+            frame = frame.groupby(level, as_index=False)["count"].sum()
+            frame["borough"] = frame[level].map(home)
+        pop = population(level)
+        frame["population"] = frame[level].map(pop).astype("float64")
+        frame["per_10k"] = frame["count"] / frame["population"] * 10_000
+        key = "per_10k" if per_capita else "count"
+        frame = frame.sort_values([key, level], ascending=[False, True], na_position="last")
+        cols = list(dict.fromkeys([level, "borough", "count", "population", "per_10k"]))
+        frame = frame[cols].head(n).reset_index(drop=True)
+        frame["count"] = frame["count"].astype("int64")
+        return frame
 
     # -- resolution ----------------------------------------------------------------------------
+    @cached
     def resolution(self, by: str | None, f: Filters = Filters()) -> pd.DataFrame:
         """Resolution time of requests created in the range and closed (closed > created), from the
         histogram bins: columns [by?, 'closed', 'median_h', 'p90_h'], sorted by median_h descending.
-        by in (None, 'borough', 'complaint_type', 'agency')."""
-        raise NotImplementedError
+        by in (None, 'borough', 'complaint_type', 'agency').
+        Percentiles interpolate linearly inside the bin holding them (see percentile_from_bins)."""
+        self._check(by, (None, "borough", "complaint_type", "agency"), "by")
+        keys = [by] if by else []
+        frame = self._sum(self._table(f, by), f, [*keys, "res_bin"])
+        out = []
+        groups = frame.groupby(keys) if keys else [((), frame)]
+        for key, g in groups:
+            counts = np.zeros(len(RESOLUTION_BINS_H))
+            bins = g["res_bin"].astype(int).clip(0, len(RESOLUTION_BINS_H) - 1)
+            np.add.at(counts, bins.to_numpy(), g["n"].to_numpy())
+            if counts.sum() <= 0:
+                continue
+            label = dict(zip(keys, key if isinstance(key, tuple) else (key,), strict=True))
+            out.append({**label, "closed": int(counts.sum()), "median_h": percentile_from_bins(counts, 0.5),
+                        "p90_h": percentile_from_bins(counts, 0.9)})
+        cols = [*keys, "closed", "median_h", "p90_h"]
+        result = pd.DataFrame(out, columns=cols)
+        result["closed"] = result["closed"].astype("int64")
+        result[["median_h", "p90_h"]] = result[["median_h", "p90_h"]].astype("float64")
+        return result.sort_values(["median_h", *keys], ascending=[False, *[True] * len(keys)]).reset_index(drop=True)
 
+    @cached
     def status_mix(self, f: Filters = Filters(), by: str | None = None) -> pd.DataFrame:
-        """Current status of the requests created in the range: columns [by?, 'status', 'count']."""
-        raise NotImplementedError
+        """Current status of the requests created in the range: columns [by?, 'status', 'count'],
+        sorted by by, then count descending."""
+        keys = [by] if by else []
+        frame = self._sum(self._table(f, by, "status"), f, [*keys, "status"]).rename(columns={"n": "count"})
+        frame = frame[frame["count"] > 0]
+        return frame.sort_values([*keys, "count", "status"], ascending=[*[True] * len(keys), False, True]
+                                 ).reset_index(drop=True)
 
+    @cached
     def timeliness(self, f: Filters = Filters(), by: str | None = None) -> pd.DataFrame:
         """Against the city's due dates: columns [by?, 'with_due', 'on_time', 'late', 'open_past_due']."""
-        raise NotImplementedError
+        keys = [by] if by else []
+        if by is not None and by not in ROLLUPS["timeliness"].dims:
+            raise ValueError(f"timeliness by must be one of {ROLLUPS['timeliness'].dims}")
+        if set(f.dims()) - set(ROLLUPS["timeliness"].dims):
+            raise ValueError("timeliness cannot be filtered by community district or ZIP")
+        frame = self._sum("timeliness", f, keys)
+        if keys:
+            frame = frame.sort_values(["with_due", *keys], ascending=[False, True])
+        return frame.reset_index(drop=True)
 
+    @cached
     def open_now(self, f: Filters = Filters()) -> int:
         """Requests created in the range whose current status is not Closed."""
-        raise NotImplementedError
+        mix = self.status_mix(f)
+        return int(mix.loc[mix["status"] != "Closed", "count"].sum())
 
     # -- baseline, vocabularies, freshness --------------------------------------------------------
+    @cached
     def hour_of_week_baseline(self, weeks: int = 8, end: date | None = None) -> pd.DataFrame:
         """Mean requests per hour-of-week over the `weeks` full weeks before `end` (default: the
         latest data day): columns ['borough', 'complaint_type', 'how', 'mean']
-        (how 0 = Monday 00:00 ... 167 = Sunday 23:00)."""
-        raise NotImplementedError
+        (how 0 = Monday 00:00 ... 167 = Sunday 23:00).
+        A full week ends on a Sunday: the last Sunday on or before `end`."""
+        cols = ["borough", "complaint_type", "how"]
+        bounds = self.date_bounds()
+        if bounds is None or weeks < 1:
+            return pd.DataFrame({c: pd.Series(dtype="object") for c in cols}).assign(mean=pd.Series(dtype="float64"))
+        end = end or bounds[1]
+        last_sunday = end - timedelta(days=(end.weekday() + 1) % 7)
+        first = last_sunday - timedelta(days=7 * weeks - 1)
+        frame = self._sum("hour_of_week", Filters(start=first, end=last_sunday), cols)
+        frame["mean"] = frame.pop("n") / weeks
+        frame["how"] = frame["how"].astype("int64")
+        return frame.sort_values(cols).reset_index(drop=True)
 
+    @cached
     def vocabulary(self, kind: str) -> pd.DataFrame:
         """All values of 'complaint_type' | 'agency' | 'borough' with their all-time totals:
-        columns ['value', 'count'], sorted by count descending."""
-        raise NotImplementedError
+        columns ['value', 'count'], sorted by count descending (month-grain rows, all months)."""
+        self._check(kind, ("complaint_type", "agency", "borough"), "kind")
+        bounds = self.date_bounds()
+        if bounds is None:
+            return pd.DataFrame({"value": pd.Series(dtype="object"), "count": pd.Series(dtype="int64")})
+        frame = self.store.aggregate("requests", "month", bounds[0].isoformat()[:7], bounds[1].isoformat()[:7], [kind])
+        frame = frame.rename(columns={kind: "value", "n": "count"})
+        return frame.sort_values(["count", "value"], ascending=[False, True]).reset_index(drop=True)
 
+    @cached
     def date_bounds(self) -> tuple[date, date] | None:
         """First and last New York day with any request loaded, or None for an empty store."""
-        raise NotImplementedError
+        buckets = self.store.buckets("requests", "day")
+        if not buckets:
+            return None
+        days = []
+        for bucket in (buckets[0], buckets[-1]):
+            frame = self.store.aggregate("requests", "day", f"{bucket}-01", _month_end(
+                date.fromisoformat(f"{bucket}-01")).isoformat(), ["period"])
+            days.extend(frame.loc[frame["n"] > 0, "period"])
+        if not days:
+            return None
+        return date.fromisoformat(min(days)), date.fromisoformat(max(days))
 
     def freshness(self) -> datetime | None:
-        """Latest created time loaded (New York local, naive), from batch or stream; None if empty."""
-        raise NotImplementedError
+        """Latest created time loaded (New York local, naive), from batch or stream; None if empty.
+        Read from the meta keys 'freshness' (batch job) and 'live_freshness' (streaming job), both
+        ISO 'YYYY-MM-DDTHH:MM:SS' New York local."""
+        values = [self.store.get_meta(k) for k in ("freshness", "live_freshness")]
+        times = [datetime.fromisoformat(v).replace(tzinfo=None) for v in values if v]
+        return max(times) if times else None
+
+    # -- live (minute grain, never cached) -----------------------------------------------------
+    def live_counts(self, since: datetime, until: datetime | None = None, by: str | None = None,
+                    f: Filters = Filters(), per_minute: bool = False) -> pd.DataFrame:
+        """Requests of the live_* minute rollups from `since` to `until` (New York local, naive,
+        inclusive minutes; until None = since + 48 h). Columns [minute?, by?, 'count'] where minute is
+        'YYYY-MM-DDTHH:MM' when per_minute; sorted by minute, then count descending."""
+        until = until or since + timedelta(hours=48)
+        table = ROLLUPS[self._table(f.but(start=None, end=None), by)]
+        if table.live_table is None:
+            raise ValueError(f"no live rollup holds {by!r} with these filters")
+        keys = [*(["period"] if per_minute else []), *([by] if by else [])]
+        frame = self.store.aggregate(table.live_table, "minute", since.strftime("%Y-%m-%dT%H:%M"),
+                                     until.strftime("%Y-%m-%dT%H:%M"), keys, f.dims())
+        frame = frame.rename(columns={"period": "minute", "n": "count"})
+        order = [*(["minute"] if per_minute else []), "count"]
+        cols = [*(["minute"] if per_minute else []), *([by] if by else []), "count"]
+        return frame.sort_values(order, ascending=[*([True] if per_minute else []), False])[cols].reset_index(drop=True)

@@ -48,6 +48,15 @@ class Store(ABC):
         Returns columns [*by, *measures]; empty frame with those columns when nothing matches."""
 
     @abstractmethod
+    def buckets(self, table: str, grain: str) -> list[str]:
+        """The partitions (bucket values) holding rows of `table` at `grain`, ascending."""
+
+    @abstractmethod
+    def select(self, table: str, where: Mapping[str, object] | None = None, limit: int | None = None) -> pd.DataFrame:
+        """Rows of any table (pipeline/tables.py EXTRA_TABLES: status, recent events, ...) whose columns
+        equal `where` (give the whole partition key on Cassandra), in clustering order, at most `limit`."""
+
+    @abstractmethod
     def get_meta(self, key: str) -> str | None:
         """A value of the small key/value meta table (freshness, data version, ...)."""
 
@@ -59,10 +68,10 @@ class Store(ABC):
     def ping(self) -> None:
         """Raise StoreUnavailable with the reason if the store does not answer a trivial query."""
 
-    def close(self) -> None:  # pragma: no cover - default: nothing to release
-        pass
+    def close(self) -> None:  # noqa: B027 - default: nothing to release
+        """Release connections (optional)."""
 
-    def __enter__(self) -> "Store":
+    def __enter__(self) -> Store:
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -1,0 +1,106 @@
+"""Schema of both stores, rendered from pipeline/tables.py and kept as versioned files.
+
+Why files and a renderer: config/cql/NNN_*.cql and config/sqlite/NNN_*.sql are what ensure_schema()
+applies and what an operator reads, while pipeline/tables.py is what the jobs code against; a unit
+test checks that the files hold exactly the rendered statements. After changing tables.py run
+`python -m pipeline schema --write-ddl`, which adds the new statements as the next version file.
+"""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from pipeline.settings import CONFIG_DIR
+from pipeline.tables import TableSpec, table_specs
+
+CQL_DIR = CONFIG_DIR / "cql"
+SQLITE_DIR = CONFIG_DIR / "sqlite"
+
+# Tables of the stores themselves (not data): the key/value meta table and the applied versions.
+INTERNAL_TABLES: dict[str, TableSpec] = {
+    "meta": TableSpec("meta", (("key", "text"), ("value", "text")), ("key",)),
+    "schema_version": TableSpec("schema_version", (("version", "int"), ("applied_at", "text")), ("version",)),
+}
+
+SQLITE_TYPES = {"text": "TEXT", "int": "INTEGER", "bigint": "INTEGER", "double": "REAL",
+                "boolean": "INTEGER", "timestamp": "TEXT"}
+
+
+def all_specs() -> dict[str, TableSpec]:
+    return {**INTERNAL_TABLES, **table_specs()}
+
+
+def cql_create(spec: TableSpec) -> str:
+    cols = ",\n".join(f"    {c} {t}" for c, t in spec.columns)
+    pk = ", ".join(spec.partition_key)
+    key = ", ".join([f"({pk})" if len(spec.partition_key) > 1 else pk, *spec.clustering])
+    order = ""
+    if spec.clustering and spec.descending:
+        order = " WITH CLUSTERING ORDER BY (" + ", ".join(f"{c} DESC" for c in spec.clustering) + ")"
+    return f"CREATE TABLE IF NOT EXISTS {spec.name} (\n{cols},\n    PRIMARY KEY ({key})\n){order}"
+
+
+def sqlite_create(spec: TableSpec) -> str:
+    """Same key as Cassandra, flattened; data tables get expires_at (epoch seconds) for TTL rows."""
+    cols = [f"    {c} {SQLITE_TYPES[t]} NOT NULL" if c in (*spec.partition_key, *spec.clustering)
+            else f"    {c} {SQLITE_TYPES[t]}" for c, t in spec.columns]
+    if spec.name not in INTERNAL_TABLES:
+        cols.append("    expires_at REAL")
+    key = ", ".join((*spec.partition_key, *spec.clustering))
+    body = ",\n".join([*cols, f"    PRIMARY KEY ({key})"])
+    return f"CREATE TABLE IF NOT EXISTS {spec.name} (\n{body}\n) WITHOUT ROWID"
+
+
+def rendered(dialect: str) -> list[str]:
+    make = cql_create if dialect == "cql" else sqlite_create
+    return [make(s) for s in all_specs().values()]
+
+
+def _dir(dialect: str) -> tuple[Path, str]:
+    return (CQL_DIR, "cql") if dialect == "cql" else (SQLITE_DIR, "sql")
+
+
+def split_statements(text: str) -> list[str]:
+    lines = [ln for ln in text.splitlines() if not ln.lstrip().startswith("--")]
+    return [s.strip() for s in "\n".join(lines).split(";") if s.strip()]
+
+
+def normalise(stmt: str) -> str:
+    return re.sub(r"\s+", " ", stmt).strip()
+
+
+def versions(dialect: str) -> list[tuple[int, list[str]]]:
+    """(version, statements) of every schema file of a dialect, in version order."""
+    folder, ext = _dir(dialect)
+    out = []
+    for path in sorted(folder.glob(f"[0-9][0-9][0-9]_*.{ext}")):
+        out.append((int(path.name[:3]), split_statements(path.read_text())))
+    return out
+
+
+def latest_version(dialect: str = "cql") -> int:
+    vs = versions(dialect)
+    return vs[-1][0] if vs else 0
+
+
+def missing_statements(dialect: str) -> list[str]:
+    """Rendered statements that no schema file holds yet (in render order)."""
+    have = {normalise(s) for _, stmts in versions(dialect) for s in stmts}
+    return [s for s in rendered(dialect) if normalise(s) not in have]
+
+
+def write_new_version(name: str = "tables") -> list[Path]:
+    """Write the missing statements of each dialect as its next version file; returns files written."""
+    written = []
+    for dialect in ("cql", "sqlite"):
+        todo = missing_statements(dialect)
+        if not todo:
+            continue
+        folder, ext = _dir(dialect)
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / f"{latest_version(dialect) + 1:03d}_{name}.{ext}"
+        header = ("-- Rendered from pipeline/tables.py by `python -m pipeline schema --write-ddl`; applied in\n"
+                  "-- version order by ensure_schema(). Do not edit by hand: change tables.py and re-render.\n")
+        path.write_text(header + "".join(f"\n{s};\n" for s in todo))
+        written.append(path)
+    return written

@@ -1,0 +1,126 @@
+"""Checks and conversions both stores apply before writing or querying (pure functions).
+
+Why shared: a wrong column or a row outside the periods being replaced must fail the same way on
+SQLite and Cassandra, before anything is deleted.
+"""
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+
+import pandas as pd
+
+from pipeline.stores.ddl import all_specs
+from pipeline.tables import INT_DIMS, TableSpec, bucket_of, rollup_of
+
+GRAIN_FORMATS = {"month": "%Y-%m", "day": "%Y-%m-%d", "minute": "%Y-%m-%dT%H:%M"}
+
+
+def spec_of(table: str) -> TableSpec:
+    try:
+        return all_specs()[table]
+    except KeyError:
+        raise ValueError(f"unknown table {table!r}: declare it in pipeline/tables.py") from None
+
+
+def rollup_columns(table: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(dims, measures) of a rollup table or its live twin."""
+    rollup = rollup_of(table)
+    if rollup is None:
+        raise ValueError(f"{table!r} is not a rollup table")
+    return rollup.dims, rollup.measures
+
+
+def check_period(grain: str, period: str) -> None:
+    try:
+        ok = datetime.strptime(period, GRAIN_FORMATS[grain]).strftime(GRAIN_FORMATS[grain]) == period
+    except (KeyError, ValueError):
+        ok = False
+    if not ok:
+        raise ValueError(f"period {period!r} is not a {grain} period ({GRAIN_FORMATS.get(grain, '?')})")
+
+
+def records(spec: TableSpec, rows: pd.DataFrame) -> list[tuple]:
+    """Rows as tuples in the table's column order, with Python scalar types the drivers accept."""
+    missing = [c for c in spec.column_names if c not in rows.columns]
+    extra = [c for c in rows.columns if c not in spec.column_names]
+    if missing or extra:
+        raise ValueError(f"{spec.name}: rows have missing columns {missing} / unknown columns {extra}")
+    if rows.empty:
+        return []
+    frame = rows.loc[:, list(spec.column_names)]
+    key = (*spec.partition_key, *spec.clustering)
+    if frame[list(key)].isna().any().any():
+        raise ValueError(f"{spec.name}: key columns {key} must not be null (use 'Unspecified')")
+    out = []
+    types = dict(spec.columns)
+    converters = [_converter(types[c]) for c in spec.column_names]
+    for row in frame.itertuples(index=False, name=None):
+        out.append(tuple(conv(v) for conv, v in zip(converters, row, strict=True)))
+    return out
+
+
+def _converter(cql_type: str):
+    if cql_type in ("int", "bigint"):
+        return lambda v: None if pd.isna(v) else int(v)
+    if cql_type == "double":
+        return lambda v: None if pd.isna(v) else float(v)
+    if cql_type == "boolean":
+        return lambda v: None if pd.isna(v) else bool(v)
+    if cql_type == "timestamp":
+        return lambda v: None if pd.isna(v) else pd.Timestamp(v).to_pydatetime()
+    return lambda v: None if v is None or (isinstance(v, float) and pd.isna(v)) else str(v)
+
+
+def check_rollup_rows(table: str, grain: str, periods: Sequence[str], rows: pd.DataFrame) -> None:
+    """Every row must belong to one of `periods` at `grain`, with the bucket its period implies."""
+    for p in periods:
+        check_period(grain, p)
+    if rows.empty:
+        return
+    if set(rows["grain"].unique()) != {grain}:
+        raise ValueError(f"{table}: rows carry grains {sorted(rows['grain'].unique())}, expected only {grain!r}")
+    outside = set(rows["period"].unique()) - set(periods)
+    if outside:
+        raise ValueError(f"{table}: rows for periods {sorted(outside)[:5]} not among the periods being replaced")
+    wrong = rows["bucket"] != rows["period"].map(lambda p: bucket_of(grain, p))
+    if wrong.any():
+        raise ValueError(f"{table}: bucket must be bucket_of(grain, period), e.g. row {rows[wrong].iloc[0].to_dict()}")
+
+
+def filter_value(column: str, value):
+    """A filter value in the column's type (a list/tuple stays a list of values)."""
+    if isinstance(value, list | tuple | set | frozenset):
+        return [filter_value(column, v) for v in value]
+    return int(value) if column in INT_DIMS else str(value)
+
+
+def check_query(table: str, grain: str, start: str, end: str, by: Sequence[str],
+                filters: Mapping[str, object] | None) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    dims, measures = rollup_columns(table)
+    check_period(grain, start)
+    check_period(grain, end)
+    bad = [c for c in (*by, *(filters or {})) if c not in (*dims, "period")]
+    if bad:
+        raise ValueError(f"{table}: cannot group or filter by {bad}; columns are period, {', '.join(dims)}")
+    return dims, measures
+
+
+def empty_result(by: Sequence[str], measures: Sequence[str]) -> pd.DataFrame:
+    frame = pd.DataFrame({c: pd.Series(dtype="object") for c in by})
+    for m in measures:
+        frame[m] = pd.Series(dtype="int64")
+    return frame
+
+
+def finish(frame: pd.DataFrame, by: Sequence[str], measures: Sequence[str]) -> pd.DataFrame:
+    """Sum duplicates (partial sums from several partitions) and type the measures."""
+    if frame.empty:
+        return empty_result(by, measures)
+    if by:
+        frame = frame.groupby(list(by), as_index=False, sort=True)[list(measures)].sum()
+    else:
+        frame = frame[list(measures)].sum().to_frame().T
+    for m in measures:
+        frame[m] = frame[m].astype("int64")
+    return frame.reset_index(drop=True)

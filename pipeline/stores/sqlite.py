@@ -1,0 +1,210 @@
+"""The embedded rollup store: one SQLite file in WAL mode.
+
+Why these settings: the app runs several gunicorn workers with threads reading while the streaming
+job writes. WAL lets readers proceed during a write, busy_timeout makes a second writer wait instead
+of failing, and each thread of each process opens its own connection (sqlite3 connections must not
+cross threads or forks). Keys are the Cassandra keys flattened, (grain, bucket, period, dims...), so
+a period-range query is an index range scan. TTL rows carry expires_at (epoch seconds): reads skip
+expired rows, and writers purge them now and then.
+"""
+from __future__ import annotations
+
+import os
+import sqlite3
+import threading
+import time
+import uuid
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
+from urllib.parse import urlparse
+
+import pandas as pd
+
+from pipeline import settings
+from pipeline.stores import ddl
+from pipeline.stores import rows as rowlib
+from pipeline.stores.base import Store, StoreUnavailable
+from pipeline.tables import ROLLUPS, bucket_of
+
+PURGE_EVERY_S = 600
+
+
+def sqlite_path(url: str) -> str:
+    """sqlite:///var/x.db is relative to the project root; sqlite:////abs/x.db is absolute."""
+    u = urlparse(url)
+    path = (u.netloc + u.path)[1:] if not u.netloc else u.netloc + u.path
+    if not path:
+        raise ValueError(f"store URL {url!r} names no file: use sqlite:///var/rollups.db")
+    return str(settings.get().path(path)) if not os.path.isabs(path) else path
+
+
+class SQLiteStore(Store):
+    def __init__(self, url: str):
+        self.url = url
+        self.path = sqlite_path(url)
+        self._local = threading.local()
+        self._last_purge: dict[str, float] = {}
+
+    # -- connections -----------------------------------------------------------------------------
+    def _conn(self) -> sqlite3.Connection:
+        conn = getattr(self._local, "conn", None)
+        if conn is not None and self._local.pid == os.getpid():
+            return conn
+        try:
+            os.makedirs(os.path.dirname(self.path) or ".", exist_ok=True)
+            conn = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
+            conn.execute("PRAGMA busy_timeout = 30000")
+            conn.execute("PRAGMA journal_mode = WAL")
+            conn.execute("PRAGMA synchronous = NORMAL")
+        except (sqlite3.Error, OSError) as exc:
+            raise StoreUnavailable(f"SQLite store {self.path}: {exc}") from exc
+        self._local.conn, self._local.pid = conn, os.getpid()
+        return conn
+
+    def _read(self, sql: str, params: Sequence = ()) -> list[tuple]:
+        try:
+            return self._conn().execute(sql, params).fetchall()
+        except sqlite3.OperationalError as exc:
+            if "no such table" in str(exc):
+                raise StoreUnavailable(f"SQLite store {self.path}: {exc} (run `python -m pipeline schema`)") from exc
+            raise StoreUnavailable(f"SQLite store {self.path}: {exc}") from exc
+
+    def _write(self, work) -> None:
+        """Run work(conn) in one IMMEDIATE transaction (writers queue on busy_timeout)."""
+        conn = self._conn()
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                work(conn)
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT")
+        except sqlite3.OperationalError as exc:
+            raise StoreUnavailable(f"SQLite store {self.path}: {exc}") from exc
+
+    def close(self) -> None:
+        conn = getattr(self._local, "conn", None)
+        if conn is not None:
+            conn.close()
+            self._local.conn = None
+
+    # -- schema -----------------------------------------------------------------------------------
+    def ensure_schema(self) -> None:
+        applied = datetime.now(UTC).isoformat(timespec="seconds")
+
+        def work(conn):
+            for version, statements in ddl.versions("sqlite"):
+                for stmt in statements:
+                    conn.execute(stmt)
+                conn.execute("INSERT OR IGNORE INTO schema_version (version, applied_at) VALUES (?, ?)",
+                             (version, applied))
+        self._write(work)
+
+    def schema_version(self) -> int | None:
+        try:
+            rows = self._conn().execute("SELECT MAX(version) FROM schema_version").fetchall()
+        except sqlite3.OperationalError:
+            return None
+        return rows[0][0] if rows else None
+
+    # -- writes -----------------------------------------------------------------------------------
+    def _insert_sql(self, spec, verb: str = "INSERT OR REPLACE") -> str:
+        cols = (*spec.column_names, "expires_at")
+        return f"{verb} INTO {spec.name} ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})"
+
+    def replace_periods(self, table: str, grain: str, periods: Sequence[str], rows: pd.DataFrame) -> int:
+        spec = rowlib.spec_of(table)
+        rowlib.check_rollup_rows(table, grain, periods, rows)
+        records = [(*r, None) for r in rowlib.records(spec, rows)]
+        keys = [(grain, bucket_of(grain, p), p) for p in periods]
+
+        def work(conn):
+            conn.executemany(f"DELETE FROM {spec.name} WHERE grain = ? AND bucket = ? AND period = ?", keys)
+            conn.executemany(self._insert_sql(spec), records)
+            self._bump(conn)
+        self._write(work)
+        return len(records)
+
+    def upsert(self, table: str, rows: pd.DataFrame, ttl_seconds: int | None = None) -> int:
+        spec = rowlib.spec_of(table)
+        expires = time.time() + ttl_seconds if ttl_seconds else None
+        records = [(*r, expires) for r in rowlib.records(spec, rows)]
+        now = time.time()
+        purge = now - self._last_purge.get(table, 0) > PURGE_EVERY_S
+
+        def work(conn):
+            conn.executemany(self._insert_sql(spec), records)
+            if purge:
+                conn.execute(f"DELETE FROM {spec.name} WHERE expires_at IS NOT NULL AND expires_at <= ?", (now,))
+            if table in ROLLUPS:
+                self._bump(conn)
+        self._write(work)
+        if purge:
+            self._last_purge[table] = now
+        return len(records)
+
+    @staticmethod
+    def _bump(conn) -> None:
+        """A new data_version lets read caches (pipeline/read_api.py) notice the change."""
+        conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('data_version', ?)", (uuid.uuid4().hex,))
+
+    # -- reads ------------------------------------------------------------------------------------
+    def aggregate(self, table: str, grain: str, start: str, end: str, by: Sequence[str],
+                  filters: Mapping[str, object] | None = None) -> pd.DataFrame:
+        _, measures = rowlib.check_query(table, grain, start, end, by, filters)
+        where = ["grain = ?", "bucket >= ?", "bucket <= ?", "period >= ?", "period <= ?",
+                 "(expires_at IS NULL OR expires_at > ?)"]
+        params: list = [grain, bucket_of(grain, start), bucket_of(grain, end), start, end, time.time()]
+        for col, value in (filters or {}).items():
+            value = rowlib.filter_value(col, value)
+            if isinstance(value, list):
+                where.append(f"{col} IN ({', '.join('?' * len(value))})")
+                params.extend(value)
+            else:
+                where.append(f"{col} = ?")
+                params.append(value)
+        select = [*by, *(f"SUM({m}) AS {m}" for m in measures)]
+        sql = f"SELECT {', '.join(select)} FROM {table} WHERE {' AND '.join(where)}"
+        if by:
+            sql += f" GROUP BY {', '.join(by)}"
+        result = [r for r in self._read(sql, params) if r[len(by)] is not None]
+        return rowlib.finish(pd.DataFrame(result, columns=[*by, *measures]), by, measures)
+
+    def select(self, table: str, where: Mapping[str, object] | None = None, limit: int | None = None) -> pd.DataFrame:
+        """Rows of any table by equality on some columns, in key order (reversed if the spec says
+        descending); for the small extra tables (status, recent events)."""
+        spec = rowlib.spec_of(table)
+        conds, params = ["(expires_at IS NULL OR expires_at > ?)"], [time.time()]
+        for col, value in (where or {}).items():
+            if col not in spec.column_names:
+                raise ValueError(f"{table} has no column {col!r}")
+            conds.append(f"{col} = ?")
+            params.append(value)
+        order = ", ".join(f"{c}{' DESC' if spec.descending else ''}" for c in (*spec.partition_key, *spec.clustering))
+        sql = f"SELECT {', '.join(spec.column_names)} FROM {table} WHERE {' AND '.join(conds)} ORDER BY {order}"
+        if limit:
+            sql += " LIMIT ?"
+            params.append(int(limit))
+        frame = pd.DataFrame(self._read(sql, params), columns=list(spec.column_names))
+        for col, typ in spec.columns:
+            if typ == "timestamp":
+                frame[col] = pd.to_datetime(frame[col])
+        return frame
+
+    def buckets(self, table: str, grain: str) -> list[str]:
+        """The partitions (buckets) of a table at a grain, ascending."""
+        rowlib.spec_of(table)
+        rows = self._read(f"SELECT DISTINCT bucket FROM {table} WHERE grain = ? ORDER BY bucket", (grain,))
+        return [r[0] for r in rows]
+
+    # -- meta -------------------------------------------------------------------------------------
+    def get_meta(self, key: str) -> str | None:
+        rows = self._read("SELECT value FROM meta WHERE key = ?", (key,))
+        return rows[0][0] if rows else None
+
+    def set_meta(self, key: str, value: str) -> None:
+        self._write(lambda conn: conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (key, value)))
+
+    def ping(self) -> None:
+        self._read("SELECT 1")
