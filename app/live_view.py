@@ -1,0 +1,221 @@
+"""Pure parts of the live page: the spike rule, figure builders, the feed, and the diff that decides
+what a refresh must send.
+
+Why pure: the live page's callback runs for every open tab every few seconds, so what it sends is
+decided here from data alone (no store, no clock) and unit-tested; app/pages/live.py only reads the
+store and hands the result over.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+import pandas as pd
+import plotly.graph_objects as go
+from dash import Patch, html
+
+from pipeline.schema import BOROUGHS, UNSPECIFIED
+
+LIVE_BOROUGHS = (*BOROUGHS, UNSPECIFIED)
+WINDOW_MINUTES = 60
+FEED_LENGTH = 20
+
+# Spike rule: far above the hour-of-week baseline, and not just 2 requests instead of 0.4.
+SPIKE_RATIO = 3.0
+SPIKE_MIN_COUNT = 5
+BASELINE_FLOOR = 0.5  # requests/hour: a type that is almost never reported still needs a real burst
+
+FEED_COLUMNS = ("unique_key", "created_at", "borough", "complaint_type", "descriptor", "zip")
+
+
+@dataclass(frozen=True)
+class LiveSnapshot:
+    """What the live page shows at one moment (New York local, naive times)."""
+    now: datetime
+    minutes: pd.DataFrame          # [minute ('YYYY-MM-DDTHH:MM'), borough, count]
+    by_type: pd.DataFrame          # [borough, complaint_type, count] over the last hour
+    zips: pd.DataFrame             # [zip, count] over the last hour
+    feed: pd.DataFrame             # FEED_COLUMNS, newest first
+    latest: datetime | None = None  # newest event time the stream has written
+    status: str = "unknown"        # stream status as the streaming job reports it
+    baseline: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(
+        columns=["borough", "complaint_type", "how", "mean"]))
+
+
+def hour_of_week(t: datetime) -> int:
+    """0 = Monday 00:00-00:59 ... 167 = Sunday 23:00 (as in the hour_of_week rollup)."""
+    return t.weekday() * 24 + t.hour
+
+
+def window_start(now: datetime) -> datetime:
+    """First minute of the last hour (the current, partial minute is the last of 60)."""
+    return now.replace(second=0, microsecond=0) - timedelta(minutes=WINDOW_MINUTES - 1)
+
+
+def minute_labels(now: datetime) -> list[str]:
+    start = window_start(now)
+    return [(start + timedelta(minutes=i)).strftime("%Y-%m-%dT%H:%M") for i in range(WINDOW_MINUTES)]
+
+
+def expected_last_hour(baseline: pd.DataFrame, now: datetime) -> pd.DataFrame:
+    """Baseline requests over the 60 minutes before `now`, per borough x complaint type.
+
+    The window straddles two hours of the week; each contributes in proportion to the minutes of
+    it inside the window, so the expectation does not jump on the hour."""
+    cur = hour_of_week(now)
+    prev = (cur - 1) % 168
+    share_cur = now.minute / 60
+    weights = {cur: share_cur, prev: 1 - share_cur}
+    b = baseline[baseline["how"].isin(weights)].copy()
+    if b.empty:
+        return pd.DataFrame(columns=["borough", "complaint_type", "expected"])
+    b["expected"] = b["mean"].astype(float) * b["how"].map(weights)
+    return b.groupby(["borough", "complaint_type"], as_index=False)["expected"].sum()
+
+
+def spikes(by_type: pd.DataFrame, baseline: pd.DataFrame, now: datetime, ratio: float = SPIKE_RATIO,
+           min_count: int = SPIKE_MIN_COUNT, floor: float = BASELINE_FLOOR) -> pd.DataFrame:
+    """Borough x complaint type whose last-hour count is at least `ratio` times its baseline
+    (floored at `floor`) and at least `min_count`. Columns [borough, complaint_type, count,
+    expected, ratio], highest ratio first."""
+    cols = ["borough", "complaint_type", "count", "expected", "ratio"]
+    if by_type.empty:
+        return pd.DataFrame(columns=cols)
+    exp = expected_last_hour(baseline, now)
+    df = by_type.merge(exp, on=["borough", "complaint_type"], how="left")
+    df["expected"] = df["expected"].astype(float).fillna(0.0).clip(lower=floor)
+    df["ratio"] = df["count"] / df["expected"]
+    hit = df[(df["count"] >= min_count) & (df["ratio"] >= ratio)]
+    return hit.sort_values(["ratio", "count"], ascending=False)[cols].reset_index(drop=True)
+
+
+# -- figures -----------------------------------------------------------------------------------------
+
+def minute_series(minutes: pd.DataFrame, now: datetime) -> dict[str, list[int]]:
+    """Counts per minute of the last hour for every borough (zeros where nothing arrived)."""
+    labels = minute_labels(now)
+    pivot = (minutes.pivot_table(index="minute", columns="borough", values="count", aggfunc="sum")
+             if not minutes.empty else pd.DataFrame())
+    pivot = pivot.reindex(index=labels, columns=list(LIVE_BOROUGHS)).fillna(0)
+    return {b: [int(v) for v in pivot[b]] for b in LIVE_BOROUGHS}
+
+
+def minutes_figure(series: dict[str, list[int]], now: datetime) -> go.Figure:
+    """Requests per minute by borough. x is x0 + i*dx so sliding the window patches one value."""
+    x0 = window_start(now).strftime("%Y-%m-%d %H:%M")
+    fig = go.Figure([go.Scatter(name=b, x0=x0, dx=60_000, y=series[b], mode="lines", line_shape="hv")
+                     for b in LIVE_BOROUGHS])
+    fig.update_layout(template="plotly_white", margin=dict(l=40, r=10, t=10, b=30), height=280,
+                      xaxis=dict(type="date", title=None), yaxis=dict(title="requests / minute", rangemode="tozero"),
+                      legend=dict(orientation="h", y=-0.2), uirevision="live")
+    return fig
+
+
+def zip_map_figure(zips: pd.DataFrame, geojson_url: str) -> go.Figure:
+    """Last hour's requests by ZIP. The boundaries are fetched by URL (cached), not shipped per refresh."""
+    fig = go.Figure(go.Choroplethmap(
+        geojson=geojson_url, featureidkey="properties.id", locations=list(zips["zip"]),
+        z=[int(v) for v in zips["count"]], colorscale="YlOrRd", zmin=0, marker_line_width=0.3,
+        colorbar=dict(title="last hour", thickness=10), hovertemplate="ZIP %{location}: %{z}<extra></extra>"))
+    fig.update_layout(map=dict(style="white-bg", center=dict(lat=40.70, lon=-73.94), zoom=8.8),
+                      margin=dict(l=0, r=0, t=0, b=0), height=360, uirevision="live")
+    return fig
+
+
+def feed_item(row: dict) -> html.Li:
+    t = pd.Timestamp(row["created_at"]).strftime("%H:%M:%S")
+    what = row["complaint_type"] + (f" — {row['descriptor']}" if row.get("descriptor") else "")
+    where = row["borough"] + (f" {row['zip']}" if row.get("zip") and row["zip"] != UNSPECIFIED else "")
+    return html.Li([html.Span(t, className="live-feed-time"), html.Span(what, className="live-feed-what"),
+                    html.Span(where, className="live-feed-where")],
+                   className="live-feed-item", **{"data-key": str(row["unique_key"])})
+
+
+def alerts_children(hits: pd.DataFrame) -> list:
+    if hits.empty:
+        return [html.P("No spikes: every borough and complaint type is within 3× its usual level for this hour.",
+                       className="live-alerts-none")]
+    rows = [html.Tr([html.Td(r.borough), html.Td(r.complaint_type), html.Td(int(r.count)),
+                     html.Td(f"{r.expected:.1f}"), html.Td(f"×{r.ratio:.1f}", className="live-ratio")])
+            for r in hits.itertuples()]
+    head = html.Thead(html.Tr([html.Th(h) for h in ("Borough", "Complaint type", "Last hour", "Usual", "Ratio")]))
+    return [html.Table([head, html.Tbody(rows)], className="table table-sm live-alerts-table")]
+
+
+# -- what a refresh sends ------------------------------------------------------------------------------
+
+def digest(value: object) -> str:
+    """Short fingerprint of JSON-able data: the client keeps these instead of the data itself."""
+    return hashlib.blake2b(json.dumps(value, sort_keys=True, default=str).encode(), digest_size=6).hexdigest()
+
+
+def view_state(snap: LiveSnapshot, hits: pd.DataFrame) -> dict:
+    """The small record the browser keeps and sends back so the server knows what it already shows."""
+    series = minute_series(snap.minutes, snap.now)
+    return {
+        "x0": window_start(snap.now).strftime("%Y-%m-%d %H:%M"),
+        "m": [digest(series[b]) for b in LIVE_BOROUGHS],
+        "z": digest([list(snap.zips["zip"]), [int(v) for v in snap.zips["count"]]]),
+        "a": digest(hits.round(2).to_dict("records")),
+        "f": [str(k) for k in snap.feed["unique_key"]],
+        "t": [snap.latest.isoformat() if snap.latest else None, snap.status],
+    }
+
+
+def feed_patch(old_keys: list[str], new_keys: list[str], items: list) -> Patch | list | None:
+    """Turn the shown feed into the new one with as little as possible: insert the new items on top
+    and drop as many from the bottom; replace the whole list when it is not a simple shift."""
+    if old_keys == new_keys:
+        return None
+    for k in range(1, len(new_keys) + 1):
+        rest = new_keys[k:]
+        if old_keys[:len(rest)] == rest and len(rest) > 0:
+            p = Patch()
+            for i in range(k):
+                p.insert(i, items[i])
+            for _ in range(len(old_keys) - len(rest)):
+                del p[-1]
+            return p
+    return items
+
+
+def refresh(old: dict | None, snap: LiveSnapshot, geojson_url: str) -> dict:
+    """What one refresh sends, output name -> value, None for "unchanged". Figures and the feed
+    are patched in place; nothing at all is sent when nothing moved."""
+    hits = spikes(snap.by_type, snap.baseline, snap.now)
+    new = view_state(snap, hits)
+    old = old or {}
+    out: dict[str, object] = {"minutes": None, "feed": None, "map": None, "alerts": None, "fresh": None}
+    if new["x0"] != old.get("x0") or new["m"] != old.get("m"):
+        series = minute_series(snap.minutes, snap.now)
+        p = Patch()
+        for i, b in enumerate(LIVE_BOROUGHS):
+            if new["x0"] != old.get("x0"):
+                p["data"][i]["x0"] = new["x0"]
+            if new["x0"] != old.get("x0") or new["m"][i] != (old.get("m") or [None] * len(LIVE_BOROUGHS))[i]:
+                p["data"][i]["y"] = series[b]
+        out["minutes"] = p
+    if new["z"] != old.get("z"):
+        p = Patch()
+        p["data"][0]["locations"] = list(snap.zips["zip"])
+        p["data"][0]["z"] = [int(v) for v in snap.zips["count"]]
+        out["map"] = p
+    if new["a"] != old.get("a"):
+        out["alerts"] = alerts_children(hits)
+    if new["f"] != old.get("f"):
+        records = snap.feed.to_dict("records")
+        out["feed"] = feed_patch(old.get("f") or [], new["f"], [feed_item(r) for r in records])
+    if new["t"] != old.get("t"):
+        out["fresh"] = freshness_data(snap)
+    out["state"] = new if any(v is not None for v in out.values()) else None
+    return out
+
+
+def freshness_data(snap: LiveSnapshot) -> dict:
+    """Seconds behind at the server's clock; the browser adds the time since it received this, so
+    the 'seconds behind' ticks without a request (see assets/live.js)."""
+    behind = (snap.now - snap.latest).total_seconds() if snap.latest else None
+    return {"behind": behind, "status": snap.status,
+            "latest": snap.latest.strftime("%H:%M:%S") if snap.latest else None}

@@ -1,0 +1,155 @@
+"""Live: the last hour as the stream writes it, refreshed every few seconds, with spike alerts.
+
+Why it is built this way: every open tab polls, so one refresh must be cheap for the server and
+small on the wire. The store is read at most once a second per worker (all tabs share the
+snapshot), the browser keeps fingerprints of what it shows (app/live_view.view_state), and a
+refresh sends only patches for what changed, or nothing at all (HTTP 204). The "seconds behind"
+ticks in the browser (assets/live.js), which also pauses polling while the tab is hidden.
+"""
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import dash
+import pandas as pd
+from dash import ClientsideFunction, Input, Output, State, callback, clientside_callback, dcc, html, no_update
+
+from app import live_view as view
+from pipeline.schema import NY_TZ, UNSPECIFIED
+from pipeline.settings import get
+
+dash.register_page(__name__, path="/live", name="Live", title="Live — The 411 on the 311", order=90)
+
+log = logging.getLogger(__name__)
+NY = ZoneInfo(NY_TZ)
+SNAPSHOT_TTL_S = 1.0
+BASELINE_TTL_S = 900.0
+
+
+def ny_now() -> datetime:
+    return datetime.now(NY).replace(tzinfo=None)
+
+
+# -- reading (the only I/O of the page) -------------------------------------------------------------
+
+def _store():
+    from app import data
+    return data.model().api().store
+
+
+def _baseline() -> pd.DataFrame:
+    """Hour-of-week means from the historical rollups (cached: they change once a day)."""
+    from app import data
+    try:
+        return data.model().ask("hour_of_week_baseline", cache=BASELINE_TTL_S).value
+    except Exception as exc:  # noqa: BLE001 - no baseline means no alerts, not a broken page
+        log.warning("no hour-of-week baseline: %s", exc)
+        return pd.DataFrame(columns=["borough", "complaint_type", "how", "mean"])
+
+
+def read_snapshot(now: datetime) -> view.LiveSnapshot:
+    """The last hour from the live tables (through pipeline.live_read when the streaming job ships it)."""
+    store = _store()
+    try:
+        from pipeline import live_read
+    except ImportError:
+        live_read = None
+    if live_read is not None:
+        return live_read.snapshot(store, now, baseline=_baseline())
+    start, end = view.minute_labels(now)[0], view.minute_labels(now)[-1]
+    minutes = store.aggregate("live_requests", "minute", start, end, ["period", "borough"])
+    by_type = store.aggregate("live_requests", "minute", start, end, ["borough", "complaint_type"])
+    zips = store.aggregate("live_zips", "minute", start, end, ["zip"])
+    zips = zips[zips["zip"] != UNSPECIFIED]
+    latest = (datetime.fromisoformat(minutes["period"].max()) if not minutes.empty else None)
+    return view.LiveSnapshot(
+        now=now, minutes=minutes.rename(columns={"period": "minute", "n": "count"}),
+        by_type=by_type.rename(columns={"n": "count"}), zips=zips.rename(columns={"n": "count"}),
+        feed=pd.DataFrame(columns=list(view.FEED_COLUMNS)), latest=latest, status="unknown",
+        baseline=_baseline())
+
+
+class _Shared:
+    """One snapshot per worker per second, whatever the number of tabs polling."""
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.at = 0.0
+        self.snap: view.LiveSnapshot | None = None
+
+    def get(self) -> view.LiveSnapshot:
+        with self.lock:
+            if self.snap is None or time.monotonic() - self.at >= SNAPSHOT_TTL_S:
+                self.snap = read_snapshot(ny_now())
+                self.at = time.monotonic()
+            return self.snap
+
+
+shared = _Shared()
+
+
+def _geojson_url() -> str:
+    return dash.get_asset_url("geo/zips.geojson")
+
+
+# -- layout -------------------------------------------------------------------------------------------
+
+def _card(title: str, body, cls: str = "") -> html.Div:
+    return html.Div([html.H2(title, className="live-card-title"), body], className=f"live-card {cls}")
+
+
+def layout(**_query) -> html.Div:
+    try:
+        snap = shared.get()
+    except Exception as exc:  # noqa: BLE001 - the page still renders; the next tick retries
+        log.warning("live snapshot failed: %s", exc)
+        snap = view.LiveSnapshot(now=ny_now(), minutes=pd.DataFrame(columns=["minute", "borough", "count"]),
+                                 by_type=pd.DataFrame(columns=["borough", "complaint_type", "count"]),
+                                 zips=pd.DataFrame(columns=["zip", "count"]),
+                                 feed=pd.DataFrame(columns=list(view.FEED_COLUMNS)), status="unavailable")
+    hits = view.spikes(snap.by_type, snap.baseline, snap.now)
+    return html.Div([
+        dcc.Interval(id="live-interval", interval=get().live_interval_ms),
+        dcc.Store(id="live-state", data=view.view_state(snap, hits)),
+        dcc.Store(id="live-fresh", data=view.freshness_data(snap)),
+        html.Div([html.H1("Live: the last hour", className="live-title"),
+                  html.Div(id="live-freshness", className="live-freshness")], className="live-head"),
+        html.Div([
+            _card("Requests per minute by borough",
+                  dcc.Graph(id="live-minutes", figure=view.minutes_figure(view.minute_series(snap.minutes, snap.now),
+                                                                          snap.now),
+                            config={"displayModeBar": False}), "live-wide"),
+            _card("Spike alerts", html.Div(view.alerts_children(hits), id="live-alerts")),
+        ], className="live-row"),
+        html.Div([
+            _card("Last hour by ZIP", dcc.Graph(id="live-map", figure=view.zip_map_figure(snap.zips, _geojson_url()),
+                                                config={"displayModeBar": False}), "live-wide"),
+            _card("Newest requests", html.Ul([view.feed_item(r) for r in snap.feed.to_dict("records")],
+                                             id="live-feed", className="live-feed")),
+        ], className="live-row"),
+    ], className="live-page")
+
+
+# -- callbacks ------------------------------------------------------------------------------------------
+
+@callback(Output("live-minutes", "figure"), Output("live-feed", "children"), Output("live-map", "figure"),
+          Output("live-alerts", "children"), Output("live-fresh", "data"), Output("live-state", "data"),
+          Input("live-interval", "n_intervals"), State("live-state", "data"), prevent_initial_call=True)
+def refresh(_n, shown):
+    try:
+        snap = shared.get()
+    except Exception as exc:  # noqa: BLE001 - keep what is shown; say the stream is unreadable
+        log.warning("live refresh failed: %s", exc)
+        return (no_update,) * 4 + ({"behind": None, "status": "store unavailable", "latest": None}, no_update)
+    out = view.refresh(shown, snap, _geojson_url())
+    keys = ("minutes", "feed", "map", "alerts", "fresh", "state")
+    return tuple(no_update if out[k] is None else out[k] for k in keys)
+
+
+clientside_callback(ClientsideFunction(namespace="live", function_name="freshness"),
+                    Output("live-freshness", "children"),
+                    Input("live-fresh", "data"), Input("live-interval", "n_intervals"))

@@ -1,0 +1,78 @@
+"""What the app adds to its Flask server for production: security headers, /healthz, /embed/<page>.
+
+Why here and not in the shell: these are properties of every response (an iframe policy that is
+missing on one page is a hole), so they hang off Flask's after_request, independent of which page
+or callback answered. /healthz pings the same store the pages read (opened lazily, once per worker
+process, so gunicorn may fork before any connection exists: see config/gunicorn.conf.py).
+"""
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+import dash
+from flask import Response, jsonify, redirect, request
+
+from pipeline.settings import Settings, get
+from pipeline.stores import Store
+
+
+def store() -> Store:
+    """The worker's store: the one the pages read through (app/data.py opens it lazily per process)."""
+    from app import data
+    return data.model().api().store
+
+
+def security_headers(settings: Settings) -> dict[str, str]:
+    """Headers sent on every response. frame-ancestors decides which sites may iframe the app."""
+    ancestors = " ".join(settings.frame_ancestors.split()) or "'self'"
+    headers = {
+        "Content-Security-Policy": f"frame-ancestors {ancestors}",
+        "X-Content-Type-Options": "nosniff",
+        "Referrer-Policy": "strict-origin-when-cross-origin",
+    }
+    if ancestors == "'self'":
+        # Older browsers ignore CSP frame-ancestors; SAMEORIGIN says the same thing to them.
+        headers["X-Frame-Options"] = "SAMEORIGIN"
+    return headers
+
+
+def health(get_store=store) -> tuple[dict, int]:
+    """(body, status) of /healthz: 200 when the store answers a trivial query, 503 with the reason."""
+    try:
+        get_store().ping()
+    except Exception as exc:  # any failure, including a store that cannot even be opened
+        return {"status": "unavailable", "reason": f"{type(exc).__name__}: {exc}"}, 503
+    return {"status": "ok"}, 200
+
+
+def embed_target(prefix: str, page: str, args: dict[str, str]) -> str:
+    """The URL /embed/<page> redirects to: the same page, same query, with embed=1."""
+    query = {**{k: v for k, v in args.items() if k != "embed"}, "embed": "1"}
+    page = page.strip("/")
+    return f"{prefix.rstrip('/')}/{page}?{urlencode(query)}"
+
+
+def install(app: dash.Dash, settings: Settings | None = None) -> None:
+    """Attach headers, /healthz and /embed/<page> to the Dash app's Flask server."""
+    settings = settings or get()
+    headers = security_headers(settings)
+    server = app.server
+
+    @server.after_request
+    def _headers(response: Response) -> Response:
+        for name, value in headers.items():
+            response.headers[name] = value
+        return response
+
+    @server.route("/healthz")
+    def _healthz():
+        body, status = health()
+        response = jsonify(body)
+        response.status_code = status
+        response.headers["Cache-Control"] = "no-store"
+        return response
+
+    @server.route("/embed/", defaults={"page": ""})
+    @server.route("/embed/<path:page>")
+    def _embed(page: str):
+        return redirect(embed_target(app.config.requests_pathname_prefix, page, request.args.to_dict()), 302)
