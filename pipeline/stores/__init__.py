@@ -3,7 +3,9 @@ from __future__ import annotations
 
 from urllib.parse import urlparse
 
-from pipeline.stores.base import Store, StoreUnavailable  # noqa: F401
+from pipeline.stores.base import Store, StoreUnavailable
+
+__all__ = ["Store", "StoreUnavailable", "open_store"]
 
 
 def open_store(url: str) -> Store:

@@ -175,14 +175,18 @@ class SQLiteStore(Store):
         """Rows of any table by equality on some columns, in key order (reversed if the spec says
         descending); for the small extra tables (status, recent events)."""
         spec = rowlib.spec_of(table)
-        conds, params = ["(expires_at IS NULL OR expires_at > ?)"], [time.time()]
+        conds, params = [], []
+        if table not in ddl.INTERNAL_TABLES:
+            conds, params = ["(expires_at IS NULL OR expires_at > ?)"], [time.time()]
         for col, value in (where or {}).items():
             if col not in spec.column_names:
                 raise ValueError(f"{table} has no column {col!r}")
             conds.append(f"{col} = ?")
             params.append(value)
         order = ", ".join(f"{c}{' DESC' if spec.descending else ''}" for c in (*spec.partition_key, *spec.clustering))
-        sql = f"SELECT {', '.join(spec.column_names)} FROM {table} WHERE {' AND '.join(conds)} ORDER BY {order}"
+        sql = f"SELECT {', '.join(spec.column_names)} FROM {table}"
+        sql += f" WHERE {' AND '.join(conds)}" if conds else ""
+        sql += f" ORDER BY {order}"
         if limit:
             sql += " LIMIT ?"
             params.append(int(limit))
