@@ -123,3 +123,24 @@ def table_specs() -> dict[str, TableSpec]:
 def rollup_of(table: str) -> Rollup | None:
     """The rollup a table holds (its own or as live twin), None for other tables."""
     return next((r for r in ROLLUPS.values() if table in (r.name, r.live_table)), None)
+
+
+# -- live stream tables (pipeline/stream.py writes them, pipeline/live_read.py reads them) ----------
+# recent_events: the live feed, newest first; one partition per created minute (New York time) so
+# a partition stays small at thousands of events a second; the job writes only the newest rows of
+# each micro-batch, with a short TTL.
+EXTRA_TABLES["recent_events"] = TableSpec("recent_events", (
+    ("period", "text"), ("created_at", "timestamp"), ("unique_key", "text"), ("event_type", "text"),
+    ("complaint_type", "text"), ("descriptor", "text"), ("agency", "text"), ("status", "text"),
+    ("borough", "text"), ("zip", "text"), ("community_district", "text"),
+    ("latitude", "double"), ("longitude", "double"), ("produced_at", "timestamp"),
+), ("period",), ("created_at", "unique_key"), descending=True)
+RECENT_TTL_SECONDS = 2 * 3600
+
+# pipeline_status: one row per streaming job, rewritten every micro-batch.
+EXTRA_TABLES["pipeline_status"] = TableSpec("pipeline_status", (
+    ("job", "text"), ("batch_id", "bigint"), ("last_batch_time", "timestamp"), ("last_event_time", "timestamp"),
+    ("last_produced_at", "timestamp"), ("batch_rows", "bigint"), ("input_rate", "double"),
+    ("lag_messages", "bigint"), ("seconds_behind", "double"), ("malformed_batch", "bigint"),
+    ("malformed_total", "bigint"), ("requests_tracked", "bigint"),
+), ("job",))
