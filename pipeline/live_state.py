@@ -1,0 +1,114 @@
+"""The streaming job's request state: the newest version of every request of the live window.
+
+Why a state and not increments: after a crash, Spark replays the last micro-batch (offsets are
+committed after the sink), so a sink that adds to counts would count some requests twice. Instead
+each micro-batch upserts its events here (newest version wins, so replaying a batch changes
+nothing) and the live counts of the minutes it touched are recomputed from this state and written
+as absolute values: any number of replays rewrites the same rows ("exactly-once effect").
+
+Why a SQLite file next to the Spark checkpoint: foreachBatch runs on the driver, the state is read
+back every batch (a round trip to Cassandra per batch would cost freshness), and keeping it with the
+checkpoint means both are lost or kept together (a fresh checkpoint replays the topic and rebuilds
+the state). Requests older than the live window (48 h behind the newest one) are pruned.
+"""
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+import pandas as pd
+
+from pipeline.schema import REQUEST_COLUMNS
+
+LIVE_WINDOW_US = 48 * 3600 * 10**6
+# Per request: every normalised column (times as epoch microseconds) plus what the live job needs.
+STATE_COLUMNS = (*(c for c, _ in REQUEST_COLUMNS), "period", "event_type", "event_time", "produced_at",
+                 "version", "batch_id")
+TIME_COLUMNS = ("created_at", "closed_at", "due_at", "updated_at", "event_time", "produced_at")
+DIMS = ("period", "borough", "complaint_type", "agency", "community_district", "zip")
+
+
+class RequestState:
+    def __init__(self, path: Path):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        self.conn.execute("PRAGMA journal_mode=WAL")
+        self.conn.execute("PRAGMA synchronous=NORMAL")
+        cols = ", ".join(f"{c} {'INTEGER' if c in (*TIME_COLUMNS, 'batch_id') else 'TEXT'}"
+                         for c in STATE_COLUMNS if c != "unique_key")
+        self.conn.execute(f"CREATE TABLE IF NOT EXISTS requests (unique_key TEXT PRIMARY KEY, {cols})")
+        self.conn.execute("CREATE INDEX IF NOT EXISTS requests_period ON requests (period)")
+        self.conn.execute("CREATE INDEX IF NOT EXISTS requests_batch ON requests (batch_id)")
+        self.conn.execute("CREATE INDEX IF NOT EXISTS requests_created ON requests (created_at)")
+        # One row per micro-batch: replays overwrite their own row, so totals never double.
+        self.conn.execute("CREATE TABLE IF NOT EXISTS batches (batch_id INTEGER PRIMARY KEY, rows INTEGER, "
+                          "malformed INTEGER)")
+        self.conn.execute("CREATE TABLE IF NOT EXISTS marks (name TEXT PRIMARY KEY, value INTEGER)")
+
+    def close(self) -> None:
+        self.conn.close()
+
+    # -- reads --------------------------------------------------------------------------------------
+    def _frame(self, where: str, params: Sequence) -> pd.DataFrame:
+        rows = self.conn.execute(f"SELECT {', '.join(STATE_COLUMNS)} FROM requests WHERE {where}", params).fetchall()
+        return pd.DataFrame(rows, columns=list(STATE_COLUMNS))
+
+    def by_keys(self, keys: Iterable[str]) -> pd.DataFrame:
+        keys = list(keys)
+        parts = [self._frame(f"unique_key IN ({', '.join('?' * len(chunk))})", chunk)
+                 for chunk in (keys[i:i + 500] for i in range(0, len(keys), 500))]
+        return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=list(STATE_COLUMNS))
+
+    def in_periods(self, periods: Iterable[str]) -> pd.DataFrame:
+        periods = sorted(set(periods))
+        parts = [self._frame(f"period IN ({', '.join('?' * len(chunk))})", chunk)
+                 for chunk in (periods[i:i + 500] for i in range(0, len(periods), 500))]
+        return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=list(STATE_COLUMNS))
+
+    def changed_since(self, batch_id: int) -> pd.DataFrame:
+        return self._frame("batch_id > ?", (batch_id,))
+
+    def newest(self, n: int) -> pd.DataFrame:
+        return self._frame("1 = 1 ORDER BY created_at DESC, unique_key DESC LIMIT ?", (n,))
+
+    def max_created(self) -> int | None:
+        return self.conn.execute("SELECT MAX(created_at) FROM requests").fetchone()[0]
+
+    def count(self) -> int:
+        return self.conn.execute("SELECT COUNT(*) FROM requests").fetchone()[0]
+
+    def malformed_total(self) -> int:
+        return self.conn.execute("SELECT COALESCE(SUM(malformed), 0) FROM batches").fetchone()[0]
+
+    def mark(self, name: str) -> int | None:
+        row = self.conn.execute("SELECT value FROM marks WHERE name = ?", (name,)).fetchone()
+        return row[0] if row else None
+
+    # -- writes -------------------------------------------------------------------------------------
+    def apply(self, batch_id: int, events: pd.DataFrame, malformed: int) -> None:
+        """Upsert events (columns STATE_COLUMNS but batch_id), newest version winning, in one transaction.
+
+        `version` orders versions of a request independently of arrival order, so the result does
+        not depend on how events were split into batches or replayed."""
+        cols = [c for c in STATE_COLUMNS if c != "unique_key"]
+        sets = ", ".join(f"{c} = excluded.{c}" for c in cols)
+        sql = (f"INSERT INTO requests ({', '.join(STATE_COLUMNS)}) VALUES ({', '.join('?' * len(STATE_COLUMNS))}) "
+               f"ON CONFLICT(unique_key) DO UPDATE SET {sets} WHERE excluded.version > requests.version "
+               f"OR (excluded.version = requests.version AND excluded.batch_id = requests.batch_id)")
+        frame = events.assign(batch_id=batch_id)[list(STATE_COLUMNS)]
+        records = [tuple(None if pd.isna(v) else v for v in row) for row in frame.itertuples(index=False)]
+        self.conn.execute("BEGIN")
+        try:
+            self.conn.executemany(sql, records)
+            self.conn.execute("INSERT OR REPLACE INTO batches VALUES (?, ?, ?)", (batch_id, len(records), malformed))
+            newest = self.max_created()
+            if newest is not None:
+                self.conn.execute("DELETE FROM requests WHERE created_at < ?", (newest - LIVE_WINDOW_US - 3600 * 10**6,))
+            self.conn.execute("COMMIT")
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            raise
+
+    def set_mark(self, name: str, value: int) -> None:
+        self.conn.execute("INSERT OR REPLACE INTO marks VALUES (?, ?)", (name, value))
