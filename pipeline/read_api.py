@@ -14,7 +14,7 @@ Conventions:
   empty frame with those columns when nothing matches.
 
 Caching: answers are kept in a small process-wide LRU keyed by (store URL, query) and tagged with
-the store's `data_version` meta value, which every batch write changes; the version is re-read at
+the store's `data_version` meta value, which the batch job bumps after each load; the version is re-read at
 most every VERSION_CHECK_S seconds, so a dashboard sees a reload within that delay. Live (minute)
 queries and freshness are never cached. ReadAPI(store, cache=False) measures the cold cost.
 """
@@ -224,6 +224,12 @@ class ReadAPI:
         return table_for({c for c in columns if c} | set(f.dims()))
 
     @staticmethod
+    def _only(f: Filters, table: str) -> None:
+        extra = set(f.dims()) - set(ROLLUPS[table].dims)
+        if extra:
+            raise ValueError(f"{table} cannot be filtered by {', '.join(sorted(extra))}")
+
+    @staticmethod
     def _check(value, allowed, what: str) -> None:
         if value not in allowed:
             raise ValueError(f"{what} must be one of {', '.join(map(str, allowed))}, not {value!r}")
@@ -308,7 +314,8 @@ class ReadAPI:
         Percentiles interpolate linearly inside the bin holding them (see percentile_from_bins)."""
         self._check(by, (None, "borough", "complaint_type", "agency"), "by")
         keys = [by] if by else []
-        frame = self._sum(self._table(f, by), f, [*keys, "res_bin"])
+        self._only(f, "resolution")
+        frame = self._sum("resolution", f, [*keys, "res_bin"])
         out = []
         groups = frame.groupby(keys) if keys else [((), frame)]
         for key, g in groups:
@@ -342,8 +349,7 @@ class ReadAPI:
         keys = [by] if by else []
         if by is not None and by not in ROLLUPS["timeliness"].dims:
             raise ValueError(f"timeliness by must be one of {ROLLUPS['timeliness'].dims}")
-        if set(f.dims()) - set(ROLLUPS["timeliness"].dims):
-            raise ValueError("timeliness cannot be filtered by community district or ZIP")
+        self._only(f, "timeliness")
         frame = self._sum("timeliness", f, keys)
         if keys:
             frame = frame.sort_values(["with_due", *keys], ascending=[False, True])

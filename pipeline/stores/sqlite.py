@@ -13,7 +13,6 @@ import os
 import sqlite3
 import threading
 import time
-import uuid
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from urllib.parse import urlparse
@@ -24,7 +23,7 @@ from pipeline import settings
 from pipeline.stores import ddl
 from pipeline.stores import rows as rowlib
 from pipeline.stores.base import Store, StoreUnavailable
-from pipeline.tables import ROLLUPS, bucket_of
+from pipeline.tables import bucket_of
 
 PURGE_EVERY_S = 600
 
@@ -115,14 +114,13 @@ class SQLiteStore(Store):
 
     def replace_periods(self, table: str, grain: str, periods: Sequence[str], rows: pd.DataFrame) -> int:
         spec = rowlib.spec_of(table)
-        rowlib.check_rollup_rows(table, grain, periods, rows)
         records = [(*r, None) for r in rowlib.records(spec, rows)]
+        rowlib.check_rollup_rows(table, grain, periods, rows)
         keys = [(grain, bucket_of(grain, p), p) for p in periods]
 
         def work(conn):
             conn.executemany(f"DELETE FROM {spec.name} WHERE grain = ? AND bucket = ? AND period = ?", keys)
             conn.executemany(self._insert_sql(spec), records)
-            self._bump(conn)
         self._write(work)
         return len(records)
 
@@ -137,17 +135,10 @@ class SQLiteStore(Store):
             conn.executemany(self._insert_sql(spec), records)
             if purge:
                 conn.execute(f"DELETE FROM {spec.name} WHERE expires_at IS NOT NULL AND expires_at <= ?", (now,))
-            if table in ROLLUPS:
-                self._bump(conn)
         self._write(work)
         if purge:
             self._last_purge[table] = now
         return len(records)
-
-    @staticmethod
-    def _bump(conn) -> None:
-        """A new data_version lets read caches (pipeline/read_api.py) notice the change."""
-        conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('data_version', ?)", (uuid.uuid4().hex,))
 
     # -- reads ------------------------------------------------------------------------------------
     def aggregate(self, table: str, grain: str, start: str, end: str, by: Sequence[str],

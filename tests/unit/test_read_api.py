@@ -1,0 +1,268 @@
+"""The read API over hand-built rollups: every answer must equal a recount of the requests the
+rollups were built from (range stitching across month edges, DST days, filters, percentiles)."""
+from __future__ import annotations
+
+import math
+from datetime import date
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from pipeline import read_api
+from pipeline.read_api import Filters, ReadAPI, percentile_from_bins, plan_range
+from pipeline.stores import open_store
+from pipeline.tables import RESOLUTION_BINS_H, ROLLUPS, bucket_of
+
+pytestmark = pytest.mark.unit
+
+TYPES = (("Noise - Residential", "NYPD"), ("HEAT/HOT WATER", "HPD"), ("Street Condition", "DOT"))
+AREAS = (("Bronx", "209", "10472"), ("Brooklyn", "301", "11211"), ("Manhattan", "109", "10027"),
+         ("Unspecified", "Unspecified", "Unspecified"))
+STATUSES = ("Closed", "Closed", "Open", "In Progress")
+
+
+def make_requests(seed: int = 7, n: int = 3000) -> pd.DataFrame:
+    """Requests from 2024-01-20 to 2024-04-10 and around the fall DST change (New York local times)."""
+    rng = np.random.default_rng(seed)
+    start = pd.Timestamp("2024-01-20")
+    minutes = rng.integers(0, 81 * 24 * 60, n)
+    created = start + pd.to_timedelta(minutes, unit="min")
+    fall = pd.Timestamp("2024-11-03") + pd.to_timedelta(rng.integers(0, 25 * 60, 200), unit="min")
+    created = created.append(fall)
+    k = len(created)
+    t = rng.integers(0, len(TYPES), k)
+    a = rng.integers(0, len(AREAS), k)
+    frame = pd.DataFrame({
+        "created": created,
+        "complaint_type": [TYPES[i][0] for i in t], "agency": [TYPES[i][1] for i in t],
+        "borough": [AREAS[i][0] for i in a], "community_district": [AREAS[i][1] for i in a],
+        "zip": [AREAS[i][2] for i in a],
+        "channel": rng.choice(["PHONE", "ONLINE", "MOBILE"], k),
+        "status": rng.choice(STATUSES, k),
+        "res_h": rng.exponential(40, k),
+    })
+    frame.loc[frame["status"] != "Closed", "res_h"] = np.nan
+    return frame
+
+
+def rollup_rows(reqs: pd.DataFrame, table: str, grain: str) -> pd.DataFrame:
+    rollup = ROLLUPS[table]
+    df = reqs.copy()
+    df["grain"] = grain
+    df["period"] = df["created"].dt.strftime("%Y-%m-%d" if grain == "day" else "%Y-%m")
+    df["bucket"] = df["period"].map(lambda p: bucket_of(grain, p))
+    df["how"] = df["created"].dt.weekday * 24 + df["created"].dt.hour
+    df["res_bin"] = np.searchsorted(RESOLUTION_BINS_H, df["res_h"].fillna(0))
+    if table == "resolution":
+        df = df[df["res_h"].notna()]
+    df["n"] = 1
+    df["with_due"] = 1
+    df["on_time"] = (df["status"] == "Closed").astype(int)
+    df["late"] = 0
+    df["open_past_due"] = (df["status"] != "Closed").astype(int)
+    keys = list(rollup.key)
+    return df.groupby(keys, as_index=False)[list(rollup.measures)].sum()[list(rollup.columns)]
+
+
+def load(store, reqs: pd.DataFrame) -> None:
+    for table in ROLLUPS:
+        for grain in ("day", "month"):
+            rows = rollup_rows(reqs, table, grain)
+            store.replace_periods(table, grain, sorted(rows["period"].unique()), rows)
+    store.set_meta("data_version", "1")
+
+
+@pytest.fixture(scope="module")
+def reqs() -> pd.DataFrame:
+    return make_requests()
+
+
+@pytest.fixture(scope="module")
+def api(reqs, tmp_path_factory) -> ReadAPI:
+    store = open_store(f"sqlite:///{tmp_path_factory.mktemp('api')}/rollups.db")
+    store.ensure_schema()
+    load(store, reqs)
+    return ReadAPI(store, cache=False)
+
+
+def recount(reqs, by, start=None, end=None, **eq) -> dict:
+    day = reqs["created"].dt.date
+    m = pd.Series(True, index=reqs.index)
+    if start:
+        m &= day >= start
+    if end:
+        m &= day <= end
+    for c, v in eq.items():
+        m &= reqs[c] == v
+    return reqs[m].groupby(by).size().to_dict()
+
+
+# -- pure planning ---------------------------------------------------------------------------------
+def test_plan_range_uses_months_inside_and_days_at_the_edges():
+    assert plan_range(date(2024, 1, 20), date(2024, 4, 10)) == [
+        ("day", "2024-01-20", "2024-01-31"), ("month", "2024-02", "2024-03"), ("day", "2024-04-01", "2024-04-10")]
+    assert plan_range(date(2024, 2, 1), date(2024, 2, 29)) == [("month", "2024-02", "2024-02")]
+    assert plan_range(date(2024, 2, 1), date(2024, 2, 28)) == [("day", "2024-02-01", "2024-02-28")]
+    assert plan_range(date(2024, 1, 31), date(2024, 2, 1)) == [("day", "2024-01-31", "2024-02-01")]
+    assert plan_range(date(2024, 12, 1), date(2025, 1, 31)) == [("month", "2024-12", "2025-01")]
+    assert plan_range(date(2024, 3, 1), date(2024, 2, 1)) == []
+    assert plan_range(date(2024, 1, 20), date(2024, 4, 10), months=False) == [("day", "2024-01-20", "2024-04-10")]
+
+
+def test_percentiles_interpolate_inside_the_bin():
+    counts = np.zeros(len(RESOLUTION_BINS_H))
+    counts[RESOLUTION_BINS_H.index(24)] = 10  # all ten values in (18 h, 24 h]
+    assert percentile_from_bins(counts, 0.5) == pytest.approx(21.0)
+    assert percentile_from_bins(counts, 0.9) == pytest.approx(18 + 6 * 0.9)
+    counts[-1] = 90  # open last bin answers its lower edge
+    assert percentile_from_bins(counts, 0.5) == RESOLUTION_BINS_H[-2]
+    assert math.isnan(percentile_from_bins(np.zeros(3), 0.5))
+
+
+# -- against a recount -----------------------------------------------------------------------------
+@pytest.mark.parametrize("by", ["borough", "complaint_type", "agency", "community_district", "zip", "channel", "status"])
+def test_counts_stitched_across_month_edges_equal_recount(api, reqs, by):
+    start, end = date(2024, 1, 25), date(2024, 3, 17)
+    got = api.counts(by, Filters(start=start, end=end))
+    assert dict(zip(got[by], got["count"], strict=True)) == recount(reqs, by, start, end)
+    assert got["count"].is_monotonic_decreasing
+
+
+def test_counts_unbounded_and_filtered(api, reqs):
+    got = api.counts("complaint_type", Filters(borough="Bronx"))
+    assert dict(zip(got["complaint_type"], got["count"], strict=True)) == recount(reqs, "complaint_type", borough="Bronx")
+    f = Filters(start=date(2024, 2, 10), end=date(2024, 4, 2), community_district="109", complaint_type="HEAT/HOT WATER")
+    got = api.counts("agency", f)
+    assert dict(zip(got["agency"], got["count"], strict=True)) == recount(
+        reqs, "agency", f.start, f.end, community_district="109", complaint_type="HEAT/HOT WATER")
+    with pytest.raises(ValueError, match="no rollup holds"):
+        api.counts("borough", Filters(zip="10027", community_district="109"))
+
+
+def test_day_counts_include_dst_days(api, reqs):
+    for day in (date(2024, 3, 10), date(2024, 11, 3)):
+        got = api.counts("day", Filters(start=day, end=day))
+        expected = int((reqs["created"].dt.date == day).sum())
+        assert got.to_dict("records") == [{"day": day.isoformat(), "count": expected}] and expected > 0
+
+
+def test_timeseries_fills_gaps_and_labels_weeks_and_months(api, reqs):
+    f = Filters(start=date(2024, 1, 29), end=date(2024, 11, 3))
+    months = api.timeseries(f, "month")
+    assert months["period"].tolist()[:3] == ["2024-01-01", "2024-02-01", "2024-03-01"]
+    assert len(months) == 11 and months.loc[months["period"] == "2024-07-01", "count"].item() == 0
+    assert months["count"].sum() == sum(recount(reqs, "borough", f.start, f.end).values())
+    weeks = api.timeseries(f, "week")
+    assert weeks["period"].iloc[0] == "2024-01-29" and set(pd.to_datetime(weeks["period"]).dt.weekday) == {0}
+    assert weeks["count"].sum() == months["count"].sum()
+    days = api.timeseries(Filters(start=date(2024, 4, 9), end=date(2024, 4, 12)), "day")
+    assert days["period"].tolist() == ["2024-04-09", "2024-04-10", "2024-04-11", "2024-04-12"]
+    assert days["count"].tolist()[2:] == [0, 0]
+
+
+def test_timeseries_split_keeps_top_and_sums_other(api, reqs):
+    f = Filters(start=date(2024, 2, 1), end=date(2024, 2, 29))
+    got = api.timeseries(f, "month", split_by="borough", top=2)
+    totals = recount(reqs, "borough", f.start, f.end)
+    top2 = sorted(totals, key=totals.get, reverse=True)[:2]
+    assert set(got["borough"]) == {*top2, "Other"}
+    assert got.set_index("borough")["count"].to_dict()["Other"] == sum(v for k, v in totals.items() if k not in top2)
+
+
+def test_top_areas_per_capita(api, reqs):
+    got = api.top_areas("borough", Filters(), n=10, per_capita=True)
+    assert "Unspecified" not in set(got["borough"]) and list(got.columns) == ["borough", "count", "population", "per_10k"]
+    bronx = got.set_index("borough").loc["Bronx"]
+    assert bronx["per_10k"] == pytest.approx(bronx["count"] / 1_472_654 * 10_000)
+    assert got["per_10k"].is_monotonic_decreasing
+    zips = api.top_areas("zip", Filters(), n=2)
+    assert list(zips.columns) == ["zip", "borough", "count", "population", "per_10k"] and len(zips) == 2
+    assert zips["population"].notna().all()
+    cds = api.top_areas("community_district", Filters())
+    assert cds["population"].isna().all() and set(cds["community_district"]) == {"209", "301", "109"}
+
+
+def test_resolution_and_status(api, reqs):
+    f = Filters(start=date(2024, 1, 20), end=date(2024, 12, 31))
+    got = api.resolution("borough", f)
+    closed = reqs[reqs["res_h"].notna()]
+    assert dict(zip(got["borough"], got["closed"], strict=True)) == closed.groupby("borough").size().to_dict()
+    for _, row in got.iterrows():
+        true = closed.loc[closed["borough"] == row["borough"], "res_h"]
+        for q, col in ((0.5, "median_h"), (0.9, "p90_h")):  # in the bin of the true quantile
+            assert np.searchsorted(RESOLUTION_BINS_H, row[col]) == np.searchsorted(RESOLUTION_BINS_H, true.quantile(q))
+    assert got["median_h"].is_monotonic_decreasing
+    overall = api.resolution(None, f)
+    assert list(overall.columns) == ["closed", "median_h", "p90_h"] and overall["closed"].item() == len(closed)
+    mix = api.status_mix(f)
+    assert dict(zip(mix["status"], mix["count"], strict=True)) == reqs.groupby("status").size().to_dict()
+    assert api.open_now(f) == int((reqs["status"] != "Closed").sum())
+    tl = api.timeliness(f, by="borough")
+    assert tl["with_due"].sum() == len(reqs)
+
+
+def test_vocabulary_bounds_baseline(api, reqs):
+    voc = api.vocabulary("complaint_type")
+    assert dict(zip(voc["value"], voc["count"], strict=True)) == reqs.groupby("complaint_type").size().to_dict()
+    first, last = api.date_bounds()
+    assert (first, last) == (reqs["created"].min().date(), reqs["created"].max().date())
+    base = api.hour_of_week_baseline(weeks=2, end=date(2024, 3, 20))  # Sundays 03-10 and 03-17
+    window = reqs[(reqs["created"] >= "2024-03-04") & (reqs["created"] < "2024-03-18")]
+    assert base["mean"].sum() == pytest.approx(len(window) / 2)
+    assert list(base.columns) == ["borough", "complaint_type", "how", "mean"] and base["how"].between(0, 167).all()
+
+
+def test_freshness_from_meta(api):
+    assert api.freshness() is None
+    api.store.set_meta("freshness", "2024-11-03T23:59:00")
+    api.store.set_meta("live_freshness", "2024-11-04T00:03:00")
+    assert api.freshness().isoformat() == "2024-11-04T00:03:00"
+
+
+def test_live_counts(tmp_path):
+    store = open_store(f"sqlite:///{tmp_path}/live.db")
+    store.ensure_schema()
+    rows = pd.DataFrame([{"grain": "minute", "bucket": "2024-11-03T01", "period": f"2024-11-03T01:0{m}",
+                          "borough": b, "complaint_type": "Noise", "agency": "NYPD", "n": m + 1}
+                         for m in range(3) for b in ("Bronx", "Queens")])
+    store.upsert("live_requests", rows, ttl_seconds=3600)
+    api = ReadAPI(store)
+    since = pd.Timestamp("2024-11-03T01:01").to_pydatetime()
+    got = api.live_counts(since, by="borough")
+    assert got.to_dict("records") == [{"borough": "Bronx", "count": 5}, {"borough": "Queens", "count": 5}]
+    assert api.live_counts(since, per_minute=True)["minute"].tolist() == ["2024-11-03T01:02", "2024-11-03T01:01"][::-1]
+
+
+def test_empty_store_gives_empty_frames(tmp_path):
+    store = open_store(f"sqlite:///{tmp_path}/empty.db")
+    store.ensure_schema()
+    api = ReadAPI(store)
+    assert api.date_bounds() is None and api.freshness() is None and api.open_now() == 0
+    assert list(api.counts("borough").columns) == ["borough", "count"] and api.counts("day").empty
+    assert list(api.timeseries(split_by="borough").columns) == ["period", "borough", "count"]
+    assert list(api.top_areas("zip").columns) == ["zip", "borough", "count", "population", "per_10k"]
+    assert list(api.resolution("agency").columns) == ["agency", "closed", "median_h", "p90_h"]
+    assert list(api.status_mix().columns) == ["status", "count"]
+    assert list(api.timeliness().columns) == ["with_due", "on_time", "late", "open_past_due"]
+    assert list(api.hour_of_week_baseline().columns) == ["borough", "complaint_type", "how", "mean"]
+    assert list(api.vocabulary("agency").columns) == ["value", "count"]
+
+
+def test_cache_serves_copies_until_data_version_changes(tmp_path, reqs, monkeypatch):
+    monkeypatch.setattr(read_api, "VERSION_CHECK_S", 0.0)
+    store = open_store(f"sqlite:///{tmp_path}/cache.db")
+    store.ensure_schema()
+    small = reqs[reqs["created"] < "2024-02-01"]
+    load(store, small)
+    api = ReadAPI(store)
+    first = api.counts("borough")
+    first["count"] = 0  # callers may mutate what they get
+    assert api.counts("borough")["count"].sum() == len(small)
+    day = rollup_rows(small, "requests", "day")
+    day = day[day["period"] != "2024-01-31"]
+    store.replace_periods("requests", "day", ["2024-01-31"], day[day["period"] == "2024-01-31"])
+    assert api.counts("borough")["count"].sum() == len(small)  # same data_version: the cached answer
+    store.set_meta("data_version", "2")
+    assert api.date_bounds() == (date(2024, 1, 20), date(2024, 1, 30))
+    assert api.counts("borough")["count"].sum() == int((small["created"] < "2024-01-31").sum())
