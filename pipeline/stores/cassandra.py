@@ -1,0 +1,325 @@
+"""The scale-out rollup store: Apache Cassandra through cassandra-driver.
+
+Why this layout: tables are partitioned by (grain, bucket) and clustered by period then dims
+(pipeline/tables.py), so a ten-year month-grain query reads ~10 partitions and restricts the period
+by a clustering range. Every statement is prepared; writes are idempotent upserts (no counters), so
+replaying a batch or a stream micro-batch is harmless. replace_periods deletes each period by its
+clustering prefix (one range tombstone) and then writes UNLOGGED batches that each hold rows of a
+single partition (one mutation per batch on the replica; see bench_read for the measured gain over
+single-row inserts).
+
+Processes and threads: the driver's Cluster owns an event-loop thread (libev from the wheel), which
+does not survive fork, so the session is opened lazily in the process that uses it and reopened when
+the pid changes (gunicorn workers fork after the app is imported). One session is shared by the
+threads of a process (the driver is thread-safe). Errors reaching Cassandra become StoreUnavailable
+with the reason; once connected, the driver reconnects on its own (exponential back-off), and a
+failed first connection is retried on the next call.
+"""
+from __future__ import annotations
+
+import os
+import threading
+import time
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime, timedelta
+from urllib.parse import parse_qs, urlparse
+
+import pandas as pd
+
+from pipeline.stores import ddl
+from pipeline.stores import rows as rowlib
+from pipeline.stores.base import Store, StoreUnavailable
+from pipeline.tables import bucket_of
+
+CONCURRENCY = 64
+BATCH_ROWS = 40          # rows per UNLOGGED single-partition batch (stays under the 5 KiB warn threshold)
+FETCH_SIZE = 10_000
+RETRY_CONNECT_S = 2.0    # after a failed connection, answer StoreUnavailable at once for this long
+MAX_BUCKETS = 5_000
+
+
+def _buckets_between(grain: str, start: str, end: str) -> list[str]:
+    """Every partition bucket from start's to end's (years, months or hours)."""
+    first, last = bucket_of(grain, start), bucket_of(grain, end)
+    if grain == "month":
+        out = [str(y) for y in range(int(first), int(last) + 1)]
+    elif grain == "day":
+        out, y, m = [], int(first[:4]), int(first[5:7])
+        while f"{y:04d}-{m:02d}" <= last:
+            out.append(f"{y:04d}-{m:02d}")
+            y, m = (y + 1, 1) if m == 12 else (y, m + 1)
+            if len(out) > MAX_BUCKETS:
+                break
+    else:
+        t, stop = datetime.strptime(first, "%Y-%m-%dT%H"), datetime.strptime(last, "%Y-%m-%dT%H")
+        out = []
+        while t <= stop and len(out) <= MAX_BUCKETS:
+            out.append(t.strftime("%Y-%m-%dT%H"))
+            t += timedelta(hours=1)
+    if len(out) > MAX_BUCKETS:
+        raise ValueError(f"{grain} range {start}..{end} spans more than {MAX_BUCKETS} partitions: narrow it")
+    return out
+
+
+def parse_url(url: str) -> tuple[list[str], int, str, int]:
+    """cassandra://HOST[,HOST]:PORT/KEYSPACE[?rf=N] -> (hosts, port, keyspace, replication factor)."""
+    u = urlparse(url)
+    netloc = u.netloc.rsplit("@", 1)[-1]
+    hostpart, _, port = netloc.rpartition(":") if ":" in netloc else (netloc, "", "9042")
+    hosts = [h for h in hostpart.split(",") if h] or ["127.0.0.1"]
+    keyspace = u.path.strip("/")
+    if not keyspace.replace("_", "a").isalnum() or keyspace[0].isdigit():
+        raise ValueError(f"store URL {url!r}: the path must name a keyspace, e.g. cassandra://127.0.0.1:9042/nyc311")
+    rf = int(parse_qs(u.query).get("rf", ["1"])[0])
+    return hosts, int(port or 9042), keyspace, rf
+
+
+class CassandraStore(Store):
+    def __init__(self, url: str, connect_timeout: float = 5.0, request_timeout: float = 20.0):
+        self.url = url
+        self.hosts, self.port, self.keyspace, self.rf = parse_url(url)
+        self.connect_timeout = connect_timeout
+        self.request_timeout = request_timeout
+        self._lock = threading.Lock()
+        self._cluster = None
+        self._session = None
+        self._pid: int | None = None
+        self._failed_at = 0.0
+        self._failure = ""
+        self._prepared: dict[str, object] = {}
+        self._keyspace_ready = False
+
+    # -- connection ---------------------------------------------------------------------------------
+    def _where(self) -> str:
+        return f"Cassandra {','.join(self.hosts)}:{self.port}/{self.keyspace}"
+
+    def _connect(self):
+        from cassandra.cluster import Cluster, NoHostAvailable
+        from cassandra.policies import ExponentialReconnectionPolicy
+        from cassandra.query import tuple_factory
+        try:
+            from cassandra.io.libevreactor import LibevConnection as connection_class
+        except ImportError:  # pragma: no cover - wheels without libev
+            from cassandra.io.asyncioreactor import AsyncioConnection as connection_class
+        cluster = Cluster(self.hosts, port=self.port, connection_class=connection_class,
+                          connect_timeout=self.connect_timeout, control_connection_timeout=self.connect_timeout,
+                          reconnection_policy=ExponentialReconnectionPolicy(1.0, 30.0),
+                          protocol_version=5, idle_heartbeat_interval=15)
+        try:
+            session = cluster.connect()
+        except (NoHostAvailable, OSError, Exception) as exc:
+            cluster.shutdown()
+            raise StoreUnavailable(f"{self._where()}: cannot connect: {_reason(exc)}") from exc
+        session.row_factory = tuple_factory
+        session.default_timeout = self.request_timeout
+        session.default_fetch_size = FETCH_SIZE
+        return cluster, session
+
+    def _sess(self, keyspace: bool = True):
+        """The process's session (opened lazily, reopened after fork); keyspace set when it exists."""
+        with self._lock:
+            if self._session is None or self._pid != os.getpid():
+                if time.monotonic() - self._failed_at < RETRY_CONNECT_S and self._pid == os.getpid():
+                    raise StoreUnavailable(self._failure)
+                self._prepared, self._keyspace_ready = {}, False
+                self._pid = os.getpid()
+                try:
+                    self._cluster, self._session = self._connect()
+                except StoreUnavailable as exc:
+                    self._failed_at, self._failure, self._session = time.monotonic(), str(exc), None
+                    raise
+            if keyspace and not self._keyspace_ready:
+                try:
+                    self._session.set_keyspace(self.keyspace)
+                except Exception as exc:
+                    raise StoreUnavailable(f"{self._where()}: keyspace missing ({_reason(exc)}): run "
+                                           f"`python -m pipeline schema --store {self.url}`") from exc
+                self._keyspace_ready = True
+            return self._session
+
+    def _prepare(self, cql: str):
+        stmt = self._prepared.get(cql)
+        if stmt is None:
+            stmt = self._run(lambda: self._sess().prepare(cql))
+            self._prepared[cql] = stmt
+        return stmt
+
+    def _run(self, fn):
+        try:
+            return fn()
+        except Exception as exc:
+            if _is_unavailable(exc):
+                raise _unavailable(self, exc) from exc
+            raise
+
+    def close(self) -> None:
+        with self._lock:
+            if self._cluster is not None and self._pid == os.getpid():
+                self._cluster.shutdown()
+            self._cluster = self._session = None
+            self._prepared, self._keyspace_ready = {}, False
+
+    # -- schema -------------------------------------------------------------------------------------
+    def ensure_schema(self) -> None:
+        session = self._sess(keyspace=False)
+
+        def work():
+            session.execute(f"CREATE KEYSPACE IF NOT EXISTS {self.keyspace} WITH replication = "
+                            f"{{'class': 'SimpleStrategy', 'replication_factor': {int(self.rf)}}}")
+            session.set_keyspace(self.keyspace)
+            self._keyspace_ready = True
+            applied = datetime.now(UTC).isoformat(timespec="seconds")
+            for version, statements in ddl.versions("cql"):
+                for stmt in statements:
+                    session.execute(stmt, timeout=60)
+                session.execute("INSERT INTO schema_version (version, applied_at) VALUES (%s, %s)",
+                                (version, applied))
+        self._run(work)
+
+    def schema_version(self) -> int | None:
+        try:
+            rows = self._run(lambda: list(self._sess().execute("SELECT version FROM schema_version")))
+        except StoreUnavailable as exc:
+            if "keyspace missing" in str(exc) or "unconfigured table" in str(exc):
+                return None
+            raise
+        return max((r[0] for r in rows), default=None)
+
+    # -- writes -------------------------------------------------------------------------------------
+    def _insert(self, spec, ttl: bool = False):
+        cols = spec.column_names
+        cql = f"INSERT INTO {spec.name} ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})"
+        return self._prepare(cql + (" USING TTL ?" if ttl else ""))
+
+    def _write_records(self, spec, records: list[tuple], ttl: int | None = None) -> None:
+        """Single-partition UNLOGGED batches, run concurrently."""
+        from cassandra.concurrent import execute_concurrent
+        from cassandra.query import BatchStatement, BatchType
+
+        insert = self._insert(spec, ttl=ttl is not None)
+        npk = len(spec.partition_key)
+        by_partition: dict[tuple, list[tuple]] = defaultdict(list)
+        for r in records:
+            by_partition[r[:npk]].append(r if ttl is None else (*r, int(ttl)))
+        statements = []
+        for rows in by_partition.values():
+            for i in range(0, len(rows), BATCH_ROWS):
+                batch = BatchStatement(batch_type=BatchType.UNLOGGED)
+                for r in rows[i:i + BATCH_ROWS]:
+                    batch.add(insert, r)
+                statements.append((batch, ()))
+        self._concurrent(execute_concurrent, statements)
+
+    def _concurrent(self, execute_concurrent, statements) -> list:
+        if not statements:
+            return []
+        results = execute_concurrent(self._sess(), statements, concurrency=CONCURRENCY, raise_on_first_error=True,
+                                     results_generator=False)
+        return [r.result_or_exc for r in results]
+
+    def replace_periods(self, table: str, grain: str, periods: Sequence[str], rows: pd.DataFrame) -> int:
+        from cassandra.concurrent import execute_concurrent
+        spec = rowlib.spec_of(table)
+        records = rowlib.records(spec, rows)
+        rowlib.check_rollup_rows(table, grain, periods, rows)
+
+        def work():
+            delete = self._prepare(f"DELETE FROM {spec.name} WHERE grain = ? AND bucket = ? AND period = ?")
+            self._concurrent(execute_concurrent, [(delete, (grain, bucket_of(grain, p), p)) for p in periods])
+            self._write_records(spec, records)
+        self._run(work)
+        return len(records)
+
+    def upsert(self, table: str, rows: pd.DataFrame, ttl_seconds: int | None = None) -> int:
+        spec = rowlib.spec_of(table)
+        records = rowlib.records(spec, rows)
+        self._run(lambda: self._write_records(spec, records, ttl=int(ttl_seconds) if ttl_seconds else None))
+        return len(records)
+
+    # -- reads --------------------------------------------------------------------------------------
+    def aggregate(self, table: str, grain: str, start: str, end: str, by: Sequence[str],
+                  filters: Mapping[str, object] | None = None) -> pd.DataFrame:
+        """Reads the partitions of start..end concurrently with a clustering range on period. When
+        the grouping columns form a prefix of the clustering key, Cassandra sums per (period, prefix)
+        server-side (GROUP BY), which cuts the rows sent to us; the rest is summed in pandas.
+        Filters are applied in pandas on the columns read."""
+        from cassandra.concurrent import execute_concurrent
+        dims, measures = rowlib.check_query(table, grain, start, end, by, filters)
+        filters = {c: rowlib.filter_value(c, v) for c, v in (filters or {}).items()}
+        clustering = ("period", *dims)
+        needed = {*by, *filters} - {"period"}
+        depth = max((clustering.index(c) for c in needed), default=0) + 1
+        prefix = list(clustering[:depth])
+        if depth < len(clustering):
+            select = [*prefix, *(f"SUM({m})" for m in measures)]
+            group = f" GROUP BY {', '.join(prefix)}"
+        else:
+            select, group = [*prefix, *measures], ""
+        cql = (f"SELECT {', '.join(select)} FROM {table} WHERE grain = ? AND bucket = ? "
+               f"AND period >= ? AND period <= ?{group}")
+
+        def work():
+            stmt = self._prepare(cql)
+            args = [(stmt, (grain, b, start, end)) for b in _buckets_between(grain, start, end)]
+            rows = [row for result in self._concurrent(execute_concurrent, args) for row in result]
+            return pd.DataFrame(rows, columns=[*prefix, *measures])
+        frame = self._run(work)
+        for col, value in filters.items():
+            frame = frame[frame[col].isin(value) if isinstance(value, list) else frame[col] == value]
+        return rowlib.finish(frame[[*by, *measures]], by, measures)
+
+    def select(self, table: str, where: Mapping[str, object] | None = None, limit: int | None = None) -> pd.DataFrame:
+        spec = rowlib.spec_of(table)
+        where = dict(where or {})
+        for col in where:
+            if col not in spec.column_names:
+                raise ValueError(f"{table} has no column {col!r}")
+        cql = f"SELECT {', '.join(spec.column_names)} FROM {table}"
+        if where:
+            cql += " WHERE " + " AND ".join(f"{c} = ?" for c in where)
+        if limit:
+            cql += f" LIMIT {int(limit)}"
+        if where and set(where) - set(spec.partition_key):
+            cql += " ALLOW FILTERING"
+        rows = self._run(lambda: list(self._sess().execute(self._prepare(cql), tuple(where.values()))))
+        return pd.DataFrame(rows, columns=list(spec.column_names))
+
+    def buckets(self, table: str, grain: str) -> list[str]:
+        rowlib.spec_of(table)
+        rows = self._run(lambda: list(self._sess().execute(self._prepare(f"SELECT DISTINCT grain, bucket FROM {table}"))))
+        return sorted(b for g, b in rows if g == grain)
+
+    # -- meta ---------------------------------------------------------------------------------------
+    def get_meta(self, key: str) -> str | None:
+        rows = self._run(lambda: list(self._sess().execute(self._prepare("SELECT value FROM meta WHERE key = ?"), (key,))))
+        return rows[0][0] if rows else None
+
+    def set_meta(self, key: str, value: str) -> None:
+        self._run(lambda: self._sess().execute(self._prepare("INSERT INTO meta (key, value) VALUES (?, ?)"),
+                                               (key, value)))
+
+    def ping(self) -> None:
+        self._run(lambda: self._sess(keyspace=False).execute("SELECT release_version FROM system.local"))
+
+
+def _reason(exc: BaseException) -> str:
+    errors = getattr(exc, "errors", None)
+    if isinstance(errors, dict) and errors:
+        return "; ".join(f"{host}: {err}" for host, err in errors.items())
+    return f"{type(exc).__name__}: {exc}"
+
+
+def _is_unavailable(exc: BaseException) -> bool:
+    """Errors that mean "Cassandra (or our keyspace/table) is not there", not a bug in the query."""
+    from cassandra import DriverException, RequestExecutionException, RequestValidationException
+    from cassandra.cluster import NoHostAvailable
+    if isinstance(exc, RequestValidationException):
+        text = str(exc)
+        return "unconfigured table" in text or "does not exist" in text
+    return isinstance(exc, NoHostAvailable | DriverException | RequestExecutionException | OSError)
+
+
+def _unavailable(store: CassandraStore, exc: BaseException) -> StoreUnavailable:
+    return StoreUnavailable(f"{store._where()}: {_reason(exc)}")
+
