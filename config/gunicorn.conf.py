@@ -1,11 +1,33 @@
-"""gunicorn settings for the dashboard (Procfile `web:`)."""
+"""gunicorn settings for the dashboard (Procfile `web:`; docs/OPERATIONS.md).
+
+Sizing: a Dash callback is mostly Python (pandas, JSON), so processes scale with CPUs; threads
+cover the time a callback waits on the store (Cassandra round trips, SQLite locks). The live page's
+polling is cheap (shared one-second snapshot per worker), so a few workers serve hundreds of tabs.
+Every value can be overridden from the environment (WEB_CONCURRENCY, GUNICORN_THREADS, ...).
+"""
 import multiprocessing
 import os
 
+_cpus = multiprocessing.cpu_count()
+
 bind = f"{os.environ.get('NYC311_APP_HOST', '127.0.0.1')}:{os.environ.get('PORT', os.environ.get('NYC311_APP_PORT', '8050'))}"
-workers = int(os.environ.get("WEB_CONCURRENCY", max(2, multiprocessing.cpu_count())))
+workers = int(os.environ.get("WEB_CONCURRENCY", min(max(2, _cpus), 8)))
+worker_class = "gthread"
 threads = int(os.environ.get("GUNICORN_THREADS", 4))
-timeout = 60
+
+# Preload off: each worker imports the app after the fork and opens its own store connection on
+# first use (app/data.py), so no SQLite handle or Cassandra session is ever shared across a fork.
+preload_app = False
+
+timeout = int(os.environ.get("GUNICORN_TIMEOUT", 60))   # a worker silent this long is restarted
 graceful_timeout = 20
-keepalive = 5
-accesslog = "-"
+keepalive = 30            # behind nginx's upstream keepalive pool: keep connections open
+max_requests = 5000       # recycle workers now and then to bound memory growth
+max_requests_jitter = 500
+
+accesslog = os.environ.get("GUNICORN_ACCESS_LOG", "-")
+access_log_format = '%(h)s "%(r)s" %(s)s %(B)s %(M)sms "%(a)s"'
+errorlog = os.environ.get("GUNICORN_ERROR_LOG", "-")
+loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
+forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
+proc_name = "nyc311-web"

@@ -16,13 +16,11 @@ from zoneinfo import ZoneInfo
 
 import dash
 import pandas as pd
-from dash import ClientsideFunction, Input, Output, State, callback, clientside_callback, dcc, html, no_update
+from dash import ClientsideFunction, Input, Output, State, dcc, html, no_update
 
 from app import live_view as view
 from pipeline.schema import NY_TZ, UNSPECIFIED
 from pipeline.settings import get
-
-dash.register_page(__name__, path="/live", name="Live", title="Live — The 411 on the 311", order=90)
 
 log = logging.getLogger(__name__)
 NY = ZoneInfo(NY_TZ)
@@ -51,26 +49,60 @@ def _baseline() -> pd.DataFrame:
         return pd.DataFrame(columns=["borough", "complaint_type", "how", "mean"])
 
 
+def _ny_naive(ts) -> datetime | None:
+    """A stored timestamp (aware UTC or naive New York) as naive New York time."""
+    if ts is None or pd.isna(ts):
+        return None
+    ts = pd.Timestamp(ts)
+    if ts.tzinfo is not None:
+        ts = ts.tz_convert(NY_TZ).tz_localize(None)
+    return ts.to_pydatetime()
+
+
+def _feed(store, labels: list[str]) -> pd.DataFrame:
+    """Newest requests, newest minute partition first, until the feed is full."""
+    parts, have = [], 0
+    for period in reversed(labels):
+        rows = store.select("recent_events", {"period": period}, limit=view.FEED_LENGTH)
+        if not rows.empty:
+            parts.append(rows)
+            have += len(rows)
+        if have >= view.FEED_LENGTH:
+            break
+    if not parts:
+        return pd.DataFrame(columns=list(view.FEED_COLUMNS))
+    feed = pd.concat(parts, ignore_index=True)
+    feed["created_at"] = [_ny_naive(t) for t in feed["created_at"]]
+    feed = feed.sort_values(["created_at", "unique_key"], ascending=False).drop_duplicates("unique_key")
+    return feed.head(view.FEED_LENGTH)[list(view.FEED_COLUMNS)].reset_index(drop=True)
+
+
+def _status(store, now: datetime) -> tuple[datetime | None, str]:
+    """(newest event produced, status) from the streaming job's status row."""
+    rows = store.select("pipeline_status")
+    if rows.empty:
+        return None, "stream not started"
+    row = rows.sort_values("last_batch_time").iloc[-1]
+    last_batch = _ny_naive(row["last_batch_time"])
+    idle = (now - last_batch).total_seconds() if last_batch else None
+    status = "running" if idle is not None and idle < 60 else f"no batch for {idle:.0f} s" if idle else "unknown"
+    return _ny_naive(row["last_produced_at"]), status
+
+
 def read_snapshot(now: datetime) -> view.LiveSnapshot:
-    """The last hour from the live tables (through pipeline.live_read when the streaming job ships it)."""
+    """The last hour from the live tables the streaming job writes (pipeline/stream.py)."""
     store = _store()
-    try:
-        from pipeline import live_read
-    except ImportError:
-        live_read = None
-    if live_read is not None:
-        return live_read.snapshot(store, now, baseline=_baseline())
-    start, end = view.minute_labels(now)[0], view.minute_labels(now)[-1]
+    labels = view.minute_labels(now)
+    start, end = labels[0], labels[-1]
     minutes = store.aggregate("live_requests", "minute", start, end, ["period", "borough"])
     by_type = store.aggregate("live_requests", "minute", start, end, ["borough", "complaint_type"])
     zips = store.aggregate("live_zips", "minute", start, end, ["zip"])
-    zips = zips[zips["zip"] != UNSPECIFIED]
-    latest = (datetime.fromisoformat(minutes["period"].max()) if not minutes.empty else None)
+    zips = zips[(zips["zip"] != UNSPECIFIED) & (zips["n"] > 0)]
+    latest, status = _status(store, now)
     return view.LiveSnapshot(
         now=now, minutes=minutes.rename(columns={"period": "minute", "n": "count"}),
         by_type=by_type.rename(columns={"n": "count"}), zips=zips.rename(columns={"n": "count"}),
-        feed=pd.DataFrame(columns=list(view.FEED_COLUMNS)), latest=latest, status="unknown",
-        baseline=_baseline())
+        feed=_feed(store, labels), latest=latest, status=status, baseline=_baseline())
 
 
 class _Shared:
@@ -134,22 +166,27 @@ def layout(**_query) -> html.Div:
     ], className="live-page")
 
 
+dash.register_page(__name__, path="/live", name="Live", title="Live — The 411 on the 311", order=90, layout=layout)
+
+
 # -- callbacks ------------------------------------------------------------------------------------------
 
-@callback(Output("live-minutes", "figure"), Output("live-feed", "children"), Output("live-map", "figure"),
-          Output("live-alerts", "children"), Output("live-fresh", "data"), Output("live-state", "data"),
-          Input("live-interval", "n_intervals"), State("live-state", "data"), prevent_initial_call=True)
-def refresh(_n, shown):
-    try:
-        snap = shared.get()
-    except Exception as exc:  # noqa: BLE001 - keep what is shown; say the stream is unreadable
-        log.warning("live refresh failed: %s", exc)
-        return (no_update,) * 4 + ({"behind": None, "status": "store unavailable", "latest": None}, no_update)
-    out = view.refresh(shown, snap, _geojson_url())
-    keys = ("minutes", "feed", "map", "alerts", "fresh", "state")
-    return tuple(no_update if out[k] is None else out[k] for k in keys)
+def register(app: dash.Dash) -> None:
+    """Callbacks on the app object (app.main.create_app calls this for every page module)."""
 
+    @app.callback(Output("live-minutes", "figure"), Output("live-feed", "children"), Output("live-map", "figure"),
+                  Output("live-alerts", "children"), Output("live-fresh", "data"), Output("live-state", "data"),
+                  Input("live-interval", "n_intervals"), State("live-state", "data"), prevent_initial_call=True)
+    def refresh(_n, shown):
+        try:
+            snap = shared.get()
+        except Exception as exc:  # noqa: BLE001 - keep what is shown; say the stream is unreadable
+            log.warning("live refresh failed: %s", exc)
+            return (no_update,) * 4 + ({"behind": None, "status": "store unavailable", "latest": None}, no_update)
+        out = view.refresh(shown, snap, _geojson_url())
+        keys = ("minutes", "feed", "map", "alerts", "fresh", "state")
+        return tuple(no_update if out[k] is None else out[k] for k in keys)
 
-clientside_callback(ClientsideFunction(namespace="live", function_name="freshness"),
-                    Output("live-freshness", "children"),
-                    Input("live-fresh", "data"), Input("live-interval", "n_intervals"))
+    app.clientside_callback(ClientsideFunction(namespace="live", function_name="freshness"),
+                            Output("live-freshness", "children"),
+                            Input("live-fresh", "data"), Input("live-interval", "n_intervals"))
