@@ -8,70 +8,14 @@ from datetime import date
 import numpy as np
 import pandas as pd
 import pytest
+from rollup_fixtures import load, make_requests, rollup_rows
 
 from pipeline import read_api
 from pipeline.read_api import Filters, ReadAPI, percentile_from_bins, plan_range
 from pipeline.stores import open_store
-from pipeline.tables import RESOLUTION_BINS_H, ROLLUPS, bucket_of
+from pipeline.tables import RESOLUTION_BINS_H
 
 pytestmark = pytest.mark.unit
-
-TYPES = (("Noise - Residential", "NYPD"), ("HEAT/HOT WATER", "HPD"), ("Street Condition", "DOT"))
-AREAS = (("Bronx", "209", "10472"), ("Brooklyn", "301", "11211"), ("Manhattan", "109", "10027"),
-         ("Unspecified", "Unspecified", "Unspecified"))
-STATUSES = ("Closed", "Closed", "Open", "In Progress")
-
-
-def make_requests(seed: int = 7, n: int = 3000) -> pd.DataFrame:
-    """Requests from 2024-01-20 to 2024-04-10 and around the fall DST change (New York local times)."""
-    rng = np.random.default_rng(seed)
-    start = pd.Timestamp("2024-01-20")
-    minutes = rng.integers(0, 81 * 24 * 60, n)
-    created = start + pd.to_timedelta(minutes, unit="min")
-    fall = pd.Timestamp("2024-11-03") + pd.to_timedelta(rng.integers(0, 25 * 60, 200), unit="min")
-    created = created.append(fall)
-    k = len(created)
-    t = rng.integers(0, len(TYPES), k)
-    a = rng.integers(0, len(AREAS), k)
-    frame = pd.DataFrame({
-        "created": created,
-        "complaint_type": [TYPES[i][0] for i in t], "agency": [TYPES[i][1] for i in t],
-        "borough": [AREAS[i][0] for i in a], "community_district": [AREAS[i][1] for i in a],
-        "zip": [AREAS[i][2] for i in a],
-        "channel": rng.choice(["PHONE", "ONLINE", "MOBILE"], k),
-        "status": rng.choice(STATUSES, k),
-        "res_h": rng.exponential(40, k),
-    })
-    frame.loc[frame["status"] != "Closed", "res_h"] = np.nan
-    return frame
-
-
-def rollup_rows(reqs: pd.DataFrame, table: str, grain: str) -> pd.DataFrame:
-    rollup = ROLLUPS[table]
-    df = reqs.copy()
-    df["grain"] = grain
-    df["period"] = df["created"].dt.strftime("%Y-%m-%d" if grain == "day" else "%Y-%m")
-    df["bucket"] = df["period"].map(lambda p: bucket_of(grain, p))
-    df["how"] = df["created"].dt.weekday * 24 + df["created"].dt.hour
-    df["res_bin"] = np.searchsorted(RESOLUTION_BINS_H, df["res_h"].fillna(0))
-    if table == "resolution":
-        df = df[df["res_h"].notna()]
-    df["n"] = 1
-    df["with_due"] = 1
-    df["on_time"] = (df["status"] == "Closed").astype(int)
-    df["late"] = 0
-    df["open_past_due"] = (df["status"] != "Closed").astype(int)
-    keys = list(rollup.key)
-    return df.groupby(keys, as_index=False)[list(rollup.measures)].sum()[list(rollup.columns)]
-
-
-def load(store, reqs: pd.DataFrame) -> None:
-    for table in ROLLUPS:
-        for grain in ("day", "month"):
-            rows = rollup_rows(reqs, table, grain)
-            store.replace_periods(table, grain, sorted(rows["period"].unique()), rows)
-    store.set_meta("data_version", "1")
-
 
 @pytest.fixture(scope="module")
 def reqs() -> pd.DataFrame:

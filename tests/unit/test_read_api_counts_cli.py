@@ -8,7 +8,7 @@ from contextlib import redirect_stdout
 
 import pandas as pd
 import pytest
-from test_read_api import load, make_requests
+from rollup_fixtures import load, make_requests
 
 from pipeline.cli import main
 from pipeline.settings import ROOT
