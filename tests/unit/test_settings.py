@@ -1,0 +1,93 @@
+"""The settings registry (pipeline/settings.py): defaults, NYC311_* overrides, clear errors, docs.
+
+Why: every command reads its URLs and paths from here, so a typo must stop with a message that
+names the setting and the fix, and every setting must be findable in the README.
+"""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from pipeline import settings as S
+
+pytestmark = pytest.mark.unit
+
+NO_FILE = Path("/nonexistent/settings.toml")
+
+
+def test_defaults_without_file_or_env():
+    s = S.load(env={}, file=NO_FILE)
+    for setting in S.REGISTRY:
+        assert getattr(s, setting.name) == setting.default, setting.name
+
+
+def test_shipped_file_loads_and_agrees_with_registry_defaults():
+    s = S.load(env={})
+    assert s.store_url.startswith("sqlite:///")
+    assert s.stream_url.startswith("spool://")
+    assert s.jar_cache == ".cache/jars"
+
+
+def test_env_overrides_file_and_coerces_ints(tmp_path):
+    f = tmp_path / "settings.toml"
+    f.write_text('app_port = 9000\nstore_url = "sqlite:///tmp/x.db"\n')
+    s = S.load(env={"NYC311_APP_PORT": "8123",
+                    "NYC311_STORE_URL": "cassandra://127.0.0.1:9042/nyc311",
+                    "NYC311_STREAM_URL": "kafka://127.0.0.1:9092/nyc311-events"}, file=f)
+    assert s.app_port == 8123
+    assert s.store_url == "cassandra://127.0.0.1:9042/nyc311"
+    assert s.stream_url == "kafka://127.0.0.1:9092/nyc311-events"
+
+
+def test_file_values_apply_when_env_is_silent(tmp_path):
+    f = tmp_path / "settings.toml"
+    f.write_text('app_port = 9000\nlive_interval_ms = 2000\n')
+    s = S.load(env={}, file=f)
+    assert (s.app_port, s.live_interval_ms) == (9000, 2000)
+
+
+def test_secret_comes_only_from_env(tmp_path):
+    f = tmp_path / "settings.toml"
+    f.write_text('socrata_app_token = "from-file"\n')
+    assert S.load(env={}, file=f).socrata_app_token == ""
+    assert S.load(env={"NYC311_SOCRATA_APP_TOKEN": "t0k"}, file=f).socrata_app_token == "t0k"
+
+
+def test_relative_paths_resolve_against_project_root():
+    s = S.load(env={}, file=NO_FILE)
+    assert s.path(s.jar_cache) == S.ROOT / ".cache" / "jars"
+    assert s.path("/abs/lake") == Path("/abs/lake")
+
+
+@pytest.mark.parametrize("env, names", [
+    ({"NYC311_APP_PORT": "eighty"}, ["app_port", "whole number"]),
+    ({"NYC311_APP_PORT": "70000"}, ["app_port", "TCP port"]),
+    ({"NYC311_STORE_URL": "postgres://x/y"}, ["store_url", "sqlite:///", "cassandra://"]),
+    ({"NYC311_STORE_URL": "cassandra://127.0.0.1:9042/"}, ["store_url", "keyspace"]),
+    ({"NYC311_STREAM_URL": "http://x"}, ["stream_url", "kafka://"]),
+    ({"NYC311_STREAM_URL": "kafka://127.0.0.1:9092"}, ["stream_url", "topic"]),
+    ({"NYC311_LIVE_INTERVAL_MS": "100"}, ["live_interval_ms", "500"]),
+    ({"NYC311_URL_PREFIX": "311"}, ["url_prefix", "/311/"]),
+    ({"NYC311_SPARK_MASTER": "mesos://x"}, ["spark_master", "local[*]"]),
+])
+def test_bad_values_name_the_setting_and_the_fix(env, names):
+    with pytest.raises(S.SettingsError) as err:
+        S.load(env=env, file=NO_FILE)
+    for word in names:
+        assert word in str(err.value)
+
+
+def test_unknown_key_in_file_is_an_error(tmp_path):
+    f = tmp_path / "settings.toml"
+    f.write_text('store_ulr = "sqlite:///x.db"\n')
+    with pytest.raises(S.SettingsError, match="store_ulr"):
+        S.load(env={}, file=f)
+
+
+def test_every_setting_is_documented_in_readme():
+    """README.md must name each setting in backticks, e.g. | `store_url` | ... |."""
+    readme = (S.ROOT / "README.md").read_text(encoding="utf-8")
+    missing = [s.name for s in S.REGISTRY if not re.search(rf"`{re.escape(s.name)}`", readme)]
+    assert not missing, f"README.md does not document these settings: {', '.join(missing)}"
