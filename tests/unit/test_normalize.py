@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import gzip
+
 import pytest
 
 from pipeline import ingest
