@@ -1,16 +1,56 @@
-"""App factory (placeholder shell until the dashboard issue lands its pages)."""
+"""App factory: `create_app()` builds the Dash app (shell, pages, callbacks) over the configured store.
+
+Why a factory: tests build the app over their own store, and gunicorn imports app.wsgi once per
+worker. Callbacks are registered on the app object (not dash's global list), so building a second
+app in the same process (tests) gets every callback too.
+"""
 from __future__ import annotations
 
+import importlib
+import pkgutil
+from pathlib import Path
+
 import dash
-import dash_bootstrap_components as dbc
-from dash import html
+import dash_bootstrap_components as dbc  # noqa: F401 - registers the component suite
 
-from pipeline.settings import get
+from app import data, shell
+from pipeline import settings as settings_mod
+
+ROOT = Path(__file__).resolve().parent.parent
+# Analysis pages in navbar order; any other module in app/pages (e.g. live.py) is added after them.
+PAGE_ORDER = ("overview", "map", "trends", "rankings", "resolution")
+LAST = ("about",)
 
 
-def create_app() -> dash.Dash:
-    s = get()
-    app = dash.Dash(__name__, external_stylesheets=[dbc.themes.BOOTSTRAP], title="The 411 on the 311",
-                    requests_pathname_prefix=s.url_prefix, routes_pathname_prefix="/")
-    app.layout = dbc.Container([html.H1("The 411 on the 311"), html.P("NYC 311 service requests dashboard.")])
+def _page_modules() -> list[str]:
+    import app.pages as pages
+    found = [m.name for m in pkgutil.iter_modules(pages.__path__) if not m.name.startswith("_")]
+    middle = sorted(n for n in found if n not in PAGE_ORDER + LAST)
+    return [n for n in PAGE_ORDER if n in found] + middle + [n for n in LAST if n in found]
+
+
+def create_app(settings: settings_mod.Settings | None = None) -> dash.Dash:
+    s = settings or settings_mod.get()
+    data.configure(s.store_url)
+    app = dash.Dash(
+        __name__, use_pages=True, pages_folder="", assets_folder=str(ROOT / "assets"),
+        title="The 411 on the 311", update_title=None, suppress_callback_exceptions=True,
+        requests_pathname_prefix=s.url_prefix, routes_pathname_prefix="/",
+        meta_tags=[{"name": "viewport", "content": "width=device-width, initial-scale=1"},
+                   {"name": "description", "content": "NYC 311 service requests: volumes, places, trends and "
+                                                      "how fast the city resolves them."}],
+    )
+    for name in _page_modules():
+        module = importlib.import_module(f"app.pages.{name}")
+        register = getattr(module, "register", None)
+        if register is not None:
+            register(app)
+    app.layout = shell.layout
+    shell.register(app)
+    try:
+        from app import serving
+    except ImportError:  # the serving module (CSP, /healthz, embed) lands separately
+        serving = None
+    if serving is not None:
+        serving.install(app, s)
     return app

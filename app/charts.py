@@ -1,0 +1,212 @@
+"""Chart cards and the one registry that ties each chart's data to its figure and its CSV.
+
+Why a registry: the issue asks that a chart's CSV hold exactly the numbers shown. Each chart is a
+pair (data function, figure builder); the figure callback and the download callback both call the
+same data function for the same URL state, and the figure builder only draws that frame, so the CSV
+and the picture cannot drift apart.
+"""
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+from urllib.parse import urlencode
+
+import dash_bootstrap_components as dbc
+import pandas as pd
+import plotly.graph_objects as go
+from dash import Input, Output, State, dcc, html, no_update
+
+from app import figures
+from app import state as st
+from app.data import DataUnavailable, model
+from pipeline.read_api import Filters
+
+URL = "_pages_location"  # dash.page_container's Location: the router redraws a page when its search changes
+
+
+class NotAvailable(Exception):
+    """A chart cannot be drawn for this state (e.g. a measure kept by borough under a ZIP filter)."""
+
+
+def borough_level(s: st.State) -> None:
+    """Status, channels, resolution and due dates are rolled up by borough, not by district or ZIP."""
+    if s.district or s.zip:
+        raise NotAvailable("Kept by borough only: clear the district / ZIP filter to see this chart.")
+
+
+class Reads:
+    """The read model seen by one callback: remembers whether any answer was a stale fallback."""
+
+    def __init__(self) -> None:
+        self.stale_since: float | None = None
+
+    def __call__(self, method: str, *args, **kwargs):
+        answer = model().ask(method, *args, **kwargs)
+        if answer.stale_since is not None:
+            self.stale_since = min(self.stale_since or answer.stale_since, answer.stale_since)
+        return answer.value
+
+    def bounds(self) -> tuple[date, date] | None:
+        return self("date_bounds", cache=model().META_TTL)
+
+    def filters(self, s: st.State) -> Filters:
+        return st.filters(s, self.bounds())
+
+
+@dataclass(frozen=True)
+class Chart:
+    page: str
+    name: str
+    title: str
+    data: Callable[[st.State, Reads], pd.DataFrame]
+    figure: Callable[[pd.DataFrame, st.State], go.Figure]
+    height: int = 340
+    help: str = ""
+    csv_columns: dict[str, str] = field(default_factory=dict)  # rename for the CSV header, if any
+
+
+REGISTRY: dict[tuple[str, str], Chart] = {}
+
+
+def chart(page: str, name: str, title: str, data, figure, height: int = 340, help: str = "",
+          csv_columns: dict[str, str] | None = None) -> Chart:
+    c = Chart(page, name, title, data, figure, height, help, csv_columns or {})
+    REGISTRY[(page, name)] = c
+    return c
+
+
+def graph_id(c: Chart) -> dict:
+    return {"type": "graph", "page": c.page, "name": c.name}
+
+
+def slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
+
+
+def graph_config(c: Chart) -> dict:
+    """Modebar with a PNG export named after the chart (plotly's own toImage, no server round trip)."""
+    return {"displaylogo": False, "responsive": True,
+            "modeBarButtonsToRemove": ["select2d", "lasso2d", "autoScale2d"],
+            "toImageButtonOptions": {"format": "png", "filename": f"nyc311-{c.page}-{slug(c.name)}",
+                                     "scale": 2}}
+
+
+def card(c: Chart, extra: object = None) -> dbc.Card:
+    """A chart in a card: title, optional help, CSV button, and a loading spinner over the graph."""
+    header = html.Div([
+        html.Div([html.H6(c.title, className="mb-0 chart-title"),
+                  html.Small(c.help, className="text-body-secondary") if c.help else None]),
+        dbc.Button("⤓ CSV", id={"type": "csv", "page": c.page,
+                                                                           "name": c.name},
+                   size="sm", color="secondary", outline=True, className="csv-button",
+                   title="Download the numbers in this chart as CSV"),
+    ], className="d-flex justify-content-between align-items-start gap-2")
+    body = dcc.Loading(dcc.Graph(id=graph_id(c), figure=figures.empty("Loading…", c.height),
+                                 config=graph_config(c), style={"height": f"{c.height}px"}),
+                       type="dot", delay_show=150)
+    return dbc.Card(dbc.CardBody([header, extra, body] if extra is not None else [header, body]),
+                    className="chart-card h-100 shadow-sm")
+
+
+def stale_notice(stale_since: float | None) -> object:
+    if stale_since is None:
+        return None
+    when = time.strftime("%H:%M:%S", time.localtime(stale_since))
+    return dbc.Alert([f"The data store is not answering. Showing the last numbers received (at {when}); "
+                      "this page keeps retrying."], color="warning", className="py-2 mb-3", id="stale-alert")
+
+
+def unavailable_notice(message: str) -> dbc.Alert:
+    return dbc.Alert(message, color="danger", className="py-2 mb-3",
+                     id="unavailable-alert")
+
+
+def render(charts: list[Chart], search: str | None) -> tuple[list[go.Figure], object]:
+    """Every chart of a page for one URL state, and the page's data notice."""
+    s, _ = st.parse(search)
+    reads = Reads()
+    out: list[go.Figure] = []
+    failure: str | None = None
+    for c in charts:
+        try:
+            out.append(c.figure(c.data(s, reads), s))
+        except DataUnavailable as exc:
+            failure = str(exc)
+            out.append(figures.empty("Data unavailable right now.", c.height))
+        except NotAvailable as exc:
+            out.append(figures.empty(str(exc), c.height))
+    notice = unavailable_notice(failure) if failure else stale_notice(reads.stale_since)
+    return out, notice
+
+
+def register(app, page: str, charts: list[Chart]) -> None:
+    """One callback drawing every chart of a page from the page's state store; while the store is
+    down it retries on a timer, so the page recovers without a reload."""
+    @app.callback([Output(graph_id(c), "figure") for c in charts]
+                  + [Output(f"{page}-notice", "children"), Output(f"{page}-retry", "disabled")],
+                  Input(f"{page}-state", "data"), Input(f"{page}-retry", "n_intervals"))
+    def draw(search, _tick):
+        figs, notice = render(charts, search)
+        return [*figs, notice, notice is None]
+
+
+def page(name: str, title: str, lead: str, query: dict, body: list, controls: object = None) -> html.Div:
+    """The frame of every analysis page: heading, page options, data notice, body."""
+    s, _ = st.parse(query_string(query))
+    heading = html.Div([
+        html.Div([html.H3(title, className="page-title mb-1"), html.P(lead, className="text-body-secondary mb-0")]),
+    ], className="d-flex justify-content-between align-items-end flex-wrap gap-2 mb-3",
+        style={"display": "none"} if s.embed else None)
+    return html.Div([
+        page_state(name, query),
+        dcc.Interval(id=f"{name}-retry", interval=20_000, disabled=True),
+        heading,
+        html.Div(controls, className="page-options mb-3") if controls is not None else None,
+        html.Div(id=f"{name}-notice"),
+        *body,
+    ], className=f"page page-{name}")
+
+
+def csv_frame(c: Chart, search: str | None) -> pd.DataFrame:
+    """Exactly the frame the chart draws for this state, with readable headers."""
+    s, _ = st.parse(search)
+    return c.data(s, Reads()).rename(columns=c.csv_columns)
+
+
+def page_state(page: str, query: dict) -> dcc.Store:
+    """The page's URL state, captured when the router renders the page (one redraw per change)."""
+    return dcc.Store(id=f"{page}-state", data=query_string(query))
+
+
+def query_string(query: dict) -> str:
+    """Back from the router's parsed kwargs to a query string (lists are repeated keys)."""
+    pairs = []
+    for k, v in query.items():
+        for item in (v if isinstance(v, list) else [v]):
+            pairs.append((k, item))
+    return "?" + urlencode(pairs) if pairs else ""
+
+
+def write_options(app, controls: dict[str, str]) -> None:
+    """Page option controls (component id -> State field) write the URL; the router then redraws."""
+    ids = list(controls)
+
+    @app.callback(Output(URL, "search", allow_duplicate=True), [Input(i, "value") for i in ids],
+                  State(URL, "search"), prevent_initial_call=True)
+    def write(*args):
+        *values, search = args
+        s, _ = st.parse(search)
+        changes = {}
+        for cid, value in zip(ids, values, strict=True):
+            name = controls[cid]
+            default = getattr(st.DEFAULT, name)
+            if isinstance(default, tuple):
+                value = tuple(value or ())[: st.MAX_TYPES]
+            elif isinstance(default, bool):
+                value = bool(value)
+            changes[name] = value if value not in (None, "") or isinstance(default, tuple) else default
+        new = st.serialise(s.but(**changes))
+        return new if new != (search or "") else no_update

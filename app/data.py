@@ -1,0 +1,124 @@
+"""The app's one read model: a ReadAPI over the configured store, with last-good-data fallback.
+
+Why lazy and per process: gunicorn forks workers after importing the app, and a database
+connection (SQLite handle, Cassandra session) must not cross a fork, so each process opens its own
+store on first use. Why a fallback: when the store stops answering, pages keep showing the last
+numbers they got (flagged as stale) or a clear message, and the next call simply tries again, so
+the app recovers on its own once the store is back (issue: robustness).
+"""
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from pipeline.read_api import ReadAPI
+from pipeline.stores import StoreUnavailable, open_store
+
+log = logging.getLogger(__name__)
+
+# Errors that mean "the store is not answering" rather than "this query is wrong". Driver
+# exceptions (e.g. cassandra NoHostAvailable, OperationTimedOut) are not imported here: the app
+# never touches a driver, so they are recognised by module below.
+CONNECTION_ERRORS: tuple[type[BaseException], ...] = (StoreUnavailable, ConnectionError, OSError, TimeoutError)
+
+
+def is_connection_error(exc: BaseException) -> bool:
+    if isinstance(exc, CONNECTION_ERRORS):
+        return True
+    module = type(exc).__module__ or ""
+    return module.startswith(("cassandra", "sqlite3")) or type(exc).__name__ in ("OperationalError",)
+
+
+class DataUnavailable(RuntimeError):
+    """No answer from the store and nothing earlier to fall back on; the message is for the user."""
+
+
+@dataclass(frozen=True)
+class Answer:
+    value: Any
+    stale_since: float | None = None  # epoch seconds of the fallback's original fetch, if stale
+
+
+class ReadModel:
+    """Calls ReadAPI methods by name; remembers the last good answer of each call."""
+
+    KEEP = 512        # last-good answers kept (LRU), small frames only
+    META_TTL = 30.0   # seconds vocabularies, bounds and freshness are reused between calls
+
+    def __init__(self, store_url: str, opener: Callable[[str], Any] = open_store):
+        self.store_url = store_url
+        self._opener = opener
+        self._api: ReadAPI | None = None
+        self._pid: int | None = None
+        self._lock = threading.Lock()
+        self._good: OrderedDict[tuple, tuple[float, Any]] = OrderedDict()
+
+    def api(self) -> ReadAPI:
+        with self._lock:
+            if self._api is None or self._pid != os.getpid():
+                self._api = ReadAPI(self._opener(self.store_url))
+                self._pid = os.getpid()
+            return self._api
+
+    def _forget_store(self) -> None:
+        with self._lock:
+            api, self._api = self._api, None
+        if api is not None:
+            try:
+                api.store.close()
+            except Exception:  # noqa: BLE001 - a broken store may fail to close; we drop it anyway
+                log.debug("closing a failed store", exc_info=True)
+
+    def ask(self, method: str, *args, cache: float = 0.0, **kwargs) -> Answer:
+        """api.<method>(*args, **kwargs); on a connection error the last good answer, flagged stale.
+
+        `cache` > 0 reuses an answer younger than that many seconds (for slow-changing facts)."""
+        key = (method, args, tuple(sorted(kwargs.items())))
+        now = time.time()
+        with self._lock:
+            hit = self._good.get(key)
+        if cache and hit and now - hit[0] < cache:
+            return Answer(hit[1])
+        try:
+            value = getattr(self.api(), method)(*args, **kwargs)
+        except Exception as exc:
+            if not is_connection_error(exc):
+                raise
+            log.warning("store %s unavailable during %s: %s", self.store_url, method, exc)
+            self._forget_store()
+            if hit is None:
+                raise DataUnavailable(
+                    "The data store is not answering right now, and there is no earlier answer to show. "
+                    "This page retries on its own; reload in a minute.") from exc
+            return Answer(hit[1], stale_since=hit[0])
+        with self._lock:
+            self._good[key] = (now, value)
+            self._good.move_to_end(key)
+            while len(self._good) > self.KEEP:
+                self._good.popitem(last=False)
+        return Answer(value)
+
+    def value(self, method: str, *args, **kwargs) -> Any:
+        return self.ask(method, *args, **kwargs).value
+
+
+_model: ReadModel | None = None
+
+
+def configure(store_url: str) -> ReadModel:
+    """Set the process's read model (create_app calls this with the configured store URL)."""
+    global _model
+    _model = ReadModel(store_url)
+    return _model
+
+
+def model() -> ReadModel:
+    if _model is None:
+        raise RuntimeError("app.data.configure() was not called: build the app with app.main.create_app()")
+    return _model

@@ -1,0 +1,133 @@
+"""Overview (/): the headline numbers for the chosen filters and where the volume comes from."""
+from __future__ import annotations
+
+import dash
+import dash_bootstrap_components as dbc
+import pandas as pd
+from dash import Input, Output, html
+
+from app import charts, figures
+from app import state as st
+from app.charts import Reads
+from app.data import DataUnavailable
+
+PAGE = "overview"
+TOP_TYPES = 12
+
+
+def granularity_for(f) -> str:
+    """Daily points for a quarter or less, weekly up to two years, monthly beyond."""
+    if f.start is None or f.end is None:
+        return "month"
+    days = (f.end - f.start).days + 1
+    return "day" if days <= 92 else "week" if days <= 731 else "month"
+
+
+def over_time(s: st.State, reads: Reads) -> pd.DataFrame:
+    f = reads.filters(s)
+    return reads("timeseries", f, granularity_for(f))[["period", "count"]]
+
+
+def top_types(s: st.State, reads: Reads) -> pd.DataFrame:
+    return reads("counts", "complaint_type", reads.filters(s)).head(TOP_TYPES).reset_index(drop=True)
+
+
+def channels(s: st.State, reads: Reads) -> pd.DataFrame:
+    charts.borough_level(s)
+    return reads("counts", "channel", reads.filters(s)).reset_index(drop=True)
+
+
+CHARTS = [
+    charts.chart(PAGE, "over-time", "Requests over time", over_time,
+                 lambda df, s: figures.timeseries(df), height=320,
+                 help="Daily up to a quarter, weekly up to two years, monthly beyond."),
+    charts.chart(PAGE, "top-types", "Top complaint types", top_types,
+                 lambda df, s: figures.bars(df, "complaint_type"), height=380),
+    charts.chart(PAGE, "channels", "How requests arrive", channels,
+                 lambda df, s: figures.donut(df, "channel"), height=380,
+                 help="Open Data channel: phone, online, mobile app, other."),
+]
+
+
+def kpi_frame(s: st.State, reads: Reads) -> pd.DataFrame:
+    """The four headline numbers with the previous period of equal length."""
+    bounds = reads.bounds()
+    f = st.filters(s, bounds)
+    prev = st.previous_period(f, bounds)
+    total = int(reads("counts", "borough", f)["count"].sum())
+    prev_total = int(reads("counts", "borough", prev)["count"].sum()) if prev else None
+    borough_level = not (s.district or s.zip)  # status and resolution are kept by borough
+    res = reads("resolution", None, f) if borough_level else pd.DataFrame()
+    median = float(res["median_h"].iloc[0]) if not res.empty else None
+    prev_res = reads("resolution", None, prev) if prev and borough_level else None
+    prev_median = float(prev_res["median_h"].iloc[0]) if prev_res is not None and not prev_res.empty else None
+    return pd.DataFrame.from_records([
+        {"metric": "requests", "value": total, "previous": prev_total},
+        {"metric": "open_now", "value": reads("open_now", f) if borough_level else None, "previous": None},
+        {"metric": "median_h", "value": median, "previous": prev_median},
+    ])
+
+
+def kpi_card(label: str, value: str, sub: str, tone: str = "", ident: str = "") -> dbc.Col:
+    return dbc.Col(dbc.Card(dbc.CardBody([
+        html.Div(label, className="kpi-label"),
+        html.Div(value, className="kpi-value", id=f"kpi-{ident}"),
+        html.Div(sub, className=f"kpi-sub {tone}"),
+    ]), className="kpi-card h-100 shadow-sm"), xs=6, lg=3)
+
+
+def _num(v):
+    return None if v is None or pd.isna(v) else v
+
+
+def kpi_cards(k: pd.DataFrame) -> list[dbc.Col]:
+    row = {m: (_num(v), _num(p)) for m, v, p in zip(k["metric"], k["value"], k["previous"], strict=True)}
+    total, prev_total = row["requests"]
+    pct = figures.change(total, prev_total)
+    median, prev_median = row["median_h"]
+    mpct = figures.change(median, prev_median)
+    open_now = row["open_now"][0]
+    open_sub = ("kept by borough only" if open_now is None else
+                f"{open_now / total * 100:.1f}% of these requests" if total else "of these requests")
+    tone = "" if pct is None else ("up" if pct > 0 else "down")
+    return [
+        kpi_card("Requests", figures.fmt_int(total),
+                 f"previous period {figures.fmt_int(prev_total)}" if prev_total is not None else "all time",
+                 ident="requests"),
+        kpi_card("Change vs previous period", "–" if pct is None else f"{pct:+.1f}%",
+                 figures.fmt_change(pct) if pct is None else "same number of days just before", tone,
+                 ident="change"),
+        kpi_card("Open now", figures.fmt_int(open_now), open_sub, ident="open"),
+        kpi_card("Median resolution", figures.fmt_hours(median),
+                 "of closed requests" + ("" if mpct is None else f" · {mpct:+.0f}% vs previous"),
+                 ident="median"),
+    ]
+
+
+def layout(**query):
+    return charts.page(PAGE, "Overview", "What New Yorkers asked 311 for, and how it is going.", query, [
+        dbc.Row(id="overview-kpis", className="g-3 mb-3",
+                children=[kpi_card(lbl, "…", "", ident=i) for lbl, i in (
+                    ("Requests", "requests"), ("Change vs previous period", "change"), ("Open now", "open"),
+                    ("Median resolution", "median"))]),
+        dbc.Row([dbc.Col(charts.card(CHARTS[0]), xs=12)], className="g-3 mb-3"),
+        dbc.Row([dbc.Col(charts.card(CHARTS[1]), xs=12, lg=7), dbc.Col(charts.card(CHARTS[2]), xs=12, lg=5)],
+                className="g-3"),
+    ])
+
+
+def register(app) -> None:
+    dash.register_page(__name__, path="/", name="Overview", title="Overview — The 411 on the 311", order=0,
+                       layout=layout)
+    charts.register(app, PAGE, CHARTS)
+
+    @app.callback(Output("overview-kpis", "children"), Input(f"{PAGE}-state", "data"),
+                  Input(f"{PAGE}-retry", "n_intervals"))
+    def kpis(search, _tick):
+        s, _ = st.parse(search)
+        try:
+            return kpi_cards(kpi_frame(s, Reads()))
+        except DataUnavailable:
+            return [kpi_card(lbl, "–", "data unavailable", ident=i) for lbl, i in (
+                ("Requests", "requests"), ("Change vs previous period", "change"), ("Open now", "open"),
+                ("Median resolution", "median"))]

@@ -1,0 +1,126 @@
+"""Rankings (/rankings): neighbourhood awards, the ZIPs and districts with the most requests."""
+from __future__ import annotations
+
+import dash
+import dash_bootstrap_components as dbc
+import pandas as pd
+from dash import Input, Output, dcc
+
+from app import charts, figures, geo
+from app import state as st
+from app.charts import Reads
+from app.data import DataUnavailable
+
+PAGE = "rankings"
+N = 10
+MIN_POPULATION = 2_000  # per-capita rates of near-empty ZIPs (parks, business districts) are noise
+COLUMNS = ["rank", "area", "name", "borough", "requests", "population", "per_10k", "trend", "first_period",
+           "series", "change_pct"]
+
+
+def sparkline_granularity(f) -> str:
+    if f.start is None or f.end is None:
+        return "month"
+    days = (f.end - f.start).days + 1
+    return "day" if days <= 31 else "week" if days <= 183 else "month"
+
+
+def _types(s: st.State) -> list[str | None]:
+    return list(s.types) or [s.type]
+
+
+def areas(s: st.State, reads: Reads, level: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Totals and series per area for the chosen complaint types (summed over the types)."""
+    f = reads.filters(s)
+    gran = sparkline_granularity(f)
+    totals, series = [], []
+    for t in _types(s):
+        ft = f.but(complaint_type=t)
+        totals.append(reads("top_areas", level, ft, 10_000, False))
+        series.append(reads("timeseries", ft, gran, level))
+    tot = pd.concat(totals, ignore_index=True)
+    tot = tot.groupby(level, as_index=False).agg(count=("count", "sum"), borough=("borough", "first"),
+                                                  population=("population", "first"))
+    tot["per_10k"] = tot["count"] / tot["population"] * 10_000
+    ser = pd.concat(series, ignore_index=True).groupby(["period", level], as_index=False)["count"].sum()
+    return tot, ser
+
+
+def award_frame(s: st.State, reads: Reads, level: str, per_capita: bool) -> pd.DataFrame:
+    tot, ser = areas(s, reads, level)
+    if per_capita:
+        if tot["population"].notna().sum() == 0 and not tot.empty:
+            raise charts.NotAvailable("No population figures are loaded for this level, so no per-resident rate.")
+        tot = tot[tot["population"] >= MIN_POPULATION]
+    key = "per_10k" if per_capita else "count"
+    top = tot.sort_values([key, level], ascending=[False, True]).head(N).reset_index(drop=True)
+    names = geo.names(level)
+    rows = []
+    for i, r in top.iterrows():
+        values = ser[ser[level] == r[level]].sort_values("period")
+        counts = values["count"].tolist()
+        half = len(counts) // 2
+        first, last = sum(counts[:half]), sum(counts[len(counts) - half:])
+        rows.append({
+            "rank": i + 1, "area": r[level], "name": names.get(str(r[level]), (str(r[level]), ""))[0],
+            "borough": r["borough"], "requests": int(r["count"]), "population": r["population"],
+            "per_10k": r["per_10k"], "trend": figures.sparkline(counts),
+            "first_period": values["period"].iloc[0] if len(values) else None,
+            "series": ";".join(str(c) for c in counts),
+            "change_pct": figures.change(last, first) if half else None,
+        })
+    return pd.DataFrame(rows, columns=COLUMNS)
+
+
+def _chart(level: str, per_capita: bool, title: str) -> charts.Chart:
+    name = f"{'zip' if level == 'zip' else 'district'}-{'per-capita' if per_capita else 'requests'}"
+    value, label, fmt = (("per_10k", "Requests per 10,000 residents", ",.1f") if per_capita
+                         else ("requests", "Requests", ",.0f"))
+    return charts.chart(PAGE, name, title, lambda s, reads: award_frame(s, reads, level, per_capita),
+                        lambda df, s: figures.ranking(df, value, label, fmt), height=420,
+                        help="Bar text: total and its trend over the period (first to last).")
+
+
+CHARTS = [
+    _chart("zip", False, "ZIP codes with the most requests"),
+    _chart("zip", True, "ZIP codes with the most requests per resident"),
+    _chart("community_district", False, "Community districts with the most requests"),
+    _chart("community_district", True, "Community districts with the most requests per resident"),
+]
+
+
+def controls(s: st.State) -> dbc.Row:
+    chosen = list(s.types) or ([s.type] if s.type else [])
+    return dbc.Row([
+        dbc.Col([dbc.Label(f"Complaint types (up to {st.MAX_TYPES}; empty = the filter bar's choice)",
+                           className="filter-label mb-1"),
+                 dcc.Dropdown(id="rankings-types", options=[{"label": t, "value": t} for t in chosen], value=chosen,
+                              multi=True, searchable=True, placeholder="All complaint types")], xs=12, lg=8),
+    ], className="g-3")
+
+
+def layout(**query):
+    s, _ = st.parse(charts.query_string(query))
+    return charts.page(PAGE, "Neighbourhood awards",
+                       "Which ZIP codes and community districts call 311 the most, in total and per resident.",
+                       query, [
+                           dbc.Row([dbc.Col(charts.card(CHARTS[0]), xs=12, xl=6),
+                                    dbc.Col(charts.card(CHARTS[1]), xs=12, xl=6)], className="g-3 mb-3"),
+                           dbc.Row([dbc.Col(charts.card(CHARTS[2]), xs=12, xl=6),
+                                    dbc.Col(charts.card(CHARTS[3]), xs=12, xl=6)], className="g-3"),
+                       ], controls(s))
+
+
+def register(app) -> None:
+    dash.register_page(__name__, path="/rankings", name="Rankings", title="Rankings — The 411 on the 311",
+                       order=30, layout=layout)
+    charts.register(app, PAGE, CHARTS)
+    charts.write_options(app, {"rankings-types": "types"})
+
+    @app.callback(Output("rankings-types", "options"), Input(f"{PAGE}-state", "data"))
+    def type_options(_search):
+        try:
+            vocab = Reads()("vocabulary", "complaint_type", cache=300)
+        except DataUnavailable:
+            return dash.no_update
+        return [{"label": f"{v} ({c:,})", "value": v} for v, c in zip(vocab["value"], vocab["count"], strict=True)]

@@ -1,0 +1,105 @@
+"""Resolution (/resolution): how long requests take to close, who is late, and what is still open."""
+from __future__ import annotations
+
+import dash
+import dash_bootstrap_components as dbc
+import pandas as pd
+from dash import Input, Output, html
+
+from app import charts, figures
+from app import state as st
+from app.charts import NotAvailable, Reads
+from app.data import DataUnavailable
+
+PAGE = "resolution"
+TOP = 15
+MIN_CLOSED = 20  # medians of a handful of requests rank noise, not slowness
+
+
+def by_agency(s: st.State, reads: Reads) -> pd.DataFrame:
+    charts.borough_level(s)
+    res = reads("resolution", "agency", reads.filters(s))
+    return res.sort_values("closed", ascending=False).head(TOP).sort_values("median_h", ascending=False
+                                                                            ).reset_index(drop=True)
+
+
+def slowest_types(s: st.State, reads: Reads) -> pd.DataFrame:
+    charts.borough_level(s)
+    res = reads("resolution", "complaint_type", reads.filters(s))
+    return res[res["closed"] >= MIN_CLOSED].head(TOP).reset_index(drop=True)
+
+
+def status(s: st.State, reads: Reads) -> pd.DataFrame:
+    charts.borough_level(s)
+    return reads("status_mix", reads.filters(s))
+
+
+def timeliness_by_agency(s: st.State, reads: Reads) -> pd.DataFrame:
+    charts.borough_level(s)
+    frame = reads("timeliness", reads.filters(s), "agency")
+    frame = frame[frame["with_due"] > 0].head(TOP).reset_index(drop=True)
+    for col in ("on_time", "late", "open_past_due"):
+        frame[f"{col}_pct"] = (frame[col] / frame["with_due"] * 100).round(1)
+    return frame
+
+
+CHARTS = [
+    charts.chart(PAGE, "by-agency", "Resolution time by agency", by_agency,
+                 lambda df, s: figures.resolution_bars(df, "agency"), height=420,
+                 help=f"The {TOP} agencies closing the most requests."),
+    charts.chart(PAGE, "slowest-types", "Slowest complaint types", slowest_types,
+                 lambda df, s: figures.resolution_bars(df, "complaint_type"), height=420,
+                 help=f"By median, among types with at least {MIN_CLOSED} closed requests."),
+    charts.chart(PAGE, "status", "Status of these requests today", status,
+                 lambda df, s: figures.donut(df, "status"), height=360),
+    charts.chart(PAGE, "timeliness", "Against the city's due dates", timeliness_by_agency,
+                 lambda df, s: figures.timeliness(df, "agency"), height=360,
+                 help="Requests that carry a due date: closed on time, closed late, still open past due."),
+]
+
+
+def summary(s: st.State, reads: Reads) -> list:
+    charts.borough_level(s)
+    f = reads.filters(s)
+    res = reads("resolution", None, f)
+    due = reads("timeliness", f)
+    median = res["median_h"].iloc[0] if not res.empty else None
+    p90 = res["p90_h"].iloc[0] if not res.empty else None
+    with_due = int(due["with_due"].sum()) if not due.empty else 0
+    on_time = int(due["on_time"].sum()) if not due.empty else 0
+    past_due = int(due["open_past_due"].sum()) if not due.empty else 0
+    cells = [("Median time to close", figures.fmt_hours(median), "closed requests"),
+             ("90th percentile", figures.fmt_hours(p90), "9 in 10 close faster"),
+             ("Closed on time", f"{on_time / with_due * 100:.1f}%" if with_due else "–",
+              f"of {figures.fmt_int(with_due)} with a due date"),
+             ("Open past due", figures.fmt_int(past_due), "as of the last load")]
+    return [dbc.Col(dbc.Card(dbc.CardBody([html.Div(label, className="kpi-label"),
+                                           html.Div(value, className="kpi-value"),
+                                           html.Div(sub, className="kpi-sub")]),
+                             className="kpi-card h-100 shadow-sm"), xs=6, lg=3) for label, value, sub in cells]
+
+
+def layout(**query):
+    return charts.page(PAGE, "Resolution", "How long the city takes to close requests, and whether it meets its "
+                       "own due dates.", query, [
+                           dbc.Row(id="resolution-kpis", className="g-3 mb-3"),
+                           dbc.Row([dbc.Col(charts.card(CHARTS[0]), xs=12, xl=6),
+                                    dbc.Col(charts.card(CHARTS[1]), xs=12, xl=6)], className="g-3 mb-3"),
+                           dbc.Row([dbc.Col(charts.card(CHARTS[2]), xs=12, xl=4),
+                                    dbc.Col(charts.card(CHARTS[3]), xs=12, xl=8)], className="g-3"),
+                       ])
+
+
+def register(app) -> None:
+    dash.register_page(__name__, path="/resolution", name="Resolution", title="Resolution — The 411 on the 311",
+                       order=40, layout=layout)
+    charts.register(app, PAGE, CHARTS)
+
+    @app.callback(Output("resolution-kpis", "children"), Input(f"{PAGE}-state", "data"),
+                  Input(f"{PAGE}-retry", "n_intervals"))
+    def kpis(search, _tick):
+        s, _ = st.parse(search)
+        try:
+            return summary(s, Reads())
+        except (DataUnavailable, NotAvailable) as exc:
+            return dbc.Col(dbc.Alert(str(exc), color="secondary", className="py-2 mb-0"))

@@ -1,0 +1,200 @@
+"""The shell around every page: navbar from the page registry, global filter bar, notices, theme.
+
+Why the URL is the one source of truth: filters write the query string and pages redraw from it,
+so a copied link reopens the same view, the back button works, and embed mode (?embed=1) is just
+one more parameter (the serving engineer's app/serving.py builds on `state.parse(...).embed`).
+"""
+from __future__ import annotations
+
+from datetime import date
+
+import dash
+import dash_bootstrap_components as dbc
+from dash import ALL, Input, Output, State, ctx, dcc, html, no_update
+
+from app import state as st
+from app.charts import REGISTRY, URL, Reads, csv_frame
+from app.data import DataUnavailable
+from pipeline.schema import BOROUGHS, UNSPECIFIED
+
+FILTER_INPUTS = ("f-range", "f-borough", "f-type", "f-agency")
+
+
+def navbar() -> dbc.Navbar:
+    links = [dbc.NavItem(dbc.NavLink(p["name"], href=p["relative_path"], id={"type": "nav", "path": p["path"]},
+                                     className="px-2"))
+             for p in dash.page_registry.values() if p.get("nav", True)]
+    return dbc.Navbar(dbc.Container([
+        dbc.NavbarBrand([html.Span("411", className="brand-mark me-2"), "The 411 on the 311"],
+                        href=dash.get_relative_path("/"), className="fw-semibold"),
+        dbc.NavbarToggler(id="nav-toggle", n_clicks=0),
+        dbc.Collapse([
+            dbc.Nav(links, navbar=True, className="me-auto"),
+            html.Div([
+                dbc.Badge("data through …", id="freshness", color="light", text_color="secondary",
+                          className="freshness-badge me-3 border", pill=True),
+                dbc.Switch(id="theme-switch", label="Dark", value=False, className="mb-0 theme-switch"),
+            ], className="d-flex align-items-center"),
+        ], id="nav-collapse", is_open=False, navbar=True),
+    ], fluid=True), color=None, dark=False, className="app-navbar border-bottom mb-3", id="navbar")
+
+
+def _labelled(label: str, control, width: dict) -> dbc.Col:
+    return dbc.Col([dbc.Label(label, className="filter-label mb-1"), control], **width)
+
+
+def filter_bar() -> html.Div:
+    ranges = dbc.RadioItems(
+        id="f-range", options=[{"label": v, "value": k} for k, v in st.RANGES.items() if k != "custom"],
+        value=st.DEFAULT.range, className="btn-group flex-wrap", inputClassName="btn-check",
+        labelClassName="btn btn-outline-primary btn-sm", labelCheckedClassName="active")
+    dates = dcc.DatePickerRange(id="f-dates", display_format="YYYY-MM-DD", clearable=True,
+                                start_date_placeholder_text="from", end_date_placeholder_text="to",
+                                minimum_nights=0, className="date-range")
+    return html.Div(dbc.Container([
+        dbc.Row([
+            _labelled("Period", html.Div([ranges, dates], className="d-flex flex-wrap gap-2 align-items-center"),
+                      {"xs": 12, "lg": 5}),
+            _labelled("Borough", dcc.Dropdown(id="f-borough", options=[*BOROUGHS, UNSPECIFIED],
+                                              placeholder="All boroughs", clearable=True),
+                      {"xs": 12, "sm": 4, "lg": 2}),
+            _labelled("Complaint type", dcc.Dropdown(id="f-type", options=[], searchable=True,
+                                                     placeholder="All types (type to search)", clearable=True),
+                      {"xs": 12, "sm": 4, "lg": 3}),
+            _labelled("Agency", dcc.Dropdown(id="f-agency", options=[], searchable=True,
+                                             placeholder="All agencies", clearable=True),
+                      {"xs": 12, "sm": 4, "lg": 2}),
+        ], className="g-2 align-items-end"),
+        html.Div(id="area-chip", className="mt-2"),
+    ], fluid=True), className="filter-bar py-2 mb-3", id="filter-bar")
+
+
+def layout() -> html.Div:
+    return html.Div([
+        dcc.Store(id="theme", storage_type="local"),
+        dcc.Download(id="download"),
+        html.Div([navbar(), filter_bar()], id="chrome"),
+        dbc.Container([
+            html.Div(id="url-notice"),
+            dash.page_container,
+        ], fluid=True, className="page-body pb-5"),
+        html.Footer(dbc.Container(html.Small([
+            "Source: NYC Open Data, 311 Service Requests. Boundaries: NYC Department of City Planning. ",
+            html.A("About the data", href=dash.get_relative_path("/about")),
+        ], className="text-body-secondary"), fluid=True), className="app-footer py-3", id="footer"),
+    ], id="shell")
+
+
+def area_chip(s: st.State) -> object:
+    """The map-click filters that have no control in the bar, shown with a way to clear them."""
+    parts = [f"Community district {s.district}" if s.district else None, f"ZIP {s.zip}" if s.zip else None]
+    parts = [p for p in parts if p]
+    if not parts:
+        return None
+    return dbc.Badge([" · ".join(parts), html.Button("×", id={"type": "clear-area", "i": 0}, className="chip-close ms-2",
+                                                     title="Clear this area filter", n_clicks=0)],
+                     color="primary", className="area-chip py-2 px-3", pill=True)
+
+
+def url_notice(notices: list[str]) -> object:
+    if not notices:
+        return None
+    return dbc.Alert([html.Strong("Some link settings were not understood. "), " ".join(notices)],
+                     color="warning", dismissable=True, className="py-2", id="url-alert")
+
+
+def _date(v: str | None) -> date | None:
+    return date.fromisoformat(v[:10]) if v else None
+
+
+def register(app) -> None:
+    @app.callback(
+        Output(URL, "search"), Output("f-range", "value"), Output("f-dates", "start_date"),
+        Output("f-dates", "end_date"), Output("f-borough", "value"), Output("f-type", "value"),
+        Output("f-agency", "value"), Output("area-chip", "children"), Output("url-notice", "children"),
+        Output("chrome", "className"), Output("footer", "className"),
+        Input(URL, "search"), Input("f-range", "value"), Input("f-dates", "start_date"),
+        Input("f-dates", "end_date"), Input("f-borough", "value"), Input("f-type", "value"),
+        Input("f-agency", "value"), Input({"type": "clear-area", "i": ALL}, "n_clicks"),
+    )
+    def sync(search, rng, start, end, borough, ctype, agency, _clear):
+        """URL -> controls on load and navigation; a control change -> URL (one circular callback)."""
+        s, notices = st.parse(search)
+        trigger = ctx.triggered_id
+        if trigger in (None, URL):
+            chrome = "d-none" if s.embed else ""
+            return (no_update, s.range if s.range != "custom" else None, _iso(s.start), _iso(s.end), s.borough,
+                    s.type, s.agency, area_chip(s), url_notice(notices), chrome, chrome + " app-footer py-3")
+        if trigger == "f-range":
+            s = s.but(range=rng or st.DEFAULT.range, start=None, end=None)
+        elif trigger in ("f-dates",):
+            s = s.but(range="custom", start=_date(start), end=_date(end))
+            if not (s.start or s.end):
+                s = s.but(range=st.DEFAULT.range)
+        elif isinstance(trigger, dict):
+            s = s.but(district=None, zip=None)
+        else:
+            s = s.but(borough=borough or None, type=ctype or None, agency=agency or None)
+            if trigger == "f-borough":
+                s = s.but(district=None, zip=None)  # a district or ZIP belongs to one borough
+        return (st.serialise(s), s.range if s.range != "custom" else None, _iso(s.start), _iso(s.end),
+                s.borough, s.type, s.agency, area_chip(s), no_update, no_update, no_update)
+
+    @app.callback(Output({"type": "nav", "path": ALL}, "href"), Output({"type": "nav", "path": ALL}, "active"),
+                  Input(URL, "search"), Input(URL, "pathname"))
+    def nav_links(search, pathname):
+        """Links keep the global filters, so moving between pages keeps the view."""
+        query = st.global_part(search)
+        here = app.strip_relative_path(pathname or "/") or ""
+        paths = [o["id"]["path"] for o in ctx.outputs_list[0]]
+        return ([dash.get_relative_path(p) + query for p in paths],
+                [here == p.strip("/") for p in paths])
+
+    @app.callback(Output("f-type", "options"), Output("f-agency", "options"), Output("freshness", "children"),
+                  Input(URL, "pathname"))
+    def vocabularies(_pathname):
+        reads = Reads()
+        try:
+            types = reads("vocabulary", "complaint_type", cache=300)
+            agencies = reads("vocabulary", "agency", cache=300)
+            fresh = reads("freshness", cache=30)
+        except DataUnavailable:
+            return no_update, no_update, "data store unavailable"
+        return (_options(types), _options(agencies),
+                f"data through {fresh:%b %-d, %Y %-I:%M %p}" if fresh else "no data loaded yet")
+
+    @app.callback(Output("download", "data"), Input({"type": "csv", "page": ALL, "name": ALL}, "n_clicks"),
+                  State(URL, "search"), prevent_initial_call=True)
+    def download(clicks, search):
+        trigger = ctx.triggered_id
+        if not trigger or not any(clicks):
+            return no_update
+        chart = REGISTRY[(trigger["page"], trigger["name"])]
+        frame = csv_frame(chart, search)
+        return dcc.send_data_frame(frame.to_csv, f"nyc311-{chart.page}-{trigger['name']}.csv", index=False)
+
+    app.clientside_callback(
+        """
+        function(checked, stored) {
+            const trig = (dash_clientside.callback_context.triggered[0] || {}).prop_id || "";
+            let dark = trig.startsWith("theme-switch") ? !!checked : stored === "dark";
+            document.documentElement.setAttribute("data-bs-theme", dark ? "dark" : "light");
+            return [dark, dark ? "dark" : "light"];
+        }
+        """,
+        Output("theme-switch", "value"), Output("theme", "data"),
+        Input("theme-switch", "value"), Input("theme", "data"),
+    )
+
+    @app.callback(Output("nav-collapse", "is_open"), Input("nav-toggle", "n_clicks"),
+                  State("nav-collapse", "is_open"), prevent_initial_call=True)
+    def toggle_nav(_n, is_open):
+        return not is_open
+
+
+def _iso(d: date | None) -> str | None:
+    return d.isoformat() if d else None
+
+
+def _options(vocab) -> list[dict]:
+    return [{"label": f"{v} ({c:,})", "value": v} for v, c in zip(vocab["value"], vocab["count"], strict=True)]

@@ -1,0 +1,217 @@
+"""The view state of the app, and its query-string form.
+
+Why pure functions: every filter and page option lives in the URL so that a link reopens the same
+view. Parsing never raises: a value we cannot use falls back to its default and yields a notice the
+shell shows, so a mangled link still opens a page (issue: shareable state).
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import asdict, dataclass, fields, replace
+from datetime import date, timedelta
+from urllib.parse import parse_qs, urlencode
+
+from pipeline.read_api import Filters
+from pipeline.schema import BOROUGHS, UNSPECIFIED
+
+RANGES = {"7d": "Last 7 days", "30d": "Last 30 days", "365d": "Last 365 days", "all": "All time",
+          "custom": "Custom"}
+RANGE_DAYS = {"7d": 7, "30d": 30, "365d": 365}
+LEVELS = {"borough": "Borough", "community_district": "Community district", "zip": "ZIP code"}
+METRICS = {"count": "Requests", "per_10k": "Requests per 10,000 residents",
+           "median_h": "Median resolution time (hours)", "open_share": "Share still open (%)"}
+GRANULARITIES = {"day": "Day", "week": "Week", "month": "Month"}
+SPLITS = {"none": "Total", "complaint_type": "Complaint type", "borough": "Borough", "agency": "Agency"}
+AREA_CHOICES = (*BOROUGHS, UNSPECIFIED)
+MAX_TYPES = 5
+
+# Keys that belong to the global filter bar (kept when moving between pages).
+GLOBAL_KEYS = ("range", "start", "end", "borough", "district", "zip", "type", "agency", "embed")
+
+
+@dataclass(frozen=True)
+class State:
+    range: str = "365d"
+    start: date | None = None
+    end: date | None = None
+    borough: str | None = None
+    district: str | None = None
+    zip: str | None = None
+    type: str | None = None
+    agency: str | None = None
+    # page options
+    level: str = "borough"
+    metric: str = "count"
+    gran: str = "week"
+    split: str = "complaint_type"
+    area_a: str | None = None
+    area_b: str | None = None
+    types: tuple[str, ...] = ()
+    embed: bool = False
+
+    def but(self, **changes) -> State:
+        return replace(self, **changes)
+
+
+DEFAULT = State()
+
+
+def _choice(options):
+    def check(v: str):
+        if v not in options:
+            raise ValueError
+        return v
+    return check
+
+
+def _iso(v: str) -> date:
+    return date.fromisoformat(v)
+
+
+def _text(v: str) -> str:
+    v = v.strip()
+    if not v or len(v) > 120:
+        raise ValueError
+    return v
+
+
+def _pattern(rx: str):
+    def check(v: str) -> str:
+        if not re.fullmatch(rx, v):
+            raise ValueError
+        return v
+    return check
+
+
+def _flag(v: str) -> bool:
+    if v not in ("0", "1", "true", "false"):
+        raise ValueError
+    return v in ("1", "true")
+
+
+def _types(v: str) -> tuple[str, ...]:
+    items = tuple(dict.fromkeys(t.strip() for t in v.split("|") if t.strip()))
+    if not items or len(items) > MAX_TYPES or any(len(t) > 120 for t in items):
+        raise ValueError
+    return items
+
+
+PARSERS = {
+    "range": _choice(RANGES), "start": _iso, "end": _iso,
+    "borough": _choice(AREA_CHOICES), "district": _pattern(r"[1-5]\d\d"), "zip": _pattern(r"\d{5}"),
+    "type": _text, "agency": _text,
+    "level": _choice(LEVELS), "metric": _choice(METRICS), "gran": _choice(GRANULARITIES),
+    "split": _choice(SPLITS), "area_a": _choice(AREA_CHOICES), "area_b": _choice(AREA_CHOICES),
+    "types": _types, "embed": _flag,
+}
+LABELS = {"range": "date range", "start": "start date", "end": "end date", "district": "community district",
+          "zip": "ZIP code", "type": "complaint type", "gran": "granularity",
+          "area_a": "first area", "area_b": "second area", "types": "complaint types"}
+
+
+def parse(search: str | None) -> tuple[State, list[str]]:
+    """State from a query string ('?a=1&b=2' or 'a=1'), plus a notice per value we ignored."""
+    raw = parse_qs((search or "").lstrip("?"), keep_blank_values=True)
+    values: dict[str, object] = {}
+    notices: list[str] = []
+    for key, vals in raw.items():
+        if key not in PARSERS:
+            continue  # foreign parameters (e.g. tracking tags) are not the user's mistake
+        value = vals[-1]
+        if value == "":
+            continue
+        try:
+            values[key] = PARSERS[key](value)
+        except ValueError:
+            notices.append(f"Ignored {LABELS.get(key, key)} “{value[:60]}”: not a value this page understands.")
+    state = replace(DEFAULT, **values)
+    if state.range == "custom" and not (state.start or state.end):
+        notices.append("A custom date range needs a start or an end date: showing the default range.")
+        state = state.but(range=DEFAULT.range)
+    if state.range != "custom" and (state.start or state.end):
+        state = state.but(range="custom")
+    if state.start and state.end and state.start > state.end:
+        notices.append("The start date was after the end date: the two were swapped.")
+        state = state.but(start=state.end, end=state.start)
+    if state.range != "custom":
+        state = state.but(start=None, end=None)
+    return state, notices
+
+
+def _encode(value: object) -> str:
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, tuple):
+        return "|".join(value)
+    return str(value)
+
+
+def serialise(state: State, keys: tuple[str, ...] | None = None) -> str:
+    """The query string ('' or '?...') of the non-default values of a state, in a stable order."""
+    pairs = []
+    for f in fields(State):
+        if keys is not None and f.name not in keys:
+            continue
+        value = getattr(state, f.name)
+        if value == getattr(DEFAULT, f.name) or value is None:
+            continue
+        pairs.append((f.name, _encode(value)))
+    return "?" + urlencode(pairs) if pairs else ""
+
+
+def update(search: str | None, **changes) -> str:
+    """The query string after changing some values (the others kept, bad ones dropped)."""
+    state, _ = parse(search)
+    return serialise(state.but(**changes))
+
+
+def global_part(search: str | None) -> str:
+    """The filter-bar part of a query string, for links to other pages."""
+    return serialise(parse(search)[0], GLOBAL_KEYS)
+
+
+def filters(state: State, bounds: tuple[date, date] | None) -> Filters:
+    """The read API filters of a state; relative ranges end on the latest day with data."""
+    start, end = state.start, state.end
+    if state.range in RANGE_DAYS:
+        start = end = None
+        if bounds:
+            end = bounds[1]
+            start = end - timedelta(days=RANGE_DAYS[state.range] - 1)
+    return Filters(start=start, end=end, borough=state.borough, complaint_type=state.type,
+                   agency=state.agency, community_district=state.district, zip=state.zip)
+
+
+def previous_period(f: Filters, bounds: tuple[date, date] | None) -> Filters | None:
+    """The period of equal length just before f's (None when f has no definite length)."""
+    start = f.start or (bounds[0] if bounds else None)
+    end = f.end or (bounds[1] if bounds else None)
+    if start is None or end is None or f.start is None:
+        return None
+    days = (end - start).days + 1
+    prev_start = start - timedelta(days=days)
+    if bounds and prev_start < bounds[0]:
+        return None  # the earlier period is not (fully) loaded: a comparison would mislead
+    return f.but(start=prev_start, end=start - timedelta(days=1))
+
+
+def describe(state: State, f: Filters) -> str:
+    """One line saying what the page shows, for titles and exports."""
+    parts = []
+    if f.start or f.end:
+        parts.append(f"{f.start or 'start'} to {f.end or 'latest'}")
+    else:
+        parts.append("all time")
+    for label, value in (("borough", state.borough), ("district", state.district), ("ZIP", state.zip),
+                         ("type", state.type), ("agency", state.agency)):
+        if value:
+            parts.append(f"{label} {value}")
+    return ", ".join(parts)
+
+
+def as_dict(state: State) -> dict:
+    d = asdict(state)
+    return {k: (v.isoformat() if isinstance(v, date) else list(v) if isinstance(v, tuple) else v)
+            for k, v in d.items()}
