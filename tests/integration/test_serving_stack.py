@@ -1,0 +1,88 @@
+"""Production serving on loopback: nginx (config/nginx/nyc311.conf) -> gunicorn (config/gunicorn.conf.py)
+with the app mounted under /311/. A missing nginx is a failure, never a skip."""
+from __future__ import annotations
+
+import json
+import os
+import re
+
+import pytest
+import requests
+
+from app.proxy import NGINX, Stack
+from pipeline.stores import open_store
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory):
+    if not os.access(NGINX, os.X_OK):
+        pytest.fail(f"{NGINX} is missing: run `make sysdeps`", pytrace=False)
+    url = f"sqlite:///{tmp_path_factory.mktemp('store')}/rollups.db"
+    open_store(url).ensure_schema()
+    with Stack(prefix="/311/", env={"NYC311_STORE_URL": url}, workers=2) as s:
+        yield s
+
+
+def test_page_html_under_the_prefix(stack):
+    r = requests.get(stack.url + "live", timeout=30)
+    assert r.status_code == 200 and "text/html" in r.headers["Content-Type"]
+    config = json.loads(re.search(r'id="_dash-config" type="application/json">(.*?)</script>', r.text).group(1))
+    assert config["requests_pathname_prefix"] == "/311/"
+    assert r.headers["Content-Security-Policy"] == "frame-ancestors 'self'"
+    assert r.headers["X-Content-Type-Options"] == "nosniff"
+    # the bare prefix redirects to the app
+    bare = requests.get(f"http://127.0.0.1:{stack.port}/311", allow_redirects=False, timeout=10)
+    assert bare.status_code == 301 and bare.headers["Location"].endswith("/311/")
+    embed = requests.get(stack.url + "embed/live", allow_redirects=False, timeout=10)
+    assert embed.headers["Location"] == "/311/live?embed=1"
+
+
+def test_static_files_are_cached_long_and_gzipped(stack):
+    html = requests.get(stack.url, timeout=30).text
+    suite = re.search(r'src="(/311/_dash-component-suites/[^"]+\.js)"', html).group(1)
+    r = requests.get(f"http://127.0.0.1:{stack.port}{suite}", timeout=30)
+    assert r.status_code == 200
+    assert r.headers["Cache-Control"] == "public, max-age=31536000, immutable"
+    assert r.headers.get("Content-Encoding") == "gzip"
+    asset = re.search(r'src="(/311/assets/live\.js[^"]*)"', html).group(1)
+    r = requests.get(f"http://127.0.0.1:{stack.port}{asset}", timeout=30)
+    assert r.status_code == 200 and "max-age=31536000" in r.headers["Cache-Control"]
+    assert "visibilitychange" in r.text
+    geo = requests.get(stack.url + "assets/geo/zips.geojson", timeout=30)
+    assert geo.status_code == 200 and geo.headers.get("Content-Encoding") == "gzip"
+    assert geo.json()["type"] == "FeatureCollection"
+
+
+def test_callback_post_through_the_prefix_is_gzipped_json(stack):
+    deps = requests.get(stack.url + "_dash-dependencies", timeout=30)
+    assert deps.headers.get("Content-Encoding") == "gzip" and "application/json" in deps.headers["Content-Type"]
+    live = next(d for d in deps.json() if d["inputs"] == [{"id": "live-interval", "property": "n_intervals"}]
+                and "live-state.data" in d["output"])
+    body = {"output": live["output"],
+            "outputs": [{"id": o.split(".")[0], "property": o.split(".")[1]}
+                        for o in live["output"].strip(".").split("...")],
+            "inputs": [{"id": "live-interval", "property": "n_intervals", "value": 1}],
+            "state": [{"id": "live-state", "property": "data", "value": None}],
+            "changedPropIds": ["live-interval.n_intervals"]}
+    r = requests.post(stack.url + "_dash-update-component", json=body, timeout=30)
+    assert r.status_code == 200, r.text[:500]
+    assert r.headers.get("Content-Encoding") == "gzip"
+    response = json.loads(r.text)["response"]
+    assert response["live-state"]["data"]["f"] == []  # an empty store: an empty feed, and no error
+    assert response["live-fresh"]["data"]["status"] == "stream not started"
+
+
+def test_healthz_through_the_prefix(stack):
+    r = requests.get(stack.url + "healthz", timeout=10)
+    assert r.status_code == 200 and r.json() == {"status": "ok"}
+    assert r.headers["Cache-Control"] == "no-store"
+
+
+def test_healthz_says_why_when_the_store_is_down(tmp_path):
+    # a store URL that cannot answer: a Cassandra node on a closed port
+    with Stack(prefix="/311/", env={"NYC311_STORE_URL": "cassandra://127.0.0.1:1/nyc311_nowhere"}, workers=1) as s:
+        r = requests.get(s.url + "healthz", timeout=60)
+        assert r.status_code == 503
+        assert r.json()["status"] == "unavailable" and r.json()["reason"]
