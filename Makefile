@@ -26,7 +26,7 @@ jars:  ## Kafka, Cassandra and Spark-Kafka connector jars from Maven Central int
 
 setup: venv sysdeps jars  ## everything the product and the tests need
 
-services-up: jars  ## start Kafka (KRaft) and Cassandra on 127.0.0.1, wait until they answer
+services-up: venv jars  ## start Kafka (KRaft) and Cassandra on 127.0.0.1, wait until they answer
 	bash scripts/services.sh up
 
 services-down:  ## stop Kafka and Cassandra
