@@ -22,7 +22,6 @@ import time
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from functools import lru_cache
-from itertools import repeat
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -66,6 +65,7 @@ DAY_NS = 24 * HOUR_NS
 YEAR_DAYS = 365.2425
 CHUNK_ROWS = 200_000
 NAT = np.iinfo(np.int64).min
+PLACE_DIRT = ("unspecified_values", "unspecified_borough", "no_location", "bad_zip")
 
 
 # ---------------------------------------------------------------- the calibrated tables, as arrays
@@ -316,7 +316,9 @@ def generate_chunk(p: Plan, day_lo: int, day_hi: int, *, pool: PlacePool, zcdf: 
     keys = key_start + np.cumsum(1 + (rng.random(n) < 0.2) * rng.integers(1, 4, n))
     agency = tb.agency[type_idx]
 
-    # what and where
+    # what and where; old exports print the School columns before and three more after these
+    extra_tabs = tb.extras if era == "current" else [
+        np.array([f"{LEGACY_SCHOOL_FIELDS},{e},,," for e in tab], dtype=object) for tab in tb.extras]
     block = np.empty(n, dtype=object)
     extras = np.empty(n, dtype=object)
     zip_i = np.empty(n, dtype=np.int64)
@@ -326,7 +328,7 @@ def generate_chunk(p: Plan, day_lo: int, day_hi: int, *, pool: PlacePool, zcdf: 
         if not len(m):
             continue
         block[m] = tb.blocks[t][_choose(tb.desc_cdf[t], u1[m]), _choose(tb.loc_cdf[t], u2[m])]
-        extras[m] = tb.extras[t][_choose(tb.extras_cdf[t], u3[m])]
+        extras[m] = extra_tabs[t][_choose(tb.extras_cdf[t], u3[m])]
         zip_i[m] = _choose(zcdf[t], u4[m])
     point = pool.start[zip_i] + (rng.random(n) * pool.count[zip_i]).astype(np.int64)
 
@@ -384,10 +386,6 @@ def generate_chunk(p: Plan, day_lo: int, day_hi: int, *, pool: PlacePool, zcdf: 
 
     key_s = keys.astype(str).astype(object)
     created_s, closed_s, updated_s, due_s = (format_local(x) for x in (created_l, closed_l, updated_l, due_l))
-    zip_s = pool.zips[pool.point_zip[point]]
-    address, board, bbl = pool.address[point], pool.board[point], pool.bbl[point]
-    borough, park_borough = pool.borough_upper[point], pool.borough_upper[point]
-    xy, latlon = pool.xy[point], pool.latlon[point]
     status_s = tb.status_piece[agency, status]
     text_s = tb.texts[text]
     channel_s = np.array(mix.CHANNELS, dtype=object)[channel]
@@ -405,22 +403,10 @@ def generate_chunk(p: Plan, day_lo: int, day_hi: int, *, pool: PlacePool, zcdf: 
         status_s[dup] = tb.status_piece[agency[dup], _open_status(tb, agency[dup], rng)]
         text_s[dup] = tb.texts[tb.open_text_idx[agency[dup]]]
 
-    m = np.flatnonzero(dirty == "unspecified_values")
-    board[m] = "0 Unspecified"
-    park_borough[m] = UNSPECIFIED
-    channel_s[m] = "UNKNOWN"
-    address[m] = ",,,,,,,,"
-    m = np.flatnonzero(dirty == "unspecified_borough")  # the ZIP and the point still place it
-    borough[m] = park_borough[m] = UNSPECIFIED
-    board[m] = "0 Unspecified"
-    m = np.flatnonzero(dirty == "no_location")
-    xy[m], latlon[m] = ",", ",,"
-    nozip = m[rng.random(len(m)) < 0.5]
-    zip_s[nozip], address[nozip], bbl[nozip], board[nozip] = "", ",,,,,,,,", "", "0 Unspecified"
-    borough[nozip] = park_borough[nozip] = UNSPECIFIED
-    m = np.flatnonzero(dirty == "bad_zip")
-    bad = np.array(mix.OUTSIDE_NYC_ZIPS + mix.MALFORMED_ZIPS, dtype=object)
-    zip_s[m] = bad[rng.integers(0, len(bad), len(m))]
+    zip_address, park, latlon = pool.zip_address[point], pool.park[point], pool.latlon[point]
+    place = (pool.place_legacy if era == "legacy" else pool.place)[point]
+    _spoil_places(np.flatnonzero(np.isin(dirty, PLACE_DIRT)), dirty, point, pool, era, rng,
+                  zip_address, place, park, latlon, channel_s)
     m = np.flatnonzero(dirty == "unusable")
     blank_key = rng.random(len(m)) < 0.5
     key_s[m[blank_key]] = ""
@@ -428,10 +414,9 @@ def generate_chunk(p: Plan, day_lo: int, day_hi: int, *, pool: PlacePool, zcdf: 
         rng.integers(0, len(mix.UNPARSEABLE_DATES), int((~blank_key).sum()))]
 
     cols = {
-        "key": key_s, "created": created_s, "closed": closed_s, "block": block, "zip": zip_s, "address": address,
-        "status": status_s, "due": due_s, "text": text_s, "updated": updated_s, "board": board, "bbl": bbl,
-        "borough": borough, "xy": xy, "channel": channel_s, "park_borough": park_borough, "extras": extras,
-        "latlon": latlon,
+        "key": key_s, "created": created_s, "closed": closed_s, "block": block, "zip_address": zip_address,
+        "status": status_s, "due": due_s, "text": text_s, "updated": updated_s, "place": place,
+        "channel": channel_s, "park": park, "extras": extras, "latlon": latlon,
     }
     extra_n = len(dup)
     if extra_n:
@@ -443,7 +428,7 @@ def generate_chunk(p: Plan, day_lo: int, day_hi: int, *, pool: PlacePool, zcdf: 
         point = np.concatenate([point, point[dup]])
         created = np.concatenate([created, created[dup]])
         dirty = np.concatenate([dirty, np.full(extra_n, "", dtype=object)])
-    return Chunk(_layout(cols, era, len(keys)), keys, type_idx, point, created, dirty,
+    return Chunk(_layout(cols, era), keys, type_idx, point, created, dirty,
                  int(keys.max()) + 1 if len(keys) else key_start)
 
 
@@ -456,15 +441,40 @@ def _open_status(tb: MixTables, agency: np.ndarray, rng: np.random.Generator) ->
     return np.array([_choose(tb.open_cdf[a], x) for a, x in zip(agency.tolist(), u, strict=True)], dtype=np.int64)
 
 
-def _layout(c: dict, era: str, n: int) -> list:
-    """The pieces of a line in the era's column order (pieces may hold several fields)."""
-    head = [c["key"], c["created"], c["closed"], c["block"], c["zip"], c["address"], c["status"], c["due"],
-            c["text"], c["updated"], c["board"]]
+def _spoil_places(rows: np.ndarray, dirty: np.ndarray, point: np.ndarray, pool: PlacePool, era: str,
+                  rng: np.random.Generator, zip_address, place, park, latlon, channel) -> None:
+    """Rebuild the place pieces of the rows whose place fields a dirty kind spoils (in place)."""
+    pt, kind = point[rows], dirty[rows]
+    zips, address, board = pool.zips[pool.point_zip[pt]], pool.address[pt], pool.board[pt]
+    bbl, borough, park_borough = pool.bbl[pt], pool.borough_upper[pt], pool.borough_upper[pt]
+    xy, ll = pool.xy[pt], pool.latlon[pt]
+    m = kind == "unspecified_values"
+    board[m], park_borough[m], address[m] = "0 Unspecified", UNSPECIFIED, ",,,,,,,,"
+    channel[rows[m]] = "UNKNOWN"
+    m = kind == "unspecified_borough"  # the ZIP and the point still place it
+    borough[m] = park_borough[m] = UNSPECIFIED
+    board[m] = "0 Unspecified"
+    m = kind == "no_location"
+    xy[m], ll[m] = ",", ",,"
+    m &= rng.random(len(rows)) < 0.5  # half of them lack the ZIP and address too
+    zips[m], address[m], bbl[m], board[m] = "", ",,,,,,,,", "", "0 Unspecified"
+    borough[m] = park_borough[m] = UNSPECIFIED
+    m = kind == "bad_zip"
+    bad = np.array(mix.OUTSIDE_NYC_ZIPS + mix.MALFORMED_ZIPS, dtype=object)
+    zips[m] = bad[rng.integers(0, len(bad), int(m.sum()))]
+    zip_address[rows] = zips + "," + address
+    place[rows] = board + "," + (borough if era == "legacy" else bbl + "," + borough) + "," + xy
+    park[rows] = "Unspecified," + park_borough
+    latlon[rows] = ll
+
+
+def _layout(c: dict, era: str) -> list:
+    """The pieces of a line in the era's column order (each piece holds one or more fields)."""
+    head = [c["key"], c["created"], c["closed"], c["block"], c["zip_address"], c["status"], c["due"], c["text"],
+            c["updated"], c["place"]]
     if era == "legacy":
-        return [*head, c["borough"], c["xy"], repeat("Unspecified", n), c["park_borough"],
-                repeat(LEGACY_SCHOOL_FIELDS, n), c["extras"], repeat(",,", n), c["latlon"]]
-    return [*head, c["bbl"], c["borough"], c["xy"], c["channel"], repeat("Unspecified", n), c["park_borough"],
-            c["extras"], c["latlon"]]
+        return [*head, c["park"], c["extras"], c["latlon"]]
+    return [*head, c["channel"], c["park"], c["extras"], c["latlon"]]
 
 
 # ---------------------------------------------------------------- the whole file
@@ -565,16 +575,18 @@ def run(args: argparse.Namespace) -> int:
     path = output_path(args.out, args.era, end - timedelta(days=days - 1), end, gz)
     path.parent.mkdir(parents=True, exist_ok=True)
     part = path.with_name(path.name + ".part")  # the loader never sees a half-written file
-    started = time.monotonic()
+    started, cpu = time.monotonic(), time.process_time()
     with open(part, "wb") as raw:
         binary = gzip.GzipFile(fileobj=raw, mode="wb", compresslevel=1, mtime=0, filename="") if gz else raw
         with io.TextIOWrapper(binary, encoding="utf-8", newline="", write_through=False) as text:
             written = generate(text, rows=rows, end=end, days=days, seed=args.seed, era=args.era,
                                dirty_fraction=args.dirty_fraction, progress=_progress_printer())
     os.replace(part, path)
-    elapsed = time.monotonic() - started
+    elapsed, cpu = time.monotonic() - started, time.process_time() - cpu
     size = path.stat().st_size
+    # CPU time too: on a shared machine the wall-clock rate says more about the neighbours
     print(f"\ngenerate: wrote {written:,} rows ({args.era} era, {end - timedelta(days=days - 1)} .. {end}) to "
-          f"{path}: {size / 1e6:,.1f} MB, {elapsed:,.1f} s, {written / max(elapsed, 1e-9):,.0f} rows/s",
-          file=sys.stderr)
+          f"{path}: {size / 1e6:,.1f} MB ({size / 1e6 / max(written / 1e6, 1e-9):,.0f} MB per million rows), "
+          f"{elapsed:,.1f} s wall ({written / max(elapsed, 1e-9):,.0f} rows/s), "
+          f"{cpu:,.1f} s CPU ({written / max(cpu, 1e-9):,.0f} rows/s)", file=sys.stderr)
     return 0

@@ -39,7 +39,7 @@ POSTAL_CITY = {"Manhattan": "New York", "Bronx": "Bronx", "Brooklyn": "Brooklyn"
 
 def quote(value: str) -> str:
     """One CSV field as the export writes it: quoted only when it holds a comma, quote or line break."""
-    if any(c in value for c in ',"\n\r'):
+    if "," in value or '"' in value or "\n" in value or "\r" in value:
         return '"' + value.replace('"', '""') + '"'
     return value
 
@@ -157,6 +157,11 @@ class PlacePool:
     borough_upper: np.ndarray
     xy: np.ndarray            # X,Y Coordinate (State Plane) (2 fields)
     latlon: np.ndarray        # Latitude,Longitude,Location (3 fields)
+    # the same, joined as the export's neighbouring columns print them
+    zip_address: np.ndarray   # Incident Zip .. Landmark (10 fields)
+    place: np.ndarray         # Community Board,BBL,Borough,X,Y (current layout)
+    place_legacy: np.ndarray  # Community Board,Borough,X,Y (legacy layout: no BBL)
+    park: np.ndarray          # Park Facility Name,Park Borough
 
 
 def _sample_in(poly, n: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
@@ -227,9 +232,12 @@ def build_pool(seed: int, points_per_zip: int = 256) -> PlacePool:
     latlon = [f'{la!r},{lo!r},"({la!r}, {lo!r})"' for la, lo in zip(lat.tolist(), lon.tolist(), strict=True)]
     xy = [f"{int(round(a))},{int(round(b))}" for a, b in zip(x_sp.tolist(), y_sp.tolist(), strict=True)]
     start = np.concatenate([[0], np.cumsum(sizes)[:-1]])
+    zips = np.array([a.code for a in areas], dtype=object)
+    address, board, bbl, xy = (np.array(v, dtype=object) for v in (address, board, bbl, xy))
+    upper = np.array([b.upper() for b in borough], dtype=object)
     return PlacePool(
-        zips=np.array([a.code for a in areas], dtype=object), zip_borough=zip_borough, zip_weight=weights,
-        start=start, count=sizes, lat=lat, lon=lon, point_zip=point_zip, borocd=borocd, borough=borough,
-        address=np.array(address, dtype=object), board=np.array(board, dtype=object),
-        bbl=np.array(bbl, dtype=object), borough_upper=np.array([b.upper() for b in borough], dtype=object),
-        xy=np.array(xy, dtype=object), latlon=np.array(latlon, dtype=object))
+        zips=zips, zip_borough=zip_borough, zip_weight=weights, start=start, count=sizes, lat=lat, lon=lon,
+        point_zip=point_zip, borocd=borocd, borough=borough, address=address, board=board, bbl=bbl,
+        borough_upper=upper, xy=xy, latlon=np.array(latlon, dtype=object),
+        zip_address=zips[point_zip] + "," + address, place=board + "," + bbl + "," + upper + "," + xy,
+        place_legacy=board + "," + upper + "," + xy, park="Unspecified," + upper)
