@@ -1,5 +1,21 @@
 #!/usr/bin/env bash
-# First start on the embedded default: nothing to build until the pipeline lands (extended later).
+# First start on the embedded default: build the SQLite rollup store and the local lake from
+# two years of synthetic history plus the real sample export, once. Later starts skip this.
+# Override the size with BOOTSTRAP_YEARS / BOOTSTRAP_ROWS_PER_YEAR.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+export JAVA_HOME="${JAVA_HOME:-/usr/lib/jvm/java-17-openjdk-amd64}"
+PY=.venv/bin/python
 mkdir -p var
+stamp=var/.embedded-ready
+if [ -f "$stamp" ] && [ -f var/rollups.db ]; then
+  exit 0
+fi
+years="${BOOTSTRAP_YEARS:-2}"
+rows="${BOOTSTRAP_ROWS_PER_YEAR:-150000}"
+echo "building the embedded store: ${years} years x ${rows} synthetic requests + the real sample (first start only)"
+$PY -m pipeline generate --years "$years" --rows-per-year "$rows" --out var/history/synthetic.csv
+$PY -m pipeline batch --input var/history/synthetic.csv
+sample=../shared/data/nyc_311_sample_2022.csv
+[ -f "$sample" ] && $PY -m pipeline batch --input "$sample"
+touch "$stamp"
