@@ -21,7 +21,6 @@ queries and freshness are never cached. ReadAPI(store, cache=False) measures the
 from __future__ import annotations
 
 import functools
-import math
 import threading
 import time
 from collections import OrderedDict
@@ -119,17 +118,23 @@ def period_range(start: date, end: date, granularity: str) -> list[str]:
 def percentile_from_bins(counts: np.ndarray, q: float) -> float:
     """The q-quantile of values binned by RESOLUTION_BINS_H, interpolated linearly inside its bin
     (exact to the bin width; the open last bin answers its lower edge)."""
-    total = counts.sum()
-    if total <= 0:
-        return math.nan
-    target, cum = q * total, 0.0
-    for i, c in enumerate(counts):
-        if c > 0 and cum + c >= target:
-            lo = 0.0 if i == 0 else RESOLUTION_BINS_H[i - 1]
-            hi = RESOLUTION_BINS_H[i]
-            return lo if math.isinf(hi) else lo + (hi - lo) * (target - cum) / c
-        cum += c
-    return math.nan
+    return float(percentiles_from_bins(np.asarray(counts, dtype="float64")[None, :], q)[0])
+
+
+def percentiles_from_bins(counts: np.ndarray, q: float) -> np.ndarray:
+    """percentile_from_bins for each row of a (groups x bins) matrix, vectorised."""
+    upper = np.array(RESOLUTION_BINS_H)
+    lower = np.concatenate([[0.0], upper[:-1]])
+    total = counts.sum(axis=1)
+    cum = counts.cumsum(axis=1)
+    target = q * total
+    i = np.minimum((cum < target[:, None] - 1e-9).sum(axis=1), counts.shape[1] - 1)
+    rows = np.arange(len(counts))
+    before = cum[rows, i] - counts[rows, i]
+    inside = np.divide(target - before, counts[rows, i], out=np.zeros(len(counts)), where=counts[rows, i] > 0)
+    width = np.where(np.isinf(upper[i]), 0.0, upper[i] - lower[i])
+    out = lower[i] + width * inside
+    return np.where(total > 0, out, np.nan)
 
 
 def table_for(columns: set[str]) -> str:
@@ -211,8 +216,10 @@ class ReadAPI:
             if granularity and not frame.empty:
                 frame["period"] = period_label(frame["period"], grain, granularity)
             frames.append(frame)
-        frame = pd.concat(frames, ignore_index=True)
-        if cols:
+        frame = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
+        if len(frames) == 1 and granularity in (None, "day"):
+            pass  # one store answer, labels unchanged: already summed per group
+        elif cols:
             frame = frame.groupby(cols, as_index=False, sort=True)[measures].sum()
         else:
             frame = frame[measures].sum().to_frame().T
@@ -316,22 +323,23 @@ class ReadAPI:
         keys = [by] if by else []
         self._only(f, "resolution")
         frame = self._sum("resolution", f, [*keys, "res_bin"])
-        out = []
-        groups = frame.groupby(keys) if keys else [((), frame)]
-        for key, g in groups:
-            counts = np.zeros(len(RESOLUTION_BINS_H))
-            bins = g["res_bin"].astype(int).clip(0, len(RESOLUTION_BINS_H) - 1)
-            np.add.at(counts, bins.to_numpy(), g["n"].to_numpy())
-            if counts.sum() <= 0:
-                continue
-            label = dict(zip(keys, key if isinstance(key, tuple) else (key,), strict=True))
-            out.append({**label, "closed": int(counts.sum()), "median_h": percentile_from_bins(counts, 0.5),
-                        "p90_h": percentile_from_bins(counts, 0.9)})
         cols = [*keys, "closed", "median_h", "p90_h"]
-        result = pd.DataFrame(out, columns=cols)
-        result["closed"] = result["closed"].astype("int64")
-        result[["median_h", "p90_h"]] = result[["median_h", "p90_h"]].astype("float64")
-        return result.sort_values(["median_h", *keys], ascending=[False, *[True] * len(keys)]).reset_index(drop=True)
+        frame = frame[frame["n"] > 0]
+        if frame.empty:
+            return pd.DataFrame({c: pd.Series(dtype="object") for c in keys}).assign(
+                closed=pd.Series(dtype="int64"), median_h=pd.Series(dtype="float64"), p90_h=pd.Series(dtype="float64"))
+        bins = frame["res_bin"].astype(int).clip(0, len(RESOLUTION_BINS_H) - 1)
+        index = frame[keys[0]] if keys else pd.Series(0, index=frame.index)
+        matrix = (pd.DataFrame({"g": index, "b": bins, "n": frame["n"]})
+                  .pivot_table(index="g", columns="b", values="n", aggfunc="sum", fill_value=0)
+                  .reindex(columns=range(len(RESOLUTION_BINS_H)), fill_value=0))
+        counts = matrix.to_numpy(dtype="float64")
+        result = pd.DataFrame({"closed": counts.sum(axis=1).astype("int64"),
+                               "median_h": percentiles_from_bins(counts, 0.5),
+                               "p90_h": percentiles_from_bins(counts, 0.9)})
+        if keys:
+            result.insert(0, keys[0], matrix.index.to_numpy())
+        return result.sort_values(["median_h", *keys], ascending=[False, *[True] * len(keys)])[cols].reset_index(drop=True)
 
     @cached
     def status_mix(self, f: Filters = Filters(), by: str | None = None) -> pd.DataFrame:

@@ -113,11 +113,14 @@ def empty_result(by: Sequence[str], measures: Sequence[str]) -> pd.DataFrame:
     return frame
 
 
-def finish(frame: pd.DataFrame, by: Sequence[str], measures: Sequence[str]) -> pd.DataFrame:
-    """Sum duplicates (partial sums from several partitions) and type the measures."""
+def finish(frame: pd.DataFrame, by: Sequence[str], measures: Sequence[str], grouped: bool = False) -> pd.DataFrame:
+    """Sum duplicates (partial sums from several partitions, unless `grouped` already) and type the
+    measures; sorted by `by`."""
     if frame.empty:
         return empty_result(by, measures)
-    if by:
+    if grouped:
+        frame = frame.sort_values(list(by)) if by else frame
+    elif by:
         frame = frame.groupby(list(by), as_index=False, sort=True)[list(measures)].sum()
     else:
         frame = frame[list(measures)].sum().to_frame().T

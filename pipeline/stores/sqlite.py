@@ -160,7 +160,7 @@ class SQLiteStore(Store):
         if by:
             sql += f" GROUP BY {', '.join(by)}"
         result = [r for r in self._read(sql, params) if r[len(by)] is not None]
-        return rowlib.finish(pd.DataFrame(result, columns=[*by, *measures]), by, measures)
+        return rowlib.finish(pd.DataFrame(result, columns=[*by, *measures]), by, measures, grouped=True)
 
     def select(self, table: str, where: Mapping[str, object] | None = None, limit: int | None = None) -> pd.DataFrame:
         """Rows of any table by equality on some columns, in key order (reversed if the spec says
@@ -190,8 +190,13 @@ class SQLiteStore(Store):
     def buckets(self, table: str, grain: str) -> list[str]:
         """The partitions (buckets) of a table at a grain, ascending."""
         rowlib.spec_of(table)
-        rows = self._read(f"SELECT DISTINCT bucket FROM {table} WHERE grain = ? ORDER BY bucket", (grain,))
-        return [r[0] for r in rows]
+        # one index probe per bucket: SELECT DISTINCT would scan every row of the table
+        out, sql = [], f"SELECT MIN(bucket) FROM {table} WHERE grain = ? AND bucket > ?"
+        while True:
+            nxt = self._read(sql, (grain, out[-1] if out else ""))[0][0]
+            if nxt is None:
+                return out
+            out.append(nxt)
 
     # -- meta -------------------------------------------------------------------------------------
     def get_meta(self, key: str) -> str | None:

@@ -1,0 +1,252 @@
+"""Read-API benchmark: every query the dashboard makes, over ten years of rollups.
+
+    python -m pipeline.bench_read --store cassandra://127.0.0.1:9042/nyc311_bench
+    python -m pipeline.bench_read --store sqlite:///var/bench_rollups.db
+
+So as not to depend on the batch job, it synthesises rollup rows directly (realistic sparsity:
+requests are drawn per period from a Zipf-like mix of complaint types and areas, ~3 M a year), loads
+them with replace_periods (reporting write throughput), then times each query `--repeat` times cold
+(ReadAPI(cache=False): every call reaches the store) and cached (the read-through cache), printing
+p50/p95 per query and overall. The target is p95 <= 50 ms.
+
+What is loaded: month rows of every rollup for all years, day rows of `requests` for every day (day
+and week series), and day rows of the other rollups for the first month and the last
+`--day-months` months, the only day partitions the benchmark's ranges read (partial months at range
+edges). Partitions are (grain, bucket), so day partitions that no query reads do not change read
+cost. The load is skipped when the store already holds the same synthetic data (meta bench_loaded).
+"""
+from __future__ import annotations
+
+import argparse
+import math
+import sys
+import time
+from datetime import date, timedelta
+
+import numpy as np
+import pandas as pd
+
+from pipeline.read_api import Filters, ReadAPI, plan_range
+from pipeline.schema import BOROUGH_CODES, BOROUGHS
+from pipeline.stores import open_store
+from pipeline.tables import RESOLUTION_BINS_H, ROLLUPS, bucket_of
+
+AGENCIES = ("NYPD", "HPD", "DOT", "DSNY", "DEP", "DOB", "DPR", "DOHMH", "TLC", "DHS")
+CHANNELS = ("PHONE", "ONLINE", "MOBILE", "OTHER")
+STATUSES = ("Closed", "Open", "In Progress", "Pending", "Assigned")
+
+
+class World:
+    """The dimensions of the synthetic city and how requests spread over them."""
+
+    def __init__(self, seed: int = 311, n_types: int = 40, n_zips: int = 180, n_districts: int = 70):
+        rng = np.random.default_rng(seed)
+        self.rng = rng
+        self.types = [f"Complaint Type {i:02d}" for i in range(n_types)]
+        self.type_agency = [AGENCIES[i % len(AGENCIES)] for i in range(n_types)]
+        self.type_p = _zipf(n_types, 1.1)
+        boroughs = [*BOROUGHS, "Unspecified"]
+        self.borough_p = np.array([0.2, 0.3, 0.2, 0.25, 0.04, 0.01])
+        self.boroughs = boroughs
+        self.zips = [f"{10001 + i:05d}" for i in range(n_zips)]
+        self.zip_borough = [boroughs[i % 5] for i in range(n_zips)]
+        self.zip_p = rng.dirichlet(np.full(n_zips, 2.0))
+        self.cds = [f"{(i % 5 + 1) * 100 + i // 5 + 1}" for i in range(n_districts)]
+        self.cd_borough = [BOROUGH_CODES[i % 5 + 1] for i in range(n_districts)]
+        self.cd_p = rng.dirichlet(np.full(n_districts, 2.0))
+        self.res_p = _lognormal_bins()
+
+    def frame(self, table: str, grain: str, period: str, n: int) -> pd.DataFrame:
+        """Rows of one rollup for one period holding n requests."""
+        rng, t = self.rng, len(self.types)
+        rollup = ROLLUPS[table]
+        if table in ("districts", "zips"):
+            names, area_b, area_p = ((self.cds, self.cd_borough, self.cd_p) if table == "districts"
+                                     else (self.zips, self.zip_borough, self.zip_p))
+            counts = rng.multinomial(n, np.outer(area_p, self.type_p).ravel()).reshape(len(names), t)
+            a, k = np.nonzero(counts)
+            rows = {rollup.dims[0]: np.array(names)[a], "borough": np.array(area_b)[a]}
+        else:
+            extra = {"channels": (CHANNELS, _zipf(4, 0.8)), "status": (STATUSES, np.array([.8, .08, .06, .03, .03])),
+                     "resolution": (tuple(range(len(RESOLUTION_BINS_H))), self.res_p),
+                     "hour_of_week": (tuple(range(168)), _weekly())}.get(table, ((None,), np.ones(1)))
+            values, p3 = extra
+            probs = np.einsum("i,j,k->ijk", self.borough_p, self.type_p, p3).ravel()
+            counts = rng.multinomial(n, probs).reshape(len(self.boroughs), t, len(values))
+            b, k, v = np.nonzero(counts)
+            rows = {"borough": np.array(self.boroughs)[b]}
+            if values != (None,):
+                rows[rollup.dims[-1]] = np.array(values, dtype=object)[v]
+            cells = counts[b, k, v]
+        if table in ("districts", "zips"):
+            cells = counts[a, k]
+        frame = pd.DataFrame(rows)
+        frame["complaint_type"] = np.array(self.types)[k]
+        frame["agency"] = np.array(self.type_agency)[k]
+        if table == "timeliness":
+            frame["with_due"] = cells
+            frame["on_time"] = (cells * 0.7).astype(int)
+            frame["late"] = (cells * 0.2).astype(int)
+            frame["open_past_due"] = cells - frame["on_time"] - frame["late"] - (cells * 0.05).astype(int)
+        else:
+            frame["n"] = cells
+        frame["grain"], frame["period"], frame["bucket"] = grain, period, bucket_of(grain, period)
+        return frame[list(rollup.columns)]
+
+
+def _zipf(n: int, s: float) -> np.ndarray:
+    p = 1.0 / np.arange(1, n + 1) ** s
+    return p / p.sum()
+
+
+def _weekly() -> np.ndarray:
+    hours = np.arange(168) % 24
+    p = 0.3 + np.exp(-((hours - 13) ** 2) / 30)
+    return p / p.sum()
+
+
+def _lognormal_bins() -> np.ndarray:
+    """Bin probabilities of a log-normal resolution time (median 30 h)."""
+    edges = [0.0, *RESOLUTION_BINS_H[:-1]]
+    cdf = [0.0 if e <= 0 else 0.5 * (1 + math.erf((math.log(e) - math.log(30)) / (2.0 * math.sqrt(2))))
+           for e in edges] + [1.0]
+    p = np.maximum(np.diff(cdf), 1e-6)
+    return p / p.sum()
+
+
+# -- loading -----------------------------------------------------------------------------------------
+def load(store, world: World, first: date, last: date, per_day: int, day_months: int, out=sys.stdout) -> None:
+    days = pd.date_range(first, last, freq="D")
+    months = sorted({d.strftime("%Y-%m") for d in days})
+    dense_months = {months[0], *months[-day_months:]}
+    baseline_months = set(months[-3:])  # hour_of_week: only the baseline's weeks are read
+    written, seconds = {}, {}
+
+    def put(table, grain, periods, frame):
+        t0 = time.perf_counter()
+        n = store.replace_periods(table, grain, periods, frame)
+        seconds[(table, grain)] = seconds.get((table, grain), 0) + time.perf_counter() - t0
+        written[(table, grain)] = written.get((table, grain), 0) + n
+
+    for month in months:
+        in_month = [d for d in days if d.strftime("%Y-%m") == month]
+        for table in ROLLUPS:
+            if table == "hour_of_week" and month not in baseline_months:
+                continue
+            put(table, "month", [month], world.frame(table, "month", month, per_day * len(in_month)))
+            if table == "requests" or month in dense_months:
+                periods = [d.strftime("%Y-%m-%d") for d in in_month]
+                frame = pd.concat([world.frame(table, "day", p, per_day) for p in periods], ignore_index=True)
+                put(table, "day", periods, frame)
+        print(f"  loaded {month}", file=sys.stderr, end="\r")
+    total_rows, total_s = sum(written.values()), sum(seconds.values())
+    print(f"write: {total_rows:,} rows in {total_s:.1f} s = {total_rows / total_s:,.0f} rows/s "
+          f"(replace_periods, store {store.url})", file=out)
+    for (table, grain), n in sorted(written.items()):
+        print(f"  {table:13s} {grain:5s} {n:>10,} rows {n / seconds[(table, grain)]:>9,.0f} rows/s", file=out)
+
+
+# -- queries -----------------------------------------------------------------------------------------
+def dashboard_queries(last: date, top_type: str) -> list[tuple[str, object]]:
+    """(label, call) for every read the dashboard pages make, over its usual ranges."""
+    ranges = {"all": Filters(), "last 365 d": Filters(start=last - timedelta(days=364), end=last),
+              "ytd": Filters(start=date(last.year, 1, 1), end=last),
+              "last 30 d": Filters(start=last - timedelta(days=29), end=last)}
+    q = []
+    for name, f in ranges.items():
+        fb = f.but(borough="Brooklyn")
+        ft = f.but(complaint_type=top_type)
+        gran = "day" if name == "last 30 d" else "week" if name != "all" else "month"
+        q += [
+            (f"{name}: counts borough", lambda a, f=f: a.counts("borough", f)),
+            (f"{name}: counts complaint_type", lambda a, f=f: a.counts("complaint_type", f)),
+            (f"{name}: counts agency [Brooklyn]", lambda a, f=fb: a.counts("agency", f)),
+            (f"{name}: timeseries {gran}", lambda a, f=f, g=gran: a.timeseries(f, g)),
+            (f"{name}: timeseries {gran} by borough", lambda a, f=f, g=gran: a.timeseries(f, g, "borough", 5)),
+            (f"{name}: timeseries {gran} by type top 8 [Brooklyn]",
+             lambda a, f=fb, g=gran: a.timeseries(f, g, "complaint_type", 8)),
+            (f"{name}: top zip per capita", lambda a, f=f: a.top_areas("zip", f, 10, True)),
+            (f"{name}: top zip [type]", lambda a, f=ft: a.top_areas("zip", f, 200)),
+            (f"{name}: top districts", lambda a, f=f: a.top_areas("community_district", f, 100)),
+            (f"{name}: top boroughs per capita", lambda a, f=f: a.top_areas("borough", f, 6, True)),
+            (f"{name}: resolution by type", lambda a, f=f: a.resolution("complaint_type", f)),
+            (f"{name}: resolution [Brooklyn]", lambda a, f=fb: a.resolution(None, f)),
+            (f"{name}: status mix", lambda a, f=f: a.status_mix(f)),
+            (f"{name}: timeliness by agency", lambda a, f=f: a.timeliness(f, "agency")),
+            (f"{name}: open now", lambda a, f=f: a.open_now(f)),
+        ]
+    q += [("vocabulary complaint_type", lambda a: a.vocabulary("complaint_type")),
+          ("vocabulary agency", lambda a: a.vocabulary("agency")),
+          ("date bounds", lambda a: a.date_bounds()),
+          ("freshness", lambda a: a.freshness()),
+          ("hour-of-week baseline 8 weeks", lambda a: a.hour_of_week_baseline(8))]
+    return q
+
+
+def time_queries(api: ReadAPI, queries, repeat: int) -> dict[str, list[float]]:
+    out = {}
+    for label, call in queries:
+        ms = []
+        for _ in range(repeat):
+            t0 = time.perf_counter()
+            call(api)
+            ms.append((time.perf_counter() - t0) * 1000)
+        out[label] = ms
+    return out
+
+
+def pct(values: list[float], q: float) -> float:
+    return float(np.percentile(values, q))
+
+
+def report(title: str, timings: dict[str, list[float]], out=sys.stdout, detail: bool = True) -> None:
+    every = [v for ms in timings.values() for v in ms]
+    print(f"\n{title}: {len(timings)} queries x {len(next(iter(timings.values())))} runs, "
+          f"p50 {pct(every, 50):.1f} ms, p95 {pct(every, 95):.1f} ms, max {max(every):.1f} ms", file=out)
+    if detail:
+        print(f"  {'query':58s} {'p50 ms':>8s} {'p95 ms':>8s}", file=out)
+        for label, ms in timings.items():
+            print(f"  {label:58s} {pct(ms, 50):8.1f} {pct(ms, 95):8.1f}", file=out)
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m pipeline.bench_read", description=__doc__.split("\n\n")[0])
+    p.add_argument("--store", default="cassandra://127.0.0.1:9042/nyc311_bench")
+    p.add_argument("--years", type=int, default=10)
+    p.add_argument("--last-day", type=date.fromisoformat, default=date(2025, 11, 27))
+    p.add_argument("--requests-per-day", type=int, default=8200)
+    p.add_argument("--day-months", type=int, default=13,
+                   help="months at the end with day rows of every rollup (the 365-day range needs 13)")
+    p.add_argument("--repeat", type=int, default=7)
+    p.add_argument("--reload", action="store_true", help="load the synthetic rollups even if already there")
+    args = p.parse_args(argv)
+    last = args.last_day
+    first = date(last.year - args.years + 1, 1, 1)
+    store = open_store(args.store)
+    store.ensure_schema()
+    signature = f"v1 {first} {last} {args.requests_per_day} {args.day_months}"
+    if args.reload or store.get_meta("bench_loaded") != signature:
+        print(f"synthesising {first}..{last}, {args.requests_per_day} requests/day", file=sys.stderr)
+        load(store, World(), first, last, args.requests_per_day, args.day_months)
+        store.set_meta("bench_loaded", signature)
+        store.set_meta("freshness", f"{last}T23:59:00")
+        store.set_meta("data_version", str(time.time_ns()))
+    else:
+        print(f"store already holds the synthetic data ({signature}); --reload to write it again")
+    segments = plan_range(first, last)
+    print(f"ten-year range plan: {segments}")
+    cold = ReadAPI(store, cache=False)
+    top_type = cold.vocabulary("complaint_type")["value"].iloc[0]
+    queries = dashboard_queries(last, top_type)
+    time_queries(cold, queries, 1)  # warm prepared statements and server caches
+    report("cold (no read-through cache; every call reaches the store)", time_queries(cold, queries, args.repeat))
+    warm = ReadAPI(store, cache=True)
+    time_queries(warm, queries, 1)
+    report("cached (read-through cache, data_version checked every 2 s)", time_queries(warm, queries, args.repeat),
+           detail=False)
+    store.close()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
