@@ -7,6 +7,7 @@ and the picture cannot drift apart.
 """
 from __future__ import annotations
 
+import logging
 import re
 import time
 from collections.abc import Callable
@@ -24,6 +25,7 @@ from app import state as st
 from app.data import DataUnavailable, model
 from pipeline.read_api import Filters
 
+log = logging.getLogger(__name__)
 URL = "_pages_location"  # dash.page_container's Location: the router redraws a page when its search changes
 
 
@@ -138,6 +140,9 @@ def render(charts: list[Chart], search: str | None) -> tuple[list[go.Figure], ob
             out.append(figures.empty("Data unavailable right now.", c.height))
         except NotAvailable as exc:
             out.append(figures.empty(str(exc), c.height))
+        except Exception:  # one broken chart must not blank the page; the log has the traceback
+            log.exception("chart %s/%s failed for %r", c.page, c.name, search)
+            out.append(figures.empty("This chart could not be drawn. The error has been logged.", c.height))
     notice = unavailable_notice(failure) if failure else stale_notice(reads.stale_since)
     return out, notice
 

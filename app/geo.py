@@ -18,6 +18,12 @@ def layer(level: str) -> dict:
     return json.loads((GEO_DIR / LAYER_FILES[level]).read_text())
 
 
+def url(level: str) -> str:
+    """The layer's public URL (under the app's path prefix): figures reference it, browsers cache it."""
+    import dash
+    return dash.get_asset_url(f"geo/{LAYER_FILES[level]}")
+
+
 @cache
 def names(level: str) -> dict[str, tuple[str, str]]:
     """Region id -> (display name, borough)."""

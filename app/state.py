@@ -135,6 +135,9 @@ def parse(search: str | None) -> tuple[State, list[str]]:
         state = state.but(start=state.end, end=state.start)
     if state.range != "custom":
         state = state.but(start=None, end=None)
+    if state.district and state.zip:
+        notices.append("A ZIP code and a community district cannot be combined: kept the ZIP code.")
+        state = state.but(district=None)
     return state, notices
 
 

@@ -31,7 +31,8 @@ def _types(s: st.State) -> list[str | None]:
 
 def areas(s: st.State, reads: Reads, level: str) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Totals and series per area for the chosen complaint types (summed over the types)."""
-    f = reads.filters(s)
+    # an area of one level cannot be filtered by an area of the other (no rollup holds both)
+    f = reads.filters(s).but(**({"community_district": None} if level == "zip" else {"zip": None}))
     gran = sparkline_granularity(f)
     totals, series = [], []
     for t in _types(s):

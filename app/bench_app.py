@@ -1,0 +1,168 @@
+"""Dashboard benchmark: `python -m app.bench_app --store URL [--rounds 20] [--no-browser]`.
+
+Measures what the issue targets, the way a user meets it:
+- server time of each page's main callbacks through the real endpoint (POST /_dash-update-component,
+  the payload the browser sends), p50 / p95 over several URL states (target <= 100 ms);
+- first full render of the Map page in headless Chromium, from navigation to the choropleth drawn
+  (target <= 2 s);
+- RSS of one app worker after every page has been exercised (target <= 300 MB).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import tempfile
+import threading
+import time
+
+import psutil
+
+# URL states each page is drawn for: typical views an analyst opens.
+STATES = ("?range=30d", "?range=365d", "?range=all", "?range=365d&borough=Brooklyn",
+          "?range=30d&type=Noise+-+Residential", "?range=365d&level=zip&metric=per_10k",
+          "?range=365d&gran=month&split=borough")
+PAGES = ("overview", "map", "trends", "rankings", "resolution")
+
+
+def _outputs(output: str) -> list[dict]:
+    """The `outputs` list of a request from a dependency's output string ('..a.p...b.q..' or 'a.p')."""
+    parts = output[2:-2].split("...") if output.startswith("..") else [output]
+    out = []
+    for part in parts:
+        ident, prop = part.rsplit(".", 1)
+        ident = ident.split("@")[0]
+        out.append({"id": json.loads(ident) if ident.startswith("{") else ident, "property": prop.split("@")[0]})
+    return out
+
+
+def callback_request(dependency: dict, values: dict[str, object]) -> dict:
+    """The JSON body the renderer posts for one callback, inputs taken from `values` ('id.prop' -> value)."""
+    def fill(items):
+        return [{"id": i["id"], "property": i["property"],
+                 "value": values.get(f"{i['id']}.{i['property']}")} for i in items]
+    inputs = fill(dependency["inputs"])
+    outputs = _outputs(dependency["output"])
+    return {"output": dependency["output"], "outputs": outputs if dependency["output"].startswith("..") else outputs[0],
+            "inputs": inputs, "changedPropIds": [f"{inputs[0]['id']}.{inputs[0]['property']}"],
+            "state": fill(dependency["state"])}
+
+
+def page_dependencies(client) -> dict[str, list[dict]]:
+    """Each page's main callbacks: those fed by its URL-state store."""
+    deps = client.get("/_dash-dependencies").get_json()
+    found: dict[str, list[dict]] = {}
+    for page in PAGES:
+        found[page] = [d for d in deps if any(i["id"] == f"{page}-state" for i in d["inputs"])]
+    return found
+
+
+def call(client, dependency: dict, values: dict[str, object]) -> dict:
+    r = client.post("/_dash-update-component", json=callback_request(dependency, values))
+    if r.status_code not in (200, 204):
+        raise RuntimeError(f"callback {dependency['output'][:80]} answered {r.status_code}: {r.data[:300]!r}")
+    return r.get_json() if r.status_code == 200 else {}
+
+
+def time_callbacks(client, rounds: int) -> dict[str, dict[str, float]]:
+    results = {}
+    for page, deps in page_dependencies(client).items():
+        times = []
+        for _ in range(rounds):
+            for search in STATES:
+                for dep in deps:
+                    t0 = time.perf_counter()
+                    call(client, dep, {f"{page}-state.data": search})
+                    times.append((time.perf_counter() - t0) * 1000)
+        times.sort()
+        results[page] = {"calls": len(times), "p50_ms": statistics.median(times),
+                         "p95_ms": times[int(0.95 * (len(times) - 1))], "max_ms": times[-1]}
+    return results
+
+
+def _serve(app) -> tuple[object, str]:
+    import logging
+    import socket
+
+    from werkzeug.serving import make_server
+
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = make_server("127.0.0.1", port, app.server, threaded=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server, f"http://127.0.0.1:{port}/"
+
+
+def _chrome(download_dir: str):
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    opts = webdriver.ChromeOptions()
+    opts.binary_location = "/usr/bin/chromium"
+    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                 "--no-first-run", "--enable-unsafe-swiftshader", f"--user-data-dir={download_dir}",
+                 "--window-size=1400,1000"):
+        opts.add_argument(flag)
+    return webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=opts)
+
+
+def first_map_render(url: str, runs: int = 3) -> list[float]:
+    """Seconds from navigation start to the map's shapes drawn, each run in a fresh browser profile."""
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    seconds = []
+    for _ in range(runs):
+        driver = _chrome(tempfile.mkdtemp(prefix="bench-chrome-"))
+        try:
+            driver.get(url + "map")
+            WebDriverWait(driver, 30, poll_frequency=0.02).until(lambda d: d.execute_script(
+                "const g = document.querySelector('.page-map .js-plotly-plot');"
+                "return !!(g && g.data && g.data.length > 1 && g._fullLayout && g._fullLayout.map"
+                " && g._fullLayout.map._subplot && g._fullLayout.map._subplot.map"
+                " && g._fullLayout.map._subplot.map.loaded());"))
+            seconds.append(driver.execute_script("return performance.now()") / 1000.0)
+        finally:
+            driver.quit()
+    return seconds
+
+
+def main(argv: list[str] | None = None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--store", required=True, help="store URL, e.g. cassandra://127.0.0.1:9042/nyc311_bench")
+    ap.add_argument("--rounds", type=int, default=5, help="repetitions of every URL state per page")
+    ap.add_argument("--no-browser", action="store_true", help="skip the Chromium map render")
+    args = ap.parse_args(argv)
+
+    os.environ["NYC311_STORE_URL"] = args.store
+    from app.main import create_app
+    from pipeline.settings import load
+
+    app = create_app(load())
+    client = app.server.test_client()
+    client.get("/")  # first request registers the page router
+    # one warm-up pass: connections opened, boundary layers loaded, plans cached
+    for page, deps in page_dependencies(client).items():
+        for dep in deps:
+            call(client, dep, {f"{page}-state.data": STATES[0]})
+    report: dict[str, object] = {"store": args.store, "callbacks": time_callbacks(client, args.rounds)}
+    report["rss_mb_after_all_pages"] = psutil.Process().memory_info().rss / 2**20
+    if not args.no_browser:
+        server, url = _serve(app)
+        try:
+            runs = first_map_render(url)
+        finally:
+            server.shutdown()
+        report["map_first_render_s"] = {"runs": runs, "median": statistics.median(runs)}
+    print(json.dumps(report, indent=2))
+    worst = max(v["p95_ms"] for v in report["callbacks"].values())
+    print(f"\ncallback p95 worst page: {worst:.1f} ms (target 100); RSS {report['rss_mb_after_all_pages']:.0f} MB "
+          f"(target 300)" + (f"; map first render median {report['map_first_render_s']['median']:.2f} s (target 2)"
+                             if "map_first_render_s" in report else ""))
+
+
+if __name__ == "__main__":
+    main()
