@@ -142,8 +142,8 @@ start_cassandra() {
 }
 
 show_logs() {
-  echo "---- tail of var/log/$1.log ----" >&2; tail -n 40 "$LOGS/$1.log" 2>/dev/null >&2 || true
-  echo "---- tail of var/log/$1.out ----" >&2; tail -n 20 "$LOGS/$1.out" 2>/dev/null >&2 || true
+  echo "---- tail of var/log/$1.log ----" >&2; tail -n 40 "$LOGS/$1.log" >&2 2>/dev/null || true
+  echo "---- tail of var/log/$1.out ----" >&2; tail -n 20 "$LOGS/$1.out" >&2 2>/dev/null || true
 }
 
 up() {
@@ -159,14 +159,15 @@ up() {
       echo "services: starting $s"
       "start_$s"
     else
-      echo "services: $s is starting (pid $(pids_of "$s" | tr '\n' ' '))"
+      pids_of "$s" | head -1 >"$(pidfile "$s")"
+      echo "services: $s is starting (pid $(cat "$(pidfile "$s")"))"
     fi
     waits+=("$s")
   done
   [ ${#waits[@]} -gt 0 ] || return 0
   local -A job
   for s in "${waits[@]}"; do
-    probe "$s" "$TIMEOUT" "$(pids_of "$s" | head -1)" & job[$s]=$!
+    probe "$s" "$TIMEOUT" "$(cat "$(pidfile "$s")")" & job[$s]=$!
   done
   local failed=0 rc
   for s in "${waits[@]}"; do
@@ -209,10 +210,11 @@ down() {
 status() {
   local s rc=0
   for s in "$@"; do
+    local pids; pids="$(pids_of "$s" | tr '\n' ' ' | sed 's/ $//')"
     if probe "$s" 0 >/dev/null 2>&1; then
-      echo "$s: answering (pid $(pids_of "$s" | tr '\n' ' ' | sed 's/ $//'))"
-    elif [ -n "$(pids_of "$s")" ]; then
-      echo "$s: running but not answering (pid $(pids_of "$s" | tr '\n' ' ' | sed 's/ $//'))"; rc=3
+      if [ -n "$pids" ]; then echo "$s: answering (pid $pids)"; else echo "$s: answering (not started from this checkout)"; fi
+    elif [ -n "$pids" ]; then
+      echo "$s: running but not answering (pid $pids)"; rc=3
     else
       echo "$s: stopped"; rc=3
     fi
