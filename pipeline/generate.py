@@ -281,11 +281,11 @@ def generate_chunk(p: Plan, day_lo: int, day_hi: int, *, pool: PlacePool, zcdf: 
     kind_n = rng.multinomial(n_dirty, _cdf_to_p(_cdf(mix.DIRTY_KINDS.values())))
     n_dup = int(kind_n[kinds.index("duplicate_update")])
     # the updated copies of duplicated keys are extra lines; take them out of the day counts
-    if n_dup:
-        drop = rng.multinomial(n_dup, counts / counts.sum())
-        counts = np.maximum(counts - drop, 0)
-    n = int(counts.sum())
     row_day = np.repeat(np.arange(day_lo, day_hi), counts)
+    if n_dup:
+        row_day = row_day[np.sort(rng.choice(n_total, n_total - n_dup, replace=False))]
+        counts = np.bincount(row_day - day_lo, minlength=day_hi - day_lo)
+    n = len(row_day)
 
     # complaint type given the day, then creation time of day given the type's profile
     type_idx = np.empty(n, dtype=np.int64)
@@ -362,8 +362,18 @@ def generate_chunk(p: Plan, day_lo: int, day_hi: int, *, pool: PlacePool, zcdf: 
 
     # dirty rows: pick them now, spoil the numbers before formatting and the texts after
     dirty = np.full(n, "", dtype=object)
-    closed_rows = np.flatnonzero(is_closed)
-    dup = rng.choice(closed_rows, min(n_dup, len(closed_rows)), replace=False) if n_dup else np.empty(0, np.int64)
+    # re-sent keys: preferably closed requests (sent open, re-sent closed), else open ones (sent Open
+    # before any update, re-sent with their later status and update time)
+    closed_rows, open_rows = np.flatnonzero(is_closed), np.flatnonzero(~is_closed)
+    k = min(n_dup, len(closed_rows))
+    dup = np.concatenate([rng.choice(closed_rows, k, replace=False),
+                          rng.choice(open_rows, n_dup - k, replace=False)]).astype(np.int64)
+    dup_open = dup[k:]
+    status[dup_open] = np.where(status[dup_open] == STATUSES.index("Open"), STATUSES.index("In Progress"),
+                                status[dup_open])
+    no_update = dup_open[updated[dup_open] == NAT]
+    updated[no_update] = created[no_update] + ((p.now_ns - created[no_update])
+                                               * rng.uniform(0.1, 1.0, len(no_update))).astype(np.int64)
     dirty[dup] = "duplicate_update"
     others = np.flatnonzero(dirty == "")
     spoil_n = min(n_dirty - n_dup, len(others))
@@ -397,10 +407,14 @@ def generate_chunk(p: Plan, day_lo: int, day_hi: int, *, pool: PlacePool, zcdf: 
         "text": text_s[dup], "updated": updated_s[dup],
     }
     if len(dup):
-        early = created[dup] + ((closed[dup] - created[dup]) * rng.uniform(0.1, 0.9, len(dup))).astype(np.int64)
-        updated_s[dup] = format_local(to_local(early))
+        dup_closed = dup[:k]
+        early = created[dup_closed] + ((closed[dup_closed] - created[dup_closed])
+                                       * rng.uniform(0.1, 0.9, k)).astype(np.int64)
+        updated_s[dup_closed] = format_local(to_local(early))
         closed_s[dup] = ""
-        status_s[dup] = tb.status_piece[agency[dup], _open_status(tb, agency[dup], rng)]
+        status_s[dup_closed] = tb.status_piece[agency[dup_closed], _open_status(tb, agency[dup_closed], rng)]
+        status_s[dup_open] = tb.status_piece[agency[dup_open], STATUSES.index("Open")]
+        updated_s[dup_open] = ""
         text_s[dup] = tb.texts[tb.open_text_idx[agency[dup]]]
 
     zip_address, park, latlon = pool.zip_address[point], pool.park[point], pool.latlon[point]
@@ -562,31 +576,36 @@ def output_path(out: str, era: str, start: date, end: date, gz: bool) -> Path:
 
 
 def run(args: argparse.Namespace) -> int:
-    if args.years <= 0:
-        print("generate: --years must be positive", file=sys.stderr)
+    problem = ("--years must be positive" if args.years <= 0 else
+               "--dirty-fraction must be between 0 and 1" if not 0 <= args.dirty_fraction <= 1 else
+               "the row count must not be negative" if (args.rows if args.rows is not None
+                                                        else args.rows_per_year) < 0 else None)
+    if problem:
+        print(f"generate: {problem}", file=sys.stderr)
         return 2
     end = args.end or (datetime.now(ZoneInfo(NY_TZ)).date() - timedelta(days=1))
     days = max(1, round(args.years * YEAR_DAYS))
     rows = args.rows if args.rows is not None else round(args.rows_per_year * days / YEAR_DAYS)
-    if rows < 0:
-        print("generate: the row count must not be negative", file=sys.stderr)
-        return 2
     gz = args.gzip or args.out.endswith(".gz")
     path = output_path(args.out, args.era, end - timedelta(days=days - 1), end, gz)
     path.parent.mkdir(parents=True, exist_ok=True)
     part = path.with_name(path.name + ".part")  # the loader never sees a half-written file
     started, cpu = time.monotonic(), time.process_time()
-    with open(part, "wb") as raw:
-        binary = gzip.GzipFile(fileobj=raw, mode="wb", compresslevel=1, mtime=0, filename="") if gz else raw
-        with io.TextIOWrapper(binary, encoding="utf-8", newline="", write_through=False) as text:
-            written = generate(text, rows=rows, end=end, days=days, seed=args.seed, era=args.era,
-                               dirty_fraction=args.dirty_fraction, progress=_progress_printer())
+    try:
+        with open(part, "wb") as raw:
+            binary = gzip.GzipFile(fileobj=raw, mode="wb", compresslevel=1, mtime=0, filename="") if gz else raw
+            with io.TextIOWrapper(binary, encoding="utf-8", newline="") as text:
+                written = generate(text, rows=rows, end=end, days=days, seed=args.seed, era=args.era,
+                                   dirty_fraction=args.dirty_fraction, progress=_progress_printer())
+    except BaseException:
+        part.unlink(missing_ok=True)
+        raise
     os.replace(part, path)
     elapsed, cpu = time.monotonic() - started, time.process_time() - cpu
     size = path.stat().st_size
     # CPU time too: on a shared machine the wall-clock rate says more about the neighbours
     print(f"\ngenerate: wrote {written:,} rows ({args.era} era, {end - timedelta(days=days - 1)} .. {end}) to "
-          f"{path}: {size / 1e6:,.1f} MB ({size / 1e6 / max(written / 1e6, 1e-9):,.0f} MB per million rows), "
+          f"{path}: {size / 1e6:,.1f} MB ({size / max(written, 1):,.0f} bytes a row), "
           f"{elapsed:,.1f} s wall ({written / max(elapsed, 1e-9):,.0f} rows/s), "
           f"{cpu:,.1f} s CPU ({written / max(cpu, 1e-9):,.0f} rows/s)", file=sys.stderr)
     return 0
