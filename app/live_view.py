@@ -11,6 +11,7 @@ import hashlib
 import json
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import cached_property
 
 import pandas as pd
 import plotly.graph_objects as go
@@ -26,6 +27,7 @@ FEED_LENGTH = 20
 SPIKE_RATIO = 3.0
 SPIKE_MIN_COUNT = 5
 BASELINE_FLOOR = 0.5  # requests/hour: a type that is almost never reported still needs a real burst
+ALERTS_SHOWN = 8
 
 FEED_COLUMNS = ("unique_key", "created_at", "borough", "complaint_type", "descriptor", "zip")
 
@@ -81,7 +83,7 @@ def spikes(by_type: pd.DataFrame, baseline: pd.DataFrame, now: datetime, ratio: 
     (floored at `floor`) and at least `min_count`. Columns [borough, complaint_type, count,
     expected, ratio], highest ratio first."""
     cols = ["borough", "complaint_type", "count", "expected", "ratio"]
-    if by_type.empty:
+    if by_type.empty or baseline.empty:  # no history loaded: nothing to compare with, so no alerts
         return pd.DataFrame(columns=cols)
     exp = expected_last_hour(baseline, now)
     df = by_type.merge(exp, on=["borough", "complaint_type"], how="left")
@@ -133,13 +135,16 @@ def feed_item(row: dict) -> html.Li:
                    className="live-feed-item", **{"data-key": str(row["unique_key"])})
 
 
-def alerts_children(hits: pd.DataFrame) -> list:
+def alerts_children(hits: pd.DataFrame, has_baseline: bool = True) -> list:
+    if not has_baseline:
+        return [html.P("Spike alerts compare with the usual level of each hour of the week: they start once "
+                       "historical data is loaded.", className="live-alerts-none")]
     if hits.empty:
-        return [html.P("No spikes: every borough and complaint type is within 3× its usual level for this hour.",
+        return [html.P(f"No spikes: nothing is {SPIKE_RATIO:g}× above its usual level for this hour of the week.",
                        className="live-alerts-none")]
     rows = [html.Tr([html.Td(r.borough), html.Td(r.complaint_type), html.Td(int(r.count)),
                      html.Td(f"{r.expected:.1f}"), html.Td(f"×{r.ratio:.1f}", className="live-ratio")])
-            for r in hits.itertuples()]
+            for r in hits.head(ALERTS_SHOWN).itertuples()]
     head = html.Thead(html.Tr([html.Th(h) for h in ("Borough", "Complaint type", "Last hour", "Usual", "Ratio")]))
     return [html.Table([head, html.Tbody(rows)], className="table table-sm live-alerts-table")]
 
@@ -151,17 +156,54 @@ def digest(value: object) -> str:
     return hashlib.blake2b(json.dumps(value, sort_keys=True, default=str).encode(), digest_size=6).hexdigest()
 
 
-def view_state(snap: LiveSnapshot, hits: pd.DataFrame) -> dict:
-    """The small record the browser keeps and sends back so the server knows what it already shows."""
-    series = minute_series(snap.minutes, snap.now)
-    return {
-        "x0": window_start(snap.now).strftime("%Y-%m-%d %H:%M"),
-        "m": [digest(series[b]) for b in LIVE_BOROUGHS],
-        "z": digest([list(snap.zips["zip"]), [int(v) for v in snap.zips["count"]]]),
-        "a": digest(hits.round(2).to_dict("records")),
-        "f": [str(k) for k in snap.feed["unique_key"]],
-        "t": [snap.latest.isoformat() if snap.latest else None, snap.status],
-    }
+class Prepared:
+    """Everything derived from one snapshot, computed once and shared by every tab's refresh
+    (the snapshot changes at most once a second per worker; tabs poll far more often)."""
+
+    def __init__(self, snap: LiveSnapshot, geojson_url: str = ""):
+        self.snap = snap
+        self.geojson_url = geojson_url
+
+    @cached_property
+    def hits(self) -> pd.DataFrame:
+        return spikes(self.snap.by_type, self.snap.baseline, self.snap.now)
+
+    @cached_property
+    def series(self) -> dict[str, list[int]]:
+        return minute_series(self.snap.minutes, self.snap.now)
+
+    @cached_property
+    def state(self) -> dict:
+        """The small record the browser keeps and sends back, so the server knows what it shows."""
+        snap = self.snap
+        return {
+            "x0": window_start(snap.now).strftime("%Y-%m-%d %H:%M"),
+            "m": [digest(self.series[b]) for b in LIVE_BOROUGHS],
+            "z": digest([list(snap.zips["zip"]), [int(v) for v in snap.zips["count"]]]),
+            "a": digest([not snap.baseline.empty, self.hits.head(ALERTS_SHOWN).round(1).to_dict("records")]),
+            "f": [str(k) for k in snap.feed["unique_key"]],
+            "t": [snap.latest.isoformat() if snap.latest else None, snap.status],
+        }
+
+    @cached_property
+    def feed_items(self) -> list:
+        return [feed_item(r) for r in self.snap.feed.to_dict("records")]
+
+    @cached_property
+    def alerts(self) -> list:
+        return alerts_children(self.hits, not self.snap.baseline.empty)
+
+    @cached_property
+    def fresh(self) -> dict:
+        return freshness_data(self.snap)
+
+    @cached_property
+    def minutes_figure(self) -> go.Figure:
+        return minutes_figure(self.series, self.snap.now)
+
+    @cached_property
+    def map_figure(self) -> go.Figure:
+        return zip_map_figure(self.snap.zips, self.geojson_url)
 
 
 def feed_patch(old_keys: list[str], new_keys: list[str], items: list) -> Patch | list | None:
@@ -181,21 +223,21 @@ def feed_patch(old_keys: list[str], new_keys: list[str], items: list) -> Patch |
     return items
 
 
-def refresh(old: dict | None, snap: LiveSnapshot, geojson_url: str) -> dict:
+def refresh(old: dict | None, prep: Prepared) -> dict:
     """What one refresh sends, output name -> value, None for "unchanged". Figures and the feed
     are patched in place; nothing at all is sent when nothing moved."""
-    hits = spikes(snap.by_type, snap.baseline, snap.now)
-    new = view_state(snap, hits)
+    new, snap = prep.state, prep.snap
     old = old or {}
     out: dict[str, object] = {"minutes": None, "feed": None, "map": None, "alerts": None, "fresh": None}
-    if new["x0"] != old.get("x0") or new["m"] != old.get("m"):
-        series = minute_series(snap.minutes, snap.now)
+    slid = new["x0"] != old.get("x0")
+    if slid or new["m"] != old.get("m"):
+        shown = old.get("m") or [None] * len(LIVE_BOROUGHS)
         p = Patch()
         for i, b in enumerate(LIVE_BOROUGHS):
-            if new["x0"] != old.get("x0"):
+            if slid:
                 p["data"][i]["x0"] = new["x0"]
-            if new["x0"] != old.get("x0") or new["m"][i] != (old.get("m") or [None] * len(LIVE_BOROUGHS))[i]:
-                p["data"][i]["y"] = series[b]
+            if slid or new["m"][i] != shown[i]:
+                p["data"][i]["y"] = prep.series[b]
         out["minutes"] = p
     if new["z"] != old.get("z"):
         p = Patch()
@@ -203,12 +245,11 @@ def refresh(old: dict | None, snap: LiveSnapshot, geojson_url: str) -> dict:
         p["data"][0]["z"] = [int(v) for v in snap.zips["count"]]
         out["map"] = p
     if new["a"] != old.get("a"):
-        out["alerts"] = alerts_children(hits)
+        out["alerts"] = prep.alerts
     if new["f"] != old.get("f"):
-        records = snap.feed.to_dict("records")
-        out["feed"] = feed_patch(old.get("f") or [], new["f"], [feed_item(r) for r in records])
+        out["feed"] = feed_patch(old.get("f") or [], new["f"], prep.feed_items)
     if new["t"] != old.get("t"):
-        out["fresh"] = freshness_data(snap)
+        out["fresh"] = prep.fresh
     out["state"] = new if any(v is not None for v in out.values()) else None
     return out
 

@@ -2,7 +2,7 @@
 
 Why it is built this way: every open tab polls, so one refresh must be cheap for the server and
 small on the wire. The store is read at most once a second per worker (all tabs share the
-snapshot), the browser keeps fingerprints of what it shows (app/live_view.view_state), and a
+snapshot), the browser keeps fingerprints of what it shows (app/live_view.Prepared.state), and a
 refresh sends only patches for what changed, or nothing at all (HTTP 204). The "seconds behind"
 ticks in the browser (assets/live.js), which also pauses polling while the tab is hidden.
 """
@@ -111,14 +111,14 @@ class _Shared:
     def __init__(self):
         self.lock = threading.Lock()
         self.at = 0.0
-        self.snap: view.LiveSnapshot | None = None
+        self.prep: view.Prepared | None = None
 
-    def get(self) -> view.LiveSnapshot:
+    def get(self) -> view.Prepared:
         with self.lock:
-            if self.snap is None or time.monotonic() - self.at >= SNAPSHOT_TTL_S:
-                self.snap = read_snapshot(ny_now())
+            if self.prep is None or time.monotonic() - self.at >= SNAPSHOT_TTL_S:
+                self.prep = view.Prepared(read_snapshot(ny_now()), _geojson_url())
                 self.at = time.monotonic()
-            return self.snap
+            return self.prep
 
 
 shared = _Shared()
@@ -134,34 +134,35 @@ def _card(title: str, body, cls: str = "") -> html.Div:
     return html.Div([html.H2(title, className="live-card-title"), body], className=f"live-card {cls}")
 
 
+def _empty(status: str) -> view.Prepared:
+    return view.Prepared(view.LiveSnapshot(
+        now=ny_now(), minutes=pd.DataFrame(columns=["minute", "borough", "count"]),
+        by_type=pd.DataFrame(columns=["borough", "complaint_type", "count"]), zips=pd.DataFrame(columns=["zip", "count"]),
+        feed=pd.DataFrame(columns=list(view.FEED_COLUMNS)), status=status), _geojson_url())
+
+
 def layout(**_query) -> html.Div:
     try:
-        snap = shared.get()
+        prep = shared.get()
     except Exception as exc:  # noqa: BLE001 - the page still renders; the next tick retries
         log.warning("live snapshot failed: %s", exc)
-        snap = view.LiveSnapshot(now=ny_now(), minutes=pd.DataFrame(columns=["minute", "borough", "count"]),
-                                 by_type=pd.DataFrame(columns=["borough", "complaint_type", "count"]),
-                                 zips=pd.DataFrame(columns=["zip", "count"]),
-                                 feed=pd.DataFrame(columns=list(view.FEED_COLUMNS)), status="unavailable")
-    hits = view.spikes(snap.by_type, snap.baseline, snap.now)
+        prep = _empty("store unavailable")
+    graph_config = {"displayModeBar": False}
     return html.Div([
         dcc.Interval(id="live-interval", interval=get().live_interval_ms),
-        dcc.Store(id="live-state", data=view.view_state(snap, hits)),
-        dcc.Store(id="live-fresh", data=view.freshness_data(snap)),
+        dcc.Store(id="live-state", data=prep.state),
+        dcc.Store(id="live-fresh", data=prep.fresh),
         html.Div([html.H1("Live: the last hour", className="live-title"),
                   html.Div(id="live-freshness", className="live-freshness")], className="live-head"),
         html.Div([
             _card("Requests per minute by borough",
-                  dcc.Graph(id="live-minutes", figure=view.minutes_figure(view.minute_series(snap.minutes, snap.now),
-                                                                          snap.now),
-                            config={"displayModeBar": False}), "live-wide"),
-            _card("Spike alerts", html.Div(view.alerts_children(hits), id="live-alerts")),
+                  dcc.Graph(id="live-minutes", figure=prep.minutes_figure, config=graph_config), "live-wide"),
+            _card("Spike alerts", html.Div(prep.alerts, id="live-alerts")),
         ], className="live-row"),
         html.Div([
-            _card("Last hour by ZIP", dcc.Graph(id="live-map", figure=view.zip_map_figure(snap.zips, _geojson_url()),
-                                                config={"displayModeBar": False}), "live-wide"),
-            _card("Newest requests", html.Ul([view.feed_item(r) for r in snap.feed.to_dict("records")],
-                                             id="live-feed", className="live-feed")),
+            _card("Last hour by ZIP", dcc.Graph(id="live-map", figure=prep.map_figure, config=graph_config),
+                  "live-wide"),
+            _card("Newest requests", html.Ul(prep.feed_items, id="live-feed", className="live-feed")),
         ], className="live-row"),
     ], className="live-page")
 
@@ -179,11 +180,11 @@ def register(app: dash.Dash) -> None:
                   Input("live-interval", "n_intervals"), State("live-state", "data"), prevent_initial_call=True)
     def refresh(_n, shown):
         try:
-            snap = shared.get()
+            prep = shared.get()
         except Exception as exc:  # noqa: BLE001 - keep what is shown; say the stream is unreadable
             log.warning("live refresh failed: %s", exc)
             return (no_update,) * 4 + ({"behind": None, "status": "store unavailable", "latest": None}, no_update)
-        out = view.refresh(shown, snap, _geojson_url())
+        out = view.refresh(shown, prep)
         keys = ("minutes", "feed", "map", "alerts", "fresh", "state")
         return tuple(no_update if out[k] is None else out[k] for k in keys)
 

@@ -79,28 +79,28 @@ def _feed_row(k, sec):
 def test_refresh_sends_nothing_when_nothing_moved():
     snap = _snap(minutes=[("2026-11-25T14:20", "Bronx", 3)], zips=[("10451", 3)], feed=[_feed_row(1, 5)],
                  latest=NOW - timedelta(seconds=5))
-    shown = view.view_state(snap, view.spikes(snap.by_type, snap.baseline, snap.now))
-    out = view.refresh(shown, snap, "/assets/geo/zips.geojson")
+    shown = view.Prepared(snap).state
+    out = view.refresh(shown, view.Prepared(snap))
     assert all(v is None for v in out.values())
     # a few seconds later, same minute, same data: still nothing
-    assert all(v is None for v in view.refresh(shown, snap.__class__(**{**snap.__dict__, "now": NOW + timedelta(seconds=9)}),
-                                               "/x").values())
+    later = view.Prepared(snap.__class__(**{**snap.__dict__, "now": NOW + timedelta(seconds=9)}))
+    assert all(v is None for v in view.refresh(shown, later).values())
 
 
 def test_refresh_patches_only_what_changed():
     before = _snap(minutes=[("2026-11-25T14:20", "Bronx", 3)], zips=[("10451", 3)])
     after = _snap(minutes=[("2026-11-25T14:20", "Bronx", 4)], zips=[("10451", 3)])
-    out = view.refresh(view.view_state(before, before.by_type.iloc[0:0]), after, "/x")
+    out = view.refresh(view.Prepared(before).state, view.Prepared(after))
     assert isinstance(out["minutes"], Patch) and out["map"] is None and out["feed"] is None
     ops = out["minutes"].to_plotly_json()["operations"]
     assert [op["location"] for op in ops] == [["data", 0, "y"]]  # only the Bronx trace
-    assert out["state"]["m"] != view.view_state(before, before.by_type.iloc[0:0])["m"]
+    assert out["state"]["m"] != view.Prepared(before).state["m"]
 
 
 def test_refresh_slides_the_window_with_x0():
     before = _snap()
     after = _snap(now=NOW + timedelta(minutes=1))
-    out = view.refresh(view.view_state(before, before.by_type.iloc[0:0]), after, "/x")
+    out = view.refresh(view.Prepared(before).state, view.Prepared(after))
     locations = [op["location"] for op in out["minutes"].to_plotly_json()["operations"]]
     assert ["data", 0, "x0"] in locations and len(locations) == 2 * len(view.LIVE_BOROUGHS)
 
@@ -113,3 +113,8 @@ def test_feed_patch_inserts_new_on_top_and_trims():
     assert view.feed_patch(["1"], ["1"], ["i1"]) is None
     assert view.feed_patch(["1", "2"], ["9", "8"], ["i9", "i8"]) == ["i9", "i8"]  # not a shift: replace
     assert view.feed_patch([], ["1"], ["i1"]) == ["i1"]
+
+
+def test_no_history_no_alerts():
+    by_type = _by_type([("Bronx", "Noise", 50)])
+    assert view.spikes(by_type, _baseline([]), NOW).empty

@@ -1,0 +1,275 @@
+"""Web benchmark: simulated dashboard users through nginx -> gunicorn on loopback.
+
+    python -m app.bench_web [--users 100] [--duration 300] [--poll 5] [--page-every 30]
+
+Each user opens the live page (HTML, layout, dependencies, the page-router and shell callbacks)
+every --page-every seconds and polls the live refresh callback every --poll seconds with the view
+state it holds, like a browser tab. Meanwhile a writer adds a few requests to the live tables every
+--write-every seconds, so some refreshes carry patches and most carry nothing. The run is bounded
+(--duration) and stops by itself. Reported: errors (target 0), p50/p95/max response times
+(target p95 <= 200 ms), the CPU the app uses (gunicorn processes' CPU seconds / wall seconds, in
+cores), nginx's share, and the bytes of a live refresh when nothing moved (target <= 10 KB).
+
+By default it builds a throw-away SQLite store seeded with an hour of live data; --store-url runs
+against an existing store instead (no writes then).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import statistics
+import tempfile
+import threading
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pandas as pd
+import psutil
+import requests
+
+from app.proxy import Stack
+from pipeline.schema import BOROUGHS
+from pipeline.tables import LIVE_TTL_SECONDS, RECENT_TTL_SECONDS, bucket_of
+
+NY = ZoneInfo("America/New_York")
+TYPES = ("Noise - Residential", "Illegal Parking", "HEAT/HOT WATER", "Blocked Driveway", "Street Condition",
+         "Noise - Street/Sidewalk", "Water System", "Abandoned Vehicle", "UNSANITARY CONDITION", "Rodent")
+ZIPS = {"Bronx": ("10451", "10452", "10453", "10456", "10458"), "Brooklyn": ("11201", "11206", "11211", "11226"),
+        "Manhattan": ("10001", "10002", "10025", "10027", "10031"), "Queens": ("11354", "11368", "11372", "11385"),
+        "Staten Island": ("10301", "10304", "10314")}
+
+
+# -- the store's live data ----------------------------------------------------------------------------
+
+def live_frames(events: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    """Rows of the live tables for events [unique_key, created_at (aware), borough, complaint_type, zip]."""
+    e = events.assign(agency="NYPD", period=[t.astimezone(NY).strftime("%Y-%m-%dT%H:%M") for t in events["created_at"]])
+    e["grain"], e["bucket"] = "minute", [bucket_of("minute", p) for p in e["period"]]
+    key = ["grain", "bucket", "period"]
+    out = {}
+    for table, dims in (("live_requests", ["borough", "complaint_type", "agency"]),
+                        ("live_zips", ["zip", "borough", "complaint_type", "agency"])):
+        out[table] = e.groupby(key + dims, as_index=False).size().rename(columns={"size": "n"})
+    out["recent_events"] = e.assign(event_type="created", descriptor="", status="Open", community_district="Unspecified",
+                                    latitude=None, longitude=None, produced_at=e["created_at"])[
+        ["period", "created_at", "unique_key", "event_type", "complaint_type", "descriptor", "agency", "status",
+         "borough", "zip", "community_district", "latitude", "longitude", "produced_at"]]
+    return out
+
+
+def random_events(n: int, start: datetime, end: datetime, rng: random.Random, prefix: str) -> pd.DataFrame:
+    rows = []
+    span = (end - start).total_seconds()
+    for i in range(n):
+        b = rng.choice(BOROUGHS)
+        rows.append((f"{prefix}{i}", start + timedelta(seconds=rng.random() * span), b, rng.choice(TYPES),
+                     rng.choice(ZIPS[b])))
+    return pd.DataFrame(rows, columns=["unique_key", "created_at", "borough", "complaint_type", "zip"])
+
+
+def write(store, events: pd.DataFrame, now: datetime) -> None:
+    """Upsert events' minute counts (absolute: recount the minutes they touch from all events so far)."""
+    for table, frame in live_frames(events).items():
+        store.upsert(table, frame, ttl_seconds=RECENT_TTL_SECONDS if table == "recent_events" else LIVE_TTL_SECONDS)
+    store.upsert("pipeline_status", pd.DataFrame([{
+        "job": "live", "batch_id": int(now.timestamp()), "last_batch_time": pd.Timestamp(now),
+        "last_event_time": pd.Timestamp(events["created_at"].max()), "last_produced_at": pd.Timestamp(now),
+        "batch_rows": len(events), "input_rate": 1.0, "lag_messages": 0, "seconds_behind": 0.2,
+        "malformed_batch": 0, "malformed_total": 0, "requests_tracked": len(events)}]))
+
+
+# -- simulated users ------------------------------------------------------------------------------------
+
+@dataclass
+class Stats:
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    times: dict[str, list[float]] = field(default_factory=dict)
+    errors: list[str] = field(default_factory=list)
+    idle_bytes: list[tuple[int, int]] = field(default_factory=list)  # (request, response) of empty refreshes
+    patch_bytes: list[int] = field(default_factory=list)
+
+    def add(self, kind: str, seconds: float) -> None:
+        with self.lock:
+            self.times.setdefault(kind, []).append(seconds)
+
+    def error(self, what: str) -> None:
+        with self.lock:
+            self.errors.append(what)
+
+
+def _header_bytes(headers) -> int:
+    return sum(len(k) + len(v) + 4 for k, v in headers.items())
+
+
+class Callbacks:
+    """The callback bodies a browser sends, built from the app's /_dash-dependencies."""
+
+    def __init__(self, deps: list[dict]):
+        def find(pred):
+            return next(d for d in deps if pred(d))
+        self.live = find(lambda d: "live-state.data" in d["output"] and d["inputs"][0]["id"] == "live-interval")
+        self.router = find(lambda d: "_pages_content.children" in d["output"])
+        self.vocab = find(lambda d: "f-type.options" in d["output"])
+
+    @staticmethod
+    def _outputs(output: str) -> list[dict]:
+        parts = output.strip(".").split("...") if output.startswith("..") else [output]
+        return [{"id": p.rsplit(".", 1)[0], "property": p.rsplit(".", 1)[1]} for p in parts]
+
+    def body(self, dep: dict, inputs: list, state: list | None = None) -> dict:
+        return {"output": dep["output"], "outputs": self._outputs(dep["output"]),
+                "inputs": [{**i, "value": v} for i, v in zip(dep["inputs"], inputs, strict=True)],
+                "state": [{**s, "value": v} for s, v in zip(dep.get("state", []), state or [], strict=True)],
+                "changedPropIds": [f"{dep['inputs'][0]['id']}.{dep['inputs'][0]['property']}"]}
+
+
+def user(base: str, prefix: str, cb: Callbacks, stats: Stats, stop_at: float, poll: float, page_every: float,
+         rng: random.Random) -> None:
+    s = requests.Session()
+    state = None
+    n = 0
+    next_poll = time.monotonic() + rng.random() * poll
+    next_page = time.monotonic() + rng.random() * page_every
+
+    def call(kind: str, method: str, path: str, **kw):
+        t0 = time.perf_counter()
+        try:
+            r = s.request(method, base + path, timeout=30, **kw)
+        except requests.RequestException as exc:
+            stats.error(f"{kind}: {exc}")
+            return None
+        stats.add(kind, time.perf_counter() - t0)
+        if r.status_code not in (200, 204):
+            stats.error(f"{kind}: HTTP {r.status_code} {r.text[:200]}")
+            return None
+        return r
+
+    while True:
+        now = time.monotonic()
+        if now >= stop_at:
+            return
+        if now >= next_page:
+            next_page += page_every
+            call("page html", "GET", "live")
+            call("page layout", "GET", "_dash-layout")
+            call("page dependencies", "GET", "_dash-dependencies")
+            call("page router", "POST", "_dash-update-component", json=cb.body(cb.router, [f"{prefix}live", ""]))
+            call("page shell", "POST", "_dash-update-component", json=cb.body(cb.vocab, [f"{prefix}live"]))
+        elif now >= next_poll:
+            next_poll += poll
+            n += 1
+            body = json.dumps(cb.body(cb.live, [n], [state]))
+            r = call("live refresh", "POST", "_dash-update-component", data=body,
+                     headers={"Content-Type": "application/json"})
+            if r is not None:
+                req_bytes = len(body) + _header_bytes(r.request.headers)
+                resp_bytes = len(r.content) + _header_bytes(r.headers)
+                response = r.json()["response"] if r.status_code == 200 else {}
+                with stats.lock:
+                    if response:
+                        stats.patch_bytes.append(resp_bytes)
+                    else:  # nothing moved: 204, or an empty response when only no_update was returned
+                        stats.idle_bytes.append((req_bytes, resp_bytes))
+                state = response.get("live-state", {}).get("data", state)
+        time.sleep(max(0.0, min(next_poll, next_page) - time.monotonic()))
+
+
+def _cpu(pids: list[int]) -> float:
+    total = 0.0
+    for pid in pids:
+        try:
+            p = psutil.Process(pid)
+            for proc in (p, *p.children(recursive=True)):
+                t = proc.cpu_times()
+                total += t.user + t.system
+        except psutil.NoSuchProcess:
+            pass
+    return total
+
+
+def _pct(values: list[float], q: float) -> float:
+    return statistics.quantiles(values, n=100)[q - 1] if len(values) >= 2 else (values[0] if values else float("nan"))
+
+
+def run(args: argparse.Namespace) -> dict:
+    rng = random.Random(311)
+    store = None
+    env = {}
+    if args.store_url:
+        env["NYC311_STORE_URL"] = args.store_url
+    else:
+        from pipeline.stores import open_store
+        url = f"sqlite:///{tempfile.mkdtemp(prefix='nyc311-bench-')}/rollups.db"
+        store = open_store(url)
+        store.ensure_schema()
+        now = datetime.now(ZoneInfo("UTC"))
+        seeded = random_events(args.seed_events, now - timedelta(minutes=59), now, rng, "s")
+        write(store, seeded, now)
+        env["NYC311_STORE_URL"] = url
+    with Stack(prefix=args.prefix, env=env, workers=args.workers, access_log=False) as stack:
+        deps = requests.get(stack.url + "_dash-dependencies", timeout=30).json()
+        cb = Callbacks(deps)
+        stats = Stats()
+        cpu_app0, cpu_nginx0 = _cpu([stack.gunicorn.pid]), _cpu([stack.nginx.pid])
+        t0 = time.monotonic()
+        stop_at = t0 + args.duration
+        threads = [threading.Thread(target=user, args=(stack.url, args.prefix, cb, stats, stop_at, args.poll,
+                                                       args.page_every, random.Random(i)), daemon=True)
+                   for i in range(args.users)]
+        for t in threads:
+            t.start()
+        events, k = seeded if store is not None else None, 0
+        while time.monotonic() < stop_at:
+            time.sleep(min(args.write_every, max(0.0, stop_at - time.monotonic())))
+            if store is not None and args.write_every > 0 and time.monotonic() < stop_at:
+                now = datetime.now(ZoneInfo("UTC"))
+                new = random_events(3, now - timedelta(seconds=2), now, rng, f"w{k}-")
+                k += 1
+                events = pd.concat([events[events["created_at"] > now - timedelta(minutes=61)], new])
+                write(store, events, now)
+        for t in threads:
+            t.join(timeout=60)
+        wall = time.monotonic() - t0
+        cpu_app, cpu_nginx = _cpu([stack.gunicorn.pid]) - cpu_app0, _cpu([stack.nginx.pid]) - cpu_nginx0
+    every = [v for vs in stats.times.values() for v in vs]
+    idle_req = [a for a, _ in stats.idle_bytes]
+    idle_resp = [b for _, b in stats.idle_bytes]
+    return {
+        "users": args.users, "duration_s": round(wall, 1), "requests": len(every), "errors": len(stats.errors),
+        "error_samples": stats.errors[:5],
+        "p50_ms": round(1000 * _pct(every, 50), 1), "p95_ms": round(1000 * _pct(every, 95), 1),
+        "max_ms": round(1000 * max(every), 1) if every else None,
+        "by_kind_p95_ms": {k: round(1000 * _pct(v, 95), 1) for k, v in sorted(stats.times.items())},
+        "by_kind_count": {k: len(v) for k, v in sorted(stats.times.items())},
+        "app_cpu_cores": round(cpu_app / wall, 3), "nginx_cpu_cores": round(cpu_nginx / wall, 3),
+        "idle_refreshes": len(stats.idle_bytes),
+        "idle_refresh_response_bytes": round(statistics.mean(idle_resp), 1) if idle_resp else None,
+        "idle_refresh_request_bytes": round(statistics.mean(idle_req), 1) if idle_req else None,
+        "patch_refreshes": len(stats.patch_bytes),
+        "patch_refresh_response_bytes_median": statistics.median(stats.patch_bytes) if stats.patch_bytes else None,
+    }
+
+
+def main(argv: list[str] | None = None) -> None:
+    p = argparse.ArgumentParser(prog="python -m app.bench_web", description=__doc__.split("\n\n")[0])
+    p.add_argument("--users", type=int, default=100)
+    p.add_argument("--duration", type=float, default=300, help="seconds (the run stops by itself)")
+    p.add_argument("--poll", type=float, default=5, help="seconds between live refreshes per user")
+    p.add_argument("--page-every", type=float, default=30, help="seconds between page opens per user")
+    p.add_argument("--write-every", type=float, default=10, help="seconds between writes to the live tables")
+    p.add_argument("--seed-events", type=int, default=400, help="requests in the seeded last hour")
+    p.add_argument("--workers", type=int, default=None, help="gunicorn workers (default: config/gunicorn.conf.py)")
+    p.add_argument("--prefix", default="/311/")
+    p.add_argument("--store-url", default=None, help="an existing store (default: a seeded throw-away SQLite)")
+    result = run(p.parse_args(argv))
+    print(json.dumps(result, indent=2))
+    ok = (result["errors"] == 0 and result["p95_ms"] <= 200
+          and (result["idle_refresh_response_bytes"] or 0) + (result["idle_refresh_request_bytes"] or 0) <= 10_240)
+    print("targets met" if ok else "TARGETS MISSED")
+
+
+if __name__ == "__main__":
+    main()
