@@ -104,7 +104,7 @@ class CassandraStore(Store):
             from cassandra.io.asyncioreactor import AsyncioConnection as connection_class
         cluster = Cluster(self.hosts, port=self.port, connection_class=connection_class,
                           connect_timeout=self.connect_timeout, control_connection_timeout=self.connect_timeout,
-                          reconnection_policy=ExponentialReconnectionPolicy(1.0, 30.0),
+                          reconnection_policy=ExponentialReconnectionPolicy(0.5, 10.0),
                           protocol_version=5, idle_heartbeat_interval=15)
         try:
             session = cluster.connect()
@@ -150,8 +150,19 @@ class CassandraStore(Store):
             return fn()
         except Exception as exc:
             if _is_unavailable(exc):
+                if _no_host(exc):
+                    self._drop()  # next call reconnects from scratch (after RETRY_CONNECT_S)
                 raise _unavailable(self, exc) from exc
             raise
+
+    def _drop(self) -> None:
+        with self._lock:
+            cluster, self._cluster, self._session = self._cluster, None, None
+            self._prepared, self._keyspace_ready = {}, False
+            self._failed_at = time.monotonic()
+            self._failure = f"{self._where()}: no host answered; retrying"
+        if cluster is not None and self._pid == os.getpid():
+            threading.Thread(target=cluster.shutdown, daemon=True).start()
 
     def close(self) -> None:
         with self._lock:
@@ -159,6 +170,7 @@ class CassandraStore(Store):
                 self._cluster.shutdown()
             self._cluster = self._session = None
             self._prepared, self._keyspace_ready = {}, False
+            self._failed_at = 0.0
 
     # -- schema -------------------------------------------------------------------------------------
     def ensure_schema(self) -> None:
@@ -318,6 +330,11 @@ def _is_unavailable(exc: BaseException) -> bool:
         text = str(exc)
         return "unconfigured table" in text or "does not exist" in text
     return isinstance(exc, NoHostAvailable | DriverException | RequestExecutionException | OSError)
+
+
+def _no_host(exc: BaseException) -> bool:
+    from cassandra.cluster import NoHostAvailable
+    return isinstance(exc, NoHostAvailable)
 
 
 def _unavailable(store: CassandraStore, exc: BaseException) -> StoreUnavailable:
