@@ -209,6 +209,37 @@ def report(title: str, timings: dict[str, list[float]], out=sys.stdout, detail: 
             print(f"  {label:58s} {pct(ms, 50):8.1f} {pct(ms, 95):8.1f}", file=out)
 
 
+def compare(store, world: World, api: ReadAPI, last: date, top_type: str, repeat: int) -> None:
+    """Cassandra only: single-partition UNLOGGED batches vs single-row inserts, and server-side
+    GROUP BY/filtering vs plain rows summed in pandas."""
+    from pipeline.stores import cassandra
+    month = f"{last.year - 30}-01"  # a scratch period far from the data
+    frame = world.frame("zips", "month", month, 250_000)
+    for rows in (cassandra.BATCH_ROWS, 1):
+        saved, cassandra.BATCH_ROWS = cassandra.BATCH_ROWS, rows
+        try:
+            t0 = time.perf_counter()
+            n = store.replace_periods("zips", "month", [month], frame)
+            s = time.perf_counter() - t0
+        finally:
+            cassandra.BATCH_ROWS = saved
+        print(f"write {n:,} zips rows, {'batches of ' + str(rows) if rows > 1 else 'single-row inserts'}: "
+              f"{n / s:,.0f} rows/s")
+    store.replace_periods("zips", "month", [month], frame.iloc[:0])
+    f_all, f_30 = Filters(), Filters(start=last - timedelta(days=29), end=last)
+    heavy = [("all: top zip per capita", lambda a: a.top_areas("zip", f_all, 10, True)),
+             ("all: top zip [type]", lambda a: a.top_areas("zip", f_all.but(complaint_type=top_type), 200)),
+             ("all: counts borough", lambda a: a.counts("borough", f_all)),
+             ("all: resolution [Brooklyn]", lambda a: a.resolution(None, f_all.but(borough="Brooklyn"))),
+             ("last 30 d: timeseries day by borough", lambda a: a.timeseries(f_30, "day", "borough", 5))]
+    for flag in (True, False):
+        cassandra.SERVER_GROUP_BY = flag
+        try:
+            report(f"server-side GROUP BY/filters {'on' if flag else 'off'}", time_queries(api, heavy, repeat))
+        finally:
+            cassandra.SERVER_GROUP_BY = True
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m pipeline.bench_read", description=__doc__.split("\n\n")[0])
     p.add_argument("--store", default="cassandra://127.0.0.1:9042/nyc311_bench")
@@ -219,6 +250,8 @@ def main(argv: list[str] | None = None) -> int:
                    help="months at the end with day rows of every rollup (the 365-day range needs 13)")
     p.add_argument("--repeat", type=int, default=7)
     p.add_argument("--reload", action="store_true", help="load the synthetic rollups even if already there")
+    p.add_argument("--compare", action="store_true",
+                   help="Cassandra: also compare batched vs single-row writes and server-side vs client-side sums")
     args = p.parse_args(argv)
     last = args.last_day
     first = date(last.year - args.years + 1, 1, 1)
@@ -244,6 +277,8 @@ def main(argv: list[str] | None = None) -> int:
     time_queries(warm, queries, 1)
     report("cached (read-through cache, data_version checked every 2 s)", time_queries(warm, queries, args.repeat),
            detail=False)
+    if args.compare and args.store.startswith("cassandra:"):
+        compare(store, World(seed=5), cold, last, top_type, args.repeat)
     store.close()
     return 0
 

@@ -33,10 +33,11 @@ from pipeline.stores.base import Store, StoreUnavailable
 from pipeline.tables import bucket_of
 
 CONCURRENCY = 64
-BATCH_ROWS = 40          # rows per UNLOGGED single-partition batch (stays under the 5 KiB warn threshold)
+BATCH_ROWS = 40          # rows per UNLOGGED single-partition batch (under the 5 KiB warn threshold); 1 = no batches
 FETCH_SIZE = 10_000
 RETRY_CONNECT_S = 2.0    # after a failed connection, answer StoreUnavailable at once for this long
 MAX_BUCKETS = 5_000
+SERVER_GROUP_BY = True  # measured by bench_read --compare
 
 
 def _buckets_between(grain: str, start: str, end: str) -> list[str]:
@@ -214,6 +215,9 @@ class CassandraStore(Store):
         by_partition: dict[tuple, list[tuple]] = defaultdict(list)
         for r in records:
             by_partition[r[:npk]].append(r if ttl is None else (*r, int(ttl)))
+        if BATCH_ROWS <= 1:  # single-row inserts (bench_read --compare measures both)
+            self._concurrent(execute_concurrent, [(insert, r) for rows in by_partition.values() for r in rows])
+            return
         statements = []
         for rows in by_partition.values():
             for i in range(0, len(rows), BATCH_ROWS):
@@ -252,32 +256,37 @@ class CassandraStore(Store):
     # -- reads --------------------------------------------------------------------------------------
     def aggregate(self, table: str, grain: str, start: str, end: str, by: Sequence[str],
                   filters: Mapping[str, object] | None = None) -> pd.DataFrame:
-        """Reads the partitions of start..end concurrently with a clustering range on period. When
-        the grouping columns form a prefix of the clustering key, Cassandra sums per (period, prefix)
-        server-side (GROUP BY), which cuts the rows sent to us; the rest is summed in pandas.
-        Filters are applied in pandas on the columns read."""
+        """Reads the partitions of start..end concurrently with a clustering range on period.
+        Single-value filters are applied by Cassandra inside each partition (ALLOW FILTERING never
+        scans beyond the partitions named), and when the grouping columns form a prefix of the
+        clustering key Cassandra sums per (period, prefix) itself (GROUP BY), which cuts the rows
+        sent to us; partial sums of the partitions are added up in pandas. SERVER_GROUP_BY = False
+        reads plain rows instead (bench_read --compare measures both)."""
         from cassandra.concurrent import execute_concurrent
         dims, measures = rowlib.check_query(table, grain, start, end, by, filters)
         filters = {c: rowlib.filter_value(c, v) for c, v in (filters or {}).items()}
+        server = {c: v for c, v in filters.items() if not isinstance(v, list)} if SERVER_GROUP_BY else {}
+        client = {c: v for c, v in filters.items() if c not in server}
         clustering = ("period", *dims)
-        needed = {*by, *filters} - {"period"}
-        depth = max((clustering.index(c) for c in needed), default=0) + 1
+        needed = {*by, *client} - {"period"}
+        depth = max((clustering.index(c) for c in needed), default=0) + 1 if SERVER_GROUP_BY else len(clustering)
         prefix = list(clustering[:depth])
         if depth < len(clustering):
             select = [*prefix, *(f"SUM({m})" for m in measures)]
             group = f" GROUP BY {', '.join(prefix)}"
         else:
             select, group = [*prefix, *measures], ""
+        where = "".join(f" AND {c} = ?" for c in server)
         cql = (f"SELECT {', '.join(select)} FROM {table} WHERE grain = ? AND bucket = ? "
-               f"AND period >= ? AND period <= ?{group}")
+               f"AND period >= ? AND period <= ?{where}{group}{' ALLOW FILTERING' if server else ''}")
 
         def work():
             stmt = self._prepare(cql)
-            args = [(stmt, (grain, b, start, end)) for b in _buckets_between(grain, start, end)]
+            args = [(stmt, (grain, b, start, end, *server.values())) for b in _buckets_between(grain, start, end)]
             rows = [row for result in self._concurrent(execute_concurrent, args) for row in result]
             return pd.DataFrame(rows, columns=[*prefix, *measures])
         frame = self._run(work)
-        for col, value in filters.items():
+        for col, value in client.items():
             frame = frame[frame[col].isin(value) if isinstance(value, list) else frame[col] == value]
         return rowlib.finish(frame[[*by, *measures]], by, measures)
 
