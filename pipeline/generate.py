@@ -571,7 +571,9 @@ def _progress_printer(stream=sys.stderr):
 def output_path(out: str, era: str, start: date, end: date, gz: bool) -> Path:
     path = Path(out)
     if out.endswith(("/", os.sep)) or path.is_dir():
-        path = path / f"311_synthetic_{era}_{start:%Y%m%d}_{end:%Y%m%d}.csv{'.gz' if gz else ''}"
+        path = path / f"311_synthetic_{era}_{start:%Y%m%d}_{end:%Y%m%d}.csv"
+    if gz and path.suffix != ".gz":  # readers pick the codec by the name
+        path = path.with_name(path.name + ".gz")
     return path
 
 

@@ -297,3 +297,11 @@ def test_bad_arguments_are_refused_clearly(tmp_path, capsys):
         assert g.run(parser.parse_args([*argv, "--out", str(tmp_path / "x.csv")])) == 2
         assert "generate: " in capsys.readouterr().err
     assert not list(tmp_path.iterdir())
+
+
+def test_output_names(tmp_path):
+    start, end = date(2021, 1, 1), date(2021, 12, 31)
+    assert g.output_path(str(tmp_path), "legacy", start, end, False) == \
+        tmp_path / "311_synthetic_legacy_20210101_20211231.csv"
+    assert g.output_path(str(tmp_path / "x.csv"), "current", start, end, True) == tmp_path / "x.csv.gz"
+    assert g.output_path(str(tmp_path / "x.csv.gz"), "current", start, end, True) == tmp_path / "x.csv.gz"
