@@ -278,7 +278,8 @@ def generate_chunk(p: Plan, day_lo: int, day_hi: int, *, pool: PlacePool, zcdf: 
     n_total = int(counts.sum())
     n_dirty = int(rng.binomial(n_total, dirty_fraction)) if dirty_fraction > 0 else 0
     kinds = tuple(mix.DIRTY_KINDS)
-    kind_n = rng.multinomial(n_dirty, _cdf_to_p(_cdf(mix.DIRTY_KINDS.values())))
+    kind_w = np.array(list(mix.DIRTY_KINDS.values()))
+    kind_n = rng.multinomial(n_dirty, kind_w / kind_w.sum())
     n_dup = int(kind_n[kinds.index("duplicate_update")])
     # the updated copies of duplicated keys are extra lines; take them out of the day counts
     row_day = np.repeat(np.arange(day_lo, day_hi), counts)
@@ -446,10 +447,6 @@ def generate_chunk(p: Plan, day_lo: int, day_hi: int, *, pool: PlacePool, zcdf: 
                  int(keys.max()) + 1 if len(keys) else key_start)
 
 
-def _cdf_to_p(cdf: np.ndarray) -> np.ndarray:
-    return np.diff(np.concatenate([[0.0], cdf]))
-
-
 def _open_status(tb: MixTables, agency: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     u = rng.random(len(agency))
     return np.array([_choose(tb.open_cdf[a], x) for a, x in zip(agency.tolist(), u, strict=True)], dtype=np.int64)
@@ -606,7 +603,7 @@ def run(args: argparse.Namespace) -> int:
     elapsed, cpu = time.monotonic() - started, time.process_time() - cpu
     size = path.stat().st_size
     # CPU time too: on a shared machine the wall-clock rate says more about the neighbours
-    print(f"\ngenerate: wrote {written:,} rows ({args.era} era, {end - timedelta(days=days - 1)} .. {end}) to "
+    print(f"{chr(10) if sys.stderr.isatty() else ''}generate: wrote {written:,} rows ({args.era} era, {end - timedelta(days=days - 1)} .. {end}) to "
           f"{path}: {size / 1e6:,.1f} MB ({size / max(written, 1):,.0f} bytes a row), "
           f"{elapsed:,.1f} s wall ({written / max(elapsed, 1e-9):,.0f} rows/s), "
           f"{cpu:,.1f} s CPU ({written / max(cpu, 1e-9):,.0f} rows/s)", file=sys.stderr)
