@@ -305,3 +305,21 @@ def test_output_names(tmp_path):
         tmp_path / "311_synthetic_legacy_20210101_20211231.csv"
     assert g.output_path(str(tmp_path / "x.csv"), "current", start, end, True) == tmp_path / "x.csv.gz"
     assert g.output_path(str(tmp_path / "x.csv.gz"), "current", start, end, True) == tmp_path / "x.csv.gz"
+
+
+def test_sunday_midnight_looks_like_the_real_sample(sample_csv):
+    """The one hour we have real rows for (Sunday 2022-05-01, 00:00-01:00) is NYPD noise at night."""
+    tables = g.mix_tables()
+    p = g.plan(1_000, date(2022, 5, 1), 1, 1, tables)
+    hour_pmf = np.diff(np.concatenate([np.zeros((tables.hour_cdf.shape[0], 2, 1)), tables.hour_cdf], axis=2), axis=2)
+    share = p.type_day[:, 0] * hour_pmf[tables.profile, 1, 0]
+    share = pd.Series(share / share.sum(), index=[t.name for t in tables.types])
+    real = pd.read_csv(sample_csv, dtype=str, keep_default_na=False)
+    real_share = real["Complaint Type"].value_counts(normalize=True)
+    agency = pd.Series([t.agency for t in tables.types], index=share.index)
+    assert share[agency == "NYPD"].sum() > 0.85 and (real["Agency"] == "NYPD").mean() > 0.85
+    noise = share.index.str.startswith("Noise - ")
+    assert abs(share[noise].sum() - real_share[real_share.index.str.startswith("Noise - ")].sum()) < 0.1
+    for name in ("Noise - Residential", "Noise - Street/Sidewalk", "Noise - Commercial", "Illegal Parking"):
+        assert abs(share[name] - real_share[name]) < 0.06, name
+    assert share.idxmax() == real_share.idxmax() == "Noise - Residential"
