@@ -122,7 +122,7 @@ start_kafka() {
   fi
   mapfile -t jvm < <(jvm_options config/kafka/jvm.options)
   setsid nohup "$JAVA" "$(marker kafka)" "${jvm[@]}" "${opts[@]}" kafka.Kafka "$d/server.properties" \
-    >"$LOGS/kafka.out" 2>&1 </dev/null &
+    >"$LOGS/kafka.out" 2>&1 </dev/null 9>&- &
   echo $! >"$(pidfile kafka)"
 }
 
@@ -137,7 +137,7 @@ start_cassandra() {
     -Dcassandra.config="file://$d/conf/cassandra.yaml" -Dcassandra.storagedir="$data" \
     -Dcassandra.logdir="$LOGS" -Dlogback.configurationFile="$d/conf/logback.xml" \
     -cp "$d/conf:$lib/*" org.apache.cassandra.service.CassandraDaemon \
-    >"$LOGS/cassandra.out" 2>&1 </dev/null &
+    >"$LOGS/cassandra.out" 2>&1 </dev/null 9>&- &
   echo $! >"$(pidfile cassandra)"
 }
 
@@ -150,6 +150,10 @@ up() {
   bash scripts/fetch-jars.sh kafka cassandra
   mkdir -p "$VAR/services" "$LOGS"
   local s waits=()
+  # Two `up`s at once (two engineers, or make and a test) must not both launch a JVM: the
+  # decision to start is taken under a lock; the waiting is not.
+  exec 9>"$VAR/services/.lock"
+  flock 9
   for s in "$@"; do
     if probe "$s" 0 >/dev/null 2>&1; then
       echo "services: $s already answering"
@@ -164,6 +168,7 @@ up() {
     fi
     waits+=("$s")
   done
+  flock -u 9
   [ ${#waits[@]} -gt 0 ] || return 0
   local -A job
   for s in "${waits[@]}"; do
