@@ -10,21 +10,12 @@ import pandas as pd
 import pytest
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
-from serving_support import app_server, chromium, sqlite_store
+from serving_support import CALLS_JS, FEED_JS, TOTAL_JS, ZIPS_JS, app_server, chromium, sqlite_store
 
 from pipeline.tables import LIVE_TTL_SECONDS, RECENT_TTL_SECONDS, bucket_of
 
 pytestmark = pytest.mark.browser
 NY = ZoneInfo("America/New_York")
-
-TOTAL_JS = ("const g = document.querySelector('#live-minutes .js-plotly-plot');"
-            "return g && g.data ? g.data.map(t => t.y.reduce((a, b) => a + b, 0)) : null;")
-ZIPS_JS = ("const g = document.querySelector('#live-map .js-plotly-plot');"
-           "return g && g.data ? [g.data[0].locations, g.data[0].z] : null;")
-FEED_JS = "return [...document.querySelectorAll('#live-feed li')].map(li => li.dataset.key);"
-CALLS_JS = ("return performance.getEntriesByType('resource')"
-            ".filter(e => e.name.includes('_dash-update-component')).length;")
-
 
 def write_events(store, events: list[tuple[str, str, str, str]], now_utc: datetime) -> None:
     """What the streaming job writes for these events (key, borough, type, zip), all created now."""
