@@ -128,6 +128,8 @@ start_kafka() {
 
 start_cassandra() {
   local d lib data; d="$(dir_of cassandra)"; lib="$cache/cassandra"; data="$d/data"
+  local jv; jv="$(sed -n 's/^JAVA_VERSION="\([0-9]*\).*/\1/p' "$JAVA_HOME/release" 2>/dev/null)"
+  case "$jv" in 11|17) ;; *) die "cassandra: needs JDK 11 or 17, JAVA_HOME=$JAVA_HOME is '${jv:-unknown}'" ;; esac
   mkdir -p "$data" "$d/conf" "$LOGS"
   render config/cassandra/cassandra.yaml "$data" "$d/conf/cassandra.yaml"
   cp config/cassandra/logback.xml "$d/conf/logback.xml"
