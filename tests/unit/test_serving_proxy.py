@@ -1,0 +1,36 @@
+"""app/proxy.py: the nginx site config an operator deploys, rendered from config/nginx/nyc311.conf."""
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from app.proxy import site_config
+
+pytestmark = pytest.mark.unit
+
+
+def _directives(text: str) -> str:
+    return "\n".join(line for line in text.splitlines() if not line.lstrip().startswith("#"))
+
+
+def test_site_under_a_prefix():
+    conf = _directives(site_config("127.0.0.1:8080", "127.0.0.1:8050", "/311/"))
+    assert "@" not in conf
+    assert "listen 127.0.0.1:8080;" in conf and "server 127.0.0.1:8050;" in conf
+    assert "location = /311 { return 301 /311/; }" in conf
+    assert "location /311/_dash-component-suites/ {" in conf and "location /311/assets/ {" in conf
+    # the prefix is stripped: the app is proxied at gunicorn's root
+    assert re.search(r"location /311/ \{\s*proxy_pass http://nyc311_app/;", conf)
+    assert "gzip_types application/json" in conf
+
+
+def test_site_at_the_root():
+    conf = _directives(site_config("80", "127.0.0.1:8050", "/"))
+    assert "@" not in conf and "return 301" not in conf
+    assert "location /_dash-component-suites/ {" in conf and re.search(r"location / \{\s*proxy_pass", conf)
+
+
+def test_prefix_must_be_a_folder():
+    with pytest.raises(ValueError, match="start and end with '/'"):
+        site_config("80", "127.0.0.1:8050", "/311")
