@@ -1,0 +1,213 @@
+"""`python -m pipeline batch`: load 311 export CSVs into the lake and recompute the rollups they touch.
+
+    python -m pipeline batch --input PATH [--store URL] [--lake PATH] [--quarantine PATH]
+    python -m pipeline batch --recompute --since YYYY-MM-DD [--store URL] [--lake PATH]
+
+Extract (pipeline/ingest.py) -> normalise and tag unusable rows (pipeline/normalize.py) ->
+quarantine them with their reason, file and line -> merge the rest into the lake
+(pipeline/lake.py) -> recompute every rollup (pipeline/rollups.py) for exactly the months the load
+touched, day and month grain, from the lake -> replace those periods in the store -> meta
+`freshness` (latest created time loaded, New York local ISO) and `data_version` (+1).
+
+Why recompute from the lake rather than add the new rows' counts: a new version of a request
+moves it between statuses or resolution bins, so only a recount of its whole month is right, and
+replacing whole periods makes a re-run idempotent. `--recompute --since` refolds months without
+new input (e.g. after the streaming job appended to the lake).
+Only `run` touches the session, paths and the store; `load_input`/`recompute` receive them.
+"""
+from __future__ import annotations
+
+import calendar
+import sys
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+
+from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import functions as F
+
+from pipeline import ingest, lake, rollups
+from pipeline.normalize import tag_unusable
+from pipeline.schema import REQUEST_COLUMN_NAMES
+from pipeline.stores.base import Store
+from pipeline.tables import ROLLUPS
+
+BATCH_GRAINS = ("day", "month")
+
+
+@dataclass
+class Report:
+    rows_read: int = 0
+    rows_loaded: int = 0
+    quarantined: dict[str, int] = field(default_factory=dict)
+    months: list[str] = field(default_factory=list)
+    rollup_rows: dict[str, int] = field(default_factory=dict)
+    stages: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def total_s(self) -> float:
+        return sum(self.stages.values())
+
+    def summary(self) -> str:
+        lines = [f"rows read        {self.rows_read:,}", f"rows loaded      {self.rows_loaded:,}",
+                 f"rows quarantined {sum(self.quarantined.values()):,}"]
+        lines += [f"  {why:<24}{n:,}" for why, n in sorted(self.quarantined.items())]
+        lines.append(f"months           {len(self.months)} ({', '.join(self.months[:3])}{' ...' if len(self.months) > 3 else ''})")
+        lines.append(f"rollup rows      {sum(self.rollup_rows.values()):,}")
+        lines += [f"{stage:<17}{secs:8.1f} s" for stage, secs in self.stages.items()]
+        lines.append(f"{'total':<17}{self.total_s:8.1f} s"
+                     + (f"  ({self.rows_read / self.total_s:,.0f} rows/s)" if self.rows_read and self.total_s else ""))
+        return "\n".join(lines)
+
+
+class _Stage:
+    """Times a stage into the report and prints a progress line to stderr."""
+
+    def __init__(self, report: Report, name: str):
+        self.report, self.name = report, name
+
+    def __enter__(self):
+        self.t0 = time.perf_counter()
+        print(f"[batch] {self.name} ...", file=sys.stderr, flush=True)
+
+    def __exit__(self, *exc):
+        secs = time.perf_counter() - self.t0
+        self.report.stages[self.name] = self.report.stages.get(self.name, 0.0) + secs
+        print(f"[batch] {self.name} done in {secs:.1f} s", file=sys.stderr, flush=True)
+
+
+def month_days(month: str) -> list[str]:
+    """Every calendar day of a 'YYYY-MM' month (day periods to replace, even those now empty)."""
+    y, m = int(month[:4]), int(month[5:7])
+    return [date(y, m, d).isoformat() for d in range(1, calendar.monthrange(y, m)[1] + 1)]
+
+
+def periods_of(grain: str, months: list[str]) -> list[str]:
+    return [d for m in months for d in month_days(m)] if grain == "day" else list(months)
+
+
+def quarantine_rows(tagged: DataFrame) -> DataFrame:
+    """Quarantine records: reason, where the row came from, and what was read."""
+    bad = tagged.where(F.col("_reason").isNotNull())
+    return ingest.locate_rows(bad, tagged).select(
+        F.col("_reason").alias("reason"), F.col("_source_file").alias("source_file"), F.col("_line").alias("line"),
+        "unique_key", F.col("_created_raw").alias("created_date"), F.col(ingest.CORRUPT).alias("raw_record"))
+
+
+def write_rollups(store: Store, requests: DataFrame, months: list[str], now: datetime, report: Report) -> None:
+    """Replace the day and month periods of `months` in every rollup table with a recount."""
+    for name, rollup in ROLLUPS.items():
+        day = rollups.compute_rollup(requests, rollup, "day", now=now).cache()
+        try:
+            for grain in BATCH_GRAINS:
+                rows = day if grain == "day" else rollups.coarsen(day, rollup, grain)
+                pdf = rows.toPandas()
+                report.rollup_rows[f"{name}/{grain}"] = store.replace_periods(name, grain, periods_of(grain, months), pdf)
+        finally:
+            day.unpersist()
+
+
+def _finish(store: Store, latest: str | None) -> None:
+    if latest:
+        previous = store.get_meta("freshness")
+        store.set_meta("freshness", max(latest, previous or latest))
+    store.set_meta("data_version", str(int(store.get_meta("data_version") or 0) + 1))
+
+
+def _latest_created(df: DataFrame) -> str | None:
+    return df.agg(F.date_format(F.max("created_at"), "yyyy-MM-dd'T'HH:mm:ss")).first()[0]
+
+
+def load_input(spark: SparkSession, store: Store, input_path: str, lake_path: str, quarantine_path: str,
+               now: datetime | None = None) -> Report:
+    """Load export CSV(s): the whole batch job for one input."""
+    report, now = Report(), now or datetime.now(UTC)
+    load_id = int(time.time() * 1000)
+    store.ensure_schema()
+    with _Stage(report, "extract+normalise"):
+        tagged = tag_unusable(ingest.read_exports(spark, input_path)).cache()
+        counts = {r[0]: r[1] for r in tagged.groupBy("_reason").count().collect()}
+        report.rows_read = sum(counts.values())
+        report.rows_loaded = counts.pop(None, 0)
+        report.quarantined = counts
+    with _Stage(report, "quarantine"):
+        if report.quarantined:
+            quarantine_rows(tagged).write.mode("append").json(f"{quarantine_path.rstrip('/')}/load={load_id}")
+    with _Stage(report, "lake merge"):
+        good = lake.with_load_id(tagged.where(F.col("_reason").isNull()), load_id)
+        latest = _latest_created(good)
+        report.months = lake.merge(spark, lake_path, good.select(*REQUEST_COLUMN_NAMES, *lake.LOAD_SEQ))
+        tagged.unpersist()
+    _rollups(spark, store, lake_path, report, now)
+    _finish(store, latest)
+    return report
+
+
+def recompute(spark: SparkSession, store: Store, lake_path: str, since: date, now: datetime | None = None) -> Report:
+    """Recount every rollup for the lake months from `since` on, without new input."""
+    report, now = Report(), now or datetime.now(UTC)
+    store.ensure_schema()
+    report.months = lake.months(spark, lake_path, since.isoformat()[:7])
+    _rollups(spark, store, lake_path, report, now)
+    _finish(store, None)
+    return report
+
+
+def _rollups(spark: SparkSession, store: Store, lake_path: str, report: Report, now: datetime) -> None:
+    if not report.months:
+        return
+    with _Stage(report, "rollups"):
+        requests = lake.read(spark, lake_path, report.months).cache()
+        try:
+            write_rollups(store, requests, report.months, now, report)
+        finally:
+            requests.unpersist()
+
+
+def add_arguments(parser) -> None:
+    parser.add_argument("--input", metavar="PATH", help="export CSV file or folder of .csv/.csv.gz files")
+    parser.add_argument("--store", metavar="URL", help="rollup store (default: setting store_url)")
+    parser.add_argument("--lake", metavar="PATH", help="cleaned-request lake (default: setting lake_path)")
+    parser.add_argument("--quarantine", metavar="PATH", help="where bad rows go (default: setting quarantine_path)")
+    parser.add_argument("--recompute", action="store_true", help="recount rollups from the lake, no new input")
+    parser.add_argument("--since", metavar="YYYY-MM-DD", type=date.fromisoformat,
+                        help="with --recompute: first day whose month is recounted")
+
+
+def run(args) -> int:
+    from pipeline.settings import get
+    from pipeline.spark import build_session
+    from pipeline.stores import open_store
+
+    if args.recompute == bool(args.input):
+        print("batch: give either --input PATH or --recompute --since YYYY-MM-DD", file=sys.stderr)
+        return 2
+    if args.recompute and not args.since:
+        print("batch: --recompute needs --since YYYY-MM-DD", file=sys.stderr)
+        return 2
+    s = get()
+    lake_path = args.lake or str(s.path(s.lake_path))
+    quarantine_path = args.quarantine or str(s.path(s.quarantine_path))
+    t0 = time.perf_counter()
+    try:
+        files = [] if args.recompute else ingest.export_files(args.input)
+    except ingest.InputError as exc:
+        print(f"batch: {exc}", file=sys.stderr)
+        return 2
+    spark = build_session("nyc311-batch", s)
+    startup = time.perf_counter() - t0
+    try:
+        with open_store(args.store or s.store_url) as store:
+            if args.recompute:
+                report = recompute(spark, store, lake_path, args.since)
+            else:
+                print(f"[batch] {len(files)} file(s) from {args.input}", file=sys.stderr)
+                report = load_input(spark, store, args.input, lake_path, quarantine_path)
+    except ingest.InputError as exc:
+        print(f"batch: {exc}", file=sys.stderr)
+        return 2
+    finally:
+        spark.stop()
+    report.stages = {"spark start": startup, **report.stages}
+    print(report.summary())
+    return 0
