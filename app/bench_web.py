@@ -65,7 +65,7 @@ def random_events(n: int, start: datetime, end: datetime, rng: random.Random, pr
     span = (end - start).total_seconds()
     for i in range(n):
         b = rng.choice(BOROUGHS)
-        rows.append((f"{prefix}{i}", start + timedelta(seconds=rng.random() * span), b, rng.choice(TYPES),
+        rows.append((f"{prefix}{i}", start + timedelta(seconds=int(rng.random() * span)), b, rng.choice(TYPES),
                      rng.choice(ZIPS[b])))
     return pd.DataFrame(rows, columns=["unique_key", "created_at", "borough", "complaint_type", "zip"])
 

@@ -3,7 +3,7 @@
 Why it is built this way: every open tab polls, so one refresh must be cheap for the server and
 small on the wire. The store is read at most once a second per worker (all tabs share the
 snapshot), the browser keeps fingerprints of what it shows (app/live_view.Prepared.state), and a
-refresh sends only patches for what changed, or nothing at all (HTTP 204). The "seconds behind"
+refresh sends only patches for what changed, or an empty answer. The "seconds behind"
 ticks in the browser (assets/live.js), which also pauses polling while the tab is hidden.
 """
 from __future__ import annotations
@@ -18,8 +18,9 @@ import dash
 import pandas as pd
 from dash import ClientsideFunction, Input, Output, State, dcc, html, no_update
 
+from app import data, live_store
 from app import live_view as view
-from pipeline.schema import NY_TZ, UNSPECIFIED
+from pipeline.schema import NY_TZ
 from pipeline.settings import get
 
 log = logging.getLogger(__name__)
@@ -32,77 +33,17 @@ def ny_now() -> datetime:
     return datetime.now(NY).replace(tzinfo=None)
 
 
-# -- reading (the only I/O of the page) -------------------------------------------------------------
-
-def _store():
-    from app import data
-    return data.model().api().store
-
-
 def _baseline() -> pd.DataFrame:
     """Hour-of-week means from the historical rollups (cached: they change once a day)."""
-    from app import data
     try:
         return data.model().ask("hour_of_week_baseline", cache=BASELINE_TTL_S).value
     except Exception as exc:  # noqa: BLE001 - no baseline means no alerts, not a broken page
         log.warning("no hour-of-week baseline: %s", exc)
-        return pd.DataFrame(columns=["borough", "complaint_type", "how", "mean"])
-
-
-def _ny_naive(ts) -> datetime | None:
-    """A stored timestamp (aware UTC or naive New York) as naive New York time."""
-    if ts is None or pd.isna(ts):
-        return None
-    ts = pd.Timestamp(ts)
-    if ts.tzinfo is not None:
-        ts = ts.tz_convert(NY_TZ).tz_localize(None)
-    return ts.to_pydatetime()
-
-
-def _feed(store, labels: list[str]) -> pd.DataFrame:
-    """Newest requests, newest minute partition first, until the feed is full."""
-    parts, have = [], 0
-    for period in reversed(labels):
-        rows = store.select("recent_events", {"period": period}, limit=view.FEED_LENGTH)
-        if not rows.empty:
-            parts.append(rows)
-            have += len(rows)
-        if have >= view.FEED_LENGTH:
-            break
-    if not parts:
-        return pd.DataFrame(columns=list(view.FEED_COLUMNS))
-    feed = pd.concat(parts, ignore_index=True)
-    feed["created_at"] = [_ny_naive(t) for t in feed["created_at"]]
-    feed = feed.sort_values(["created_at", "unique_key"], ascending=False).drop_duplicates("unique_key")
-    return feed.head(view.FEED_LENGTH)[list(view.FEED_COLUMNS)].reset_index(drop=True)
-
-
-def _status(store, now: datetime) -> tuple[datetime | None, str]:
-    """(newest event produced, status) from the streaming job's status row."""
-    rows = store.select("pipeline_status")
-    if rows.empty:
-        return None, "stream not started"
-    row = rows.sort_values("last_batch_time").iloc[-1]
-    last_batch = _ny_naive(row["last_batch_time"])
-    idle = (now - last_batch).total_seconds() if last_batch else None
-    status = "running" if idle is not None and idle < 60 else f"no batch for {idle:.0f} s" if idle else "unknown"
-    return _ny_naive(row["last_produced_at"]), status
+        return live_store.EMPTY_BASELINE
 
 
 def read_snapshot(now: datetime) -> view.LiveSnapshot:
-    """The last hour from the live tables the streaming job writes (pipeline/stream.py)."""
-    store = _store()
-    labels = view.minute_labels(now)
-    start, end = labels[0], labels[-1]
-    minutes = store.aggregate("live_requests", "minute", start, end, ["period", "borough"])
-    by_type = store.aggregate("live_requests", "minute", start, end, ["borough", "complaint_type"])
-    zips = store.aggregate("live_zips", "minute", start, end, ["zip"])
-    zips = zips[(zips["zip"] != UNSPECIFIED) & (zips["n"] > 0)]
-    latest, status = _status(store, now)
-    return view.LiveSnapshot(
-        now=now, minutes=minutes.rename(columns={"period": "minute", "n": "count"}),
-        by_type=by_type.rename(columns={"n": "count"}), zips=zips.rename(columns={"n": "count"}),
-        feed=_feed(store, labels), latest=latest, status=status, baseline=_baseline())
+    return live_store.read_snapshot(data.model().api().store, now, _baseline())
 
 
 class _Shared:
