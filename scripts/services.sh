@@ -34,7 +34,7 @@ pids_of() {
   local pf; pf="$(pidfile "$1")"
   { [ -f "$pf" ] && cat "$pf"; pgrep -f -- "$(marker "$1")" || true; } | sort -u | while read -r p; do
     [ -n "$p" ] && kill -0 "$p" 2>/dev/null && tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null \
-      | grep -qF -- "$(marker "$1")" && echo "$p"
+      | grep -qF -- "$(marker "$1") " && echo "$p"
   done
   return 0
 }
