@@ -204,6 +204,8 @@ stop_one() {
       kill -KILL $pids 2>/dev/null || true
       sleep 0.5
     fi
+  else
+    echo "services: $s is not running from this checkout"
   fi
   rm -f "$(pidfile "$s")"
 }
