@@ -17,6 +17,10 @@ ACCENT = COLORS[0]
 TEXT = "#8a94a6"
 GRID = "rgba(138,148,166,0.22)"
 SCALE = [[0.0, "#dbeafe"], [0.5, "#60a5fa"], [1.0, "#1e3a8a"]]
+# A MapLibre style with no tiles and a transparent background: the card's colour shows through in
+# both themes, and nothing is fetched from a tile server (none is reachable from here).
+BLANK_MAP = {"version": 8, "sources": {}, "layers": [
+    {"id": "background", "type": "background", "paint": {"background-color": "rgba(0,0,0,0)"}}]}
 TIMELINESS_COLORS = {"on_time": "#10b981", "late": "#f59e0b", "open_past_due": "#ef4444"}
 TIMELINESS_LABELS = {"on_time": "Closed on time", "late": "Closed late", "open_past_due": "Open past due"}
 
@@ -213,7 +217,7 @@ def choropleth(geojson: dict | str, region_ids: list[str], df: pd.DataFrame, met
     traces = []
     shown = df.dropna(subset=["value"]) if not df.empty else df
     hover = ("<b>%{customdata[0]}</b><br>" + metric_label + ": %{customdata[1]}<br>"
-             "Requests: %{customdata[2]}<extra></extra>")
+             "Requests: %{customdata[2]}<br>Residents: %{customdata[3]}<extra></extra>")
     # every region outlined, so places without data still read as part of the city
     traces.append(go.Choroplethmap(geojson=geojson, locations=region_ids, z=[0] * len(region_ids),
                                    colorscale=[[0, "rgba(200,205,214,0.35)"], [1, "rgba(200,205,214,0.35)"]],
@@ -223,10 +227,11 @@ def choropleth(geojson: dict | str, region_ids: list[str], df: pd.DataFrame, met
         traces.append(go.Choroplethmap(
             geojson=geojson, locations=shown["id"], z=shown["value"], colorscale=SCALE,
             marker_line_width=0.6, marker_line_color="#ffffff", marker_opacity=0.9,
-            customdata=list(zip(shown["name"], shown["value_text"], shown["count"].map(fmt_int), strict=True)),
+            customdata=list(zip(shown["name"], shown["value_text"], shown["count"].map(fmt_int),
+                                shown["population"].map(fmt_int), strict=True)),
             hovertemplate=hover, colorbar=dict(title=dict(text=metric_label, side="right"), thickness=12),
         ))
-    return go.Figure(traces, layout(height, False, map={"style": "white-bg", "center": {"lat": 40.705, "lon": -73.978},
+    return go.Figure(traces, layout(height, False, map={"style": BLANK_MAP, "center": {"lat": 40.705, "lon": -73.978},
                                                         "zoom": 9.1}, clickmode="event"))
 
 

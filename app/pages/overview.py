@@ -4,7 +4,7 @@ from __future__ import annotations
 import dash
 import dash_bootstrap_components as dbc
 import pandas as pd
-from dash import Input, Output, html
+from dash import Input, Output, dcc, html
 
 from app import charts, figures
 from app import state as st
@@ -106,10 +106,11 @@ def kpi_cards(k: pd.DataFrame) -> list[dbc.Col]:
 
 def layout(**query):
     return charts.page(PAGE, "Overview", "What New Yorkers asked 311 for, and how it is going.", query, [
-        dbc.Row(id="overview-kpis", className="g-3 mb-3",
-                children=[kpi_card(lbl, "…", "", ident=i) for lbl, i in (
-                    ("Requests", "requests"), ("Change vs previous period", "change"), ("Open now", "open"),
-                    ("Median resolution", "median"))]),
+        dcc.Loading(dbc.Row(id="overview-kpis", className="g-3 mb-3",
+                            children=[kpi_card(lbl, "…", "", ident=i) for lbl, i in (
+                                ("Requests", "requests"), ("Change vs previous period", "change"),
+                                ("Open now", "open"), ("Median resolution", "median"))]),
+                    type="dot", delay_show=150),
         dbc.Row([dbc.Col(charts.card(CHARTS[0]), xs=12)], className="g-3 mb-3"),
         dbc.Row([dbc.Col(charts.card(CHARTS[1]), xs=12, lg=7), dbc.Col(charts.card(CHARTS[2]), xs=12, lg=5)],
                 className="g-3"),

@@ -4,7 +4,7 @@ from __future__ import annotations
 import dash
 import dash_bootstrap_components as dbc
 import pandas as pd
-from dash import Input, Output, html
+from dash import Input, Output, dcc, html
 
 from app import charts, figures
 from app import state as st
@@ -82,7 +82,8 @@ def summary(s: st.State, reads: Reads) -> list:
 def layout(**query):
     return charts.page(PAGE, "Resolution", "How long the city takes to close requests, and whether it meets its "
                        "own due dates.", query, [
-                           dbc.Row(id="resolution-kpis", className="g-3 mb-3"),
+                           dcc.Loading(dbc.Row(id="resolution-kpis", className="g-3 mb-3"), type="dot",
+                                       delay_show=150),
                            dbc.Row([dbc.Col(charts.card(CHARTS[0]), xs=12, xl=6),
                                     dbc.Col(charts.card(CHARTS[1]), xs=12, xl=6)], className="g-3 mb-3"),
                            dbc.Row([dbc.Col(charts.card(CHARTS[2]), xs=12, xl=4),

@@ -1,0 +1,189 @@
+"""The dashboard in real headless Chromium over the real Cassandra store: every page loads, filters
+change the URL and the charts, a click on the map filters the app, a shared link reopens the same
+view, a chart's CSV downloads with exactly the recounted numbers, and the theme persists."""
+from __future__ import annotations
+
+import os
+import tempfile
+import time
+from pathlib import Path
+from urllib.parse import parse_qs, urlparse
+
+import pandas as pd
+import pytest
+from app_support import ServedApp, chrome, fill_store, make_requests
+from selenium.webdriver.common.action_chains import ActionChains
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support.ui import WebDriverWait
+
+from pipeline.stores import open_store
+
+pytestmark = pytest.mark.browser
+
+PAGES = {"": "Overview", "map": "Map", "trends": "Trends", "rankings": "Rankings", "resolution": "Resolution",
+         "about": "About"}
+CHARTS_DRAWN = """
+const graphs = [...document.querySelectorAll('.page .js-plotly-plot')];
+return graphs.length > 0 && graphs.every(g => g.data && g.layout &&
+    !((g.layout.annotations || []).some(a => /Loading/.test(a.text))));
+"""
+
+
+@pytest.fixture(scope="module")
+def reqs() -> pd.DataFrame:
+    return make_requests(n=1200, seed=5)
+
+
+@pytest.fixture(scope="module")
+def served(cassandra_url, reqs):
+    assert os.path.exists("/usr/bin/chromium") and os.path.exists("/usr/bin/chromedriver"), \
+        "headless Chromium is required: run `make sysdeps`"
+    url = urlparse(cassandra_url)._replace(path="/nyc311_test_app").geturl()
+    store = open_store(url)
+    fill_store(store, reqs)
+    store.close()
+    app = ServedApp(url)
+    yield app
+    app.close()
+
+
+@pytest.fixture(scope="module")
+def downloads() -> Path:
+    return Path(tempfile.mkdtemp(prefix="app-downloads-"))
+
+
+@pytest.fixture(scope="module")
+def driver(served, downloads):
+    d = chrome(str(downloads), tempfile.mkdtemp(prefix="app-chrome-"))
+    yield d
+    d.quit()
+
+
+def wait(driver, condition, timeout: float = 30):
+    return WebDriverWait(driver, timeout, poll_frequency=0.1).until(condition)
+
+
+def text(driver, ident: str) -> str:
+    """An element's text read in the page (elements are re-created on every redraw)."""
+    return driver.execute_script("const e = document.getElementById(arguments[0]);"
+                                 "return e ? e.innerText.trim() : null;", ident)
+
+
+def open_page(driver, url: str) -> None:
+    driver.get(url)
+    wait(driver, lambda d: d.execute_script(CHARTS_DRAWN) or d.find_elements(By.ID, "about-freshness"))
+
+
+def query(driver) -> dict[str, str]:
+    return {k: v[-1] for k, v in parse_qs(urlparse(driver.current_url).query).items()}
+
+
+def choose(driver, dropdown_id: str, text: str) -> None:
+    driver.find_element(By.ID, dropdown_id).click()
+    search = wait(driver, lambda d: d.find_element(By.CSS_SELECTOR, "input.dash-dropdown-search"))
+    search.send_keys(text)
+    option = wait(driver, lambda d: next((o for o in d.find_elements(By.CSS_SELECTOR, "[role=option]")
+                                          if o.text.startswith(text)), None))
+    option.click()  # a single-value dropdown closes on its own
+
+
+def test_every_page_loads_with_its_charts(served, driver):
+    for path, name in PAGES.items():
+        open_page(driver, served.url + path)
+        assert driver.title.startswith(name)
+        active = driver.find_element(By.CSS_SELECTOR, "#navbar .nav-link.active")
+        assert active.text == name
+        assert "data through" in driver.find_element(By.ID, "freshness").text
+        assert not driver.find_elements(By.ID, "unavailable-alert")
+    severe = [e for e in driver.get_log("browser") if e["level"] == "SEVERE" and "favicon" not in e["message"]]
+    assert severe == []
+
+
+def test_filters_write_the_url_and_redraw(served, driver, reqs):
+    open_page(driver, served.url + "?range=all")
+    wait(driver, lambda d: text(d, "kpi-requests") == f"{len(reqs):,}")
+    driver.find_element(By.XPATH, "//label[normalize-space()='Last 30 days']").click()
+    wait(driver, lambda d: query(d).get("range") == "30d")
+    choose(driver, "f-borough", "Queens")
+    wait(driver, lambda d: query(d).get("borough") == "Queens")
+    last = reqs["created"].max().normalize()
+    recent = reqs[(reqs["created"] >= last - pd.Timedelta(days=29)) & (reqs["borough"] == "Queens")]
+    wait(driver, lambda d: text(d, "kpi-requests") == f"{len(recent):,}")
+    # the filters travel with the navbar links
+    driver.find_element(By.XPATH, "//a[contains(@class,'nav-link') and normalize-space()='Trends']").click()
+    wait(driver, lambda d: urlparse(d.current_url).path.endswith("/trends"))
+    assert query(driver) == {"range": "30d", "borough": "Queens"}
+
+
+def test_clicking_a_region_filters_the_app(served, driver):
+    open_page(driver, served.url + "map?range=all")
+    graph = driver.find_element(By.CSS_SELECTOR, ".page-map .js-plotly-plot")
+    wait(driver, lambda d: d.execute_script(
+        "const g = arguments[0]; const m = g._fullLayout.map && g._fullLayout.map._subplot;"
+        "return !!(m && m.map && m.map.loaded() && m.map.isStyleLoaded());", graph))
+    # the pixel of a point inside Brooklyn, from the map's own projection
+    x, y = driver.execute_script(
+        "const g = arguments[0]; const s = g._fullLayout.map._subplot; const p = s.map.project([-73.94, 40.65]);"
+        "const box = s.div.getBoundingClientRect(); const gb = g.getBoundingClientRect();"
+        "return [box.left - gb.left + p.x, box.top - gb.top + p.y];", graph)
+    size = graph.size
+    ActionChains(driver).move_to_element_with_offset(graph, x - size["width"] / 2, y - size["height"] / 2) \
+        .pause(0.3).click().perform()
+    wait(driver, lambda d: query(d).get("borough") == "Brooklyn")
+    wait(driver, lambda d: text(d, "f-borough") == "Brooklyn")
+
+
+def test_a_shared_link_reopens_the_same_view(served, driver):
+    open_page(driver, served.url + "trends?range=all&borough=Queens&gran=month&split=borough&type=Illegal+Parking")
+    checked = driver.execute_script(
+        "return [...document.querySelectorAll('#trends-gran input, #trends-split input')]"
+        ".filter(i => i.checked).map(i => i.value)")
+    assert checked == ["month", "borough"]
+    wait(driver, lambda d: text(d, "f-borough") == "Queens")
+    wait(driver, lambda d: (text(d, "f-type") or "").startswith("Illegal Parking"))
+    names = driver.execute_script(
+        "const g = document.querySelectorAll('.page-trends .js-plotly-plot')[0]; return g.data.map(t => t.name)")
+    assert names == ["Queens"]
+
+
+def test_a_bad_link_shows_a_notice_and_the_defaults(served, driver):
+    open_page(driver, served.url + "map?metric=happiness&borough=Atlantis")
+    alert = wait(driver, lambda d: d.find_element(By.ID, "url-alert"))
+    assert "happiness" in alert.text and "Atlantis" in alert.text
+    assert driver.find_element(By.ID, "map-metric").get_attribute("value") == "count"
+
+
+def test_a_chart_downloads_as_csv_with_the_recounted_numbers(served, driver, downloads, reqs):
+    open_page(driver, served.url + "?range=all&borough=Bronx")
+    driver.find_element(By.XPATH, "//div[contains(@class,'chart-card')][.//h6[normalize-space()="
+                                  "'Top complaint types']]//button[contains(@class,'csv-button')]").click()
+    target = downloads / "nyc311-overview-top-types.csv"
+    deadline = time.time() + 30
+    while not target.exists() and time.time() < deadline:
+        time.sleep(0.2)
+    assert target.exists(), list(downloads.iterdir())
+    csv = pd.read_csv(target)
+    expected = reqs[reqs["borough"] == "Bronx"]["complaint_type"].value_counts()
+    assert dict(zip(csv["complaint_type"], csv["count"], strict=True)) == expected.to_dict()
+
+
+def test_dark_theme_persists_across_visits(served, driver):
+    open_page(driver, served.url + "about")
+    assert driver.execute_script("return document.documentElement.getAttribute('data-bs-theme')") != "dark"
+    driver.find_element(By.CSS_SELECTOR, "label[for=theme-switch]").click()
+    wait(driver, lambda d: d.execute_script("return document.documentElement.getAttribute('data-bs-theme')") == "dark")
+    open_page(driver, served.url + "resolution")
+    wait(driver, lambda d: d.execute_script("return document.documentElement.getAttribute('data-bs-theme')") == "dark")
+    driver.find_element(By.CSS_SELECTOR, "label[for=theme-switch]").click()
+    wait(driver, lambda d: d.execute_script("return document.documentElement.getAttribute('data-bs-theme')") == "light")
+
+
+def test_pages_fit_a_phone_screen(served, driver):
+    driver.set_window_size(390, 844)
+    try:
+        for path in ("", "map", "rankings"):
+            open_page(driver, served.url + path)
+            overflow = driver.execute_script("return document.documentElement.scrollWidth - window.innerWidth")
+            assert overflow <= 1, f"/{path} scrolls sideways by {overflow}px on a phone"
+    finally:
+        driver.set_window_size(1400, 1000)
