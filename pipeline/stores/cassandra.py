@@ -96,7 +96,7 @@ class CassandraStore(Store):
         return f"Cassandra {','.join(self.hosts)}:{self.port}/{self.keyspace}"
 
     def _connect(self):
-        from cassandra.cluster import Cluster, NoHostAvailable
+        from cassandra.cluster import Cluster
         from cassandra.policies import ExponentialReconnectionPolicy
         from cassandra.query import tuple_factory
         try:
@@ -109,7 +109,7 @@ class CassandraStore(Store):
                           protocol_version=5, idle_heartbeat_interval=15)
         try:
             session = cluster.connect()
-        except (NoHostAvailable, OSError, Exception) as exc:
+        except Exception as exc:  # NoHostAvailable, OSError, auth errors...: all mean "not answering"
             cluster.shutdown()
             raise StoreUnavailable(f"{self._where()}: cannot connect: {_reason(exc)}") from exc
         session.row_factory = tuple_factory
@@ -131,18 +131,22 @@ class CassandraStore(Store):
                     self._failed_at, self._failure, self._session = time.monotonic(), str(exc), None
                     raise
             if keyspace and not self._keyspace_ready:
+                from cassandra import InvalidRequest
                 try:
                     self._session.set_keyspace(self.keyspace)
-                except Exception as exc:
+                except InvalidRequest as exc:
                     raise StoreUnavailable(f"{self._where()}: keyspace missing ({_reason(exc)}): run "
                                            f"`python -m pipeline schema --store {self.url}`") from exc
+                except Exception as exc:
+                    raise StoreUnavailable(f"{self._where()}: {_reason(exc)}") from exc
                 self._keyspace_ready = True
             return self._session
 
     def _prepare(self, cql: str):
+        session = self._sess()  # first: after a fork this forgets the parent's statements
         stmt = self._prepared.get(cql)
         if stmt is None:
-            stmt = self._run(lambda: self._sess().prepare(cql))
+            stmt = self._run(lambda: session.prepare(cql))
             self._prepared[cql] = stmt
         return stmt
 
