@@ -35,8 +35,8 @@ class RequestState:
         self.conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
         self.conn.execute("PRAGMA journal_mode=WAL")
         self.conn.execute("PRAGMA synchronous=NORMAL")
-        cols = ", ".join(f"{c} {'INTEGER' if c in (*TIME_COLUMNS, 'batch_id') else 'TEXT'}"
-                         for c in STATE_COLUMNS if c != "unique_key")
+        kinds = {**{c: "INTEGER" for c in (*TIME_COLUMNS, "batch_id")}, "latitude": "REAL", "longitude": "REAL"}
+        cols = ", ".join(f"{c} {kinds.get(c, 'TEXT')}" for c in STATE_COLUMNS if c != "unique_key")
         self.conn.execute(f"CREATE TABLE IF NOT EXISTS requests (unique_key TEXT PRIMARY KEY, {cols})")
         self.conn.execute("CREATE INDEX IF NOT EXISTS requests_period ON requests (period)")
         self.conn.execute("CREATE INDEX IF NOT EXISTS requests_batch ON requests (batch_id)")
@@ -60,11 +60,14 @@ class RequestState:
                  for chunk in (keys[i:i + 500] for i in range(0, len(keys), 500))]
         return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=list(STATE_COLUMNS))
 
-    def in_periods(self, periods: Iterable[str]) -> pd.DataFrame:
-        periods = sorted(set(periods))
-        parts = [self._frame(f"period IN ({', '.join('?' * len(chunk))})", chunk)
-                 for chunk in (periods[i:i + 500] for i in range(0, len(periods), 500))]
-        return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=list(STATE_COLUMNS))
+    def counts(self, periods: Iterable[str], dims: Sequence[str]) -> pd.DataFrame:
+        """Requests per (period, *dims) of some periods: the `n` of a rollup at minute grain."""
+        periods, cols = sorted(set(periods)), ", ".join(("period", *dims))
+        parts = [pd.DataFrame(self.conn.execute(
+            f"SELECT {cols}, COUNT(*) FROM requests WHERE period IN ({', '.join('?' * len(chunk))}) GROUP BY {cols}",
+            chunk).fetchall(), columns=["period", *dims, "n"])
+            for chunk in (periods[i:i + 500] for i in range(0, len(periods), 500))]
+        return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=["period", *dims, "n"])
 
     def changed_since(self, batch_id: int) -> pd.DataFrame:
         return self._frame("batch_id > ?", (batch_id,))

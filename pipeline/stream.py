@@ -36,7 +36,7 @@ from pipeline import events as ev
 from pipeline import lake, spool
 from pipeline.live_state import DIMS, LIVE_WINDOW_US, STATE_COLUMNS, RequestState
 from pipeline.normalize import normalize
-from pipeline.rollups import PERIOD_FORMATS, compute_rollup
+from pipeline.rollups import PERIOD_FORMATS
 from pipeline.schema import REQUEST_COLUMNS
 from pipeline.settings import Settings, get
 from pipeline.spark import build_session
@@ -93,8 +93,9 @@ def parse_events(raw: DataFrame) -> DataFrame:
     rank = F.coalesce(*[F.when(F.col("event_type") == t, F.lit(i)) for t, i in TYPE_RANK.items()], F.lit(0))
     version = F.format_string("%020d|%020d|%020d|%d", *[F.coalesce(micros[c], F.lit(0))
                                                          for c in ("updated_at", "closed_at", "event_time")], rank)
-    # The one-minute event-time window of created_at is the live tables' period.
-    period = F.date_format(F.window("created_at", "1 minute").start, PERIOD_FORMATS["minute"])
+    # The one-minute event-time bucket of created_at (New York time) is the live tables' period.
+    # (Not F.window: it drops rows whose time is null, and those must reach the dead letters.)
+    period = F.date_format("created_at", PERIOD_FORMATS["minute"])
     return norm.select(
         "value", "partition", "offset", "_reason",
         *[micros[c].alias(c) if c in micros else F.col(c) for c in STATE_COLUMNS if c not in ("period", "version",
@@ -102,21 +103,20 @@ def parse_events(raw: DataFrame) -> DataFrame:
         period.alias("period"), version.alias("version"))
 
 
-def live_rows(spark: SparkSession, state_rows: pd.DataFrame) -> dict[str, pd.DataFrame]:
-    """Minute rows of every live table from request-state rows, by the batch job's compute_rollup."""
-    frame = state_rows[["created_at", "closed_at", "due_at", *DIMS[1:]]].copy()
-    for c in ("created_at", "closed_at", "due_at"):
-        frame[c] = pd.to_datetime(frame[c].astype("float64"), unit="us", utc=True)
-    ddl = ("created_at timestamp, closed_at timestamp, due_at timestamp, "
-           + ", ".join(f"{d} string" for d in DIMS[1:]))
-    df = spark.createDataFrame(frame, ddl)
-    parts = [compute_rollup(df, r, "minute").withColumn("_table", F.lit(r.live_table)) for r in LIVE_ROLLUPS]
-    union = parts[0]
-    for p in parts[1:]:
-        union = union.unionByName(p, allowMissingColumns=True)
-    out = union.toPandas()
-    return {r.live_table: out[out["_table"] == r.live_table][list(r.columns)].reset_index(drop=True)
-            for r in LIVE_ROLLUPS}
+def live_rows(state: RequestState, periods: set[str]) -> dict[str, pd.DataFrame]:
+    """Minute rows of every live table for some periods, counted from the request state.
+
+    The count is compute_rollup's for rollups measured by `n` (requests per period and dims); it is
+    taken in the state's SQLite, next to the data, because a Spark job per micro-batch over a whole
+    minute of requests would cost seconds of freshness (tests/integration/test_stream_rollups.py
+    checks the two agree)."""
+    out = {}
+    for r in LIVE_ROLLUPS:
+        if r.measures != ("n",):
+            raise ValueError(f"live table {r.live_table}: only count rollups can be kept live")
+        rows = state.counts(periods, r.dims)
+        out[r.live_table] = rows.assign(grain="minute", bucket=rows["period"].str[:13])[list(r.columns)]
+    return out
 
 
 def vanished(before: pd.DataFrame, after: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
@@ -165,6 +165,7 @@ class LiveSink:
     def write_batch(self, df: DataFrame, batch_id: int) -> None:
         started = time.time()
         batch = df.toPandas()
+        t_collect = time.time()
         bad = batch[batch["_reason"].notna()]
         good = batch[batch["_reason"].isna()].sort_values("version")
         self.dead_letters(bad, batch_id)
@@ -174,14 +175,17 @@ class LiveSink:
         cutoff = None if newest is None else pd.Timestamp(newest - LIVE_WINDOW_US, unit="us", tz="UTC")
         live_cut = "" if cutoff is None else cutoff.tz_convert("America/New_York").strftime("%Y-%m-%dT%H:%M")
         periods = {p for p in set(good["period"]) | set(before["period"]) if p and p >= live_cut}
+        t_state = time.time()
         if periods:
-            rows = live_rows(self.spark, self.state.in_periods(periods))
+            rows = live_rows(self.state, periods)
+            t_rollup = time.time()
             moved = before.merge(good[["unique_key", *DIMS]], on="unique_key", suffixes=("", "_new"))
             moved = moved[np.logical_or.reduce([moved[d] != moved[f"{d}_new"] for d in DIMS])]
             for table, zeros in vanished(moved[moved["period"] >= live_cut], rows).items():
                 rows[table] = pd.concat([rows[table], zeros], ignore_index=True)
             for table, frame in rows.items():
                 self.store.upsert(table, frame, ttl_seconds=LIVE_TTL_SECONDS)
+            log.info("TIMING collect %.2f state %.2f rollup %.2f store %.2f", t_collect - started, t_state - t_collect, t_rollup - t_state, time.time() - t_rollup)
         self.recent(good)
         self.merge_lake()
         self.status(batch_id, batch, good, len(bad), started)
@@ -317,10 +321,16 @@ def run(args: argparse.Namespace, settings: Settings | None = None) -> int:
     writer = writer.trigger(availableNow=True) if args.once else writer.trigger(
         processingTime=f"{int(args.trigger_seconds * 1000)} milliseconds")
     query = writer.start()
-    signal.signal(signal.SIGTERM, lambda *_: query.stop())
+    stopping: list[int] = []
+    signal.signal(signal.SIGTERM, lambda signum, _: stopping.append(signum))
     log.info("streaming %s -> %s (checkpoint %s)", settings.stream_url, settings.store_url, checkpoint)
     try:
-        query.awaitTermination()
+        # Polling instead of one blocking wait: a SIGTERM (honcho, systemd) then stops the query
+        # between two calls into the JVM, never inside one.
+        while not stopping and not query.awaitTermination(0.5):
+            pass
+        if stopping and query.isActive:
+            query.stop()
         if args.once:
             sink.merge_lake(force=True)
     finally:

@@ -1,0 +1,236 @@
+"""`python -m pipeline produce`: send live service-request events to the stream.
+
+    python -m pipeline produce --synthetic --rate 20 [--count N | --duration S]
+    python -m pipeline produce --replay EXPORT.csv --speed 60
+    python -m pipeline produce --socrata [--once]
+
+Where the events go is stream_url: kafka://HOST:PORT/TOPIC (kafka-python, keyed by unique key,
+acks=all) or spool://DIR (the embedded default: one JSON-lines file per small batch).
+"""
+from __future__ import annotations
+
+import argparse
+import csv
+import heapq
+import logging
+import random
+import time
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from urllib.parse import urlparse
+
+from pipeline import events as ev
+from pipeline import spool
+from pipeline.schema import BOROUGH_POPULATION, UNSPECIFIED
+from pipeline.settings import Settings, get
+
+log = logging.getLogger("pipeline.produce")
+
+
+# -- sinks ------------------------------------------------------------------------------------------
+
+class KafkaSink:
+    """Events to a Kafka topic; `send` returns only once the broker has acknowledged every message."""
+
+    def __init__(self, servers: str, topic: str):
+        from kafka import KafkaProducer
+        self.topic = topic
+        self.producer = KafkaProducer(bootstrap_servers=servers, acks="all", linger_ms=20, retries=10,
+                                      batch_size=256 * 1024, max_request_size=4 * 1024 * 1024)
+
+    def send(self, events: list[dict]) -> None:
+        futures = [self.producer.send(self.topic, key=k, value=v) for k, v in map(ev.encode, events)]
+        self.producer.flush()
+        for f in futures:
+            f.get(timeout=60)
+
+    def close(self) -> None:
+        self.producer.close()
+
+
+class SpoolSink:
+    """Events to the spool folder: one atomic JSON-lines file per call."""
+
+    def __init__(self, folder: Path):
+        self.folder = folder
+
+    def send(self, events: list[dict]) -> None:
+        spool.write_lines(self.folder, (ev.encode(e)[1] for e in events))
+
+    def close(self) -> None:
+        pass
+
+
+def open_sink(settings: Settings) -> KafkaSink | SpoolSink:
+    u = urlparse(settings.stream_url)
+    if u.scheme == "kafka":
+        return KafkaSink(u.netloc, u.path.strip("/"))
+    return SpoolSink(spool.spool_dir(settings.stream_url, settings))
+
+
+# -- synthetic --------------------------------------------------------------------------------------
+
+def _places(sample_csv: Path) -> dict[str, list[dict]]:
+    """Real places (ZIP, district, coordinates) per borough, from the shared sample export."""
+    places: dict[str, list[dict]] = {}
+    for rec in read_export(sample_csv):
+        if rec["borough"] != UNSPECIFIED and rec["latitude"] is not None:
+            places.setdefault(rec["borough"], []).append(
+                {k: rec[k] for k in ("borough", "zip", "community_district", "latitude", "longitude")})
+    return places
+
+
+class Synthetic:
+    """Live requests with the history generator's calibrated mix (pipeline/synthetic_mix.py): complaint
+    type by yearly weight, borough by population times the type's borough multiplier, a real place in
+    that borough; some requests close later after a lognormal resolution time (sped up so closures
+    show within a session)."""
+
+    def __init__(self, places: dict[str, list[dict]], seed: int | None = None, close_speedup: float = 60.0):
+        from pipeline.synthetic_mix import AGENCY_NAMES, TYPES
+        self.rng = random.Random(seed)
+        self.types, self.agency_names = TYPES, AGENCY_NAMES
+        self.type_weights = [t.weight for t in TYPES]
+        self.places = places
+        self.close_speedup = close_speedup
+        self.pending: list[tuple[float, int, dict]] = []  # (close time, seq, record)
+        self.seq = 0
+        self.key_base = int(time.time() * 1000) % 10**12 * 100
+
+    def new_request(self, now: datetime) -> dict:
+        t = self.rng.choices(self.types, self.type_weights)[0]
+        boros = [b for b in BOROUGH_POPULATION if b in self.places]
+        boro = self.rng.choices(boros, [BOROUGH_POPULATION[b] * t.boroughs.get(b, 1.0) for b in boros])[0]
+        place = self.rng.choice(self.places[boro])
+        self.seq += 1
+        created = now.astimezone(ev.NY).replace(microsecond=0)
+        rec = {
+            "unique_key": str(self.key_base + self.seq), "created_at": created, "closed_at": None, "due_at": None,
+            "updated_at": None, "agency": t.agency, "agency_name": self.agency_names.get(t.agency),
+            "complaint_type": t.name, "descriptor": self.rng.choices(list(t.descriptors), list(t.descriptors.values()))[0],
+            "status": "Open", "channel": self.rng.choice(("PHONE", "ONLINE", "MOBILE")), **place,
+            "created_month": created.strftime("%Y-%m"),
+        }
+        hours = t.median_h * self.rng.lognormvariate(0, t.sigma)
+        close_in = hours * 3600 / self.close_speedup
+        if close_in < 3600:  # only closures that come within the hour: the live window
+            heapq.heappush(self.pending, (time.time() + close_in, self.seq, rec))
+        return rec
+
+    def due_closures(self, now: datetime) -> list[dict]:
+        out = []
+        while self.pending and self.pending[0][0] <= now.timestamp():
+            _, _, rec = heapq.heappop(self.pending)
+            closed = now.astimezone(ev.NY).replace(microsecond=0)
+            out.append({**rec, "closed_at": max(closed, rec["created_at"]), "updated_at": closed, "status": "Closed"})
+        return out
+
+
+def run_synthetic(sink, gen: Synthetic, rate: float, count: int | None, duration: float | None,
+                  clock: Callable[[], float] = time.time) -> int:
+    """Send `rate` new requests a second (plus their closures) in batches of ~50 ms; returns events sent."""
+    start = clock()
+    created = sent = 0
+    while (count is None or created < count) and (duration is None or clock() - start < duration):
+        due = int((clock() - start) * rate) + 1 - created
+        if count is not None:
+            due = min(due, count - created)
+        now = datetime.now(UTC)
+        produced = datetime.now(UTC)
+        batch = [ev.make_event(r, "created", r["created_at"], produced, "synthetic")
+                 for r in (gen.new_request(now) for _ in range(max(due, 0)))]
+        batch += [ev.make_event(r, "closed", r["closed_at"], produced, "synthetic") for r in gen.due_closures(now)]
+        created += max(due, 0)
+        if batch:
+            sink.send(batch)
+            sent += len(batch)
+        time.sleep(max(0.0, 0.05 - (clock() - now.timestamp())))
+    return sent
+
+
+# -- replay -----------------------------------------------------------------------------------------
+
+def read_export(path: Path) -> Iterator[dict]:
+    """Normalised records of an export CSV, columns picked by header name (rows without a key or
+    created date are skipped with a warning)."""
+    from pipeline.ingest import EXPORT_COLUMNS
+    with open(path, newline="", encoding="utf-8-sig") as fh:
+        for line, row in enumerate(csv.DictReader(fh), start=2):
+            raw = {name: row.get(header) for header, name in EXPORT_COLUMNS.items()}
+            try:
+                yield ev.record_from_raw(raw, ev.export_time)
+            except (ev.MalformedEvent, ValueError) as exc:
+                log.warning("%s:%d skipped: %s", path, line, exc)
+
+
+def run_replay(sink, path: Path, speed: float, batch_size: int = 500,
+               sleep: Callable[[float], None] = time.sleep) -> int:
+    """Send every request of an export in created-time order, `speed` times faster than it happened
+    (0: as fast as possible); each row is one event of its current state."""
+    records = sorted(read_export(path), key=lambda r: (r["created_at"], r["unique_key"]))
+    if not records:
+        return 0
+    first, start, batch, sent = records[0]["created_at"], time.time(), [], 0
+    for rec in records:
+        if speed > 0:
+            wait = (rec["created_at"] - first).total_seconds() / speed - (time.time() - start)
+            if wait > 0.05 or len(batch) >= batch_size:
+                if batch:
+                    sink.send(batch)
+                    sent, batch = sent + len(batch), []
+                sleep(max(0.0, wait))
+        batch.append(ev.make_event(rec, ev.lifecycle_type(rec), rec["created_at"], datetime.now(UTC), "replay"))
+        if len(batch) >= batch_size:
+            sink.send(batch)
+            sent, batch = sent + len(batch), []
+    if batch:
+        sink.send(batch)
+        sent += len(batch)
+    return sent
+
+
+# -- command ----------------------------------------------------------------------------------------
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    mode = parser.add_mutually_exclusive_group(required=True)
+    mode.add_argument("--synthetic", action="store_true", help="generate realistic live requests")
+    mode.add_argument("--replay", type=Path, metavar="PATH", help="replay a 311 export CSV in created-time order")
+    mode.add_argument("--socrata", action="store_true", help="poll NYC Open Data (settings socrata_*)")
+    parser.add_argument("--rate", type=float, default=20.0, help="synthetic: new requests per second")
+    parser.add_argument("--count", type=int, help="synthetic: stop after this many new requests")
+    parser.add_argument("--duration", type=float, help="synthetic: stop after this many seconds")
+    parser.add_argument("--seed", type=int, help="synthetic: random seed")
+    parser.add_argument("--speed", type=float, default=60.0, help="replay: times faster than real time (0: no waits)")
+    parser.add_argument("--once", action="store_true", help="socrata: fetch until caught up, then stop")
+    parser.add_argument("--since", help="socrata: first poll starts at this :updated_at (default: 24 h ago)")
+    parser.add_argument("--poll-seconds", type=float, default=60.0, help="socrata: wait between polls when caught up")
+    parser.add_argument("--page-size", type=int, default=50_000, help="socrata: rows per request ($limit)")
+    parser.add_argument("--state", type=Path, default=None,
+                        help="socrata: high-water mark file (default var/socrata-<dataset>.json)")
+
+
+def run(args: argparse.Namespace) -> int:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    settings = get()
+    sink = open_sink(settings)
+    try:
+        if args.synthetic:
+            from pipeline.settings import ROOT
+            gen = Synthetic(_places(ROOT.parent / "shared" / "data" / "nyc_311_sample_2022.csv"), seed=args.seed)
+            n = run_synthetic(sink, gen, args.rate, args.count, args.duration)
+        elif args.replay:
+            n = run_replay(sink, args.replay, args.speed)
+        else:
+            from pipeline import socrata
+            since = args.since or (datetime.now(ev.NY) - timedelta(days=1)).strftime("%Y-%m-%dT%H:%M:%S.000")
+            state = args.state or settings.path(f"var/socrata-{settings.socrata_dataset}.json")
+            poller = socrata.Poller(settings.socrata_url, settings.socrata_dataset, settings.socrata_app_token,
+                                    state, since=since, page_size=args.page_size)
+            n = poller.run(sink, once=args.once, poll_seconds=args.poll_seconds)
+    except KeyboardInterrupt:
+        n = -1
+    finally:
+        sink.close()
+    log.info("sent %s event(s)", n if n >= 0 else "some")
+    return 0
