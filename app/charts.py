@@ -213,5 +213,6 @@ def write_options(app, controls: dict[str, str]) -> None:
             elif isinstance(default, bool):
                 value = bool(value)
             changes[name] = value if value not in (None, "") or isinstance(default, tuple) else default
-        new = st.serialise(s.but(**changes))
-        return new if new != (search or "") else no_update
+        new = s.but(**changes)
+        # controls also report their values when a page is (re)drawn: only a real change writes
+        return st.serialise(new) if new != s else no_update

@@ -112,7 +112,8 @@ def register(app) -> None:
         Output(URL, "search"), Output("f-range", "value"), Output("f-dates", "start_date"),
         Output("f-dates", "end_date"), Output("f-borough", "value"), Output("f-type", "value"),
         Output("f-agency", "value"), Output("area-chip", "children"), Output("url-notice", "children"),
-        Output("chrome", "className"), Output("footer", "className"),
+        Output("chrome", "className"), Output("footer", "className"), Output("f-type", "options"),
+        Output("f-agency", "options"),
         Input(URL, "search"), Input("f-range", "value"), Input("f-dates", "start_date"),
         Input("f-dates", "end_date"), Input("f-borough", "value"), Input("f-type", "value"),
         Input("f-agency", "value"), Input({"type": "clear-area", "i": ALL}, "n_clicks"),
@@ -123,8 +124,10 @@ def register(app) -> None:
         trigger = ctx.triggered_id
         if trigger in (None, URL):
             chrome = "d-none" if s.embed else ""
+            # options and value go out together: a dropdown drops a value its options lack
             return (no_update, s.range if s.range != "custom" else None, _iso(s.start), _iso(s.end), s.borough,
-                    s.type, s.agency, area_chip(s), url_notice(notices), chrome, chrome + " app-footer py-3")
+                    s.type, s.agency, area_chip(s), url_notice(notices), chrome, chrome + " app-footer py-3",
+                    vocabulary_options("complaint_type", s.type), vocabulary_options("agency", s.agency))
         if trigger == "f-range":
             s = s.but(range=rng or st.DEFAULT.range, start=None, end=None)
         elif trigger in ("f-dates",):
@@ -138,7 +141,7 @@ def register(app) -> None:
             if trigger == "f-borough":
                 s = s.but(district=None, zip=None)  # a district or ZIP belongs to one borough
         return (st.serialise(s), s.range if s.range != "custom" else None, _iso(s.start), _iso(s.end),
-                s.borough, s.type, s.agency, area_chip(s), no_update, no_update, no_update)
+                s.borough, s.type, s.agency, area_chip(s), no_update, no_update, no_update, no_update, no_update)
 
     @app.callback(Output({"type": "nav", "path": ALL}, "href"), Output({"type": "nav", "path": ALL}, "active"),
                   Input(URL, "search"), Input(URL, "pathname"))
@@ -150,18 +153,13 @@ def register(app) -> None:
         return ([dash.get_relative_path(p) + query for p in paths],
                 [here == p.strip("/") for p in paths])
 
-    @app.callback(Output("f-type", "options"), Output("f-agency", "options"), Output("freshness", "children"),
-                  Input(URL, "pathname"))
-    def vocabularies(_pathname):
-        reads = Reads()
+    @app.callback(Output("freshness", "children"), Input(URL, "pathname"))
+    def freshness(_pathname):
         try:
-            types = reads("vocabulary", "complaint_type", cache=300)
-            agencies = reads("vocabulary", "agency", cache=300)
-            fresh = reads("freshness", cache=30)
+            fresh = Reads()("freshness", cache=30)
         except DataUnavailable:
-            return no_update, no_update, "data store unavailable"
-        return (_options(types), _options(agencies),
-                f"data through {fresh:%b %-d, %Y %-I:%M %p}" if fresh else "no data loaded yet")
+            return "data store unavailable"
+        return f"data through {fresh:%b %-d, %Y %-I:%M %p}" if fresh else "no data loaded yet"
 
     @app.callback(Output("download", "data"), Input({"type": "csv", "page": ALL, "name": ALL}, "n_clicks"),
                   State(URL, "search"), prevent_initial_call=True)
@@ -196,5 +194,15 @@ def _iso(d: date | None) -> str | None:
     return d.isoformat() if d else None
 
 
-def _options(vocab) -> list[dict]:
-    return [{"label": f"{v} ({c:,})", "value": v} for v, c in zip(vocab["value"], vocab["count"], strict=True)]
+def vocabulary_options(kind: str, current: str | None) -> list[dict]:
+    """Dropdown options with all-time totals; the current value is always among them (a link may name
+    a value the store does not hold, or the store may be down)."""
+    try:
+        vocab = Reads()("vocabulary", kind, cache=300)
+        options = [{"label": f"{v} ({c:,})", "value": v}
+                   for v, c in zip(vocab["value"], vocab["count"], strict=True)]
+    except DataUnavailable:
+        options = []
+    if current and all(o["value"] != current for o in options):
+        options.insert(0, {"label": current, "value": current})
+    return options

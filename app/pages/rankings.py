@@ -91,12 +91,13 @@ CHARTS = [
 
 
 def controls(s: st.State) -> dbc.Row:
-    chosen = list(s.types) or ([s.type] if s.type else [])
+    chosen = list(s.types)
     return dbc.Row([
         dbc.Col([dbc.Label(f"Complaint types (up to {st.MAX_TYPES}; empty = the filter bar's choice)",
                            className="filter-label mb-1"),
                  dcc.Dropdown(id="rankings-types", options=[{"label": t, "value": t} for t in chosen], value=chosen,
-                              multi=True, searchable=True, placeholder="All complaint types")], xs=12, lg=8),
+                              multi=True, searchable=True,
+                              placeholder=f"As in the filter bar: {s.type}" if s.type else "All complaint types")], xs=12, lg=8),
     ], className="g-3")
 
 
