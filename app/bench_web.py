@@ -178,13 +178,18 @@ def user(base: str, prefix: str, cb: Callbacks, stats: Stats, stop_at: float, po
 
 
 def _cpu(pids: list[int]) -> float:
+    """CPU seconds of these processes and all their children, alive or already reaped (gunicorn
+    recycles workers after max_requests, and a finished worker's time moves to the master's
+    children_* counters)."""
     total = 0.0
     for pid in pids:
         try:
             p = psutil.Process(pid)
-            for proc in (p, *p.children(recursive=True)):
-                t = proc.cpu_times()
-                total += t.user + t.system
+            t = p.cpu_times()
+            total += t.user + t.system + t.children_user + t.children_system
+            for child in p.children(recursive=True):
+                c = child.cpu_times()
+                total += c.user + c.system
         except psutil.NoSuchProcess:
             pass
     return total

@@ -17,6 +17,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from dash import Patch, html
 
+from app import figures
 from pipeline.schema import BOROUGHS, UNSPECIFIED
 
 LIVE_BOROUGHS = (*BOROUGHS, UNSPECIFIED)
@@ -105,25 +106,33 @@ def minute_series(minutes: pd.DataFrame, now: datetime) -> dict[str, list[int]]:
 
 
 def minutes_figure(series: dict[str, list[int]], now: datetime) -> go.Figure:
-    """Requests per minute by borough. x is x0 + i*dx so sliding the window patches one value."""
+    """Requests per minute by borough, in the dashboard's look (app/figures.py). x is x0 + i*dx, so
+    sliding the window one minute patches one value per trace instead of 60 labels."""
     x0 = window_start(now).strftime("%Y-%m-%d %H:%M")
-    fig = go.Figure([go.Scatter(name=b, x0=x0, dx=60_000, y=series[b], mode="lines", line_shape="hv")
-                     for b in LIVE_BOROUGHS])
-    fig.update_layout(template="plotly_white", margin=dict(l=40, r=10, t=10, b=30), height=280,
-                      xaxis=dict(type="date", title=None), yaxis=dict(title="requests / minute", rangemode="tozero"),
-                      legend=dict(orientation="h", y=-0.2), uirevision="live")
-    return fig
+    traces = [go.Scatter(name=b, x0=x0, dx=60_000, y=series[b], mode="lines", line_shape="hv",
+                         line={"width": 2, "color": figures.COLORS[i]},
+                         hovertemplate="%{x|%H:%M}: %{y}<extra>" + b + "</extra>")
+              for i, b in enumerate(LIVE_BOROUGHS)]
+    return go.Figure(traces, figures.layout(280, True, {"type": "date"},
+                                            {"title": {"text": "requests / minute"}, "rangemode": "tozero"},
+                                            uirevision="live"))
 
 
-def zip_map_figure(zips: pd.DataFrame, geojson_url: str) -> go.Figure:
-    """Last hour's requests by ZIP. The boundaries are fetched by URL (cached), not shipped per refresh."""
-    fig = go.Figure(go.Choroplethmap(
+def zip_map_figure(zips: pd.DataFrame, geojson_url: str, region_ids: list[str]) -> go.Figure:
+    """Last hour's requests by ZIP over every ZIP's outline. The shapes are fetched by URL (cached by
+    the browser), never shipped in a refresh; a refresh patches the second trace's counts only."""
+    outline = go.Choroplethmap(geojson=geojson_url, featureidkey="properties.id", locations=region_ids,
+                               z=[0] * len(region_ids), showscale=False, hoverinfo="skip",
+                               colorscale=[[0, "rgba(200,205,214,0.35)"], [1, "rgba(200,205,214,0.35)"]],
+                               marker_line_width=0.5, marker_line_color="#9aa4b2")
+    counts = go.Choroplethmap(
         geojson=geojson_url, featureidkey="properties.id", locations=list(zips["zip"]),
-        z=[int(v) for v in zips["count"]], colorscale="YlOrRd", zmin=0, marker_line_width=0.3,
-        colorbar=dict(title="last hour", thickness=10), hovertemplate="ZIP %{location}: %{z}<extra></extra>"))
-    fig.update_layout(map=dict(style="white-bg", center=dict(lat=40.70, lon=-73.94), zoom=8.8),
-                      margin=dict(l=0, r=0, t=0, b=0), height=360, uirevision="live")
-    return fig
+        z=[int(v) for v in zips["count"]], colorscale=figures.SCALE, zmin=0, marker_line_width=0.5,
+        marker_line_color="#ffffff", colorbar={"title": {"text": "last hour", "side": "right"}, "thickness": 10},
+        hovertemplate="ZIP %{location}: %{z}<extra></extra>")
+    return go.Figure([outline, counts], figures.layout(
+        360, False, map={"style": "white-bg", "center": {"lat": 40.705, "lon": -73.978}, "zoom": 8.8},
+        uirevision="live"))
 
 
 def feed_item(row: dict) -> html.Li:
@@ -160,9 +169,10 @@ class Prepared:
     """Everything derived from one snapshot, computed once and shared by every tab's refresh
     (the snapshot changes at most once a second per worker; tabs poll far more often)."""
 
-    def __init__(self, snap: LiveSnapshot, geojson_url: str = ""):
+    def __init__(self, snap: LiveSnapshot, geojson_url: str = "", zip_ids: list[str] | None = None):
         self.snap = snap
         self.geojson_url = geojson_url
+        self.zip_ids = zip_ids or []
 
     @cached_property
     def hits(self) -> pd.DataFrame:
@@ -203,7 +213,7 @@ class Prepared:
 
     @cached_property
     def map_figure(self) -> go.Figure:
-        return zip_map_figure(self.snap.zips, self.geojson_url)
+        return zip_map_figure(self.snap.zips, self.geojson_url, self.zip_ids)
 
 
 def feed_patch(old_keys: list[str], new_keys: list[str], items: list) -> Patch | list | None:
@@ -241,8 +251,8 @@ def refresh(old: dict | None, prep: Prepared) -> dict:
         out["minutes"] = p
     if new["z"] != old.get("z"):
         p = Patch()
-        p["data"][0]["locations"] = list(snap.zips["zip"])
-        p["data"][0]["z"] = [int(v) for v in snap.zips["count"]]
+        p["data"][1]["locations"] = list(snap.zips["zip"])
+        p["data"][1]["z"] = [int(v) for v in snap.zips["count"]]
         out["map"] = p
     if new["a"] != old.get("a"):
         out["alerts"] = prep.alerts

@@ -18,7 +18,7 @@ import dash
 import pandas as pd
 from dash import ClientsideFunction, Input, Output, State, dcc, html, no_update
 
-from app import data, live_store
+from app import data, geo, live_store
 from app import live_view as view
 from pipeline.schema import NY_TZ
 from pipeline.settings import get
@@ -57,7 +57,7 @@ class _Shared:
     def get(self) -> view.Prepared:
         with self.lock:
             if self.prep is None or time.monotonic() - self.at >= SNAPSHOT_TTL_S:
-                self.prep = view.Prepared(read_snapshot(ny_now()), _geojson_url())
+                self.prep = view.Prepared(read_snapshot(ny_now()), _geojson_url(), _zip_ids())
                 self.at = time.monotonic()
             return self.prep
 
@@ -66,7 +66,11 @@ shared = _Shared()
 
 
 def _geojson_url() -> str:
-    return dash.get_asset_url("geo/zips.geojson")
+    return geo.url("zip")
+
+
+def _zip_ids() -> list[str]:
+    return sorted(geo.names("zip"))
 
 
 # -- layout -------------------------------------------------------------------------------------------
@@ -79,7 +83,7 @@ def _empty(status: str) -> view.Prepared:
     return view.Prepared(view.LiveSnapshot(
         now=ny_now(), minutes=pd.DataFrame(columns=["minute", "borough", "count"]),
         by_type=pd.DataFrame(columns=["borough", "complaint_type", "count"]), zips=pd.DataFrame(columns=["zip", "count"]),
-        feed=pd.DataFrame(columns=list(view.FEED_COLUMNS)), status=status), _geojson_url())
+        feed=pd.DataFrame(columns=list(view.FEED_COLUMNS)), status=status), _geojson_url(), _zip_ids())
 
 
 def layout(**_query) -> html.Div:

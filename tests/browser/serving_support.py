@@ -22,7 +22,7 @@ CHROMEDRIVER = "/usr/bin/chromedriver"
 TOTAL_JS = ("const g = document.querySelector('#live-minutes .js-plotly-plot');"
             "return g && g.data ? g.data.map(t => t.y.reduce((a, b) => a + b, 0)) : null;")
 ZIPS_JS = ("const g = document.querySelector('#live-map .js-plotly-plot');"
-           "return g && g.data ? [g.data[0].locations, g.data[0].z] : null;")
+           "return g && g.data ? [g.data[1].locations, g.data[1].z] : null;")
 FEED_JS = "return [...document.querySelectorAll('#live-feed li')].map(li => li.dataset.key);"
 CALLS_JS = ("return performance.getEntriesByType('resource')"
             ".filter(e => e.name.includes('_dash-update-component')).length;")
