@@ -2,16 +2,13 @@
 from __future__ import annotations
 
 import io
-import subprocess
-import sys
-from contextlib import redirect_stdout
+from contextlib import redirect_stderr, redirect_stdout
 
 import pandas as pd
 import pytest
 from rollup_fixtures import load, make_requests
 
 from pipeline.cli import main
-from pipeline.settings import ROOT
 from pipeline.stores import ddl, open_store
 
 pytestmark = pytest.mark.unit
@@ -76,9 +73,10 @@ def test_districts_and_zips_print_as_codes(loaded):
     (["--by", "day", "--borough", "Jersey"], "not a borough"),
 ])
 def test_bad_arguments_exit_2_with_a_clear_message(args, message):
-    proc = subprocess.run([sys.executable, "-m", "pipeline", "counts", *args], capture_output=True, text=True,
-                          cwd=ROOT, timeout=60)
-    assert proc.returncode == 2 and message in proc.stderr
+    err = io.StringIO()
+    with redirect_stderr(err):
+        rc, _ = run_cli("counts", *args)
+    assert rc == 2 and message in err.getvalue()
 
 
 def test_schema_command_prints_version(tmp_path):
