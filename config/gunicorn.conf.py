@@ -8,9 +8,15 @@ Every value can be overridden from the environment (WEB_CONCURRENCY, GUNICORN_TH
 import multiprocessing
 import os
 
-_cpus = multiprocessing.cpu_count()
+from pipeline.settings import load
 
-bind = f"{os.environ.get('NYC311_APP_HOST', '127.0.0.1')}:{os.environ.get('PORT', os.environ.get('NYC311_APP_PORT', '8050'))}"
+_cpus = multiprocessing.cpu_count()
+_settings = load()
+
+# The settings app_host/app_port (NYC311_APP_HOST / NYC311_APP_PORT), not $PORT: honcho (`make run`)
+# exports PORT=5000 to every Procfile process, which would move the app off its documented port.
+# On a platform that assigns $PORT, set NYC311_APP_PORT=$PORT. `-b` on the command line wins.
+bind = f"{_settings.app_host}:{_settings.app_port}"
 workers = int(os.environ.get("WEB_CONCURRENCY", min(max(2, _cpus), 8)))
 worker_class = "gthread"
 threads = int(os.environ.get("GUNICORN_THREADS", 4))
