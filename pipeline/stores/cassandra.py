@@ -179,6 +179,8 @@ class CassandraStore(Store):
 
     # -- schema -------------------------------------------------------------------------------------
     def ensure_schema(self) -> None:
+        if self.schema_version() == ddl.latest_version("cql"):
+            return  # every version applied: nothing to do (jobs call this on each run)
         session = self._sess(keyspace=False)
 
         def work():

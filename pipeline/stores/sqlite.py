@@ -92,6 +92,8 @@ class SQLiteStore(Store):
 
     # -- schema -----------------------------------------------------------------------------------
     def ensure_schema(self) -> None:
+        if self.schema_version() == ddl.latest_version("sqlite"):
+            return  # every version applied: nothing to do (jobs call this on each run)
         applied = datetime.now(UTC).isoformat(timespec="seconds")
 
         def work(conn):
