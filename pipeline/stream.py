@@ -161,11 +161,11 @@ class LiveSink:
         self.last_batch = time.time()
         self.last_lake = time.time()
         self._producer = self._consumer = None
+        self.written: dict[str, dict[tuple, int]] = {}
 
     def write_batch(self, df: DataFrame, batch_id: int) -> None:
         started = time.time()
         batch = df.toPandas()
-        t_collect = time.time()
         bad = batch[batch["_reason"].notna()]
         good = batch[batch["_reason"].isna()].sort_values("version")
         self.dead_letters(bad, batch_id)
@@ -175,20 +175,30 @@ class LiveSink:
         cutoff = None if newest is None else pd.Timestamp(newest - LIVE_WINDOW_US, unit="us", tz="UTC")
         live_cut = "" if cutoff is None else cutoff.tz_convert("America/New_York").strftime("%Y-%m-%dT%H:%M")
         periods = {p for p in set(good["period"]) | set(before["period"]) if p and p >= live_cut}
-        t_state = time.time()
         if periods:
             rows = live_rows(self.state, periods)
-            t_rollup = time.time()
             moved = before.merge(good[["unique_key", *DIMS]], on="unique_key", suffixes=("", "_new"))
             moved = moved[np.logical_or.reduce([moved[d] != moved[f"{d}_new"] for d in DIMS])]
             for table, zeros in vanished(moved[moved["period"] >= live_cut], rows).items():
                 rows[table] = pd.concat([rows[table], zeros], ignore_index=True)
             for table, frame in rows.items():
-                self.store.upsert(table, frame, ttl_seconds=LIVE_TTL_SECONDS)
-            log.info("TIMING collect %.2f state %.2f rollup %.2f store %.2f", t_collect - started, t_state - t_collect, t_rollup - t_state, time.time() - t_rollup)
+                self.upsert_changed(table, frame, live_cut)
         self.recent(good)
         self.merge_lake()
         self.status(batch_id, batch, good, len(bad), started)
+
+    def upsert_changed(self, table: str, frame: pd.DataFrame, live_cut: str) -> None:
+        """Upsert the rows whose count differs from what this process last wrote (after a restart
+        the cache is empty and every touched row is rewritten: absolute values, so harmless)."""
+        cache = self.written.setdefault(table, {})
+        keys = list(frame.drop(columns="n").itertuples(index=False, name=None))
+        fresh = [cache.get(k) != n for k, n in zip(keys, frame["n"], strict=True)]
+        changed = frame[fresh]
+        if not changed.empty:
+            self.store.upsert(table, changed, ttl_seconds=LIVE_TTL_SECONDS)
+            cache.update((k, n) for k, n, f in zip(keys, frame["n"], fresh, strict=True) if f)
+        if len(cache) > 200_000:  # forget minutes that left the live window
+            self.written[table] = {k: n for k, n in cache.items() if k[2] >= live_cut}
 
     def dead_letters(self, bad: pd.DataFrame, batch_id: int) -> None:
         if bad.empty:

@@ -1,0 +1,88 @@
+"""Reads for the live page: the streaming job's tables (pipeline/stream.py), over any store.
+
+Why apart from pipeline/read_api.py: these read minute rows that expire after 48 h, the feed and
+the job's status row, all keyed on "now"; the history pages never need them. Every function takes
+`now` so tests (and replays of old data) can ask about any moment; periods are New York minutes.
+"""
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import pandas as pd
+
+from pipeline.events import NY
+from pipeline.rollups import PERIOD_FORMATS
+from pipeline.stores.base import Store
+from pipeline.tables import EXTRA_TABLES
+
+MINUTE = "%Y-%m-%dT%H:%M"
+assert PERIOD_FORMATS["minute"] == "yyyy-MM-dd'T'HH:mm"  # the same minute spelling as the rollups
+
+
+def _minute(t: datetime) -> str:
+    return t.astimezone(NY).strftime(MINUTE)
+
+
+def _now(now: datetime | None) -> datetime:
+    return now or datetime.now(NY)
+
+
+def per_minute(store: Store, by: str = "borough", minutes: int = 60, now: datetime | None = None,
+               filters: dict | None = None) -> pd.DataFrame:
+    """Requests created per minute over the last `minutes` (to `now`), split by `by`.
+
+    Columns ['period', by, 'count'], period 'YYYY-MM-DDTHH:MM' ascending; minutes without requests
+    are absent. `by` in borough, complaint_type, agency (live_requests), community_district
+    (live_districts) or zip (live_zips)."""
+    table = {"community_district": "live_districts", "zip": "live_zips"}.get(by, "live_requests")
+    end = _now(now)
+    df = store.aggregate(table, "minute", _minute(end - timedelta(minutes=minutes - 1)), _minute(end),
+                         ["period", by], filters)
+    return df.rename(columns={"n": "count"}).sort_values(["period", by]).reset_index(drop=True)
+
+
+def last_hour_by_borough(store: Store, now: datetime | None = None) -> pd.DataFrame:
+    return per_minute(store, "borough", 60, now)
+
+
+def last_hour_by_zip(store: Store, now: datetime | None = None) -> pd.DataFrame:
+    """Columns ['zip', 'count'] over the last hour, largest first."""
+    df = per_minute(store, "zip", 60, now)
+    return (df.groupby("zip", as_index=False)["count"].sum().sort_values(["count", "zip"], ascending=[False, True])
+            .reset_index(drop=True))
+
+
+def recent_events(store: Store, n: int = 50, now: datetime | None = None, lookback_minutes: int = 120) -> pd.DataFrame:
+    """The newest `n` requests created up to `now` (within the look-back), newest first, with the
+    columns of the recent_events table."""
+    end, parts, have = _now(now), [], 0
+    for back in range(lookback_minutes):
+        rows = store.select("recent_events", {"period": _minute(end - timedelta(minutes=back))}, limit=n)
+        if not rows.empty:
+            parts.append(rows)
+            have += len(rows)
+        if have >= n:
+            break
+    cols = list(EXTRA_TABLES["recent_events"].column_names)
+    if not parts:
+        return pd.DataFrame(columns=cols)
+    df = pd.concat(parts, ignore_index=True)
+    df["created_at"] = pd.to_datetime(df["created_at"], utc=True)
+    return df.sort_values(["created_at", "unique_key"], ascending=False).head(n).reset_index(drop=True)[cols]
+
+
+def status(store: Store, job: str = "live") -> dict | None:
+    """The job's pipeline_status row as a dict (None before its first micro-batch)."""
+    rows = store.select("pipeline_status", {"job": job})
+    return None if rows.empty else rows.iloc[0].to_dict()
+
+
+def seconds_behind(store: Store, job: str = "live", now: datetime | None = None) -> float | None:
+    """Stream freshness: seconds since the newest event the job has written was produced (None
+    before the first batch). Grows while the producer or the job is down."""
+    row = status(store, job)
+    if row is None or row.get("last_produced_at") is None or pd.isna(row["last_produced_at"]):
+        return None
+    produced = pd.Timestamp(row["last_produced_at"])
+    produced = produced.tz_localize("UTC") if produced.tzinfo is None else produced
+    return max(0.0, (pd.Timestamp(_now(now)) - produced).total_seconds())
