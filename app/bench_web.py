@@ -108,26 +108,44 @@ class Callbacks:
     """The callback bodies a browser sends, built from the app's /_dash-dependencies."""
 
     def __init__(self, deps: list[dict]):
-        def find(pred):
-            return next(d for d in deps if pred(d))
-        self.live = find(lambda d: "live-state.data" in d["output"] and d["inputs"][0]["id"] == "live-interval")
-        self.router = find(lambda d: "_pages_content.children" in d["output"])
-        self.vocab = find(lambda d: "f-type.options" in d["output"])
+        self.live = next(d for d in deps
+                         if "live-state.data" in d["output"] and d["inputs"][0]["id"] == "live-interval")
+        self.router = next(d for d in deps if "_pages_content.children" in d["output"])
+        # the shell's callbacks a page load fires: inputs only on the URL, plain ids, server side
+        self.shell = [d for d in deps if d is not self.router and not d["prevent_initial_call"]
+                      and not d.get("clientside_function") and "ALL" not in d["output"]
+                      and {i["id"] for i in d["inputs"]} == {"_pages_location"}]
 
     @staticmethod
-    def _outputs(output: str) -> list[dict]:
-        parts = output.strip(".").split("...") if output.startswith("..") else [output]
-        return [{"id": p.rsplit(".", 1)[0], "property": p.rsplit(".", 1)[1]} for p in parts]
+    def _outputs(output: str) -> list[dict] | dict:
+        """A list for a multi-output callback ('..a.b...c.d..'), one dict for a single output."""
+        def one(spec: str) -> dict:
+            cid, prop = spec.rsplit(".", 1)
+            return {"id": cid, "property": prop.split("@")[0]}
+        if output.startswith(".."):
+            return [one(p) for p in output.strip(".").split("...")]
+        return one(output)
 
-    def body(self, dep: dict, inputs: list, state: list | None = None) -> dict:
-        return {"output": dep["output"], "outputs": self._outputs(dep["output"]),
-                "inputs": [{**i, "value": v} for i, v in zip(dep["inputs"], inputs, strict=True)],
-                "state": [{**s, "value": v} for s, v in zip(dep.get("state", []), state or [], strict=True)],
-                "changedPropIds": [f"{dep['inputs'][0]['id']}.{dep['inputs'][0]['property']}"]}
+    def body(self, dep: dict, values: dict[str, object]) -> dict:
+        """A callback request with each input/state set from `values` by property name (else None)."""
+        def fill(items):
+            return [{**i, "value": values.get(i["property"])} for i in items]
+        first = dep["inputs"][0]
+        return {"output": dep["output"], "outputs": self._outputs(dep["output"]), "inputs": fill(dep["inputs"]),
+                "state": fill(dep.get("state", [])), "changedPropIds": [f"{first['id']}.{first['property']}"]}
 
 
-def user(base: str, prefix: str, cb: Callbacks, stats: Stats, stop_at: float, poll: float, page_every: float,
-         rng: random.Random) -> None:
+def user(*args) -> None:
+    """One simulated user; a failure of the simulation itself counts as an error, not a lost thread."""
+    stats = args[3]
+    try:
+        _user(*args)
+    except Exception as exc:  # noqa: BLE001 - reported in the summary
+        stats.error(f"simulated user crashed: {type(exc).__name__}: {exc}")
+
+
+def _user(base: str, prefix: str, cb: Callbacks, stats: Stats, stop_at: float, poll: float, page_every: float,
+          rng: random.Random) -> None:
     s = requests.Session()
     state = None
     n = 0
@@ -156,12 +174,14 @@ def user(base: str, prefix: str, cb: Callbacks, stats: Stats, stop_at: float, po
             call("page html", "GET", "live")
             call("page layout", "GET", "_dash-layout")
             call("page dependencies", "GET", "_dash-dependencies")
-            call("page router", "POST", "_dash-update-component", json=cb.body(cb.router, [f"{prefix}live", ""]))
-            call("page shell", "POST", "_dash-update-component", json=cb.body(cb.vocab, [f"{prefix}live"]))
+            url = {"pathname": f"{prefix}live", "search": ""}
+            call("page router", "POST", "_dash-update-component", json=cb.body(cb.router, url))
+            for dep in cb.shell:
+                call("page shell", "POST", "_dash-update-component", json=cb.body(dep, url))
         elif now >= next_poll:
             next_poll += poll
             n += 1
-            body = json.dumps(cb.body(cb.live, [n], [state]))
+            body = json.dumps(cb.body(cb.live, {"n_intervals": n, "data": state}))
             r = call("live refresh", "POST", "_dash-update-component", data=body,
                      headers={"Content-Type": "application/json"})
             if r is not None:
