@@ -31,6 +31,7 @@ import numpy as np
 import pandas as pd
 
 from pipeline.population import population
+from pipeline.schema import NY_TZ
 from pipeline.stores.base import Store
 from pipeline.tables import RESOLUTION_BINS_H, ROLLUPS
 
@@ -417,10 +418,18 @@ class ReadAPI:
 
     def freshness(self) -> datetime | None:
         """Latest created time loaded (New York local, naive), from batch or stream; None if empty.
-        Read from the meta keys 'freshness' (batch job) and 'live_freshness' (streaming job), both
-        ISO 'YYYY-MM-DDTHH:MM:SS' New York local."""
-        values = [self.store.get_meta(k) for k in ("freshness", "live_freshness")]
-        times = [datetime.fromisoformat(v).replace(tzinfo=None) for v in values if v]
+        Batch: meta 'freshness' (ISO, New York local). Stream: meta 'live_freshness' if a job sets
+        it, and the `last_event_time` of the streaming job's pipeline_status row (job 'live')."""
+        times = [datetime.fromisoformat(v).replace(tzinfo=None)
+                 for v in (self.store.get_meta(k) for k in ("freshness", "live_freshness")) if v]
+        try:
+            status = self.store.select("pipeline_status", {"job": "live"})
+        except ValueError:  # no such table declared: batch-only deployments
+            status = pd.DataFrame()
+        if not status.empty and pd.notna(status["last_event_time"].iloc[0]):
+            t = pd.Timestamp(status["last_event_time"].iloc[0])
+            t = t.tz_localize("UTC") if t.tzinfo is None else t
+            times.append(t.tz_convert(NY_TZ).tz_localize(None).to_pydatetime())
         return max(times) if times else None
 
     # -- live (minute grain, never cached) -----------------------------------------------------

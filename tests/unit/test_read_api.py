@@ -13,7 +13,7 @@ from rollup_fixtures import load, make_requests, rollup_rows
 from pipeline import read_api
 from pipeline.read_api import Filters, ReadAPI, percentile_from_bins, plan_range
 from pipeline.stores import open_store
-from pipeline.tables import RESOLUTION_BINS_H
+from pipeline.tables import EXTRA_TABLES, RESOLUTION_BINS_H
 
 pytestmark = pytest.mark.unit
 
@@ -162,6 +162,10 @@ def test_freshness_from_meta(api):
     api.store.set_meta("freshness", "2024-11-03T23:59:00")
     api.store.set_meta("live_freshness", "2024-11-04T00:03:00")
     assert api.freshness().isoformat() == "2024-11-04T00:03:00"
+    status = {"job": "live", "last_event_time": pd.Timestamp("2024-11-04T05:10:00", tz="UTC")}  # 00:10 EST
+    api.store.upsert("pipeline_status", pd.DataFrame([status]).reindex(
+        columns=[c for c, _ in EXTRA_TABLES["pipeline_status"].columns]))
+    assert api.freshness().isoformat() == "2024-11-04T00:10:00"
 
 
 def test_live_counts(tmp_path):
