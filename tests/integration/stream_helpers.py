@@ -1,0 +1,86 @@
+"""Helpers of the streaming tests: run the job as a subprocess (so it can be killed), read results."""
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+from urllib.parse import urlparse
+
+import pandas as pd
+
+from pipeline.events import NY
+
+ROOT = Path(__file__).resolve().parents[2]
+KEYSPACE = "nyc311_stream_test"
+
+
+def store_url(cassandra_url: str) -> str:
+    return f"cassandra://{urlparse(cassandra_url).netloc}/{KEYSPACE}"
+
+
+def job_env(kafka_url: str, topic: str, store: str, tmp: Path, **extra: str) -> dict[str, str]:
+    return {**os.environ, "NYC311_STREAM_URL": f"kafka://{urlparse(kafka_url).netloc}/{topic}",
+            "NYC311_STORE_URL": store, "NYC311_CHECKPOINT_PATH": str(tmp / "checkpoints"),
+            "NYC311_LAKE_PATH": str(tmp / "lake"), "NYC311_SPARK_MASTER": "local[2]",
+            "NYC311_SPARK_DRIVER_MEMORY": "1g", "PYSPARK_PYTHON": sys.executable, **extra}
+
+
+def start_job(env: dict[str, str], log: Path, *args: str) -> subprocess.Popen:
+    """`python -m pipeline stream ...` in its own process group (so kill -9 takes its JVM too)."""
+    fh = open(log, "ab")
+    return subprocess.Popen([sys.executable, "-m", "pipeline", "stream", *args], cwd=ROOT, env=env,
+                            stdout=fh, stderr=subprocess.STDOUT, start_new_session=True)
+
+
+def kill9(proc: subprocess.Popen) -> None:
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait(timeout=30)
+
+
+def create_topic(kafka_url: str, topic: str, partitions: int = 2) -> None:
+    from kafka.admin import KafkaAdminClient, NewTopic
+    admin = KafkaAdminClient(bootstrap_servers=urlparse(kafka_url).netloc)
+    try:
+        admin.create_topics([NewTopic(topic, partitions, 1)])
+    finally:
+        admin.close()
+
+
+def minute(ts) -> str:
+    return ts.astimezone(NY).strftime("%Y-%m-%dT%H:%M")
+
+
+def expected_counts(records) -> Counter:
+    """Distinct requests per (period, borough, complaint_type, agency): what live_requests must hold."""
+    return Counter((minute(r["created_at"]), r["borough"], r["complaint_type"], r["agency"]) for r in records)
+
+
+def live_counts(store, periods) -> Counter:
+    periods = sorted(periods)
+    df = store.aggregate("live_requests", "minute", periods[0], periods[-1],
+                         ["period", "borough", "complaint_type", "agency"])
+    return Counter({tuple(r[:4]): int(r[4]) for r in df.itertuples(index=False) if r[4]})
+
+
+def wait_for(check, timeout: float, what: str, every: float = 2.0, proc: subprocess.Popen | None = None, log=None):
+    deadline = time.monotonic() + timeout
+    last = None
+    while time.monotonic() < deadline:
+        if proc is not None and proc.poll() is not None:
+            raise AssertionError(f"streaming job exited ({proc.returncode}) while waiting for {what}:\n"
+                                 + (log.read_text()[-4000:] if log else ""))
+        last = check()
+        if last:
+            return last
+        time.sleep(every)
+    raise AssertionError(f"timed out waiting for {what} (last: {last!r})"
+                         + (f"\n{log.read_text()[-4000:]}" if log else ""))
+
+
+def status_batch(store, job: str) -> int:
+    rows = store.select("pipeline_status", {"job": job})
+    return -1 if rows.empty or pd.isna(rows.iloc[0]["batch_id"]) else int(rows.iloc[0]["batch_id"])
