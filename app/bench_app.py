@@ -65,19 +65,28 @@ def call(client, dependency: dict, values: dict[str, object]) -> dict:
     return r.get_json() if r.status_code == 200 else {}
 
 
-def time_callbacks(client, rounds: int) -> dict[str, dict[str, float]]:
+def _summary(times: list[float]) -> dict[str, float]:
+    times = sorted(times)
+    return {"calls": len(times), "p50_ms": round(statistics.median(times), 1),
+            "p95_ms": round(times[int(0.95 * (len(times) - 1))], 1), "max_ms": round(times[-1], 1)}
+
+
+def time_callbacks(client, rounds: int) -> dict[str, dict[str, object]]:
+    """Per page: the first round (each state's first visit: the read API's cache is cold for it) and
+    all rounds (what a busy server sees, later visits answered from the read API's cache)."""
     results = {}
     for page, deps in page_dependencies(client).items():
-        times = []
-        for _ in range(rounds):
+        cold, every = [], []
+        for r in range(rounds):
             for search in STATES:
                 for dep in deps:
                     t0 = time.perf_counter()
                     call(client, dep, {f"{page}-state.data": search})
-                    times.append((time.perf_counter() - t0) * 1000)
-        times.sort()
-        results[page] = {"calls": len(times), "p50_ms": statistics.median(times),
-                         "p95_ms": times[int(0.95 * (len(times) - 1))], "max_ms": times[-1]}
+                    ms = (time.perf_counter() - t0) * 1000
+                    every.append(ms)
+                    if r == 0:
+                        cold.append(ms)
+        results[page] = {"first_visit": _summary(cold), "all": _summary(every)}
     return results
 
 
@@ -104,7 +113,7 @@ def _chrome(download_dir: str):
     opts.binary_location = "/usr/bin/chromium"
     for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                 "--no-first-run", "--enable-unsafe-swiftshader", f"--user-data-dir={download_dir}",
+                 "--no-first-run", f"--user-data-dir={download_dir}",
                  "--window-size=1400,1000"):
         opts.add_argument(flag)
     return webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=opts)
@@ -121,9 +130,8 @@ def first_map_render(url: str, runs: int = 3) -> list[float]:
             driver.get(url + "map")
             WebDriverWait(driver, 30, poll_frequency=0.02).until(lambda d: d.execute_script(
                 "const g = document.querySelector('.page-map .js-plotly-plot');"
-                "return !!(g && g.data && g.data.length > 1 && g._fullLayout && g._fullLayout.map"
-                " && g._fullLayout.map._subplot && g._fullLayout.map._subplot.map"
-                " && g._fullLayout.map._subplot.map.loaded());"))
+                "return !!(g && g.data && g.data.length > 1"
+                " && g.querySelectorAll('.trace.choropleth path.choroplethlocation').length > 5);"))
             seconds.append(driver.execute_script("return performance.now()") / 1000.0)
         finally:
             driver.quit()
@@ -158,8 +166,9 @@ def main(argv: list[str] | None = None) -> None:
             server.shutdown()
         report["map_first_render_s"] = {"runs": runs, "median": statistics.median(runs)}
     print(json.dumps(report, indent=2))
-    worst = max(v["p95_ms"] for v in report["callbacks"].values())
-    print(f"\ncallback p95 worst page: {worst:.1f} ms (target 100); RSS {report['rss_mb_after_all_pages']:.0f} MB "
+    worst = max(v["all"]["p95_ms"] for v in report["callbacks"].values())
+    cold = max(v["first_visit"]["p95_ms"] for v in report["callbacks"].values())
+    print(f"\ncallback p95 worst page: {worst:.1f} ms, first visits {cold:.1f} ms (target 100); RSS {report['rss_mb_after_all_pages']:.0f} MB "
           f"(target 300)" + (f"; map first render median {report['map_first_render_s']['median']:.2f} s (target 2)"
                              if "map_first_render_s" in report else ""))
 

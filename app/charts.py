@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from urllib.parse import urlencode
 
+import dash
 import dash_bootstrap_components as dbc
 import pandas as pd
 import plotly.graph_objects as go
@@ -91,6 +92,9 @@ def slug(text: str) -> str:
 def graph_config(c: Chart) -> dict:
     """Modebar with a PNG export named after the chart (plotly's own toImage, no server round trip)."""
     return {"displaylogo": False, "responsive": True,
+            # geo figures fetch a base-map topology even when the base map is hidden: serve an empty one
+            # instead of plotly's CDN (unreachable here, and the app must not depend on a third party)
+            "topojsonURL": dash.get_asset_url("topojson/"),
             "modeBarButtonsToRemove": ["select2d", "lasso2d", "autoScale2d"],
             "toImageButtonOptions": {"format": "png", "filename": f"nyc311-{c.page}-{slug(c.name)}",
                                      "scale": 2}}

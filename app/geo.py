@@ -1,7 +1,7 @@
-"""Map layers, read once per process from the simplified files under assets/geo/.
+"""Map layers: the simplified files under assets/geo/ (written by scripts/build_boundaries.py).
 
-Why from assets: scripts/build_boundaries.py writes them there (committed), so the shapes the server
-puts into a figure are the same small files, loaded once and reused by every map callback."""
+Why figures reference them by URL: the browser fetches each layer once and caches it, so callback
+responses carry only numbers; the server reads a layer once per process, for the region names."""
 from __future__ import annotations
 
 import json
@@ -13,7 +13,6 @@ LAYER_FILES = {"borough": "boroughs.geojson", "community_district": "community_d
                "zip": "zips.geojson"}
 
 
-@cache
 def layer(level: str) -> dict:
     return json.loads((GEO_DIR / LAYER_FILES[level]).read_text())
 

@@ -117,18 +117,13 @@ def test_filters_write_the_url_and_redraw(served, driver, reqs):
 
 def test_clicking_a_region_filters_the_app(served, driver):
     open_page(driver, served.url + "map?range=all")
-    graph = driver.find_element(By.CSS_SELECTOR, ".page-map .js-plotly-plot")
-    wait(driver, lambda d: d.execute_script(
-        "const g = arguments[0]; const m = g._fullLayout.map && g._fullLayout.map._subplot;"
-        "return !!(m && m.map && m.map.loaded() && m.map.isStyleLoaded());", graph))
-    # the pixel of a point inside Brooklyn, from the map's own projection
-    x, y = driver.execute_script(
-        "const g = arguments[0]; const s = g._fullLayout.map._subplot; const p = s.map.project([-73.94, 40.65]);"
-        "const box = s.div.getBoundingClientRect(); const gb = g.getBoundingClientRect();"
-        "return [box.left - gb.left + p.x, box.top - gb.top + p.y];", graph)
-    size = graph.size
-    ActionChains(driver).move_to_element_with_offset(graph, x - size["width"] / 2, y - size["height"] / 2) \
-        .pause(0.3).click().perform()
+    # the drawn shape of Brooklyn in the coloured trace (plotly binds each path to its location)
+    region = wait(driver, lambda d: d.execute_script(
+        "const g = document.querySelector('.page-map .js-plotly-plot');"
+        "const paths = [...g.querySelectorAll('.trace.choropleth')].pop();"
+        "return paths && [...paths.querySelectorAll('path.choroplethlocation')]"
+        ".find(p => p.__data__ && p.__data__.loc === 'Brooklyn');"))
+    ActionChains(driver).move_to_element(region).pause(0.3).click().perform()
     wait(driver, lambda d: query(d).get("borough") == "Brooklyn")
     wait(driver, lambda d: text(d, "f-borough") == "Brooklyn")
 

@@ -62,7 +62,7 @@ def test_choropleth_outlines_every_region_and_colours_those_with_data():
     fig = figures.choropleth(layer, list(geo.names("borough")), df, "Requests")
     assert len(fig.data[0].locations) == 5
     assert list(fig.data[1].locations) == ["Brooklyn"] and list(fig.data[1].z) == [12.0]
-    assert fig.layout.map.style["sources"] == {}  # no tile server needed
+    assert fig.layout.geo.visible is False and fig.layout.geo.fitbounds == "locations"  # no tiles needed
 
 
 def test_ranking_text_carries_value_and_trend():
