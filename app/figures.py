@@ -225,9 +225,11 @@ def choropleth(geojson: dict | str, region_ids: list[str], df: pd.DataFrame, met
             customdata=list(zip(shown["name"], shown["value_text"], shown["count"].map(fmt_int),
                                 shown["population"].map(fmt_int), strict=True)),
             hovertemplate=hover, colorbar=dict(title=dict(text=metric_label, side="right"), thickness=12),
+            # one outlier (a ZIP of offices with few residents) must not wash out every other region
+            zmin=float(shown["value"].min()), zmax=float(shown["value"].quantile(0.95)) or None,
         ))
     geo = {"fitbounds": "locations", "visible": False, "bgcolor": "rgba(0,0,0,0)",
-           "projection": {"type": "mercator"}}
+           "projection": {"type": "mercator"}, "domain": {"x": [0, 0.88], "y": [0, 1]}}
     return go.Figure(traces, layout(height, False, geo=geo, clickmode="event"))
 
 

@@ -20,6 +20,9 @@ RANGE_DAYS = {"7d": 7, "30d": 30, "365d": 365}
 LEVELS = {"borough": "Borough", "community_district": "Community district", "zip": "ZIP code"}
 METRICS = {"count": "Requests", "per_10k": "Requests per 10,000 residents",
            "median_h": "Median resolution time (hours)", "open_share": "Share still open (%)"}
+# Per-capita rates of near-empty areas (parks, the financial district) are noise: below this many
+# residents no rate is shown.
+MIN_POPULATION = 2_000
 GRANULARITIES = {"day": "Day", "week": "Week", "month": "Month"}
 SPLITS = {"none": "Total", "complaint_type": "Complaint type", "borough": "Borough", "agency": "Agency"}
 AREA_CHOICES = (*BOROUGHS, UNSPECIFIED)

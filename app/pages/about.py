@@ -6,6 +6,7 @@ import dash_bootstrap_components as dbc
 from dash import Input, Output, dcc, html
 
 from app import charts
+from app import state as st
 from app.charts import Reads
 from app.data import DataUnavailable
 
@@ -13,9 +14,9 @@ PAGE = "about"
 
 SOURCES = """
 - **311 Service Requests** from NYC Open Data: *311 Service Requests from 2010 to Present*
-  ([erm2-nwe9](https://data.cityofnewyork.us/Social-Services/311-Service-Requests-from-2010-to-Present/erm2-nwe9));
-  the older historical extract *311 Service Requests from 2004 to 2009* is
-  [76ig-c548](https://data.cityofnewyork.us/d/76ig-c548). Loaded in bulk, then kept current by the live stream.
+  ([erm2-nwe9](https://data.cityofnewyork.us/Social-Services/311-Service-Requests-from-2010-to-Present/erm2-nwe9)),
+  and the archived historical 311 extract on the same portal
+  ([76ig-c548](https://data.cityofnewyork.us/d/76ig-c548)). Loaded in bulk, then kept current by the live stream.
 - **Boundaries**: boroughs and community districts from the NYC Department of City Planning (BYTES of the BIG
   APPLE); ZIP code tabulation areas. Simplified for the web (shapes within about 30–80 m).
 - **Population**: 2020 Census for boroughs; the NYC Health Department's Modified ZIP Code Tabulation Areas
@@ -32,7 +33,11 @@ DEFINITIONS = [
                         "created (rows closed before creation, a known quirk of the export, are left out). Kept "
                         "as a histogram of 30 bins; the median and 90th percentile are read off the merged bins "
                         "with linear interpolation inside a bin."),
-    ("Per 10,000 residents", "Requests divided by the area's population, times 10,000."),
+    ("Per 10,000 residents", "Requests divided by the area's population, times 10,000; shown only for areas with "
+                             f"at least {st.MIN_POPULATION:,} residents (a ZIP of offices and few residents would "
+                             "otherwise top every list). Community districts have no population figures here."),
+    ("Map colours", "The colour scale runs from the lowest value to the 95th percentile, so one outlier does not "
+                    "wash out the rest; hover a region for its exact value."),
     ("Share still open", "Open requests as a percentage of all requests created in the period (by borough)."),
     ("On time / late / open past due", "Among requests that carry the city's Due Date: closed by the due date, "
                                       "closed after it, and still open after it as of the last load."),

@@ -48,7 +48,7 @@ def region_frame(s: st.State, reads: Reads) -> pd.DataFrame:
     if metric == "count":
         frame["value"] = frame["count"].astype(float)
     elif metric == "per_10k":
-        frame["value"] = areas["per_10k"].astype(float)
+        frame["value"] = areas["per_10k"].astype(float).where(areas["population"] >= st.MIN_POPULATION)
     elif metric == "median_h":
         res = reads("resolution", "borough", f)
         frame["value"] = frame["id"].map(dict(zip(res["borough"], res["median_h"], strict=True))).astype(float)
@@ -81,7 +81,8 @@ def map_figure(df: pd.DataFrame, s: st.State):
 
 CHARTS = [
     charts.chart(PAGE, "regions", "Requests by area", region_frame, map_figure, height=560,
-                 help="Hover for details; click a region to filter every page to it."),
+                 help="Hover for details; click a region to filter every page to it. Colours saturate at the "
+                      "95th percentile; per-resident rates need 2,000+ residents."),
     charts.chart(PAGE, "top", f"Top {TOP} areas", top_frame,
                  lambda df, s: figures.bars(df.assign(label=df["name"]), "label", "value", st.METRICS[s.metric],
                                             height=560, value_format=",.1f"), height=560),

@@ -13,7 +13,6 @@ from app.data import DataUnavailable
 
 PAGE = "rankings"
 N = 10
-MIN_POPULATION = 2_000  # per-capita rates of near-empty ZIPs (parks, business districts) are noise
 COLUMNS = ["rank", "area", "name", "borough", "requests", "population", "per_10k", "trend", "first_period",
            "series", "change_pct"]
 
@@ -52,7 +51,7 @@ def award_frame(s: st.State, reads: Reads, level: str, per_capita: bool) -> pd.D
     if per_capita:
         if tot["population"].notna().sum() == 0 and not tot.empty:
             raise charts.NotAvailable("No population figures are loaded for this level, so no per-resident rate.")
-        tot = tot[tot["population"] >= MIN_POPULATION]
+        tot = tot[tot["population"] >= st.MIN_POPULATION]
     key = "per_10k" if per_capita else "count"
     top = tot.sort_values([key, level], ascending=[False, True]).head(N).reset_index(drop=True)
     names = geo.names(level)
