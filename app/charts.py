@@ -11,7 +11,7 @@ import logging
 import re
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 from urllib.parse import urlencode
 
@@ -68,15 +68,13 @@ class Chart:
     figure: Callable[[pd.DataFrame, st.State], go.Figure]
     height: int = 340
     help: str = ""
-    csv_columns: dict[str, str] = field(default_factory=dict)  # rename for the CSV header, if any
 
 
 REGISTRY: dict[tuple[str, str], Chart] = {}
 
 
-def chart(page: str, name: str, title: str, data, figure, height: int = 340, help: str = "",
-          csv_columns: dict[str, str] | None = None) -> Chart:
-    c = Chart(page, name, title, data, figure, height, help, csv_columns or {})
+def chart(page: str, name: str, title: str, data, figure, height: int = 340, help: str = "") -> Chart:
+    c = Chart(page, name, title, data, figure, height, help)
     REGISTRY[(page, name)] = c
     return c
 
@@ -180,9 +178,9 @@ def page(name: str, title: str, lead: str, query: dict, body: list, controls: ob
 
 
 def csv_frame(c: Chart, search: str | None) -> pd.DataFrame:
-    """Exactly the frame the chart draws for this state, with readable headers."""
+    """Exactly the frame the chart draws for this state."""
     s, _ = st.parse(search)
-    return c.data(s, Reads()).rename(columns=c.csv_columns)
+    return c.data(s, Reads())
 
 
 def page_state(page: str, query: dict) -> dcc.Store:

@@ -104,9 +104,6 @@ class ReadModel:
                 self._good.popitem(last=False)
         return Answer(value)
 
-    def value(self, method: str, *args, **kwargs) -> Any:
-        return self.ask(method, *args, **kwargs).value
-
 
 _model: ReadModel | None = None
 

@@ -7,7 +7,7 @@ shell shows, so a mangled link still opens a page (issue: shareable state).
 from __future__ import annotations
 
 import re
-from dataclasses import asdict, dataclass, fields, replace
+from dataclasses import dataclass, fields, replace
 from datetime import date, timedelta
 from urllib.parse import parse_qs, urlencode
 
@@ -167,12 +167,6 @@ def serialise(state: State, keys: tuple[str, ...] | None = None) -> str:
     return "?" + urlencode(pairs) if pairs else ""
 
 
-def update(search: str | None, **changes) -> str:
-    """The query string after changing some values (the others kept, bad ones dropped)."""
-    state, _ = parse(search)
-    return serialise(state.but(**changes))
-
-
 def global_part(search: str | None) -> str:
     """The filter-bar part of a query string, for links to other pages."""
     return serialise(parse(search)[0], GLOBAL_KEYS)
@@ -201,23 +195,3 @@ def previous_period(f: Filters, bounds: tuple[date, date] | None) -> Filters | N
     if bounds and prev_start < bounds[0]:
         return None  # the earlier period is not (fully) loaded: a comparison would mislead
     return f.but(start=prev_start, end=start - timedelta(days=1))
-
-
-def describe(state: State, f: Filters) -> str:
-    """One line saying what the page shows, for titles and exports."""
-    parts = []
-    if f.start or f.end:
-        parts.append(f"{f.start or 'start'} to {f.end or 'latest'}")
-    else:
-        parts.append("all time")
-    for label, value in (("borough", state.borough), ("district", state.district), ("ZIP", state.zip),
-                         ("type", state.type), ("agency", state.agency)):
-        if value:
-            parts.append(f"{label} {value}")
-    return ", ".join(parts)
-
-
-def as_dict(state: State) -> dict:
-    d = asdict(state)
-    return {k: (v.isoformat() if isinstance(v, date) else list(v) if isinstance(v, tuple) else v)
-            for k, v in d.items()}

@@ -84,7 +84,6 @@ def test_previous_period_has_equal_length_and_needs_loaded_data():
     assert st.previous_period(Filters(), BOUNDS) is None
 
 
-def test_update_and_global_part_keep_what_other_pages_need():
+def test_links_to_other_pages_keep_the_global_filters():
     search = "?range=30d&borough=Bronx&level=zip&metric=per_10k&embed=1"
-    assert st.update(search, metric="count") == "?range=30d&borough=Bronx&level=zip&embed=1"
     assert st.global_part(search) == "?range=30d&borough=Bronx&embed=1"
