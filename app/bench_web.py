@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import json
 import random
+import shutil
 import statistics
 import tempfile
 import threading
@@ -220,6 +221,14 @@ def _pct(values: list[float], q: float) -> float:
 
 
 def run(args: argparse.Namespace) -> dict:
+    folder = tempfile.mkdtemp(prefix="nyc311-bench-")
+    try:
+        return _run(args, folder)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _run(args: argparse.Namespace, folder: str) -> dict:
     rng = random.Random(311)
     store = None
     env = {}
@@ -227,7 +236,7 @@ def run(args: argparse.Namespace) -> dict:
         env["NYC311_STORE_URL"] = args.store_url
     else:
         from pipeline.stores import open_store
-        url = f"sqlite:///{tempfile.mkdtemp(prefix='nyc311-bench-')}/rollups.db"
+        url = f"sqlite:///{folder}/rollups.db"
         store = open_store(url)
         store.ensure_schema()
         now = datetime.now(ZoneInfo("UTC"))
