@@ -128,7 +128,9 @@ def register(app: dash.Dash) -> None:
             prep = shared.get()
         except Exception as exc:  # noqa: BLE001 - keep what is shown; say the stream is unreadable
             log.warning("live refresh failed: %s", exc)
-            return (no_update,) * 4 + ({"behind": None, "status": "store unavailable", "latest": None}, no_update)
+            # forget the shown freshness, so the first good refresh replaces this notice
+            return (no_update,) * 4 + ({"behind": None, "status": "store unavailable", "latest": None},
+                                       {**(shown or {}), "t": None})
         out = view.refresh(shown, prep)
         keys = ("minutes", "feed", "map", "alerts", "fresh", "state")
         return tuple(no_update if out[k] is None else out[k] for k in keys)
