@@ -204,7 +204,7 @@ def timeliness(df: pd.DataFrame, category: str, height: int = 380) -> go.Figure:
 
 
 def choropleth(geojson: dict | str, region_ids: list[str], df: pd.DataFrame, metric_label: str,
-               height: int = 560) -> go.Figure:
+               height: int = 560, selected: str | None = None) -> go.Figure:
     """Regions coloured by the df's `value` (df columns id, name, value, value_text, count, population).
 
     Plain SVG geo (d3) fitted to the regions, no base map: no tile server is needed (none is
@@ -228,6 +228,10 @@ def choropleth(geojson: dict | str, region_ids: list[str], df: pd.DataFrame, met
             # one outlier (a ZIP of offices with few residents) must not wash out every other region
             zmin=float(shown["value"].min()), zmax=float(shown["value"].quantile(0.95)) or None,
         ))
+    if selected in region_ids:  # the region the app is filtered to, outlined on top
+        traces.append(go.Choropleth(geojson=geojson, locations=[selected], z=[0], featureidkey="id",
+                                    colorscale=[[0, "rgba(0,0,0,0)"], [1, "rgba(0,0,0,0)"]], showscale=False,
+                                    marker_line_width=3, marker_line_color=COLORS[1], hoverinfo="skip"))
     geo = {"fitbounds": "locations", "visible": False, "bgcolor": "rgba(0,0,0,0)",
            "projection": {"type": "mercator"}, "domain": {"x": [0, 0.88], "y": [0, 1]}}
     return go.Figure(traces, layout(height, False, geo=geo, clickmode="event"))

@@ -71,7 +71,8 @@ def top_frame(s: st.State, reads: Reads) -> pd.DataFrame:
 
 
 def map_figure(df: pd.DataFrame, s: st.State):
-    fig = figures.choropleth(geo.url(s.level), list(geo.names(s.level)), df, st.METRICS[s.metric])
+    selected = {"borough": s.borough, "community_district": s.district, "zip": s.zip}[s.level]
+    fig = figures.choropleth(geo.url(s.level), list(geo.names(s.level)), df, st.METRICS[s.metric], selected=selected)
     if df.empty and s.metric in BOROUGH_ONLY and s.level != "borough":
         fig.add_annotation(text=f"{st.METRICS[s.metric]} is available by borough only.", showarrow=False,
                            x=0.5, y=0.97, xref="paper", yref="paper", font=dict(size=13, color=figures.TEXT),

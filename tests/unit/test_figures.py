@@ -62,6 +62,7 @@ def test_choropleth_outlines_every_region_and_colours_those_with_data():
     fig = figures.choropleth(layer, list(geo.names("borough")), df, "Requests")
     assert len(fig.data[0].locations) == 5
     assert list(fig.data[1].locations) == ["Brooklyn"] and list(fig.data[1].z) == [12.0]
+    assert len(figures.choropleth(layer, list(geo.names("borough")), df, "Requests", selected="Bronx").data) == 3
     assert fig.layout.geo.visible is False and fig.layout.geo.fitbounds == "locations"  # no tiles needed
 
 
