@@ -13,7 +13,13 @@ What is loaded: month rows of every rollup for all years, day rows of `requests`
 and week series), and day rows of the other rollups for the first month and the last
 `--day-months` months, the only day partitions the benchmark's ranges read (partial months at range
 edges). Partitions are (grain, bucket), so day partitions that no query reads do not change read
-cost. The load is skipped when the store already holds the same synthetic data (meta bench_loaded).
+cost. The narrow rollups (pipeline/tables.py) are sums of the synthesised wide rows, exactly what the
+batch job's compute_rollup gives from the same requests. The load is skipped when the store already
+holds the same synthetic data (meta bench_loaded; bench_narrow for the narrow tables, which are added
+to an older load without rewriting it: the wide rows are synthesised again, identically, from the seed).
+
+Timings are for the full layout and, with --layouts wide,narrow, also for the wide rollups alone (the
+layout before the narrow ones existed), query by query in turns, so both see the same machine load.
 """
 from __future__ import annotations
 
@@ -26,7 +32,7 @@ from datetime import date, timedelta
 import numpy as np
 import pandas as pd
 
-from pipeline.read_api import Filters, ReadAPI, plan_range
+from pipeline.read_api import TABLE_PREFERENCE, Filters, ReadAPI, plan_range, table_for
 from pipeline.schema import BOROUGH_CODES, BOROUGHS
 from pipeline.stores import open_store
 from pipeline.tables import RESOLUTION_BINS_H, ROLLUPS, bucket_of
@@ -34,6 +40,21 @@ from pipeline.tables import RESOLUTION_BINS_H, ROLLUPS, bucket_of
 AGENCIES = ("NYPD", "HPD", "DOT", "DSNY", "DEP", "DOB", "DPR", "DOHMH", "TLC", "DHS")
 CHANNELS = ("PHONE", "ONLINE", "MOBILE", "OTHER")
 STATUSES = ("Closed", "Open", "In Progress", "Pending", "Assigned")
+# The rollups World synthesises; every other rollup is a sum of one of them (narrow_source).
+WIDE = ("requests", "districts", "zips", "channels", "status", "resolution", "timeliness", "hour_of_week")
+NARROW = tuple(name for name in ROLLUPS if name not in WIDE)
+LAYOUTS = {"narrow": TABLE_PREFERENCE, "wide": tuple(n for n in TABLE_PREFERENCE if n in WIDE)}
+
+
+def narrow_source(name: str) -> str:
+    """The synthesised rollup a narrow one is summed from."""
+    rollup = ROLLUPS[name]
+    return table_for(set(rollup.dims), rollup.measures, preference=WIDE)
+
+
+def narrow_rows(name: str, wide: pd.DataFrame) -> pd.DataFrame:
+    rollup = ROLLUPS[name]
+    return wide.groupby(list(rollup.key), as_index=False)[list(rollup.measures)].sum()[list(rollup.columns)]
 
 
 class World:
@@ -115,7 +136,9 @@ def _lognormal_bins() -> np.ndarray:
 
 
 # -- loading -----------------------------------------------------------------------------------------
-def load(store, world: World, first: date, last: date, per_day: int, day_months: int, out=sys.stdout) -> None:
+def load(store, world: World, first: date, last: date, per_day: int, day_months: int, out=sys.stdout,
+         tables: tuple[str, ...] = tuple(ROLLUPS)) -> None:
+    """Write `tables` (the wide rows are synthesised in the same order whatever is written)."""
     days = pd.date_range(first, last, freq="D")
     months = sorted({d.strftime("%Y-%m") for d in days})
     dense_months = {months[0], *months[-day_months:]}
@@ -123,6 +146,11 @@ def load(store, world: World, first: date, last: date, per_day: int, day_months:
     written, seconds = {}, {}
 
     def put(table, grain, periods, frame):
+        for name in (table, *(n for n in NARROW if narrow_source(n) == table)):
+            if name in tables:
+                write(name, grain, periods, frame if name == table else narrow_rows(name, frame))
+
+    def write(table, grain, periods, frame):
         t0 = time.perf_counter()
         n = store.replace_periods(table, grain, periods, frame)
         seconds[(table, grain)] = seconds.get((table, grain), 0) + time.perf_counter() - t0
@@ -130,7 +158,7 @@ def load(store, world: World, first: date, last: date, per_day: int, day_months:
 
     for month in months:
         in_month = [d for d in days if d.strftime("%Y-%m") == month]
-        for table in ROLLUPS:
+        for table in WIDE:
             if table == "hour_of_week" and month not in baseline_months:
                 continue
             put(table, "month", [month], world.frame(table, "month", month, per_day * len(in_month)))
@@ -184,14 +212,18 @@ def dashboard_queries(last: date, top_type: str) -> list[tuple[str, object]]:
 
 
 def time_queries(api: ReadAPI, queries, repeat: int) -> dict[str, list[float]]:
-    out = {}
+    return time_layouts({"": api}, queries, repeat)[""]
+
+
+def time_layouts(apis: dict[str, ReadAPI], queries, repeat: int) -> dict[str, dict[str, list[float]]]:
+    """Timings per API and query; each run of a query goes to every API in turn (same load)."""
+    out: dict[str, dict[str, list[float]]] = {name: {} for name in apis}
     for label, call in queries:
-        ms = []
         for _ in range(repeat):
-            t0 = time.perf_counter()
-            call(api)
-            ms.append((time.perf_counter() - t0) * 1000)
-        out[label] = ms
+            for name, api in apis.items():
+                t0 = time.perf_counter()
+                call(api)
+                out[name].setdefault(label, []).append((time.perf_counter() - t0) * 1000)
     return out
 
 
@@ -199,10 +231,22 @@ def pct(values: list[float], q: float) -> float:
     return float(np.percentile(values, q))
 
 
+def query_class(label: str) -> str:
+    """'last 30 d: timeseries day by borough' -> 'timeseries by borough' (ranges and grains merged)."""
+    what = label.split(": ", 1)[-1]
+    return " ".join(w for w in what.split() if w not in ("day", "week", "month")) if what.startswith("timeseries") else what
+
+
 def report(title: str, timings: dict[str, list[float]], out=sys.stdout, detail: bool = True) -> None:
     every = [v for ms in timings.values() for v in ms]
     print(f"\n{title}: {len(timings)} queries x {len(next(iter(timings.values())))} runs, "
           f"p50 {pct(every, 50):.1f} ms, p95 {pct(every, 95):.1f} ms, max {max(every):.1f} ms", file=out)
+    classes: dict[str, list[float]] = {}
+    for label, ms in timings.items():
+        classes.setdefault(query_class(label), []).extend(ms)
+    print(f"  {'query class (all ranges)':58s} {'p50 ms':>8s} {'p95 ms':>8s}", file=out)
+    for name, ms in classes.items():
+        print(f"  {name:58s} {pct(ms, 50):8.1f} {pct(ms, 95):8.1f}", file=out)
     if detail:
         print(f"  {'query':58s} {'p50 ms':>8s} {'p95 ms':>8s}", file=out)
         for label, ms in timings.items():
@@ -250,6 +294,9 @@ def main(argv: list[str] | None = None) -> int:
                    help="months at the end with day rows of every rollup (the 365-day range needs 13)")
     p.add_argument("--repeat", type=int, default=7)
     p.add_argument("--reload", action="store_true", help="load the synthetic rollups even if already there")
+    p.add_argument("--layouts", default="narrow", type=lambda v: v.split(","),
+                   help="comma-separated, of: narrow (every rollup, the read API's default), wide (only the "
+                        "rollups before the narrow ones); 'wide,narrow' times both, interleaved")
     p.add_argument("--compare", action="store_true",
                    help="Cassandra: also compare batched vs single-row writes and server-side vs client-side sums")
     args = p.parse_args(argv)
@@ -258,25 +305,35 @@ def main(argv: list[str] | None = None) -> int:
     store = open_store(args.store)
     store.ensure_schema()
     signature = f"v1 {first} {last} {args.requests_per_day} {args.day_months}"
+    narrow_signature = f"{signature} {','.join(NARROW)}"
+    todo = ()
     if args.reload or store.get_meta("bench_loaded") != signature:
-        print(f"synthesising {first}..{last}, {args.requests_per_day} requests/day", file=sys.stderr)
-        load(store, World(), first, last, args.requests_per_day, args.day_months)
+        todo = tuple(ROLLUPS)
+    elif store.get_meta("bench_narrow") != narrow_signature:
+        todo = NARROW
+    if todo:
+        print(f"synthesising {first}..{last}, {args.requests_per_day} requests/day; writing {', '.join(todo)}",
+              file=sys.stderr)
+        load(store, World(), first, last, args.requests_per_day, args.day_months, tables=todo)
         store.set_meta("bench_loaded", signature)
+        store.set_meta("bench_narrow", narrow_signature)
         store.set_meta("freshness", f"{last}T23:59:00")
         store.set_meta("data_version", str(time.time_ns()))
     else:
-        print(f"store already holds the synthetic data ({signature}); --reload to write it again")
+        print(f"store already holds the synthetic data ({narrow_signature}); --reload to write it again")
     segments = plan_range(first, last)
     print(f"ten-year range plan: {segments}")
     cold = ReadAPI(store, cache=False)
     top_type = cold.vocabulary("complaint_type")["value"].iloc[0]
     queries = dashboard_queries(last, top_type)
-    time_queries(cold, queries, 1)  # warm prepared statements and server caches
-    report("cold (no read-through cache; every call reaches the store)", time_queries(cold, queries, args.repeat))
-    warm = ReadAPI(store, cache=True)
-    time_queries(warm, queries, 1)
-    report("cached (read-through cache, data_version checked every 2 s)", time_queries(warm, queries, args.repeat),
-           detail=False)
+    colds = {name: ReadAPI(store, cache=False, tables=LAYOUTS[name]) for name in args.layouts}
+    time_layouts(colds, queries, 1)  # warm prepared statements and server caches
+    for name, timings in time_layouts(colds, queries, args.repeat).items():
+        report(f"{name} rollups, cold (no read-through cache; every call reaches the store)", timings)
+    warms = {name: ReadAPI(store, cache=True, tables=LAYOUTS[name]) for name in args.layouts}
+    time_layouts(warms, queries, 1)
+    for name, timings in time_layouts(warms, queries, args.repeat).items():
+        report(f"{name} rollups, cached (read-through cache, data_version checked every 2 s)", timings, detail=False)
     if args.compare and args.store.startswith("cassandra:"):
         compare(store, World(seed=5), cold, last, top_type, args.repeat)
     store.close()

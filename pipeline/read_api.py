@@ -39,8 +39,13 @@ from pipeline.tables import RESOLUTION_BINS_H, ROLLUPS
 GROUPABLE = ("borough", "community_district", "zip", "complaint_type", "agency", "channel", "status",
              "day", "week", "month")
 TIME_GROUPS = ("day", "week", "month")
-# Smallest table first: a query reads the first rollup holding all the columns it groups/filters by.
-TABLE_PREFERENCE = ("requests", "districts", "zips", "channels", "status")
+# Every rollup the read API reads, smallest first (rows per period): a query reads the first one that
+# holds all the columns it groups/filters by, with the measures it sums (see table_for). The narrow
+# rollups lead, so a ten-year ZIP ranking reads ~ZIPs x months rows, not ZIPs x types x agencies x months.
+TABLE_PREFERENCE = ("totals", "boroughs", "status_boroughs", "types", "timeliness_types", "district_totals",
+                    "zip_totals", "resolution_boroughs", "requests", "timeliness", "channels", "status",
+                    "resolution_types", "districts", "zips", "resolution", "hour_of_week")
+LIVE_PREFERENCE = tuple(name for name in TABLE_PREFERENCE if ROLLUPS[name].live_table)
 AREA_LEVELS = ("borough", "community_district", "zip")
 FILTER_COLUMNS = ("borough", "complaint_type", "agency", "community_district", "zip")
 UNSPECIFIED = "Unspecified"
@@ -138,9 +143,13 @@ def percentiles_from_bins(counts: np.ndarray, q: float) -> np.ndarray:
     return np.where(total > 0, out, np.nan)
 
 
-def table_for(columns: set[str]) -> str:
-    for name in TABLE_PREFERENCE:
-        if columns <= set(ROLLUPS[name].dims):
+def table_for(columns: set[str], measures: tuple[str, ...] = ("n",), preference=None) -> str:
+    """The first table of `preference` (default TABLE_PREFERENCE) holding `columns` and `measures`.
+    A table with a derived dimension (res_bin, how) counts something else than requests, so it
+    qualifies only when that dimension is asked for."""
+    for name in preference or TABLE_PREFERENCE:
+        rollup = ROLLUPS[name]
+        if rollup.measures == measures and columns <= set(rollup.dims) and rollup.derived <= columns:
             return name
     raise ValueError(f"no rollup holds {', '.join(sorted(columns))} together: drop one of these filters")
 
@@ -161,7 +170,7 @@ def cached(method):
     def wrapper(self: ReadAPI, *args, **kwargs):
         if not self.cache:
             return method(self, *args, **kwargs)
-        key = (self.store.url, method.__name__, args, tuple(sorted(kwargs.items())))
+        key = (self.store.url, self.tables, method.__name__, args, tuple(sorted(kwargs.items())))
         version = self._data_version()
         with _lock:
             hit = _cache.get(key)
@@ -180,9 +189,12 @@ def cached(method):
 class ReadAPI:
     """Queries over one store. Cheap to build; holds no connection of its own."""
 
-    def __init__(self, store: Store, cache: bool = True):
+    def __init__(self, store: Store, cache: bool = True, tables: tuple[str, ...] | None = None):
+        """`tables`: the rollups to read, in order of preference (default TABLE_PREFERENCE); the
+        benchmark passes the wide ones only to measure what the narrow ones save."""
         self.store = store
         self.cache = cache
+        self.tables = tables
 
     def _data_version(self) -> str | None:
         now = time.monotonic()
@@ -228,14 +240,8 @@ class ReadAPI:
             frame[m] = frame[m].astype("int64")
         return frame[[*cols, *measures]]
 
-    def _table(self, f: Filters, *columns: str) -> str:
-        return table_for({c for c in columns if c} | set(f.dims()))
-
-    @staticmethod
-    def _only(f: Filters, table: str) -> None:
-        extra = set(f.dims()) - set(ROLLUPS[table].dims)
-        if extra:
-            raise ValueError(f"{table} cannot be filtered by {', '.join(sorted(extra))}")
+    def _table(self, f: Filters, *columns: str, measures: tuple[str, ...] = ("n",)) -> str:
+        return table_for({c for c in columns if c} | set(f.dims()), measures, self.tables)
 
     @staticmethod
     def _check(value, allowed, what: str) -> None:
@@ -322,8 +328,7 @@ class ReadAPI:
         Percentiles interpolate linearly inside the bin holding them (see percentile_from_bins)."""
         self._check(by, (None, "borough", "complaint_type", "agency"), "by")
         keys = [by] if by else []
-        self._only(f, "resolution")
-        frame = self._sum("resolution", f, [*keys, "res_bin"])
+        frame = self._sum(self._table(f, *keys, "res_bin"), f, [*keys, "res_bin"])
         cols = [*keys, "closed", "median_h", "p90_h"]
         frame = frame[frame["n"] > 0]
         if frame.empty:
@@ -358,8 +363,7 @@ class ReadAPI:
         keys = [by] if by else []
         if by is not None and by not in ROLLUPS["timeliness"].dims:
             raise ValueError(f"timeliness by must be one of {ROLLUPS['timeliness'].dims}")
-        self._only(f, "timeliness")
-        frame = self._sum("timeliness", f, keys)
+        frame = self._sum(self._table(f, *keys, measures=ROLLUPS["timeliness"].measures), f, keys)
         if keys:
             frame = frame.sort_values(["with_due", *keys], ascending=[False, True])
         return frame.reset_index(drop=True)
@@ -384,7 +388,7 @@ class ReadAPI:
         end = end or bounds[1]
         last_sunday = end - timedelta(days=(end.weekday() + 1) % 7)
         first = last_sunday - timedelta(days=7 * weeks - 1)
-        frame = self._sum("hour_of_week", Filters(start=first, end=last_sunday), cols)
+        frame = self._sum(self._table(Filters(), *cols), Filters(start=first, end=last_sunday), cols)
         frame["mean"] = frame.pop("n") / weeks
         frame["how"] = frame["how"].astype("int64")
         return frame.sort_values(cols).reset_index(drop=True)
@@ -397,19 +401,21 @@ class ReadAPI:
         bounds = self.date_bounds()
         if bounds is None:
             return pd.DataFrame({"value": pd.Series(dtype="object"), "count": pd.Series(dtype="int64")})
-        frame = self.store.aggregate("requests", "month", bounds[0].isoformat()[:7], bounds[1].isoformat()[:7], [kind])
+        frame = self.store.aggregate(self._table(Filters(), kind), "month", bounds[0].isoformat()[:7],
+                                     bounds[1].isoformat()[:7], [kind])
         frame = frame.rename(columns={kind: "value", "n": "count"})
         return frame.sort_values(["count", "value"], ascending=[False, True]).reset_index(drop=True)
 
     @cached
     def date_bounds(self) -> tuple[date, date] | None:
         """First and last New York day with any request loaded, or None for an empty store."""
-        buckets = self.store.buckets("requests", "day")
+        table = self._table(Filters())  # the smallest count rollup: one row per day
+        buckets = self.store.buckets(table, "day")
         if not buckets:
             return None
         days = []
         for bucket in (buckets[0], buckets[-1]):
-            frame = self.store.aggregate("requests", "day", f"{bucket}-01", _month_end(
+            frame = self.store.aggregate(table, "day", f"{bucket}-01", _month_end(
                 date.fromisoformat(f"{bucket}-01")).isoformat(), ["period"])
             days.extend(frame.loc[frame["n"] > 0, "period"])
         if not days:
@@ -439,9 +445,7 @@ class ReadAPI:
         inclusive minutes; until None = since + 48 h). Columns [minute?, by?, 'count'] where minute is
         'YYYY-MM-DDTHH:MM' when per_minute; sorted by minute, then count descending."""
         until = until or since + timedelta(hours=48)
-        table = ROLLUPS[self._table(f.but(start=None, end=None), by)]
-        if table.live_table is None:
-            raise ValueError(f"no live rollup holds {by!r} with these filters")
+        table = ROLLUPS[table_for({c for c in (by,) if c} | set(f.dims()), preference=LIVE_PREFERENCE)]
         keys = [*(["period"] if per_minute else []), *([by] if by else [])]
         frame = self.store.aggregate(table.live_table, "minute", since.strftime("%Y-%m-%dT%H:%M"),
                                      until.strftime("%Y-%m-%dT%H:%M"), keys, f.dims())

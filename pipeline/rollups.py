@@ -21,7 +21,7 @@ from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
 from pipeline.schema import UNSPECIFIED
-from pipeline.tables import INT_DIMS, RESOLUTION_BINS_H, ROLLUPS, Rollup
+from pipeline.tables import INT_DIMS, RESOLUTION_BINS_H, ROLLUPS, TIMELINESS_MEASURES, Rollup
 
 PERIOD_FORMATS = {"day": "yyyy-MM-dd", "month": "yyyy-MM", "minute": "yyyy-MM-dd'T'HH:mm"}
 BUCKET_LENGTHS = {"day": 7, "month": 4, "minute": 13}  # pipeline.tables.bucket_of, as a column
@@ -49,13 +49,15 @@ def _count(cond: Column) -> Column:
 
 
 def _rows(df: DataFrame, rollup: Rollup, now: datetime) -> tuple[DataFrame, list[Column]]:
-    """The rows a rollup counts (with its derived dimension columns) and its measure expressions."""
-    if rollup.name == "resolution":
+    """The rows a rollup counts (with its derived dimension columns) and its measure expressions.
+    Chosen by the rollup's derived dimension or measures, not its name, so a narrow twin of a rollup
+    (pipeline/tables.py) counts exactly what the wide one does."""
+    if "res_bin" in rollup.dims:
         hours = resolution_hours(df)
         return df.where(hours > 0).withColumn("res_bin", res_bin(hours)), [F.count(F.lit(1)).alias("n")]
-    if rollup.name == "hour_of_week":
+    if "how" in rollup.dims:
         return df.withColumn("how", hour_of_week(F.col("created_at"))), [F.count(F.lit(1)).alias("n")]
-    if rollup.name == "timeliness":
+    if rollup.measures == TIMELINESS_MEASURES:
         closed, due = F.col("closed_at"), F.col("due_at")
         return df.where(due.isNotNull()), [
             F.count(F.lit(1)).alias("with_due"),

@@ -26,6 +26,13 @@ RESOLUTION_BINS_H: tuple[float, ...] = (
 )
 
 
+TIMELINESS_MEASURES = ("with_due", "on_time", "late", "open_past_due")
+# Dimensions a rollup derives from the request rather than reads off it: a table holding one of them
+# counts something else than requests (closed ones per resolution bin, requests per hour of week),
+# so it answers only queries that ask for that dimension.
+DERIVED_DIMS = ("res_bin", "how")
+
+
 @dataclass(frozen=True)
 class Rollup:
     name: str
@@ -41,6 +48,10 @@ class Rollup:
     @property
     def columns(self) -> tuple[str, ...]:
         return (*self.key, *self.measures)
+
+    @property
+    def derived(self) -> frozenset[str]:
+        return frozenset(self.dims) & frozenset(DERIVED_DIMS)
 
 
 ROLLUPS: dict[str, Rollup] = {r.name: r for r in (
@@ -60,10 +71,22 @@ ROLLUPS: dict[str, Rollup] = {r.name: r for r in (
     Rollup("resolution", ("borough", "complaint_type", "agency", "res_bin")),
     # against the city's Due Date: closed on time, closed late, open past due (as of the load),
     # and requests that carry a due date at all
-    Rollup("timeliness", ("borough", "complaint_type", "agency"),
-           measures=("with_due", "on_time", "late", "open_past_due")),
+    Rollup("timeliness", ("borough", "complaint_type", "agency"), measures=TIMELINESS_MEASURES),
     # hour of week (0 = Monday 00:00-00:59 ... 167 = Sunday 23:00): the live page's baseline
     Rollup("hour_of_week", ("borough", "complaint_type", "agency", "how")),
+    # Narrow rollups: the same counts over fewer dimensions, so the dashboard's common views read
+    # a few rows per period instead of one per borough x type x agency (x area). The read API picks
+    # the smallest table holding the columns a query needs (read_api.TABLE_PREFERENCE); unfiltered
+    # totals, borough and type views, area rankings and resolution by borough or type come from here.
+    Rollup("totals", ()),
+    Rollup("boroughs", ("borough",)),
+    Rollup("types", ("complaint_type", "agency")),
+    Rollup("zip_totals", ("zip", "borough")),
+    Rollup("district_totals", ("community_district", "borough")),
+    Rollup("status_boroughs", ("borough", "status")),
+    Rollup("resolution_boroughs", ("borough", "res_bin")),
+    Rollup("resolution_types", ("complaint_type", "agency", "res_bin")),
+    Rollup("timeliness_types", ("complaint_type", "agency"), measures=TIMELINESS_MEASURES),
 )}
 
 # Integer-valued dimension columns (everything else is text).

@@ -46,7 +46,7 @@ def rollup_rows(reqs: pd.DataFrame, table: str, grain: str) -> pd.DataFrame:
     df["bucket"] = df["period"].map(lambda p: bucket_of(grain, p))
     df["how"] = df["created"].dt.weekday * 24 + df["created"].dt.hour
     df["res_bin"] = np.searchsorted(RESOLUTION_BINS_H, df["res_h"].fillna(0))
-    if table == "resolution":
+    if "res_bin" in rollup.dims:
         df = df[df["res_h"].notna()]
     df["n"] = 1
     df["with_due"] = 1
