@@ -13,7 +13,7 @@ from pathlib import Path
 import dash
 import dash_bootstrap_components as dbc  # noqa: F401 - registers the component suite
 
-from app import data, shell
+from app import data, serving, shell
 from pipeline import settings as settings_mod
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -47,10 +47,5 @@ def create_app(settings: settings_mod.Settings | None = None) -> dash.Dash:
             register(app)
     app.layout = shell.layout
     shell.register(app)
-    try:
-        from app import serving
-    except ImportError:  # the serving module (CSP, /healthz, embed) lands separately
-        serving = None
-    if serving is not None:
-        serving.install(app, s)
+    serving.install(app, s)  # security headers, /healthz, /embed/<page>
     return app
