@@ -33,6 +33,8 @@ log = logging.getLogger("pipeline.produce")
 class KafkaSink:
     """Events to a Kafka topic; `send` returns only once the broker has acknowledged every message."""
 
+    interval = 0.05  # seconds between sends of a steady producer
+
     def __init__(self, servers: str, topic: str):
         from kafka import KafkaProducer
         self.topic = topic
@@ -51,6 +53,8 @@ class KafkaSink:
 
 class SpoolSink:
     """Events to the spool folder: one atomic JSON-lines file per call."""
+
+    interval = 1.0  # one file a second at most: every file is an entry in the job's source log
 
     def __init__(self, folder: Path):
         self.folder = folder
@@ -145,7 +149,7 @@ def run_synthetic(sink, gen: Synthetic, rate: float, count: int | None, duration
         if batch:
             sink.send(batch)
             sent += len(batch)
-        time.sleep(max(0.0, 0.05 - (clock() - now.timestamp())))
+        time.sleep(max(0.0, sink.interval - (clock() - now.timestamp())))
     return sent
 
 

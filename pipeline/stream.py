@@ -166,11 +166,13 @@ class LiveSink:
     def write_batch(self, df: DataFrame, batch_id: int) -> None:
         started = time.time()
         batch = df.toPandas()
+        phases = {"read": time.time() - started}
         bad = batch[batch["_reason"].notna()]
         good = batch[batch["_reason"].isna()].sort_values("version")
         self.dead_letters(bad, batch_id)
         before = self.state.by_keys(good["unique_key"].unique())
         self.state.apply(batch_id, good[[c for c in STATE_COLUMNS if c != "batch_id"]], len(bad))
+        phases["state"] = time.time() - started - sum(phases.values())
         newest = self.state.max_created()
         cutoff = None if newest is None else pd.Timestamp(newest - LIVE_WINDOW_US, unit="us", tz="UTC")
         live_cut = "" if cutoff is None else cutoff.tz_convert("America/New_York").strftime("%Y-%m-%dT%H:%M")
@@ -184,8 +186,10 @@ class LiveSink:
             for table, frame in rows.items():
                 self.upsert_changed(table, frame, live_cut)
         self.recent(good)
+        phases["live"] = time.time() - started - sum(phases.values())
         self.merge_lake()
-        self.status(batch_id, batch, good, len(bad), started)
+        phases["lake"] = time.time() - started - sum(phases.values())
+        self.status(batch_id, batch, good, len(bad), started, phases)
 
     def upsert_changed(self, table: str, frame: pd.DataFrame, live_cut: str) -> None:
         """Upsert the rows whose count differs from what this process last wrote (after a restart
@@ -265,7 +269,8 @@ class LiveSink:
             return None
         return int(sum(max(0, end - 1 - int(done[tp.partition])) for tp, end in ends.items()))
 
-    def status(self, batch_id: int, batch: pd.DataFrame, good: pd.DataFrame, malformed: int, started: float) -> None:
+    def status(self, batch_id: int, batch: pd.DataFrame, good: pd.DataFrame, malformed: int, started: float,
+               phases: dict[str, float]) -> None:
         now = time.time()
         produced = good["produced_at"].max() if not good.empty else None
         row = {
@@ -279,7 +284,8 @@ class LiveSink:
         }
         self.store.upsert("pipeline_status", pd.DataFrame([row]))
         self.last_batch = now
-        log.info("batch %s: %d message(s), %d malformed, %.2f s", batch_id, len(batch), malformed, now - started)
+        log.info("batch %s: %d message(s), %d malformed, %.2f s (%s)", batch_id, len(batch), malformed, now - started,
+                 ", ".join(f"{k} {v:.2f}" for k, v in phases.items()))
 
     def close(self) -> None:
         for c in (self._producer, self._consumer):
@@ -303,7 +309,9 @@ def source(spark: SparkSession, settings: Settings, max_per_trigger: int) -> tup
         return raw, (u.netloc, topic), None
     folder = spool.spool_dir(settings.stream_url, settings)
     folder.mkdir(parents=True, exist_ok=True)
-    raw = (spark.readStream.format("text").option("maxFilesPerTrigger", 1000).load(str(folder))
+    # Files are deleted once their batch is committed: the spool is a queue, not an archive (the lake is).
+    raw = (spark.readStream.format("text").option("maxFilesPerTrigger", 1000).option("cleanSource", "delete")
+           .load(str(folder))
            .select("value", F.lit(None).cast("int").alias("partition"), F.lit(None).cast("long").alias("offset")))
     return raw, None, spool.dlq_dir(folder)
 
