@@ -20,6 +20,7 @@ from __future__ import annotations
 import calendar
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 
@@ -30,7 +31,7 @@ from pipeline import ingest, lake, rollups
 from pipeline.normalize import tag_unusable
 from pipeline.schema import REQUEST_COLUMN_NAMES
 from pipeline.stores.base import Store
-from pipeline.tables import ROLLUPS
+from pipeline.tables import ROLLUPS, Rollup
 
 BATCH_GRAINS = ("day", "month")
 
@@ -41,8 +42,10 @@ class Report:
     rows_loaded: int = 0
     quarantined: dict[str, int] = field(default_factory=dict)
     months: list[str] = field(default_factory=list)
+    days: list[str] | None = None  # days with loaded rows; None = every day of `months`
     rollup_rows: dict[str, int] = field(default_factory=dict)
     stages: dict[str, float] = field(default_factory=dict)
+    detail: dict[str, float] = field(default_factory=dict)  # overlapping parts of stages
 
     @property
     def total_s(self) -> float:
@@ -55,6 +58,7 @@ class Report:
         lines.append(f"months           {len(self.months)} ({', '.join(self.months[:3])}{' ...' if len(self.months) > 3 else ''})")
         lines.append(f"rollup rows      {sum(self.rollup_rows.values()):,}")
         lines += [f"{stage:<17}{secs:8.1f} s" for stage, secs in self.stages.items()]
+        lines += [f"  ({part}: {secs:.1f} s, overlapping)" for part, secs in self.detail.items()]
         lines.append(f"{'total':<17}{self.total_s:8.1f} s"
                      + (f"  ({self.rows_read / self.total_s:,.0f} rows/s)" if self.rows_read and self.total_s else ""))
         return "\n".join(lines)
@@ -94,16 +98,64 @@ def quarantine_rows(tagged: DataFrame) -> DataFrame:
         "unique_key", F.col("_created_raw").alias("created_date"), F.col(ingest.CORRUPT).alias("raw_record"))
 
 
-def write_rollups(store: Store, requests: DataFrame, months: list[str], now: datetime, report: Report) -> None:
-    """Replace the day and month periods of `months` in every rollup table with a recount."""
-    for name, rollup in ROLLUPS.items():
-        day = rollups.compute_rollup(requests, rollup, "day", now=now).cache()
-        try:
-            for grain in BATCH_GRAINS:
-                rows = day if grain == "day" else rollups.coarsen(day, rollup, grain)
-                pdf = rows.toPandas()
-                report.rollup_rows[f"{name}/{grain}"] = store.replace_periods(name, grain, periods_of(grain, months), pdf)
-        finally:
+# Dimensions compute_rollup derives from a request (pipeline/rollups.py): a rollup holding one counts
+# other rows (closed requests per resolution bin, requests per hour of week) than one without.
+DERIVED_DIMS = frozenset({"res_bin", "how"})
+
+
+def parent_of(rollup: Rollup, computed: dict[str, Rollup]) -> str | None:
+    """An already computed rollup that the rollup is a sum of: same measures, same derived dimensions,
+    a superset of its dimensions (every measure is a count, so summing over the extra ones is exact)."""
+    derived = set(rollup.dims) & DERIVED_DIMS
+    return next((name for name, p in computed.items()
+                 if p.measures == rollup.measures and set(p.dims) & DERIVED_DIMS == derived
+                 and set(rollup.dims) <= set(p.dims)), None)
+
+
+def time_dependent(rollup: Rollup) -> bool:
+    """Counts that change with the load time alone (open past due), in untouched days too."""
+    return "open_past_due" in rollup.measures
+
+
+def write_rollups(store: Store, requests: DataFrame, months: list[str], now: datetime, report: Report,
+                  days: list[str] | None = None) -> None:
+    """Replace the month periods of `months` in every rollup table with a recount, and their day
+    periods: those in `days` (the days a load touched: a request counts on its created day, so no
+    other day's counts can change) or all of them; time-dependent rollups always all of them.
+
+    Each rollup's day rows are counted from the requests once, or summed from a wider rollup's day
+    rows already counted; month rows are summed from day rows. Why a writer thread: Spark counts
+    the next rollup while the store takes the previous one (the store writes concurrently itself)."""
+    def replace(name: str, grain: str, periods: list[str], pdf) -> int:
+        t0 = time.perf_counter()
+        n = store.replace_periods(name, grain, periods, pdf)
+        report.detail["store writes"] = report.detail.get("store writes", 0.0) + time.perf_counter() - t0
+        return n
+
+    counted: dict[str, DataFrame] = {}  # day rows per rollup, cached
+    try:
+        with ThreadPoolExecutor(max_workers=1) as writer:
+            pending = []
+            for name, rollup in ROLLUPS.items():
+                parent = parent_of(rollup, {n: ROLLUPS[n] for n in counted})
+                day = (rollups.coarsen(counted[parent], rollup, "day") if parent
+                       else rollups.compute_rollup(requests, rollup, "day", now=now)).cache()
+                counted[name] = day
+                for grain in BATCH_GRAINS:
+                    t0 = time.perf_counter()
+                    periods = periods_of(grain, months)
+                    rows = day if grain == "day" else rollups.coarsen(day, rollup, grain)
+                    if grain == "day" and days is not None and not time_dependent(rollup):
+                        periods = sorted(set(days) & set(periods))
+                        rows = rows.where(F.col("period").isin(periods))
+                    pdf = rows.toPandas()
+                    report.detail["spark counts"] = report.detail.get("spark counts", 0.0) + time.perf_counter() - t0
+                    pending.append((f"{name}/{grain}", writer.submit(replace, name, grain, periods, pdf)))
+                    del pdf
+            for key, done in pending:
+                report.rollup_rows[key] = done.result()
+    finally:
+        for day in counted.values():
             day.unpersist()
 
 
@@ -136,6 +188,7 @@ def load_input(spark: SparkSession, store: Store, input_path: str, lake_path: st
     with _Stage(report, "lake merge"):
         good = lake.with_load_id(tagged.where(F.col("_reason").isNull()), load_id)
         latest = _latest_created(good)
+        report.days = sorted(r[0] for r in good.select(F.date_format("created_at", "yyyy-MM-dd")).distinct().collect())
         report.months = lake.merge(spark, lake_path, good.select(*REQUEST_COLUMN_NAMES, *lake.LOAD_SEQ))
         tagged.unpersist()
     _rollups(spark, store, lake_path, report, now)
@@ -149,7 +202,7 @@ def recompute(spark: SparkSession, store: Store, lake_path: str, since: date, no
     store.ensure_schema()
     report.months = lake.months(spark, lake_path, since.isoformat()[:7])
     _rollups(spark, store, lake_path, report, now)
-    _finish(store, None)
+    _finish(store, _latest_created(lake.read(spark, lake_path, report.months)) if report.months else None)
     return report
 
 
@@ -159,7 +212,7 @@ def _rollups(spark: SparkSession, store: Store, lake_path: str, report: Report, 
     with _Stage(report, "rollups"):
         requests = lake.read(spark, lake_path, report.months).cache()
         try:
-            write_rollups(store, requests, report.months, now, report)
+            write_rollups(store, requests, report.months, now, report, report.days)
         finally:
             requests.unpersist()
 

@@ -16,7 +16,7 @@ import csv
 import gzip
 import io
 from pathlib import Path
-from urllib.parse import urlparse
+from urllib.parse import unquote, urlparse
 
 from pyspark.sql import DataFrame, SparkSession, Window
 from pyspark.sql import functions as F
@@ -50,7 +50,6 @@ SOURCE_COLUMNS = ("_source_file", "_block", "_row_id", CORRUPT)
 
 CSV_OPTIONS = {
     "header": "true",
-    "multiLine": "true",          # quoted fields may hold line breaks (Resolution Description)
     "quote": '"',
     "escape": '"',                # the export doubles quotes inside quoted fields
     "mode": "PERMISSIVE",
@@ -88,6 +87,7 @@ def read_header(file: str) -> tuple[str, ...]:
     """The header row of a local export file (gzip-aware)."""
     if urlparse(file).scheme not in ("", "file"):
         return ()
+    file = _local(file)
     opener = gzip.open if file.lower().endswith(".gz") else open
     try:
         with opener(file, "rb") as fh:
@@ -101,11 +101,12 @@ def read_header(file: str) -> tuple[str, ...]:
     return header
 
 
-def _read_group(spark: SparkSession, files: list[str], header: tuple[str, ...]) -> DataFrame:
+def _read_group(spark: SparkSession, files: list[str], header: tuple[str, ...], multiline: bool) -> DataFrame:
+    options = {**CSV_OPTIONS, "multiLine": str(multiline).lower()}
     if not header:  # remote file: Spark reads the header line (every column is a string anyway)
-        header = tuple(spark.read.options(**CSV_OPTIONS).csv(files).columns)
+        header = tuple(spark.read.options(**options).csv(files).columns)
     schema = StructType([StructField(h, StringType()) for h in header] + [StructField(CORRUPT, StringType())])
-    df = spark.read.options(**CSV_OPTIONS).schema(schema).csv(files)
+    df = spark.read.options(**options).schema(schema).csv(files)
     return df.select(
         *[(F.col(f"`{h}`") if h in header else F.lit(None).cast("string")).alias(name)
           for h, name in EXPORT_COLUMNS.items()],
@@ -116,12 +117,34 @@ def _read_group(spark: SparkSession, files: list[str], header: tuple[str, ...]) 
     )
 
 
+def _local(uri: str) -> str:
+    return unquote(urlparse(uri).path) if uri.startswith("file:") else uri
+
+
+def multiline_files(spark: SparkSession, files: list[str]) -> set[str]:
+    """The files with a line holding an odd number of double quotes: a quoted field spans lines.
+
+    Why: a line-by-line read splits a big file across cores, while a multi-line read takes one core
+    per file; but line by line, a record with a quoted line break comes apart into pieces the CSV
+    parser does not always flag. Escaped quotes come in pairs, so an odd count per line is exact.
+    This pass reads text only, far cheaper than parsing the CSV."""
+    quotes = F.length("value") - F.length(F.regexp_replace("value", '"', ""))
+    odd = (spark.read.text(files).where(quotes % 2 == 1)
+           .select(F.input_file_name().alias("file")).distinct().collect())
+    return {_local(r.file) for r in odd}
+
+
 def read_exports(spark: SparkSession, path: str) -> DataFrame:
-    """Raw export rows: the EXPORT_COLUMNS fields as strings plus SOURCE_COLUMNS."""
-    groups: dict[tuple[str, ...], list[str]] = {}
-    for f in export_files(path):
-        groups.setdefault(read_header(f), []).append(f)
-    frames = [_read_group(spark, files, header) for header, files in groups.items()]
+    """Raw export rows: the EXPORT_COLUMNS fields as strings plus SOURCE_COLUMNS.
+
+    Files whose quoted fields span lines are read with multi-line quoting, the others line by line
+    (see multiline_files)."""
+    files = export_files(path)
+    spanning = multiline_files(spark, files)
+    groups: dict[tuple[str, bool], list[str]] = {}
+    for f in files:
+        groups.setdefault((read_header(f), _local(f) in spanning), []).append(f)
+    frames = [_read_group(spark, files, header, multiline) for (header, multiline), files in groups.items()]
     out = frames[0]
     for df in frames[1:]:
         out = out.unionByName(df)

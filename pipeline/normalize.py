@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import csv
 from functools import lru_cache
-from itertools import chain
 
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
@@ -56,8 +55,29 @@ def community_districts() -> tuple[int, ...]:
         return tuple(int(r["boro_cd"]) for r in csv.DictReader(fh))
 
 
-def _map(d: dict) -> Column:
-    return F.create_map(*[F.lit(x) for x in chain.from_iterable(d.items())])
+def _lookup(c: Column, d: dict) -> Column:
+    """d[c], null when absent, as a CASE expression (a literal map is scanned key by key per row)."""
+    out = None
+    for k, v in d.items():
+        out = (F.when(c == F.lit(k), F.lit(v)) if out is None else out.when(c == F.lit(k), F.lit(v)))
+    return out
+
+
+def _in_sets(c: Column, groups: dict) -> Column:
+    """The key of the first group whose values hold c (hashed `IN` sets), else null."""
+    out = None
+    for key, values in groups.items():
+        cond = c.isin(*values)
+        out = F.when(cond, F.lit(key)) if out is None else out.when(cond, F.lit(key))
+    return out
+
+
+@lru_cache(maxsize=1)
+def _zips_by_borough() -> dict[str, list[str]]:
+    groups: dict[str, list[str]] = {}
+    for z, b in zip_boroughs().items():
+        groups.setdefault(b, []).append(z)
+    return groups
 
 
 def _text(c: Column) -> Column:
@@ -76,12 +96,13 @@ def parse_time(c: Column, dtype=StringType()) -> Column:
     if isinstance(dtype, TimestampType):
         return c
     t = _text(c)
-    return F.coalesce(*[F.try_to_timestamp(t, F.lit(fmt)) for fmt in TIME_FORMATS])
+    iso = F.coalesce(*[F.try_to_timestamp(t, F.lit(fmt)) for fmt in TIME_FORMATS[1:]])
+    return F.when(F.substring(t, 5, 1) == "-", iso).otherwise(F.try_to_timestamp(t, F.lit(TIME_FORMATS[0])))
 
 
 def borough_name(c: Column) -> Column:
     """`BRONX`/`Bronx` -> `Bronx`; anything else -> null."""
-    return F.try_element_at(_map(BOROUGH_BY_UPPER), F.upper(F.trim(c)))
+    return _lookup(F.upper(F.trim(c)), BOROUGH_BY_UPPER)
 
 
 def _district_parts(cb: Column) -> tuple[Column, Column]:
@@ -94,7 +115,7 @@ def _district_parts(cb: Column) -> tuple[Column, Column]:
 def community_district(cb: Column) -> Column:
     """BoroCD text (`09 MANHATTAN` -> `109`; `109` stays), `Unspecified` unless a known district."""
     boro, number = _district_parts(cb)
-    code = F.try_element_at(_map({k: CODE_BY_BOROUGH[v] for k, v in BOROUGH_BY_UPPER.items()}), boro)
+    code = _lookup(boro, {k: CODE_BY_BOROUGH[v] for k, v in BOROUGH_BY_UPPER.items()})
     t = F.trim(cb)
     borocd = F.when(t.rlike(r"^[1-5]\d\d$"), t.try_cast("int")).otherwise(code * 100 + number.try_cast("int"))
     return F.when(borocd.isin(*community_districts()), borocd.cast("string")).otherwise(F.lit(UNSPECIFIED))
@@ -104,18 +125,18 @@ def district_borough(cb: Column) -> Column:
     """The borough a `Community Board` value names, also for `Unspecified BROOKLYN` and `301`."""
     boro, _ = _district_parts(cb)
     t = F.trim(cb)
-    by_code = F.when(t.rlike(r"^[1-5]\d\d$"), F.try_element_at(_map(BOROUGH_CODES), F.substring(t, 1, 1).cast("int")))
+    by_code = F.when(t.rlike(r"^[1-5]\d\d$"), _lookup(F.substring(t, 1, 1), {str(k): v for k, v in BOROUGH_CODES.items()}))
     return F.coalesce(borough_name(boro), by_code)
 
 
 def zip5(c: Column) -> Column:
     """Five-digit NYC ZIP (`10027-1234` -> `10027`), null when malformed or outside NYC."""
-    z = F.regexp_extract(F.trim(c.cast("string")), r"^(\d{5})", 1)
-    return F.when(F.try_element_at(_map(zip_boroughs()), z).isNotNull(), z)
+    z = F.substring(F.trim(c.cast("string")), 1, 5)
+    return F.when(z.isin(*zip_boroughs()), z)
 
 
 def zip_borough(c: Column) -> Column:
-    return F.try_element_at(_map(zip_boroughs()), zip5(c))
+    return _in_sets(F.substring(F.trim(c.cast("string")), 1, 5), _zips_by_borough())
 
 
 def _coordinate(c: Column, bounds: tuple[float, float]) -> Column:

@@ -168,6 +168,8 @@ def test_updated_request_replaces_old_version_and_bad_rows_are_quarantined(spark
     with open(sample_csv, newline="", encoding="utf-8") as fh:
         reader = csv.DictReader(fh)
         header, rows = reader.fieldnames, [r for r in reader if r["Status"] == "In Progress"][:20]
+    rows[2] = {**rows[2], "Resolution Description": 'She said "wait"\nthen, later: done'}  # a quoted line break
+    rows[3] = {**rows[3], "Created Date": "05/02/2022 09:00:00 AM"}  # a day the update does not touch
     first = tmp_path / "in" / "a.csv"
     first.parent.mkdir()
     with open(first, "w", newline="", encoding="utf-8") as fh:
@@ -181,6 +183,9 @@ def test_updated_request_replaces_old_version_and_bad_rows_are_quarantined(spark
     report = load(spark, store, first, tmp_path)
     assert (report.rows_read, report.rows_loaded) == (23, 20)
     assert report.quarantined == {NO_KEY: 1, BAD_CREATED: 1, MALFORMED: 1}
+    # the file was read with multi-line quoting: the line break survived
+    assert lake.read(spark, str(tmp_path / "lake")).where(f"unique_key = '{rows[2]['Unique Key']}'").count() == 1
+    # `line` numbers records (header = 1): the quoted line break does not count
     quarantined = [json.loads(line) for f in (tmp_path / "quarantine").rglob("*.json") for line in f.open()]
     assert sorted((q["reason"], q["line"], q["source_file"].endswith("a.csv")) for q in quarantined) == sorted([
         (NO_KEY, 22, True), (BAD_CREATED, 23, True), (MALFORMED, 24, True)])
@@ -199,5 +204,30 @@ def test_updated_request_replaces_old_version_and_bad_rows_are_quarantined(spark
     assert dict(zip(status["status"], status["n"].astype(int), strict=True)) == {"Closed": 1, "In Progress": 19}
     res = store.aggregate("resolution", "day", "2022-05-01", "2022-05-31", [])
     assert int(res["n"].sum()) == 1
+    days = store.aggregate("requests", "day", "2022-05-01", "2022-05-31", ["period"])
+    assert dict(zip(days["period"], days["n"].astype(int), strict=True)) == {"2022-05-01": 19, "2022-05-02": 1}
     assert int(store.get_meta("data_version")) == 2
     store.close()
+
+
+def test_recompute_from_the_lake_rebuilds_the_same_rollups(spark, sqlite_load, tmp_path):
+    from datetime import date
+    source, _, tmp = sqlite_load
+    store = open_store(f"sqlite:///{tmp_path}/rollups.db")
+    report = batch.recompute(spark, store, str(tmp / "lake"), since=date(2022, 5, 17), now=NOW)
+    assert report.months == ["2022-05"]
+    ours, theirs = snapshot(source), snapshot(store)
+    for name in ROLLUPS:
+        assert ours[name].equals(theirs[name]), name
+    assert batch.recompute(spark, store, str(tmp / "lake"), since=date(2022, 6, 1)).months == []
+    store.close()
+
+
+def test_command_line_needs_input_or_recompute(capsys):
+    import argparse
+    parser = argparse.ArgumentParser()
+    batch.add_arguments(parser)
+    assert batch.run(parser.parse_args([])) == 2
+    assert batch.run(parser.parse_args(["--recompute"])) == 2
+    assert batch.run(parser.parse_args(["--input", "/nonexistent/x.csv"])) == 2
+    assert "no such file" in capsys.readouterr().err

@@ -134,3 +134,18 @@ def test_month_from_days_equals_month_computed(requests):
         day = compute_rollup(requests, rollup, "day", now=NOW)
         direct = compute_rollup(requests, rollup, "month", now=NOW)
         assert sorted(coarsen(day, rollup, "month").collect()) == sorted(direct.collect()), rollup.name
+
+
+def test_a_narrow_rollup_summed_from_a_wide_one_equals_its_own_count(requests):
+    from pipeline.batch import parent_of
+    from pipeline.tables import Rollup
+
+    narrow = Rollup("boroughs_only", ("borough",))
+    computed = {n: ROLLUPS[n] for n in ("hour_of_week", "resolution", "timeliness", "requests", "zips")}
+    assert parent_of(narrow, computed) == "requests"
+    assert parent_of(Rollup("res_by_borough", ("borough", "res_bin")), computed) == "resolution"
+    assert parent_of(Rollup("late_by_type", ("complaint_type",), ROLLUPS["timeliness"].measures),
+                     computed) == "timeliness"
+    assert parent_of(Rollup("by_channel", ("channel",)), computed) is None
+    wide = compute_rollup(requests, "requests", "day", now=NOW)
+    assert sorted(coarsen(wide, narrow, "day").collect()) == sorted(compute_rollup(requests, narrow, "day", now=NOW).collect())
