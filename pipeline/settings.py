@@ -43,8 +43,8 @@ REGISTRY: tuple[Setting, ...] = (
             "Cleaned-request Parquet data set, partitioned by created month (local folder, hdfs:// or s3a://)."),
     Setting("quarantine_path", "var/quarantine", "Where unusable input rows are written with their reason."),
     Setting("checkpoint_path", "var/checkpoints", "Spark Structured Streaming checkpoints."),
-    Setting("app_host", "127.0.0.1", "Interface the development server binds to."),
-    Setting("app_port", 8050, "Port of the development server (gunicorn reads PORT too).", int),
+    Setting("app_host", "127.0.0.1", "Interface the app binds to (the dev server and gunicorn)."),
+    Setting("app_port", 8050, "Port the app listens on (the dev server and gunicorn, via config/gunicorn.conf.py).", int),
     Setting("url_prefix", "/", "Path prefix the app is mounted under behind a proxy, e.g. /311/."),
     Setting("frame_ancestors", "'self'",
             "Content-Security-Policy frame-ancestors: which sites may embed the app in an iframe "

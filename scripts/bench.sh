@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# `make bench`: every benchmark the issues name, against the real local servers. Long (about an
+# hour on 2 cores); run one part with `bash scripts/bench.sh PART` where PART is one of
+#   services  fetch/start times and peak memory of Kafka, Cassandra and a Spark driver
+#   batch     5M synthetic rows -> Spark -> Cassandra (rows/s per stage), one more day, DuckDB ratio
+#   read      every read-API query over ten years of rollups in Cassandra (p50/p95, cold and cached)
+#   stream    2,000 events/s for 5 min: Kafka -> Spark -> Cassandra freshness p50/p95/max, memory
+#   app       Dash callback server times, Map first render in Chromium, worker RSS
+#   web       100 users through nginx -> gunicorn for 5 min: errors, p95, CPU, bytes per refresh
+# Figures print to stdout; the issue notes quote them.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export JAVA_HOME="${JAVA_HOME:-/usr/lib/jvm/java-17-openjdk-amd64}"
+export PYSPARK_PYTHON="$PWD/.venv/bin/python"
+PY=.venv/bin/python
+BENCH_STORE="${BENCH_STORE:-cassandra://127.0.0.1:9042/nyc311_bench}"
+parts=("${@:-services batch read stream app web}")
+[ $# -eq 0 ] && parts=(services batch read stream app web)
+for part in "${parts[@]}"; do
+  echo "==================== $part"
+  case "$part" in
+    services) bash scripts/bench-services.sh ;;
+    batch)    bash scripts/services.sh up && $PY -m pipeline.bench_batch ;;
+    read)     bash scripts/services.sh up && $PY -m pipeline.bench_read --store "$BENCH_STORE" ;;
+    stream)   bash scripts/services.sh up && $PY -m pipeline.bench_stream ;;
+    app)      bash scripts/services.sh up && $PY -m app.bench_app --store "$BENCH_STORE" ;;
+    web)      $PY -m app.bench_web ;;
+    *) echo "unknown part $part" >&2; exit 2 ;;
+  esac
+done
