@@ -309,8 +309,9 @@ def main(argv: list[str] | None = None) -> int:
     todo = ()
     if args.reload or store.get_meta("bench_loaded") != signature:
         todo = tuple(ROLLUPS)
-    elif store.get_meta("bench_narrow") != narrow_signature:
-        todo = NARROW
+    else:
+        stored = (store.get_meta("bench_narrow") or "").removeprefix(f"{signature} ").split(",")
+        todo = tuple(n for n in NARROW if n not in stored)
     if todo:
         print(f"synthesising {first}..{last}, {args.requests_per_day} requests/day; writing {', '.join(todo)}",
               file=sys.stderr)

@@ -44,7 +44,8 @@ TIME_GROUPS = ("day", "week", "month")
 # rollups lead, so a ten-year ZIP ranking reads ~ZIPs x months rows, not ZIPs x types x agencies x months.
 TABLE_PREFERENCE = ("totals", "boroughs", "status_boroughs", "types", "timeliness_types", "district_totals",
                     "zip_totals", "resolution_boroughs", "requests", "timeliness", "channels", "status",
-                    "resolution_types", "districts", "zips", "resolution", "hour_of_week")
+                    "resolution_types", "type_districts", "type_zips", "districts", "zips", "resolution",
+                    "hour_of_week")
 LIVE_PREFERENCE = tuple(name for name in TABLE_PREFERENCE if ROLLUPS[name].live_table)
 AREA_LEVELS = ("borough", "community_district", "zip")
 FILTER_COLUMNS = ("borough", "complaint_type", "agency", "community_district", "zip")

@@ -87,6 +87,10 @@ ROLLUPS: dict[str, Rollup] = {r.name: r for r in (
     Rollup("resolution_boroughs", ("borough", "res_bin")),
     Rollup("resolution_types", ("complaint_type", "agency", "res_bin")),
     Rollup("timeliness_types", ("complaint_type", "agency"), measures=TIMELINESS_MEASURES),
+    # areas of one complaint type: the type leads the clustering key, so a type filter is a slice
+    # Cassandra seeks to (stores/cassandra.py), not a scan of every area x type of the period
+    Rollup("type_zips", ("complaint_type", "zip", "borough")),
+    Rollup("type_districts", ("complaint_type", "community_district", "borough")),
 )}
 
 # Integer-valued dimension columns (everything else is text).

@@ -17,6 +17,7 @@ failed first connection is retried on the next call.
 """
 from __future__ import annotations
 
+import calendar
 import os
 import threading
 import time
@@ -61,6 +62,16 @@ def _buckets_between(grain: str, start: str, end: str) -> list[str]:
     if len(out) > MAX_BUCKETS:
         raise ValueError(f"{grain} range {start}..{end} spans more than {MAX_BUCKETS} partitions: narrow it")
     return out
+
+
+def _periods_in(grain: str, bucket: str, start: str, end: str) -> list[str]:
+    """The day or month periods of a partition bucket inside start..end."""
+    if grain == "month":
+        periods = [f"{bucket}-{m:02d}" for m in range(1, 13)]
+    else:
+        days = calendar.monthrange(int(bucket[:4]), int(bucket[5:7]))[1]
+        periods = [f"{bucket}-{d:02d}" for d in range(1, days + 1)]
+    return [p for p in periods if start <= p <= end]
 
 
 def parse_url(url: str) -> tuple[list[str], int, str, int]:
@@ -267,7 +278,10 @@ class CassandraStore(Store):
         scans beyond the partitions named), and when the grouping columns form a prefix of the
         clustering key Cassandra sums per (period, prefix) itself (GROUP BY), which cuts the rows
         sent to us; partial sums of the partitions are added up in pandas. SERVER_GROUP_BY = False
-        reads plain rows instead (bench_read --compare measures both)."""
+        reads plain rows instead (bench_read --compare measures both).
+        When filters fix the leading dimensions (day and month grains), the periods are named
+        (`period IN ?`) so that each (period, filtered prefix) is a clustering slice Cassandra seeks
+        to, instead of filtering every row of the period range."""
         from cassandra.concurrent import execute_concurrent
         dims, measures = rowlib.check_query(table, grain, start, end, by, filters)
         filters = {c: rowlib.filter_value(c, v) for c, v in (filters or {}).items()}
@@ -282,13 +296,21 @@ class CassandraStore(Store):
             group = f" GROUP BY {', '.join(prefix)}"
         else:
             select, group = [*prefix, *measures], ""
+        lead = 0
+        while lead < len(dims) and dims[lead] in server and grain != "minute":
+            lead += 1
+        server = {**{d: server[d] for d in dims[:lead]}, **server}  # the seekable prefix first
         where = "".join(f" AND {c} = ?" for c in server)
+        periods = "period IN ?" if lead else "period >= ? AND period <= ?"
         cql = (f"SELECT {', '.join(select)} FROM {table} WHERE grain = ? AND bucket = ? "
-               f"AND period >= ? AND period <= ?{where}{group}{' ALLOW FILTERING' if server else ''}")
+               f"AND {periods}{where}{group}{' ALLOW FILTERING' if len(server) > lead else ''}")
+
+        def bounds(bucket: str) -> tuple:
+            return (_periods_in(grain, bucket, start, end),) if lead else (start, end)
 
         def work():
             stmt = self._prepare(cql)
-            args = [(stmt, (grain, b, start, end, *server.values())) for b in _buckets_between(grain, start, end)]
+            args = [(stmt, (grain, b, *bounds(b), *server.values())) for b in _buckets_between(grain, start, end)]
             rows = [row for result in self._concurrent(execute_concurrent, args) for row in result]
             return pd.DataFrame(rows, columns=[*prefix, *measures])
         frame = self._run(work)

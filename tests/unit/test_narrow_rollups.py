@@ -65,7 +65,8 @@ def test_every_rollup_is_in_the_read_preference_and_narrow_ones_lead():
     assert set(LAYOUTS["narrow"]) == set(ROLLUPS)
     assert table_for(set()) == "totals"
     assert table_for({"zip", "borough"}) == "zip_totals"
-    assert table_for({"zip", "complaint_type"}) == "zips"
+    assert table_for({"zip", "complaint_type"}) == "type_zips"
+    assert table_for({"zip", "agency"}) == "zips"
     assert table_for({"borough", "res_bin"}) == "resolution_boroughs"
     assert table_for({"complaint_type"}, ROLLUPS["timeliness"].measures) == "timeliness_types"
     # a table of closed requests per bin never answers a plain count
