@@ -32,7 +32,7 @@ DIMS = ("period", "borough", "complaint_type", "agency", "community_district", "
 class RequestState:
     def __init__(self, path: Path):
         path.parent.mkdir(parents=True, exist_ok=True)
-        self.conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        self.conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=60)
         self.conn.execute("PRAGMA journal_mode=WAL")
         self.conn.execute("PRAGMA synchronous=NORMAL")
         kinds = {**{c: "INTEGER" for c in (*TIME_COLUMNS, "batch_id")}, "latitude": "REAL", "longitude": "REAL"}

@@ -21,6 +21,7 @@ import argparse
 import json
 import logging
 import signal
+import threading
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -152,9 +153,10 @@ def _ts(micros) -> pd.Timestamp | None:
 class LiveSink:
     """The foreachBatch sink: everything one micro-batch writes (idempotent per batch id)."""
 
-    def __init__(self, spark: SparkSession, settings: Settings, job: str, state: RequestState,
+    def __init__(self, spark: SparkSession, settings: Settings, job: str, state: RequestState, state_path: Path,
                  lake_every: float, kafka: tuple[str, str] | None, dlq_folder: Path | None):
-        self.spark, self.settings, self.job, self.state = spark, settings, job, state
+        self.spark, self.settings, self.job, self.state, self.state_path = spark, settings, job, state, state_path
+        self.merging: threading.Thread | None = None
         self.lake_every, self.kafka, self.dlq_folder = lake_every, kafka, dlq_folder
         self.store = open_store(settings.store_url)
         self.store.ensure_schema()
@@ -235,12 +237,29 @@ class LiveSink:
         self.store.upsert("recent_events", frame, ttl_seconds=RECENT_TTL_SECONDS)
 
     def merge_lake(self, force: bool = False) -> None:
-        """Merge requests changed since the last merge into the lake (idempotent: newest version wins)."""
-        if self.lake_every < 0 or (not force and time.time() - self.last_lake < self.lake_every):
-            return
-        done = self.state.mark("lake_batch")
-        changed = self.state.changed_since(-1 if done is None else done)
-        if not changed.empty:
+        """Every lake_every seconds, merge the requests changed since the last merge into the lake, in a
+        thread of its own: a merge rewrites whole months (seconds to tens of seconds) and must not hold
+        up the micro-batches. `force` merges now and waits (the end of an --once run)."""
+        if self.lake_every < 0 or (self.merging is not None and self.merging.is_alive()):
+            if force and self.merging is not None:
+                self.merging.join()
+            else:
+                return
+        if force:
+            self._merge()
+        elif time.time() - self.last_lake >= self.lake_every:
+            self.last_lake = time.time()
+            self.merging = threading.Thread(target=self._merge, name="lake-merge", daemon=True)
+            self.merging.start()
+
+    def _merge(self) -> None:
+        """Idempotent (the newest version of a request wins), so a crash mid-merge only repeats it."""
+        state = RequestState(self.state_path)  # its own connection: the micro-batches keep writing
+        try:
+            done = state.mark("lake_batch")
+            changed = state.changed_since(-1 if done is None else done)
+            if changed.empty:
+                return
             batch_id = int(changed["batch_id"].max())
             frame = changed[[c for c, _ in REQUEST_COLUMNS]].copy()
             for c, t in REQUEST_COLUMNS:
@@ -250,9 +269,12 @@ class LiveSink:
             frame["_row_id"] = np.arange(len(frame), dtype="int64")
             df = self.spark.createDataFrame(frame, lake.LAKE_DDL)
             months = lake.merge(self.spark, str(self.settings.path(self.settings.lake_path)), df)
+            state.set_mark("lake_batch", batch_id)
             log.info("lake: merged %d request(s) into %s", len(frame), ", ".join(months))
-            self.state.set_mark("lake_batch", batch_id)
-        self.last_lake = time.time()
+        except Exception:  # noqa: BLE001 - the next merge retries; the live tables must keep flowing
+            log.exception("lake merge failed; retrying at the next interval")
+        finally:
+            state.close()
 
     def lag(self, batch: pd.DataFrame) -> int | None:
         """Messages between this batch's last offsets and the end of the topic (Kafka only)."""
@@ -331,9 +353,10 @@ def run(args: argparse.Namespace, settings: Settings | None = None) -> int:
     is_kafka = settings.stream_url.startswith("kafka:")
     spark = build_session(f"nyc311-stream-{args.job}", settings, with_kafka=is_kafka, shuffle_partitions=2)
     checkpoint = settings.path(settings.checkpoint_path) / args.job
-    state = RequestState(checkpoint / "request_state.db")
+    state_path = checkpoint / "request_state.db"
+    state = RequestState(state_path)
     raw, kafka, dlq = source(spark, settings, args.max_per_trigger)
-    sink = LiveSink(spark, settings, args.job, state, args.lake_every, kafka, dlq)
+    sink = LiveSink(spark, settings, args.job, state, state_path, args.lake_every, kafka, dlq)
     writer = (parse_events(raw).writeStream.foreachBatch(sink.write_batch)
               .option("checkpointLocation", str(checkpoint / "spark")).queryName(args.job))
     writer = writer.trigger(availableNow=True) if args.once else writer.trigger(
