@@ -54,7 +54,7 @@ class Report:
     def summary(self) -> str:
         lines = [f"rows read        {self.rows_read:,}", f"rows loaded      {self.rows_loaded:,}",
                  f"rows quarantined {sum(self.quarantined.values()):,}"]
-        lines += [f"  {why:<24}{n:,}" for why, n in sorted(self.quarantined.items())]
+        lines += [f"  {why:<26}{n:>10,}" for why, n in sorted(self.quarantined.items())]
         lines.append(f"months           {len(self.months)} ({', '.join(self.months[:3])}{' ...' if len(self.months) > 3 else ''})")
         lines.append(f"rollup rows      {sum(self.rollup_rows.values()):,}")
         lines += [f"{stage:<17}{secs:8.1f} s" for stage, secs in self.stages.items()]
