@@ -6,7 +6,8 @@
 Extract (pipeline/ingest.py) -> normalise and tag unusable rows (pipeline/normalize.py) ->
 quarantine them with their reason, file and line -> merge the rest into the lake
 (pipeline/lake.py) -> recompute every rollup (pipeline/rollups.py) for exactly the months the load
-touched, day and month grain, from the lake -> replace those periods in the store -> meta
+touched, day and month grain, from the lake -> replace those periods in the store (day rows only
+for the days the load touched, see write_rollups) -> meta
 `freshness` (latest created time loaded, New York local ISO) and `data_version` (+1).
 
 Why recompute from the lake rather than add the new rows' counts: a new version of a request
