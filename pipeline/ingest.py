@@ -68,7 +68,8 @@ def export_files(path: str) -> list[str]:
     """The CSV files (plain or .gz) a path names: one file, or every *.csv[.gz] in a folder tree.
 
     Remote URIs (hdfs://, s3a://) are passed to Spark as they are and must name single files or
-    folders of one header era."""
+    folders of one header era; name remote files one by one when quoted fields may span lines (a
+    remote folder is read line by line, see multiline_files)."""
     if urlparse(path).scheme not in ("", "file"):
         return [path]
     p = Path(urlparse(path).path if path.startswith("file:") else path)
