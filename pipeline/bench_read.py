@@ -202,6 +202,10 @@ def dashboard_queries(last: date, top_type: str) -> list[tuple[str, object]]:
             (f"{name}: status mix", lambda a, f=f: a.status_mix(f)),
             (f"{name}: timeliness by agency", lambda a, f=f: a.timeliness(f, "agency")),
             (f"{name}: open now", lambda a, f=f: a.open_now(f)),
+            # rankings sparklines, the resolution page's agency view, the map's borough tooltips
+            (f"{name}: timeseries {gran} by zip [type]", lambda a, f=ft, g=gran: a.timeseries(f, g, "zip")),
+            (f"{name}: resolution by agency", lambda a, f=f: a.resolution("agency", f)),
+            (f"{name}: status mix by borough", lambda a, f=f: a.status_mix(f, "borough")),
         ]
     q += [("vocabulary complaint_type", lambda a: a.vocabulary("complaint_type")),
           ("vocabulary agency", lambda a: a.vocabulary("agency")),
