@@ -81,6 +81,16 @@ def wait_for(check, timeout: float, what: str, every: float = 2.0, proc: subproc
                          + (f"\n{log.read_text()[-4000:]}" if log else ""))
 
 
+def in_flight(checkpoint: Path) -> int | None:
+    """The id of a micro-batch Spark has planned (offsets logged) but not committed, else None:
+    killing the job now forces a replay of that batch on restart."""
+    def ids(folder: str) -> list[int]:
+        d = checkpoint / "spark" / folder
+        return [int(f.name) for f in d.iterdir() if f.name.isdigit()] if d.exists() else []
+    planned, committed = max(ids("offsets"), default=-1), max(ids("commits"), default=-1)
+    return planned if planned > committed else None
+
+
 def status_batch(store, job: str) -> int:
     rows = store.select("pipeline_status", {"job": job})
     return -1 if rows.empty or pd.isna(rows.iloc[0]["batch_id"]) else int(rows.iloc[0]["batch_id"])

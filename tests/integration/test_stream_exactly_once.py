@@ -59,17 +59,21 @@ def test_counts_survive_kill9_and_broker_restart(kafka_url, cassandra_url, kafka
     producer.start()
 
     proc = h.start_job(env, log, "--job", job, "--trigger-seconds", "1", "--max-per-trigger", "700")
+    checkpoint, replayed = tmp_path / "checkpoints" / job, []
     try:
         for crash in range(3):
             seen = h.status_batch(store, job)
             h.wait_for(lambda seen=seen: h.status_batch(store, job) >= seen + 2, 240,
                        f"two micro-batches before crash {crash + 1}", proc=proc, log=log)
+            # crash inside a micro-batch (planned, not committed), so the restart must replay it
+            replayed.append(h.wait_for(lambda: h.in_flight(checkpoint), 60, "a batch in flight", every=0.01))
             h.kill9(proc)
             if crash == 1:  # the broker goes away mid-stream too (only through the services script)
                 subprocess.run(["bash", "scripts/services.sh", "down", "kafka"], cwd=h.ROOT, check=True)
                 time.sleep(3)
                 subprocess.run(["bash", "scripts/services.sh", "up", "kafka"], cwd=h.ROOT, check=True)
             proc = h.start_job(env, log, "--job", job, "--trigger-seconds", "1", "--max-per-trigger", "700")
+        assert len(replayed) == 3
         producer.join(timeout=300)
         assert not producer.is_alive()
         want = h.expected_counts(producer.created.values())
