@@ -43,7 +43,7 @@ TIME_GROUPS = ("day", "week", "month")
 # holds all the columns it groups/filters by, with the measures it sums (see table_for). The narrow
 # rollups lead, so a ten-year ZIP ranking reads ~ZIPs x months rows, not ZIPs x types x agencies x months.
 TABLE_PREFERENCE = ("totals", "boroughs", "status_boroughs", "types", "timeliness_types", "district_totals",
-                    "zip_totals", "resolution_boroughs", "requests", "timeliness", "channels", "status",
+                    "zip_totals", "resolution_agencies", "resolution_boroughs", "requests", "timeliness", "channels", "status",
                     "resolution_types", "type_districts", "type_zips", "districts", "zips", "resolution",
                     "hour_of_week")
 LIVE_PREFERENCE = tuple(name for name in TABLE_PREFERENCE if ROLLUPS[name].live_table)

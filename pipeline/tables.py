@@ -86,6 +86,7 @@ ROLLUPS: dict[str, Rollup] = {r.name: r for r in (
     Rollup("status_boroughs", ("borough", "status")),
     Rollup("resolution_boroughs", ("borough", "res_bin")),
     Rollup("resolution_types", ("complaint_type", "agency", "res_bin")),
+    Rollup("resolution_agencies", ("agency", "res_bin")),
     Rollup("timeliness_types", ("complaint_type", "agency"), measures=TIMELINESS_MEASURES),
     # areas of one complaint type: the type leads the clustering key, so a type filter is a slice
     # Cassandra seeks to (stores/cassandra.py), not a scan of every area x type of the period

@@ -68,6 +68,7 @@ def test_every_rollup_is_in_the_read_preference_and_narrow_ones_lead():
     assert table_for({"zip", "complaint_type"}) == "type_zips"
     assert table_for({"zip", "agency"}) == "zips"
     assert table_for({"borough", "res_bin"}) == "resolution_boroughs"
+    assert table_for({"agency", "res_bin"}) == "resolution_agencies"
     assert table_for({"complaint_type"}, ROLLUPS["timeliness"].measures) == "timeliness_types"
     # a table of closed requests per bin never answers a plain count
     assert all(not ROLLUPS[table_for({c})].derived for c in ("borough", "complaint_type", "agency"))
