@@ -3,7 +3,8 @@
 Why a generated CSV instead of reading GeoJSON at run time: the Spark job turns these tables into
 literal map expressions (no join, no file access on executors), and the streaming job reuses them.
 Run: `.venv/bin/python scripts/build_reference_data.py [SHARED_DATA_DIR]`.
-Source: NYC ZIP code tabulation areas (pediacities) and NYC DCP community districts (nycd), see
+Source: NYC ZIP code tabulation areas (pediacities), Modified ZCTAs (for ZIPs folded into another's
+tabulation area) and NYC DCP community districts (nycd), see
 /work/shared/data/README.md.
 """
 from __future__ import annotations
@@ -27,6 +28,19 @@ def zip_boroughs(geojson: Path) -> list[tuple[str, str]]:
     return sorted((z, max(b.items(), key=lambda kv: kv[1])[0]) for z, b in area.items())
 
 
+def folded_zips(modzcta: Path, known: dict[str, str]) -> list[tuple[str, str]]:
+    """ZIPs that exist only inside a Modified ZCTA's label (e.g. 11249 folded into 11211): real NYC
+    ZIPs that 311 rows carry, placed in the borough of the MODZCTA that folds them."""
+    extra = []
+    for f in json.loads(modzcta.read_text())["features"]:
+        p = f["properties"]
+        home = known.get(str(p["modzcta"]))
+        for z in str(p.get("label") or "").replace(" ", "").split(","):
+            if z and z not in known and home:
+                extra.append((z, home))
+    return extra
+
+
 def community_districts(geojson: Path) -> list[int]:
     return sorted({int(f["properties"]["BoroCD"]) for f in json.loads(geojson.read_text())["features"]})
 
@@ -37,7 +51,8 @@ def main(data_dir: str = "/work/shared/data") -> None:
     with open(OUT / "zip_boroughs.csv", "w", newline="") as fh:
         w = csv.writer(fh)
         w.writerow(["zip", "borough"])
-        w.writerows(zip_boroughs(data / "nyc_zip_codes.geojson"))
+        zips = zip_boroughs(data / "nyc_zip_codes.geojson")
+        w.writerows(sorted(zips + folded_zips(data / "nyc_modzcta.geojson", dict(zips))))
     with open(OUT / "community_districts.csv", "w", newline="") as fh:
         w = csv.writer(fh)
         w.writerow(["boro_cd"])

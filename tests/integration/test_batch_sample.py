@@ -32,6 +32,9 @@ CODES = {"MANHATTAN": 1, "BRONX": 2, "BROOKLYN": 3, "QUEENS": 4, "STATEN ISLAND"
 def reference_sets():
     zips = {str(f["properties"]["postalCode"]).zfill(5)
             for f in json.loads((SHARED / "nyc_zip_codes.geojson").read_text())["features"]}
+    # ZIPs folded into another's Modified ZCTA (11249 into 11211) are NYC ZIPs too
+    zips |= {z.strip() for f in json.loads((SHARED / "nyc_modzcta.geojson").read_text())["features"]
+             for z in str(f["properties"].get("label") or "").split(",") if z.strip()}
     cds = {str(f["properties"]["BoroCD"])
            for f in json.loads((SHARED / "nyc_community_districts.geojson").read_text())["features"]}
     return zips, cds
