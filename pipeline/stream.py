@@ -9,7 +9,8 @@ windows of created_at; a request is live while it is at most 48 h (the watermark
 one, older events still reach the lake but no longer the live tables.
 Load (`write_batch`, one micro-batch at a time, via foreachBatch): dead letters; the request state
 (pipeline/live_state.py); the minute rows of live_requests / live_districts / live_zips for the
-minutes the batch touched, recomputed from the state with the batch job's `compute_rollup`, as
+minutes the batch touched, recounted from the state over the same rollup dimensions
+(pipeline/tables.py; a test checks the rows equal the batch job's `compute_rollup` at minute grain), as
 absolute counts upserted with a 48 h TTL (so a replayed batch rewrites the same values: exactly-once
 effect after a crash); the newest requests into recent_events; the cleaned-request lake (merged
 every --lake-every seconds, so `batch --recompute` folds live data into history); and the
