@@ -25,6 +25,7 @@ def build_session(app_name: str, settings: Settings | None = None, with_kafka: b
 
     s = settings or get()
     os.environ.setdefault("PYSPARK_PYTHON", os.path.realpath(os.sys.executable))
+    os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")  # local mode stays on loopback
     builder = (
         SparkSession.builder.appName(app_name)
         .master(s.spark_master)
