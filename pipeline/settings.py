@@ -150,7 +150,7 @@ def main() -> None:
         s = load()
     except SettingsError as exc:
         print(f"settings error: {exc}", file=sys.stderr)
-        raise SystemExit(2)
+        raise SystemExit(2) from None
     for f in fields(s):
         v = getattr(s, f.name)
         print(f"{f.name} = {'***' if f.name == 'socrata_app_token' and v else v}")

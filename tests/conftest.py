@@ -54,8 +54,8 @@ def kafka_topic(kafka_url) -> str:
 @pytest.fixture(scope="session")
 def spark():
     """One local SparkSession for the whole run (with the Kafka connector on the classpath)."""
-    from pipeline.spark import build_session
     from pipeline.settings import load
+    from pipeline.spark import build_session
 
     settings = load(env={**os.environ, "NYC311_SPARK_MASTER": "local[2]", "NYC311_SPARK_DRIVER_MEMORY": "2g"})
     session = build_session("nyc311-tests", settings, with_kafka=True, shuffle_partitions=2)
