@@ -55,7 +55,7 @@ def recount(path: str) -> dict[str, Counter]:
             counts["zip"][z if z in zips else "Unspecified"] += 1
             for dim, col in (("complaint_type", "Complaint Type"), ("agency", "Agency"), ("status", "Status")):
                 counts[dim][r[col].strip() or "Unspecified"] += 1
-            counts["channel"][r["Open Data Channel Type"].strip().upper() or "Unspecified"] += 1
+            counts["channel"][r.get("Open Data Channel Type", "").strip().upper() or "Unspecified"] += 1
             counts["day"][datetime.strptime(r["Created Date"], "%m/%d/%Y %I:%M:%S %p").date().isoformat()] += 1
     return counts
 
