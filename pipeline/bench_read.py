@@ -281,11 +281,11 @@ def compare(store, world: World, api: ReadAPI, last: date, top_type: str, repeat
              ("all: resolution [Brooklyn]", lambda a: a.resolution(None, f_all.but(borough="Brooklyn"))),
              ("last 30 d: timeseries day by borough", lambda a: a.timeseries(f_30, "day", "borough", 5))]
     for flag in (True, False):
-        cassandra.SERVER_GROUP_BY = flag
+        api.store.server_group_by = flag
         try:
             report(f"server-side GROUP BY/filters {'on' if flag else 'off'}", time_queries(api, heavy, repeat))
         finally:
-            cassandra.SERVER_GROUP_BY = True
+            api.store.server_group_by = True
 
 
 def main(argv: list[str] | None = None) -> int:

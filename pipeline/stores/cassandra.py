@@ -38,7 +38,6 @@ BATCH_ROWS = 40          # rows per UNLOGGED single-partition batch (under the 5
 FETCH_SIZE = 10_000
 RETRY_CONNECT_S = 2.0    # after a failed connection, answer StoreUnavailable at once for this long
 MAX_BUCKETS = 5_000
-SERVER_GROUP_BY = True  # measured by bench_read --compare
 
 
 def _buckets_between(grain: str, start: str, end: str) -> list[str]:
@@ -88,8 +87,12 @@ def parse_url(url: str) -> tuple[list[str], int, str, int]:
 
 
 class CassandraStore(Store):
-    def __init__(self, url: str, connect_timeout: float = 5.0, request_timeout: float = 20.0):
+    def __init__(self, url: str, connect_timeout: float = 5.0, request_timeout: float = 20.0,
+                 server_group_by: bool = True):
         self.url = url
+        # filters and GROUP BY inside Cassandra (True, measured faster by bench_read --compare) or
+        # plain rows summed in pandas (False): both must give the same answers (tested)
+        self.server_group_by = server_group_by
         self.hosts, self.port, self.keyspace, self.rf = parse_url(url)
         self.connect_timeout = connect_timeout
         self.request_timeout = request_timeout
@@ -277,7 +280,7 @@ class CassandraStore(Store):
         Single-value filters are applied by Cassandra inside each partition (ALLOW FILTERING never
         scans beyond the partitions named), and when the grouping columns form a prefix of the
         clustering key Cassandra sums per (period, prefix) itself (GROUP BY), which cuts the rows
-        sent to us; partial sums of the partitions are added up in pandas. SERVER_GROUP_BY = False
+        sent to us; partial sums of the partitions are added up in pandas. server_group_by=False
         reads plain rows instead (bench_read --compare measures both).
         When filters fix the leading dimensions (day and month grains), the periods are named
         (`period IN ?`) so that each (period, filtered prefix) is a clustering slice Cassandra seeks
@@ -285,11 +288,11 @@ class CassandraStore(Store):
         from cassandra.concurrent import execute_concurrent
         dims, measures = rowlib.check_query(table, grain, start, end, by, filters)
         filters = {c: rowlib.filter_value(c, v) for c, v in (filters or {}).items()}
-        server = {c: v for c, v in filters.items() if not isinstance(v, list)} if SERVER_GROUP_BY else {}
+        server = {c: v for c, v in filters.items() if not isinstance(v, list)} if self.server_group_by else {}
         client = {c: v for c, v in filters.items() if c not in server}
         clustering = ("period", *dims)
         needed = {*by, *client} - {"period"}
-        depth = max((clustering.index(c) for c in needed), default=0) + 1 if SERVER_GROUP_BY else len(clustering)
+        depth = max((clustering.index(c) for c in needed), default=0) + 1 if self.server_group_by else len(clustering)
         prefix = list(clustering[:depth])
         if depth < len(clustering):
             select = [*prefix, *(f"SUM({m})" for m in measures)]

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 from rollup_fixtures import load, make_requests
 
-from pipeline.stores import cassandra, open_store
+from pipeline.stores import open_store
 
 pytestmark = pytest.mark.integration
 
@@ -31,9 +31,12 @@ def store(cassandra_url):
     ("resolution_boroughs", "month", "2024-02", "2024-03", ["res_bin"], {"borough": "Manhattan"}),
     ("zips", "month", "2024-01", "2024-04", ["borough"], {"zip": ["10027", "11211"]}),
 ])
-def test_seeking_filtered_prefixes_sums_like_plain_rows(store, monkeypatch, table, grain, start, end, by, filters):
+def test_seeking_filtered_prefixes_sums_like_plain_rows(store, table, grain, start, end, by, filters):
     seek = store.aggregate(table, grain, start, end, by, filters)
-    monkeypatch.setattr(cassandra, "SERVER_GROUP_BY", False)
-    plain = store.aggregate(table, grain, start, end, by, filters)
+    store.server_group_by = False
+    try:
+        plain = store.aggregate(table, grain, start, end, by, filters)
+    finally:
+        store.server_group_by = True
     assert not plain.empty
     pd.testing.assert_frame_equal(seek, plain, check_dtype=False)
