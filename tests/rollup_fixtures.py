@@ -48,13 +48,15 @@ def rollup_rows(reqs: pd.DataFrame, table: str, grain: str) -> pd.DataFrame:
     df["res_bin"] = np.searchsorted(RESOLUTION_BINS_H, df["res_h"].fillna(0))
     if "res_bin" in rollup.dims:
         df = df[df["res_h"].notna()]
+    # requests without a `due_h` column are all due, never late (due at +inf hours)
+    due_h = df["due_h"] if "due_h" in df else pd.Series(np.inf, index=df.index)
+    closed, due = df["status"] == "Closed", due_h.notna()
     df["n"] = 1
-    df["with_due"] = 1
-    df["on_time"] = (df["status"] == "Closed").astype(int)
-    df["late"] = 0
-    df["open_past_due"] = (df["status"] != "Closed").astype(int)
-    keys = list(rollup.key)
-    return df.groupby(keys, as_index=False)[list(rollup.measures)].sum()[list(rollup.columns)]
+    df["with_due"] = due.astype(int)
+    df["on_time"] = (due & closed & (df["res_h"].fillna(0) <= due_h)).astype(int)
+    df["late"] = (due & closed & (df["res_h"].fillna(0) > due_h)).astype(int)
+    df["open_past_due"] = (due & ~closed).astype(int)
+    return df.groupby(list(rollup.key), as_index=False)[list(rollup.measures)].sum()[list(rollup.columns)]
 
 
 def load(store, reqs: pd.DataFrame) -> None:

@@ -13,8 +13,7 @@ import time
 import numpy as np
 import pandas as pd
 import requests
-
-from pipeline.tables import RESOLUTION_BINS_H, ROLLUPS, bucket_of
+from rollup_fixtures import load
 
 TYPES = (("Noise - Residential", "NYPD"), ("HEAT/HOT WATER", "HPD"), ("Illegal Parking", "NYPD"),
          ("Street Condition", "DOT"), ("Water System", "DEP"))
@@ -48,33 +47,10 @@ def make_requests(n: int = 4000, seed: int = 11) -> pd.DataFrame:
     return frame
 
 
-def rollup_rows(reqs: pd.DataFrame, table: str, grain: str) -> pd.DataFrame:
-    rollup = ROLLUPS[table]
-    df = reqs.copy()
-    df["grain"] = grain
-    df["period"] = df["created"].dt.strftime("%Y-%m-%d" if grain == "day" else "%Y-%m")
-    df["bucket"] = df["period"].map(lambda p: bucket_of(grain, p))
-    df["how"] = df["created"].dt.weekday * 24 + df["created"].dt.hour
-    df["res_bin"] = np.searchsorted(RESOLUTION_BINS_H, df["res_h"].fillna(0))
-    if "res_bin" in rollup.dims:
-        df = df[df["res_h"].notna()]
-    closed = df["status"] == "Closed"
-    due = df["due_h"].notna()
-    df["n"] = 1
-    df["with_due"] = due.astype(int)
-    df["on_time"] = (due & closed & (df["res_h"] <= df["due_h"])).astype(int)
-    df["late"] = (due & closed & (df["res_h"] > df["due_h"])).astype(int)
-    df["open_past_due"] = (due & ~closed).astype(int)
-    return df.groupby(list(rollup.key), as_index=False)[list(rollup.measures)].sum()[list(rollup.columns)]
-
-
 def fill_store(store, reqs: pd.DataFrame) -> None:
     """Write every rollup of `reqs` at day and month grain, plus freshness and a data version."""
     store.ensure_schema()
-    for table in ROLLUPS:
-        for grain in ("day", "month"):
-            rows = rollup_rows(reqs, table, grain)
-            store.replace_periods(table, grain, sorted(rows["period"].unique()), rows)
+    load(store, reqs)
     store.set_meta("freshness", reqs["created"].max().strftime("%Y-%m-%dT%H:%M:%S"))
     store.set_meta("data_version", str(time.time()))
 
