@@ -12,6 +12,7 @@ import dash
 import dash_bootstrap_components as dbc
 from dash import ALL, Input, Output, State, ctx, dcc, html, no_update
 
+from app import provenance_view
 from app import state as st
 from app.charts import REGISTRY, URL, Reads, csv_frame
 from app.data import DataUnavailable
@@ -75,11 +76,12 @@ def layout() -> html.Div:
         dcc.Download(id="download"),
         html.Div([navbar(), filter_bar()], id="chrome"),
         dbc.Container([
+            provenance_view.banner_slot(),
             html.Div(id="url-notice"),
             dash.page_container,
         ], fluid=True, className="page-body pb-5"),
         html.Footer(dbc.Container(html.Small([
-            "Source: NYC Open Data, 311 Service Requests. Boundaries: NYC Department of City Planning. ",
+            provenance_view.footer_slot(), "Boundaries: NYC Department of City Planning. ",
             html.A("About the data", href=dash.get_relative_path("/about")),
         ], className="text-body-secondary"), fluid=True), className="app-footer py-3", id="footer"),
     ], id="shell")
@@ -108,6 +110,8 @@ def _date(v: str | None) -> date | None:
 
 
 def register(app) -> None:
+    provenance_view.register(app)
+
     @app.callback(
         Output(URL, "search"), Output("f-range", "value"), Output("f-dates", "start_date"),
         Output("f-dates", "end_date"), Output("f-borough", "value"), Output("f-type", "value"),
@@ -169,7 +173,7 @@ def register(app) -> None:
             return no_update
         chart = REGISTRY[(trigger["page"], trigger["name"])]
         frame = csv_frame(chart, search)
-        return dcc.send_data_frame(frame.to_csv, f"nyc311-{chart.page}-{trigger['name']}.csv", index=False)
+        return dcc.send_string(provenance_view.csv_text(frame, search), f"nyc311-{chart.page}-{trigger['name']}.csv")
 
     app.clientside_callback(
         """

@@ -8,7 +8,8 @@ quarantine them with their reason, file and line -> merge the rest into the lake
 (pipeline/lake.py) -> recompute every rollup (pipeline/rollups.py) for exactly the months the load
 touched, day and month grain, from the lake -> replace those periods in the store (day rows only
 for the days the load touched, see write_rollups) -> meta
-`freshness` (latest created time loaded, New York local ISO) and `data_version` (+1).
+`freshness` (latest created time loaded, New York local ISO) and `data_version` (+1) -> one
+provenance record per input file (pipeline/provenance.py: synthetic, API or export, with its days).
 
 Why recompute from the lake rather than add the new rows' counts: a new version of a request
 moves it between statuses or resolution bins, so only a recount of its whole month is right, and
@@ -28,7 +29,7 @@ from datetime import UTC, date, datetime
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
-from pipeline import ingest, lake, rollups
+from pipeline import ingest, lake, provenance, rollups
 from pipeline.normalize import tag_unusable
 from pipeline.schema import REQUEST_COLUMN_NAMES
 from pipeline.stores.base import Store
@@ -192,9 +193,25 @@ def load_input(spark: SparkSession, store: Store, input_path: str, lake_path: st
         report.days = sorted(r[0] for r in good.select(F.date_format("created_at", "yyyy-MM-dd")).distinct().collect())
         report.months = lake.merge(spark, lake_path, good.select(*REQUEST_COLUMN_NAMES, *lake.LOAD_SEQ))
         tagged.unpersist()
+        per_file = file_days(good)
     _rollups(spark, store, lake_path, report, now)
     _finish(store, latest)
+    record_files(store, ingest.export_files(input_path), per_file, load_id)
     return report
+
+
+def file_days(good: DataFrame) -> dict[str, tuple[int, str, str]]:
+    """Rows loaded per input file with their first and last New York day (for provenance)."""
+    day = F.date_format("created_at", "yyyy-MM-dd")
+    rows = good.groupBy("_source_file").agg(F.count(F.lit(1)), F.min(day), F.max(day)).collect()
+    return {ingest._local(r[0]): (r[1], r[2], r[3]) for r in rows}
+
+
+def record_files(store: Store, files: list[str], per_file: dict[str, tuple[int, str, str]], load_id: int) -> None:
+    """One provenance record per input file (pipeline/provenance.py), after its rows are in the store."""
+    for i, f in enumerate(files):
+        n, first, last = per_file.get(ingest._local(f), (0, None, None))
+        provenance.record(store, provenance.file_load(f, n, first, last, f"batch-{load_id}-{i}"))
 
 
 def recompute(spark: SparkSession, store: Store, lake_path: str, since: date, now: datetime | None = None) -> Report:

@@ -32,7 +32,7 @@ import psutil
 
 from pipeline import events as ev
 from pipeline.produce import KafkaSink, Synthetic, _places
-from pipeline.settings import ROOT
+from pipeline.settings import DATA_DIR, ROOT
 from pipeline.stores import open_store
 
 
@@ -99,7 +99,7 @@ def main(argv: list[str] | None = None) -> int:
     probes: list[float] = []  # produce times (epoch s), one per producer batch
     seen: dict[float, float] = {}
     sink = KafkaSink(args.kafka, topic)
-    gen = Synthetic(_places(ROOT.parent / "shared" / "data" / "nyc_311_sample_2022.csv"), seed=1)
+    gen = Synthetic(_places(DATA_DIR / "nyc_311_sample_2022.csv"), seed=1)
     # Warm-up, not measured: the job's first micro-batches compile their plans (tens of seconds on a
     # busy 2-core box); the clock starts once a first batch has reached Cassandra.
     now = datetime.now(UTC)

@@ -1,6 +1,7 @@
 """`python -m pipeline counts --by DIM [--start D] [--end D] [--borough B] [--complaint-type T]`:
 request counts from the rollup store as CSV (`<by>,count`), through the same read API as the app,
-so a recount of the raw export can be compared line by line.
+so a recount of the raw export can be compared line by line. When the days asked for hold synthetic
+data the CSV starts with '# SYNTHETIC DATA' comment lines (pipeline/provenance.py).
 
 Order: boroughs in alphabetical order (Unspecified last), days ascending, everything else by count
 descending (ties by value).
@@ -11,7 +12,7 @@ import argparse
 import sys
 from datetime import date
 
-from pipeline import settings
+from pipeline import provenance, settings
 from pipeline.read_api import Filters, ReadAPI
 from pipeline.schema import BOROUGHS, UNSPECIFIED
 from pipeline.stores import StoreUnavailable, open_store
@@ -58,7 +59,9 @@ def run(args: argparse.Namespace) -> int:
     url = args.store or settings.get().store_url
     f = Filters(start=args.start, end=args.end, borough=args.borough, complaint_type=args.complaint_type)
     try:
-        frame = ReadAPI(open_store(url), cache=False).counts(args.by, f)
+        api = ReadAPI(open_store(url), cache=False)
+        frame = api.counts(args.by, f)
+        synthetic = provenance.synthetic_in(api.loads(), args.start, args.end)
     except (StoreUnavailable, ValueError) as exc:
         print(f"counts: {exc}", file=sys.stderr)
         return 1
@@ -66,5 +69,6 @@ def run(args: argparse.Namespace) -> int:
     if args.by == "borough":
         rank = {b: i for i, b in enumerate(BOROUGH_ORDER)}
         frame = frame.sort_values(args.by, key=lambda s: s.map(lambda b: rank.get(b, len(rank))), kind="stable")
+    sys.stdout.write(provenance.csv_comment(synthetic))  # '# SYNTHETIC DATA' first when the days hold any
     frame.to_csv(sys.stdout, index=False, lineterminator="\n")
     return 0

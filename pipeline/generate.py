@@ -28,6 +28,7 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import pandas as pd
 
+from pipeline import provenance
 from pipeline import synthetic_mix as mix
 from pipeline.schema import NY_TZ, UNSPECIFIED
 from pipeline.synthetic_places import PlacePool, build_pool, quote
@@ -600,6 +601,9 @@ def run(args: argparse.Namespace) -> int:
         part.unlink(missing_ok=True)
         raise
     os.replace(part, path)
+    # the batch job reads this to record the load as synthetic (pipeline/provenance.py)
+    provenance.write_sidecar(path, "synthetic", generator="python -m pipeline generate", seed=args.seed,
+                             generated_rows=written, era=args.era)
     elapsed, cpu = time.monotonic() - started, time.process_time() - cpu
     size = path.stat().st_size
     # CPU time too: on a shared machine the wall-clock rate says more about the neighbours

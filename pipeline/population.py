@@ -1,11 +1,13 @@
 """Residents per area, for per-capita rates.
 
 Boroughs: 2020 Census (pipeline/schema.BOROUGH_POPULATION). ZIPs: the Health Department's Modified
-ZCTAs (shared/data/nyc_modzcta.geojson, `pop_est`); a MODZCTA folds a few ZIPs without residents of
+ZCTAs (data/nyc_modzcta.geojson, `pop_est`); a MODZCTA folds a few ZIPs without residents of
 their own (e.g. 10001 holds 10119 and 10199), so each folded ZIP is given its MODZCTA's population.
-Community districts: no population source in the project, so unknown (NaN).
-The ZIP table is copied once into config/population/zip_population.csv by
-`python -m pipeline.population` so the product does not read the shared folder at run time.
+The ZIP table is derived once into config/population/zip_population.csv by
+`python -m pipeline.population`. Community districts: 2020 Census by community district, NYC
+Department of City Planning (data/nyc_community_district_population_2020.csv, source and checks in
+data/README.md), keyed like the store's `community_district` (BoroCD as text, e.g. '109'); the
+joint-interest areas (parks, airports) have no population and so no rate.
 """
 from __future__ import annotations
 
@@ -15,10 +17,11 @@ from functools import lru_cache
 from pathlib import Path
 
 from pipeline.schema import BOROUGH_POPULATION
-from pipeline.settings import CONFIG_DIR, ROOT
+from pipeline.settings import CONFIG_DIR, DATA_DIR
 
 ZIP_CSV = CONFIG_DIR / "population" / "zip_population.csv"
-MODZCTA_GEOJSON = ROOT.parent / "shared" / "data" / "nyc_modzcta.geojson"
+MODZCTA_GEOJSON = DATA_DIR / "nyc_modzcta.geojson"
+DISTRICT_CSV = DATA_DIR / "nyc_community_district_population_2020.csv"
 
 
 def build_zip_csv(geojson: Path = MODZCTA_GEOJSON, out: Path = ZIP_CSV) -> int:
@@ -50,12 +53,21 @@ def zip_population() -> dict[str, int]:
         return {r["zip"]: int(r["population"]) for r in csv.DictReader(fh)}
 
 
+@lru_cache(maxsize=1)
+def district_population() -> dict[str, int]:
+    """Residents by community district ('101'..'503'), 59 districts."""
+    with open(DISTRICT_CSV, newline="") as fh:
+        return {str(int(r["borocd"])): int(r["population_2020"]) for r in csv.DictReader(fh)}
+
+
 def population(level: str) -> dict[str, int]:
     """Residents by area at 'borough' | 'zip' | 'community_district' (empty when unknown)."""
     if level == "borough":
         return dict(BOROUGH_POPULATION)
     if level == "zip":
         return zip_population()
+    if level == "community_district":
+        return district_population()
     return {}
 
 

@@ -13,17 +13,20 @@ import argparse
 import csv
 import heapq
 import logging
+import os
 import random
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import urlparse
 
 from pipeline import events as ev
-from pipeline import spool
+from pipeline import provenance, spool
 from pipeline.schema import BOROUGH_POPULATION, UNSPECIFIED
 from pipeline.settings import Settings, get
+from pipeline.stores import open_store
 
 log = logging.getLogger("pipeline.produce")
 
@@ -214,14 +217,44 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="socrata: high-water mark file (default var/socrata-<dataset>.json)")
 
 
+def live_load(args: argparse.Namespace, settings: Settings) -> provenance.Load:
+    """What this producer feeds the store, for the provenance record: a synthetic feed (seed), a replay
+    (the file's facts; synthetic when its sidecar says so) or the city's feed. Days run from today
+    (New York) until the producer stops; a replay's are its rows' created days."""
+    today = datetime.now(ev.NY).date().isoformat()
+    load_id = f"produce-{os.getpid()}-{datetime.now(UTC):%Y%m%dT%H%M%S}"
+    if args.synthetic:
+        return provenance.make("synthetic", None, today, None, load_id, generator="python -m pipeline produce --synthetic",
+                               seed=args.seed, rate=args.rate)
+    if args.replay:
+        days = sorted(r["created_at"].astimezone(ev.NY).date().isoformat() for r in read_export(args.replay))
+        load = provenance.file_load(str(args.replay), len(days), days[0] if days else None,
+                                    days[-1] if days else None, load_id)
+        return replace(load, kind="replay")
+    return provenance.make("live", None, today, None, load_id, source=f"{settings.socrata_url} {settings.socrata_dataset}")
+
+
+def record_live(settings: Settings, load: provenance.Load) -> None:
+    """Record the producer's load; a store that does not answer is logged, not fatal (the feed goes on)."""
+    try:
+        with open_store(settings.store_url) as store:
+            store.ensure_schema()
+            provenance.record(store, load)
+    except Exception as exc:  # noqa: BLE001 - any store failure: say so and keep producing
+        log.error("could not record this producer's provenance in %s: %s", settings.store_url, exc)
+
+
 def run(args: argparse.Namespace) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     settings = get()
     sink = open_sink(settings)
+    load = live_load(args, settings)
+    record_live(settings, load)
+    n = -1
     try:
         if args.synthetic:
-            from pipeline.settings import ROOT
-            gen = Synthetic(_places(ROOT.parent / "shared" / "data" / "nyc_311_sample_2022.csv"), seed=args.seed)
+            from pipeline.settings import DATA_DIR
+            gen = Synthetic(_places(DATA_DIR / "nyc_311_sample_2022.csv"), seed=args.seed)
             n = run_synthetic(sink, gen, args.rate, args.count, args.duration)
         elif args.replay:
             n = run_replay(sink, args.replay, args.speed)
@@ -236,5 +269,8 @@ def run(args: argparse.Namespace) -> int:
         n = -1
     finally:
         sink.close()
+        if load.last_day is None:  # a feed: it ends now
+            load = replace(load, last_day=datetime.now(ev.NY).date().isoformat())
+        record_live(settings, replace(load, rows=n if n >= 0 else load.rows))
     log.info("sent %s event(s)", n if n >= 0 else "some")
     return 0

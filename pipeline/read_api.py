@@ -423,6 +423,11 @@ class ReadAPI:
             return None
         return date.fromisoformat(min(days)), date.fromisoformat(max(days))
 
+    def loads(self) -> list:
+        """Every recorded load (pipeline/provenance.py), oldest first; never cached (cheap, one meta row)."""
+        from pipeline import provenance
+        return provenance.loads(self.store)
+
     def freshness(self) -> datetime | None:
         """Latest created time loaded (New York local, naive), from batch or stream; None if empty.
         Batch: meta 'freshness' (ISO, New York local). Stream: meta 'live_freshness' if a job sets

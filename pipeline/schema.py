@@ -11,7 +11,7 @@ NY_TZ = "America/New_York"
 BOROUGHS = ("Bronx", "Brooklyn", "Manhattan", "Queens", "Staten Island")
 UNSPECIFIED = "Unspecified"
 BOROUGH_CODES = {1: "Manhattan", 2: "Bronx", 3: "Brooklyn", 4: "Queens", 5: "Staten Island"}
-BOROUGH_POPULATION = {  # 2020 Census, shared/data/README.md
+BOROUGH_POPULATION = {  # 2020 Census, data/README.md
     "Bronx": 1_472_654, "Brooklyn": 2_736_074, "Manhattan": 1_694_251,
     "Queens": 2_405_464, "Staten Island": 495_747,
 }

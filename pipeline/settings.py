@@ -16,6 +16,8 @@ from urllib.parse import urlparse
 
 ROOT = Path(__file__).resolve().parent.parent
 CONFIG_DIR = ROOT / "config"
+# Reference data the product carries (boundaries, populations, the real sample), sources in data/README.md.
+DATA_DIR = ROOT / "data"
 ENV_PREFIX = "NYC311_"
 
 

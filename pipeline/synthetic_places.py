@@ -22,9 +22,8 @@ import numpy as np
 import shapely
 from shapely.geometry import shape
 
-from pipeline.settings import ROOT
+from pipeline.settings import DATA_DIR
 
-DATA_DIR = ROOT.parent / "shared" / "data"
 ZIP_GEOJSON = DATA_DIR / "nyc_zip_codes.geojson"
 CD_GEOJSON = DATA_DIR / "nyc_community_districts.geojson"
 MODZCTA_GEOJSON = DATA_DIR / "nyc_modzcta.geojson"

@@ -18,6 +18,6 @@ rows="${BOOTSTRAP_ROWS_PER_YEAR:-3200000}"
 echo "building the embedded store: ${years} years x ${rows} synthetic requests + the real sample (first start only)"
 $PY -m pipeline generate --years "$years" --rows-per-year "$rows" --out var/history/synthetic.csv
 $PY -m pipeline batch --input var/history/synthetic.csv
-sample=../shared/data/nyc_311_sample_2022.csv
+sample=data/nyc_311_sample_2022.csv
 [ -f "$sample" ] && $PY -m pipeline batch --input "$sample"
 touch "$stamp"

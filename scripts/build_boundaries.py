@@ -4,7 +4,7 @@ Why: the city's boundary files are 1-4 MB of survey-grade coordinates; a browser
 few hundred KB. Each layer is simplified with shapely (topology-preserving), coordinates rounded to
 ~10 m, and every feature gets one `id` property in the read API's normalised spelling (borough name,
 BoroCD as text, five-digit ZIP) so the app can join rollups to shapes. Outputs are committed under
-assets/geo/ (Dash serves assets/ as static files). Sources: /work/shared/data/README.md.
+assets/geo/ (Dash serves assets/ as static files). Sources: data/README.md.
 """
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from pathlib import Path
 from shapely.geometry import mapping, shape
 
 ROOT = Path(__file__).resolve().parent.parent
-SOURCE = ROOT.parent / "shared" / "data"
+SOURCE = ROOT / "data"
 OUT = ROOT / "assets" / "geo"
 BOROUGH_CODES = {1: "Manhattan", 2: "Bronx", 3: "Brooklyn", 4: "Queens", 5: "Staten Island"}
 MAX_GZIP_BYTES = 300 * 1024

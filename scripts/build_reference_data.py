@@ -1,11 +1,11 @@
-"""Build the small lookup tables the normaliser needs from the shared NYC boundary files.
+"""Build the small lookup tables the normaliser needs from the NYC boundary files in data/.
 
 Why a generated CSV instead of reading GeoJSON at run time: the Spark job turns these tables into
 literal map expressions (no join, no file access on executors), and the streaming job reuses them.
-Run: `.venv/bin/python scripts/build_reference_data.py [SHARED_DATA_DIR]`.
+Run: `.venv/bin/python scripts/build_reference_data.py [DATA_DIR]` (default: the repo's data/).
 Source: NYC ZIP code tabulation areas (pediacities), Modified ZCTAs (for ZIPs folded into another's
 tabulation area) and NYC DCP community districts (nycd), see
-/work/shared/data/README.md.
+data/README.md.
 """
 from __future__ import annotations
 
@@ -45,7 +45,7 @@ def community_districts(geojson: Path) -> list[int]:
     return sorted({int(f["properties"]["BoroCD"]) for f in json.loads(geojson.read_text())["features"]})
 
 
-def main(data_dir: str = "/work/shared/data") -> None:
+def main(data_dir: str = str(ROOT / "data")) -> None:
     data = Path(data_dir)
     OUT.mkdir(parents=True, exist_ok=True)
     with open(OUT / "zip_boroughs.csv", "w", newline="") as fh:

@@ -10,8 +10,8 @@ from urllib.parse import urlparse
 import pytest
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-SHARED_DATA = os.path.join(os.path.dirname(ROOT), "shared", "data")
-SAMPLE_CSV = os.path.join(SHARED_DATA, "nyc_311_sample_2022.csv")
+DATA_DIR = os.path.join(ROOT, "data")  # the product's own copy (data/README.md)
+SAMPLE_CSV = os.path.join(DATA_DIR, "nyc_311_sample_2022.csv")
 
 CASSANDRA_URL = os.environ.get("NYC311_TEST_CASSANDRA", "cassandra://127.0.0.1:9042/nyc311_test")
 KAFKA_URL = os.environ.get("NYC311_TEST_KAFKA", "kafka://127.0.0.1:9092/nyc311-test")
@@ -65,5 +65,5 @@ def spark():
 
 @pytest.fixture
 def sample_csv() -> str:
-    assert os.path.exists(SAMPLE_CSV), f"missing shared sample {SAMPLE_CSV}"
+    assert os.path.exists(SAMPLE_CSV), f"missing sample {SAMPLE_CSV}"
     return SAMPLE_CSV

@@ -5,7 +5,7 @@ import dash
 import dash_bootstrap_components as dbc
 from dash import Input, Output, dcc, html
 
-from app import charts
+from app import charts, provenance_view
 from app import state as st
 from app.charts import Reads
 from app.data import DataUnavailable
@@ -13,14 +13,20 @@ from app.data import DataUnavailable
 PAGE = "about"
 
 SOURCES = """
-- **311 Service Requests** from NYC Open Data: *311 Service Requests from 2010 to Present*
-  ([erm2-nwe9](https://data.cityofnewyork.us/Social-Services/311-Service-Requests-from-2010-to-Present/erm2-nwe9)),
-  and the archived historical 311 extract on the same portal
-  ([76ig-c548](https://data.cityofnewyork.us/d/76ig-c548)). Loaded in bulk, then kept current by the live stream.
+- **What this store holds** is listed under *Loads* below, load by load: real requests and, on a demo
+  machine, synthetic ones. Pages whose period holds synthetic requests say so in a red banner, and their CSV
+  files start with a `# SYNTHETIC DATA` line.
+- **Real 311 Service Requests** come from NYC Open Data: *311 Service Requests from 2010 to Present*
+  ([erm2-nwe9](https://data.cityofnewyork.us/Social-Services/311-Service-Requests-from-2010-to-Present/erm2-nwe9))
+  for 2020 onward and the 2010–2019 dataset on the same portal
+  ([76ig-c548](https://data.cityofnewyork.us/d/76ig-c548)), as export files or through the city's API.
+- **Synthetic requests** are made by the project's generator (`python -m pipeline generate`, calibrated on a
+  real sample) and by its demo live producer. They are not the city's records.
 - **Boundaries**: boroughs and community districts from the NYC Department of City Planning (BYTES of the BIG
   APPLE); ZIP code tabulation areas. Simplified for the web (shapes within about 30–80 m).
 - **Population**: 2020 Census for boroughs; the NYC Health Department's Modified ZIP Code Tabulation Areas
-  (MODZCTA) population estimates for ZIP codes. Where no population is known, no per-capita rate is shown.
+  (MODZCTA) population estimates for ZIP codes; 2020 Census by community district from the NYC Department of
+  City Planning. Where no population is known, no per-capita rate is shown.
 """
 
 DEFINITIONS = [
@@ -35,7 +41,8 @@ DEFINITIONS = [
                         "with linear interpolation inside a bin."),
     ("Per 10,000 residents", "Requests divided by the area's population, times 10,000; shown only for areas with "
                              f"at least {st.MIN_POPULATION:,} residents (a ZIP of offices and few residents would "
-                             "otherwise top every list). Community districts have no population figures here."),
+                             "otherwise top every list). Community districts use the 2020 Census by community district "
+                             "(NYC Department of City Planning); parks and airports have no residents and no rate."),
     ("Map colours", "The colour scale runs from the lowest value to the 95th percentile, so one outlier does not "
                     "wash out the rest; hover a region for its exact value."),
     ("Share still open", "Open requests as a percentage of all requests created in the period (by borough)."),
@@ -68,6 +75,7 @@ def layout(**query):
                          className="mb-3 shadow-sm"),
                 dbc.Card(dbc.CardBody([html.H5("Freshness"), dcc.Loading(html.Div(id="about-freshness"))]),
                          className="mb-3 shadow-sm"),
+                dbc.Card(dbc.CardBody([html.H5("Loads"), html.Div(id="about-loads")]), className="mb-3 shadow-sm"),
             ], xs=12, lg=5),
             dbc.Col(dbc.Card(dbc.CardBody([
                 html.H5("Definitions"),
@@ -81,6 +89,14 @@ def layout(**query):
 def register(app) -> None:
     dash.register_page(__name__, path="/about", name="About", title="About — The 411 on the 311", order=100,
                        layout=layout)
+
+    @app.callback(Output("about-loads", "children"), Input(f"{PAGE}-state", "data"))
+    def loads(_search):
+        """Every load the store recorded: kind, what, rows, days, when it ran (pipeline/provenance.py)."""
+        try:
+            return provenance_view.loads_list(provenance_view.all_loads(Reads()))
+        except DataUnavailable:
+            return "Unknown right now."
 
     @app.callback(Output("about-freshness", "children"), Output(f"{PAGE}-notice", "children"),
                   Output(f"{PAGE}-retry", "disabled"),

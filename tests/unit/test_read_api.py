@@ -123,8 +123,10 @@ def test_top_areas_per_capita(api, reqs):
     zips = api.top_areas("zip", Filters(), n=2)
     assert list(zips.columns) == ["zip", "borough", "count", "population", "per_10k"] and len(zips) == 2
     assert zips["population"].notna().all()
-    cds = api.top_areas("community_district", Filters())
-    assert cds["population"].isna().all() and set(cds["community_district"]) == {"209", "301", "109"}
+    cds = api.top_areas("community_district", Filters(), per_capita=True).set_index("community_district")
+    assert set(cds.index) == {"209", "301", "109"}  # 2020 Census by community district (data/README.md)
+    assert cds["population"].to_dict() == {"209": 188_249, "301": 204_125, "109": 110_458}
+    assert cds["per_10k"].to_dict() == pytest.approx((cds["count"] / cds["population"] * 10_000).to_dict())
 
 
 def test_resolution_and_status(api, reqs):
