@@ -56,6 +56,11 @@ REGISTRY: tuple[Setting, ...] = (
     Setting("socrata_dataset", "erm2-nwe9", "Dataset id of 311 Service Requests on NYC Open Data."),
     Setting("socrata_app_token", "", "Socrata app token (environment only).", secret=True),
     Setting("jar_cache", ".cache/jars", "Folder where Maven puts the Kafka, Cassandra and Spark connector jars."),
+    Setting("socrata_legacy_dataset", "76ig-c548",
+            "Dataset id of the 2010-2019 311 Service Requests on NYC Open Data (`fetch` reads it for days before 2020)."),
+    Setting("raw_path", "var/raw", "Where `fetch` keeps the API's raw pages (gzipped JSON) and its resume state."),
+    Setting("data_source", "auto",
+            "What the first `make run` loads: auto (the city's API when it answers, else synthetic), real or synthetic."),
 )
 
 
@@ -77,6 +82,9 @@ class Settings:
     socrata_dataset: str
     socrata_app_token: str
     jar_cache: str
+    socrata_legacy_dataset: str
+    raw_path: str
+    data_source: str
 
     def path(self, value: str) -> Path:
         """Resolve a relative path setting against the project root, so commands work from any cwd."""
@@ -106,6 +114,8 @@ def _validate(values: dict[str, object]) -> None:
             f"stream_url={values['stream_url']!r}: use spool://var/spool or kafka://127.0.0.1:9092/nyc311-events")
     if stream.scheme == "kafka" and not (stream.netloc and stream.path.strip("/")):
         raise SettingsError(f"stream_url={values['stream_url']!r}: name a broker and a topic, kafka://HOST:PORT/TOPIC")
+    if values["data_source"] not in ("auto", "real", "synthetic"):
+        raise SettingsError(f"data_source={values['data_source']!r}: use auto, real or synthetic")
     if not 1 <= int(values["app_port"]) <= 65535:
         raise SettingsError(f"app_port={values['app_port']!r} is not a TCP port")
     if int(values["live_interval_ms"]) < 500:

@@ -21,7 +21,7 @@ from pipeline.tables import ROLLUPS
 pytestmark = pytest.mark.integration
 
 NOW = datetime(2022, 6, 1, tzinfo=UTC)
-SHARED = Path(__file__).resolve().parents[3] / "shared" / "data"
+SHARED = Path(__file__).resolve().parents[2] / "data"  # the product's own copy (data/README.md)
 SAMPLE = str(SHARED / "nyc_311_sample_2022.csv")  # conftest's `sample_csv`, for module-scoped fixtures
 BOROUGHS = {"BRONX": "Bronx", "BROOKLYN": "Brooklyn", "MANHATTAN": "Manhattan", "QUEENS": "Queens",
             "STATEN ISLAND": "Staten Island"}
