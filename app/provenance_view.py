@@ -53,7 +53,7 @@ def banner(synthetic: list[Load]) -> object:
         html.Strong("Synthetic data — not real 311 records. ", className="me-1"),
         SYNTHETIC_TEXT,
         html.Ul([html.Li(x.describe()) for x in synthetic], className="mb-0 mt-1 small"),
-    ], color="danger", className="synthetic-banner py-2 mb-3 border-2", id="synthetic-banner", role="alert")
+    ], color="danger", className="synthetic-banner py-2 mb-3 border-2", id="synthetic-banner")
 
 
 def footer_source(loads: list[Load], synthetic: list[Load]) -> str:

@@ -12,6 +12,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "generate": ("pipeline.generate", "write N years of realistic synthetic 311 history in the export format"),
     "batch": ("pipeline.batch", "load 311 export CSVs into the lake and recompute the rollups they touch"),
     "counts": ("pipeline.counts", "print request counts grouped by one dimension, as CSV"),
+    "bootstrap": ("pipeline.bootstrap", "first start: the city's last 90 days when its API answers, else synthetic history"),
     "fetch": ("pipeline.fetch", "load the city's 311 history from the NYC Open Data API (resumable), through the batch job"),
     "produce": ("pipeline.produce", "send live service-request events to the stream (synthetic, replay, Socrata)"),
     "stream": ("pipeline.stream", "run the Structured Streaming job that keeps the live rollups"),

@@ -210,19 +210,25 @@ def fetch(base_url: str, parts: list[Part], raw_dir: Path, session: requests.Ses
     return out
 
 
-def load(spark, store, fetched: list[tuple[Part, Path, dict]], raw_dir: Path, lake_path: str,
-         quarantine_path: str):
-    """Load every fetched part in one batch job (one recount of the touched months), then mark the
-    parts loaded so a re-run does not load them again. The batch job reads a folder, so the parts'
-    CSVs are linked into one; each keeps its own provenance record (the sidecar of the linked file)."""
+def load_files(spark, store, files: dict[str, Path], raw_dir: Path, lake_path: str, quarantine_path: str):
+    """Load several CSVs in one batch job (one recount of the touched months). The batch job reads a
+    folder, so the files are linked into a fresh one; each keeps its own provenance record (the batch
+    job resolves the links, so it finds each file's sidecar)."""
     from pipeline import batch
-    if not fetched:
-        return None
     folder = raw_dir / "_load" / datetime.now().strftime("%Y%m%dT%H%M%S%f")
     folder.mkdir(parents=True)
-    for part, csv_path, _ in fetched:
-        (folder / f"{part.dataset}_{part.name}.csv.gz").symlink_to(csv_path.resolve())
-    report = batch.load_input(spark, store, str(folder), lake_path, quarantine_path)
+    for name, path in files.items():
+        (folder / name).symlink_to(Path(path).resolve())
+    return batch.load_input(spark, store, str(folder), lake_path, quarantine_path)
+
+
+def load(spark, store, fetched: list[tuple[Part, Path, dict]], raw_dir: Path, lake_path: str,
+         quarantine_path: str):
+    """Load every fetched part, then mark the parts loaded so a re-run does not load them again."""
+    if not fetched:
+        return None
+    report = load_files(spark, store, {f"{p.dataset}_{p.name}.csv.gz": csv_path for p, csv_path, _ in fetched},
+                        raw_dir, lake_path, quarantine_path)
     for part, _, state in fetched:
         _atomic_write(raw_dir / part.dataset / part.name / "state.json", json.dumps({**state, "loaded": True}).encode())
     return report

@@ -204,6 +204,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     mode.add_argument("--synthetic", action="store_true", help="generate realistic live requests")
     mode.add_argument("--replay", type=Path, metavar="PATH", help="replay a 311 export CSV in created-time order")
     mode.add_argument("--socrata", action="store_true", help="poll NYC Open Data (settings socrata_*)")
+    mode.add_argument("--auto", action="store_true",
+                      help="follow what `bootstrap` loaded: the city's feed after real history, else synthetic")
     parser.add_argument("--rate", type=float, default=20.0, help="synthetic: new requests per second")
     parser.add_argument("--count", type=int, help="synthetic: stop after this many new requests")
     parser.add_argument("--duration", type=float, help="synthetic: stop after this many seconds")
@@ -247,6 +249,11 @@ def record_live(settings: Settings, load: provenance.Load) -> None:
 def run(args: argparse.Namespace) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     settings = get()
+    if args.auto:  # the Procfile's producer: the same kind of data as the history make run loaded
+        from pipeline.bootstrap import mode
+        args.socrata = mode(settings) == "real"
+        args.synthetic = not args.socrata
+        log.info("--auto: %s", "following the city's feed" if args.socrata else "synthetic requests")
     sink = open_sink(settings)
     load = live_load(args, settings)
     record_live(settings, load)
