@@ -190,3 +190,21 @@ def test_store_outage_serves_the_last_good_answer_then_recovers(store_url):
         model.ask("counts", "agency")  # never answered before: a clear message instead
     model.store_url = store_url
     assert model.ask("counts", "borough").stale_since is None  # next call simply works again
+
+
+def test_rankings_and_map_show_per_resident_rates_for_districts(client, deps, reqs):
+    """2020 Census by community district (data/README.md): the map's per-10k layer and the rankings'
+    per-resident award hold requests / residents x 10,000 for every district with requests."""
+    from app import state as st
+    from app.charts import Reads
+    from app.pages import rankings
+    from pipeline.population import population
+    pop = population("community_district")
+    counts = reqs[reqs["community_district"] != "Unspecified"]["community_district"].value_counts()
+    expected = {cd: n / pop[cd] * 10_000 for cd, n in counts.items()}
+    response = call(client, deps["map"][0], {"map-state.data": "?range=all&level=community_district&metric=per_10k"})
+    regions = figure(response, "regions")["data"][1]
+    assert pairs(regions["locations"], regions["z"]) == pytest.approx(expected)
+    award = rankings.award_frame(st.parse("?range=all")[0], Reads(), "community_district", True)
+    assert dict(zip(award["area"], award["per_10k"], strict=True)) == pytest.approx(expected)
+    assert award["per_10k"].is_monotonic_decreasing
