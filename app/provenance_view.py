@@ -46,7 +46,14 @@ def synthetic_for(search: str | None, reads: Reads | None = None) -> tuple[list[
     return loads, provenance.synthetic_in(loads, f.start, f.end)
 
 
-def banner(synthetic: list[Load]) -> object:
+def banner(synthetic: list[Load], unknown: bool = False) -> object:
+    """The red synthetic-data banner; with `unknown` (data but no load recorded: a store filled before
+    loads were recorded) a warning that the numbers may be synthetic."""
+    if unknown:
+        return dbc.Alert([html.Strong("Provenance unknown. ", className="me-1"),
+                          "This store holds data but no record of how it was loaded; the numbers may be synthetic. "
+                          "Rebuild it (delete var/ and run make run) or load real data with `python -m pipeline fetch`."],
+                         color="warning", className="synthetic-banner py-2 mb-3", id="provenance-unknown")
     if not synthetic:
         return None
     return dbc.Alert([
@@ -93,8 +100,12 @@ def register(app) -> None:
                   Input(URL, "search"), Input(URL, "pathname"))
     def show(search, _pathname):
         """Banner and footer for the days this URL selects (every page, embed mode included)."""
+        reads = Reads()
         try:
-            loads, synthetic = synthetic_for(search)
+            loads, synthetic = synthetic_for(search, reads)
+            unknown = not loads and reads.bounds() is not None
         except DataUnavailable:
             return None, "Sources: see About the data. "
+        if unknown:
+            return banner([], unknown=True), "Source unknown: no load recorded. "
         return banner(synthetic), footer_source(loads, synthetic)

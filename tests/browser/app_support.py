@@ -49,8 +49,12 @@ def make_requests(n: int = 4000, seed: int = 11) -> pd.DataFrame:
 
 def fill_store(store, reqs: pd.DataFrame) -> None:
     """Write every rollup of `reqs` at day and month grain, plus freshness and a data version."""
+    from pipeline import provenance
     store.ensure_schema()
     load(store, reqs)
+    provenance.record(store, provenance.make(  # what a real load records, so pages know the rows' origin
+        "export", len(reqs), reqs["created"].min().date().isoformat(), reqs["created"].max().date().isoformat(),
+        file="hand-made test requests (tests/browser/app_support.py)"))
     store.set_meta("freshness", reqs["created"].max().strftime("%Y-%m-%dT%H:%M:%S"))
     store.set_meta("data_version", str(time.time()))
 

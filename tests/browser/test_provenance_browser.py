@@ -50,14 +50,11 @@ def served(request, spark, tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def downloads(served) -> Path:
-    return Path(tempfile.mkdtemp(prefix="prov-downloads-"))
-
-
-@pytest.fixture(scope="module")
-def driver(served, downloads):
-    d = chrome(str(downloads), tempfile.mkdtemp(prefix="prov-chrome-"))
-    yield d
+def browser(served):
+    """(Chromium, its download folder), one per store."""
+    folder = Path(tempfile.mkdtemp(prefix="prov-downloads-"))
+    d = chrome(str(folder), tempfile.mkdtemp(prefix="prov-chrome-"))
+    yield d, folder
     d.quit()
 
 
@@ -69,8 +66,8 @@ def settled(driver, url: str) -> None:
                                    "return e && /Source:|No data/.test(e.innerText);"))
 
 
-def test_banner_on_every_page_only_with_synthetic_days(served, driver):
-    kind, app = served
+def test_banner_on_every_page_only_with_synthetic_days(served, browser):
+    (kind, app), (driver, _) = served, browser
     for page in PAGES:
         for embed in ("", "?embed=1"):
             settled(driver, app.url + page + embed)
@@ -89,8 +86,8 @@ def test_banner_on_every_page_only_with_synthetic_days(served, driver):
         assert driver.execute_script(BANNER) is None
 
 
-def test_csv_says_synthetic_in_its_first_line(served, driver, downloads):
-    kind, app = served
+def test_csv_says_synthetic_in_its_first_line(served, browser):
+    (kind, app), (driver, downloads) = served, browser
     settled(driver, app.url + "?range=all")
     WebDriverWait(driver, 30).until(lambda d: d.find_elements(By.CSS_SELECTOR, "button.csv-button"))
     button = driver.find_element(By.XPATH, "//div[contains(@class,'chart-card')][.//h6[normalize-space()="
@@ -112,8 +109,8 @@ def test_csv_says_synthetic_in_its_first_line(served, driver, downloads):
     assert list(frame.columns[:2]) == ["complaint_type", "count"] and frame["count"].sum() > 0
 
 
-def test_about_lists_the_loads(served, driver):
-    kind, app = served
+def test_about_lists_the_loads(served, browser):
+    (kind, app), (driver, _) = served, browser
     settled(driver, app.url + "about")
     items = WebDriverWait(driver, 30).until(lambda d: d.find_elements(By.CSS_SELECTOR, "#loads-list .load-item"))
     texts = [i.text for i in items]

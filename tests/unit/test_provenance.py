@@ -54,3 +54,17 @@ def test_record_replaces_by_id(tmp_path):
     got = pv.loads(store)
     assert [x.kind for x in got] == ["api", "synthetic"] and got[1].rows == 42 and got[1].last_day == "2025-01-02"
     store.close()
+
+
+def test_banner_texts_never_credit_the_city_for_synthetic_numbers():
+    from app import provenance_view as pv_view
+    hist = pv.make("synthetic", 100, "2025-01-01", "2025-06-30", seed=7, generator="python -m pipeline generate")
+    real = pv.make("api", 10, "2024-01-01", "2024-01-31", dataset="erm2-nwe9", since="2024-01-01", until="2024-01-31")
+    assert pv_view.banner([]) is None
+    assert "Synthetic data" in str(pv_view.banner([hist]).children[0].children)
+    assert pv_view.banner([], unknown=True).id == "provenance-unknown"  # data, but no load recorded
+    only_synthetic = pv_view.footer_source([hist], [hist])
+    assert "NYC Open Data" not in only_synthetic and "generator" in only_synthetic
+    mixed = pv_view.footer_source([hist, real], [hist])
+    assert mixed.index("synthetic") < mixed.index("NYC Open Data") and "real rows" in mixed
+    assert pv_view.footer_source([hist, real], []) == "Source: NYC Open Data, 311 Service Requests. "
