@@ -82,3 +82,20 @@ def test_bad_arguments_exit_2_with_a_clear_message(args, message):
 def test_schema_command_prints_version(tmp_path):
     rc, out = run_cli("schema", "--store", f"sqlite:///{tmp_path}/s.db")
     assert rc == 0 and f"schema version {ddl.latest_version('sqlite')} applied" in out
+
+
+def test_counts_csv_says_synthetic_when_its_days_hold_synthetic_data(tmp_path):
+    from pipeline import provenance
+    url = f"sqlite:///{tmp_path}/rollups.db"
+    store = open_store(url)
+    store.ensure_schema()
+    reqs = make_requests(seed=4, n=300)
+    load(store, reqs)
+    provenance.record(store, provenance.make("synthetic", 300, "2024-03-01", "2024-03-31", seed=9,
+                                             generator="python -m pipeline generate"))
+    store.close()
+    rc, out = run_cli("counts", "--by", "borough", "--start", "2024-03-10", "--end", "2024-04-10", "--store", url)
+    assert rc == 0 and out.startswith("# SYNTHETIC DATA") and "seed 9" in out.splitlines()[1]
+    assert list(pd.read_csv(io.StringIO(out), comment="#").columns) == ["borough", "count"]
+    rc, out = run_cli("counts", "--by", "borough", "--start", "2024-04-01", "--end", "2024-04-10", "--store", url)
+    assert rc == 0 and out.startswith("borough,count")
