@@ -237,10 +237,11 @@ def live_load(args: argparse.Namespace, settings: Settings) -> provenance.Load:
 
 
 def record_live(settings: Settings, load: provenance.Load) -> None:
-    """Record the producer's load; a store that does not answer is logged, not fatal (the feed goes on)."""
+    """Record the producer's load; a store that does not answer (or has no tables yet) is logged, not
+    fatal: the feed goes on. No ensure_schema here: creating Cassandra tables from two processes at
+    once (this and the streaming job) can disagree; `make run` creates them before the producer starts."""
     try:
         with open_store(settings.store_url) as store:
-            store.ensure_schema()
             provenance.record(store, load)
     except Exception as exc:  # noqa: BLE001 - any store failure: say so and keep producing
         log.error("could not record this producer's provenance in %s: %s", settings.store_url, exc)

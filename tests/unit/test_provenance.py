@@ -68,3 +68,22 @@ def test_banner_texts_never_credit_the_city_for_synthetic_numbers():
     mixed = pv_view.footer_source([hist, real], [hist])
     assert mixed.index("synthetic") < mixed.index("NYC Open Data") and "real rows" in mixed
     assert pv_view.footer_source([hist, real], []) == "Source: NYC Open Data, 311 Service Requests. "
+
+
+def test_a_synthetic_producer_records_its_feed(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    from pipeline.settings import ROOT
+    url = f"sqlite:///{tmp_path}/r.db"
+    SQLiteStore(url).ensure_schema()
+    env = {**os.environ, "NYC311_STORE_URL": url, "NYC311_STREAM_URL": f"spool://{tmp_path}/spool"}
+    subprocess.run([sys.executable, "-m", "pipeline", "produce", "--synthetic", "--count", "3", "--rate", "100",
+                    "--seed", "4"], cwd=ROOT, env=env, check=True, timeout=120)
+    store = SQLiteStore(url)
+    (feed,) = pv.loads(store)
+    store.close()
+    assert feed.synthetic and feed.detail["seed"] == 4 and feed.rows >= 3
+    assert feed.first_day == feed.last_day  # started and stopped today (New York)
+    assert feed.covers(date.fromisoformat(feed.first_day), None)
