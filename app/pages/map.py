@@ -109,8 +109,8 @@ def layout(**query):
     if s.metric in BOROUGH_ONLY and s.level != "borough":
         notes.append(dbc.Alert(f"{st.METRICS[s.metric]} comes from rollups kept by borough: switch the level to "
                                "Borough to see it on the map.", color="info", className="py-2", id="map-level-note"))
-    return charts.page(PAGE, "Map", "Where requests come from. Per-capita rates use 2020 Census / MODZCTA "
-                       "population where it is known.", query, [
+    return charts.page(PAGE, "Map", "Where requests come from. Per-capita rates use 2020 Census populations "
+                       "(boroughs, community districts) and MODZCTA estimates (ZIP codes).", query, [
                            *notes,
                            dbc.Row([dbc.Col(charts.card(CHARTS[0]), xs=12, xl=8),
                                     dbc.Col(charts.card(CHARTS[1]), xs=12, xl=4)], className="g-3"),
