@@ -14,13 +14,19 @@ from pipeline.stores import ddl, open_store
 pytestmark = pytest.mark.unit
 
 
-@pytest.fixture(scope="module")
-def loaded(tmp_path_factory):
-    url = f"sqlite:///{tmp_path_factory.mktemp('cli')}/rollups.db"
+def rolled_up(folder, seed: int, n: int):
+    """(url, open store, requests): a SQLite store holding the rollups of n hand-made requests."""
+    url = f"sqlite:///{folder}/rollups.db"
     store = open_store(url)
     store.ensure_schema()
-    reqs = make_requests(seed=3, n=1500)
+    reqs = make_requests(seed=seed, n=n)
     load(store, reqs)
+    return url, store, reqs
+
+
+@pytest.fixture(scope="module")
+def loaded(tmp_path_factory):
+    url, _, reqs = rolled_up(tmp_path_factory.mktemp("cli"), 3, 1500)
     return url, reqs
 
 
@@ -86,11 +92,7 @@ def test_schema_command_prints_version(tmp_path):
 
 def test_counts_csv_says_synthetic_when_its_days_hold_synthetic_data(tmp_path):
     from pipeline import provenance
-    url = f"sqlite:///{tmp_path}/rollups.db"
-    store = open_store(url)
-    store.ensure_schema()
-    reqs = make_requests(seed=4, n=300)
-    load(store, reqs)
+    url, store, _ = rolled_up(tmp_path, 4, 300)
     provenance.record(store, provenance.make("synthetic", 300, "2024-03-01", "2024-03-31", seed=9,
                                              generator="python -m pipeline generate"))
     store.close()
