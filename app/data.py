@@ -17,7 +17,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from pipeline.read_api import ReadAPI
+from pipeline import read_api
+from pipeline.read_api import ReadAPI, size_of
 from pipeline.stores import StoreUnavailable, open_store
 
 log = logging.getLogger(__name__)
@@ -48,16 +49,24 @@ class Answer:
 class ReadModel:
     """Calls ReadAPI methods by name; remembers the last good answer of each call."""
 
-    KEEP = 512        # last-good answers kept (LRU), small frames only
+    KEEP = 512        # last-good answers kept at most (LRU) ...
+    KEEP_BYTES = 32 * 1024 * 1024  # ... and at most this many bytes of them (setting app_cache_mb)
     META_TTL = 30.0   # seconds vocabularies, bounds and freshness are reused between calls
 
-    def __init__(self, store_url: str, opener: Callable[[str], Any] = open_store):
+    def __init__(self, store_url: str, opener: Callable[[str], Any] = open_store, keep_bytes: int | None = None):
         self.store_url = store_url
         self._opener = opener
         self._api: ReadAPI | None = None
         self._pid: int | None = None
         self._lock = threading.Lock()
-        self._good: OrderedDict[tuple, tuple[float, Any]] = OrderedDict()
+        self._good: OrderedDict[tuple, tuple[float, Any, int]] = OrderedDict()
+        self._bytes = 0
+        if keep_bytes is not None:
+            self.KEEP_BYTES = keep_bytes
+
+    @property
+    def kept_bytes(self) -> int:
+        return self._bytes
 
     def api(self) -> ReadAPI:
         with self._lock:
@@ -90,28 +99,38 @@ class ReadModel:
         except Exception as exc:
             if not is_connection_error(exc):
                 raise
-            log.warning("store %s unavailable during %s: %s", self.store_url, method, exc)
+            log.warning("store unavailable during %s: %s", method, exc)
             self._forget_store()
             if hit is None:
                 raise DataUnavailable(
                     "The data store is not answering right now, and there is no earlier answer to show. "
                     "This page retries on its own; reload in a minute.") from exc
             return Answer(hit[1], stale_since=hit[0])
+        size = size_of(value)
+        if size > self.KEEP_BYTES // 4:
+            return Answer(value)  # too big to keep as a fallback: it would crowd out the rest
         with self._lock:
-            self._good[key] = (now, value)
-            self._good.move_to_end(key)
-            while len(self._good) > self.KEEP:
-                self._good.popitem(last=False)
+            old = self._good.pop(key, None)
+            if old is not None:
+                self._bytes -= old[2]
+            self._good[key] = (now, value, size)
+            self._bytes += size
+            while self._good and (len(self._good) > self.KEEP or self._bytes > self.KEEP_BYTES):
+                _, (_, _, gone) = self._good.popitem(last=False)
+                self._bytes -= gone
         return Answer(value)
 
 
 _model: ReadModel | None = None
 
 
-def configure(store_url: str) -> ReadModel:
-    """Set the process's read model (create_app calls this with the configured store URL)."""
+def configure(store_url: str, keep_mb: int = 32, read_cache_mb: int | None = None) -> ReadModel:
+    """Set the process's read model (create_app calls this with the configured store URL and the
+    byte budgets of both caches: this one's last-good answers and the read API's)."""
     global _model
-    _model = ReadModel(store_url)
+    _model = ReadModel(store_url, keep_bytes=keep_mb * 1024 * 1024)
+    if read_cache_mb is not None:
+        read_api.configure_cache(read_cache_mb * 1024 * 1024)
     return _model
 
 

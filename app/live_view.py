@@ -233,11 +233,24 @@ def feed_patch(old_keys: list[str], new_keys: list[str], items: list) -> Patch |
     return items
 
 
+def shown_state(old: object) -> dict:
+    """The browser's fingerprints as sent back (client data: checked). Anything not of the shape
+    `Prepared.state` writes counts as nothing shown, so the next refresh redraws everything."""
+    if not isinstance(old, dict):
+        return {}
+    m, f = old.get("m"), old.get("f")
+    if m is not None and not (isinstance(m, list) and len(m) == len(LIVE_BOROUGHS)):
+        return {}
+    if f is not None and not (isinstance(f, list) and len(f) <= 1000 and all(isinstance(k, str) for k in f)):
+        return {}
+    return old
+
+
 def refresh(old: dict | None, prep: Prepared) -> dict:
     """What one refresh sends, output name -> value, None for "unchanged". Figures and the feed
     are patched in place; nothing at all is sent when nothing moved."""
     new, snap = prep.state, prep.snap
-    old = old or {}
+    old = shown_state(old)
     out: dict[str, object] = {"minutes": None, "feed": None, "map": None, "alerts": None, "fresh": None}
     slid = new["x0"] != old.get("x0")
     if slid or new["m"] != old.get("m"):
