@@ -22,6 +22,8 @@ from pathlib import Path
 
 import requests
 
+from pipeline.settings import Settings, load
+
 ROOT = Path(__file__).resolve().parent.parent
 NGINX_DIR = ROOT / "config" / "nginx"
 NGINX = os.environ.get("NGINX", "/usr/sbin/nginx")
@@ -47,15 +49,28 @@ def _fill(text: str, values: dict[str, str]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def site_config(listen: str, upstream: str, prefix: str = "/", assets: Path = ROOT / "assets") -> str:
-    """config/nginx/nyc311.conf with its placeholders filled (prefix like '/311/' or '/')."""
+def header_directives(settings: Settings | None = None) -> str:
+    """The app's security headers (app/serving.security_headers) as nginx add_header directives."""
+    from app.serving import security_headers
+
+    def quoted(v: str) -> str:
+        return '"' + v.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    return " ".join(f"add_header {name} {quoted(value)} always;"
+                    for name, value in security_headers(settings or load()).items())
+
+
+def site_config(listen: str, upstream: str, prefix: str = "/", assets: Path = ROOT / "assets",
+                settings: Settings | None = None) -> str:
+    """config/nginx/nyc311.conf with its placeholders filled (prefix like '/311/' or '/'); the
+    security headers come from `settings` (default: the environment's, like the app's)."""
     if not (prefix.startswith("/") and prefix.endswith("/")):
         raise ValueError(f"prefix {prefix!r} must start and end with '/', e.g. /311/")
     bare = prefix.rstrip("/")
     redirect = f"location = {bare} {{ return 301 {bare}/; }}" if bare else ""
     return _fill((NGINX_DIR / "nyc311.conf").read_text(), {
         "LISTEN": listen, "UPSTREAM": upstream, "PREFIX": bare, "PREFIX_REDIRECT": redirect,
-        "ASSETS": str(Path(assets).resolve())})
+        "ASSETS": str(Path(assets).resolve()), "ERRORS": str((NGINX_DIR / "errors").resolve()),
+        "HEADERS": header_directives(settings)})
 
 
 def _wait(url: str, proc: subprocess.Popen, what: str, log: Path, timeout: float = 60) -> None:
@@ -102,7 +117,8 @@ class Stack:
         for sub in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"):
             (self.rundir / sub).mkdir()
         (self.rundir / "site.conf").write_text(
-            site_config(f"127.0.0.1:{self.port}", f"127.0.0.1:{self.app_port}", self.prefix))
+            site_config(f"127.0.0.1:{self.port}", f"127.0.0.1:{self.app_port}", self.prefix,
+                        settings=load(env=self.env)))
         (self.rundir / "nginx.conf").write_text(
             _fill((NGINX_DIR / "nginx.conf.template").read_text(), {"RUNDIR": str(self.rundir)}))
         glog = self.rundir / "gunicorn.log"
