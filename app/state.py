@@ -30,8 +30,8 @@ MAX_TYPES = 5
 # The longest range drawn day by day (two years): a longer one is drawn by week, with a notice. Keeps a
 # daily series at most ~730 points per group, whatever a link asks for (README: URL parameters).
 MAX_DAY_SPAN_DAYS = 731
-# Dates a link may name at all; anything else is ignored with a notice. Dates inside are then
-# clamped to the data's first and last day (with a notice) by `parse(search, bounds)`.
+# Dates the app works with at all: a link's date outside is clamped into it, with a notice; then
+# `parse(search, bounds)` clamps to the data's first and last day (with a notice).
 DATE_RANGE = (date(1900, 1, 1), date(2100, 12, 31))
 MAX_SEARCH = 4096  # characters of a query string we read; a longer one is cut, with a notice
 
@@ -77,10 +77,7 @@ def _choice(options):
 def _iso(v: str) -> date:
     if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", v):
         raise ValueError
-    d = date.fromisoformat(v)
-    if not DATE_RANGE[0] <= d <= DATE_RANGE[1]:
-        raise ValueError
-    return d
+    return date.fromisoformat(v)  # any calendar date: parse() clamps it into DATE_RANGE, with a notice
 
 
 def _text(v: str) -> str:
@@ -170,12 +167,25 @@ def parse(search: object, bounds: tuple[date, date] | None = None) -> tuple[Stat
         state = state.but(start=state.end, end=state.start)
     if state.range != "custom":
         state = state.but(start=None, end=None)
+    if bounds is None:
+        state = _within(state, notices)
     if state.district and state.zip:
         notices.append("A ZIP code and a community district cannot be combined: kept the ZIP code.")
         state = state.but(district=None)
     if bounds is not None:
         state = _clamp(state, bounds, notices)
     return state, notices
+
+
+def _within(state: State, notices: list[str]) -> State:
+    """Dates inside DATE_RANGE (without the data's bounds, e.g. while the store is down)."""
+    lo, hi = DATE_RANGE
+    clamped = {k: min(max(d, lo), hi) for k in ("start", "end") if (d := getattr(state, k)) is not None}
+    for k, d in clamped.items():
+        if d != getattr(state, k):
+            notices.append(f"Dates before {lo.year} or after {hi.year} are not shown: the {LABELS[k]} "
+                           f"{getattr(state, k)} became {d}.")
+    return state.but(**clamped)
 
 
 def _clamp(state: State, bounds: tuple[date, date], notices: list[str]) -> State:

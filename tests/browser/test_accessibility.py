@@ -5,10 +5,12 @@ their numbers as a table, and the controls operable from the keyboard."""
 from __future__ import annotations
 
 import tempfile
+import time
 
 import pytest
 from a11y_support import PAGE_SETTLED, PAGES, axe_source, counts, describe, run_axe
 from app_support import ServedApp, chrome, fill_store, make_requests
+from fuzz_inputs import WORST_URLS
 from selenium.webdriver.support.ui import WebDriverWait
 
 from pipeline.stores import open_store
@@ -37,7 +39,10 @@ def driver(served):
 
 
 def settle(driver, timeout: float = 30) -> None:
-    WebDriverWait(driver, timeout, poll_frequency=0.2).until(lambda d: d.execute_script(PAGE_SETTLED))
+    """Wait until the page is drawn; a poll that lands while the page is busy counts as not yet."""
+    from selenium.common.exceptions import JavascriptException, TimeoutException
+    WebDriverWait(driver, timeout, poll_frequency=0.2, ignored_exceptions=(JavascriptException, TimeoutException)
+                  ).until(lambda d: d.execute_script(PAGE_SETTLED))
 
 
 def set_theme(driver, base: str, dark: bool) -> None:
@@ -68,3 +73,97 @@ def test_no_critical_or_serious_axe_violations(served, driver, mode):
         f"/{p.strip('/')} " + " ".join(f"{k}={n}" for k, n in c.items()) for p, c in table.items()))
     bad = {p: describe(v) for p, v in found.items() if table[p]["critical"] or table[p]["serious"]}
     assert not bad, "\n".join(f"/{p.strip('/')} ({mode}):\n{d}" for p, d in bad.items())
+
+
+STRUCTURE_JS = """
+const visible = e => !!(e.offsetWidth || e.offsetHeight || e.getClientRects().length) || e.closest('.visually-hidden');
+const graphs = [...document.querySelectorAll('.page .js-plotly-plot')];
+return {
+  lang: document.documentElement.lang,
+  mains: document.querySelectorAll('main, [role=main]').length,
+  h1s: [...document.querySelectorAll('h1')].filter(visible).length,
+  unnamed: graphs.filter(g => !(g.closest('[role=figure]') || {}).getAttribute).length
+         + graphs.filter(g => !((g.closest('[role=figure]') || {getAttribute: () => ''}).getAttribute('aria-label'))).length,
+  tables: graphs.length === 0 || graphs.every(g => g.closest('.chart-card').querySelector('details.chart-numbers')),
+  filled: [...document.querySelectorAll('.chart-numbers table')].length,
+};
+"""
+
+
+@pytest.mark.parametrize("embed", [False, True])
+def test_every_page_has_lang_one_main_one_h1_and_named_charts_with_tables(served, driver, embed):
+    set_theme(driver, served.url, dark=False)
+    for path in PAGES:
+        driver.get(served.url + path + ("?embed=1" if embed else ""))
+        settle(driver)
+        got = driver.execute_script(STRUCTURE_JS)
+        assert got["lang"] == "en" and got["mains"] == 1 and got["h1s"] == 1, (path, got)
+        assert got["unnamed"] == 0 and got["tables"], (path, got)
+        if path not in ("live", "about"):
+            assert got["filled"] > 0, (path, got)  # the numbers are in the page, not only in the CSV
+
+
+def test_filter_bar_level_switch_and_theme_toggle_work_from_the_keyboard(served, driver):
+    from selenium.webdriver.common.action_chains import ActionChains
+    from selenium.webdriver.common.keys import Keys
+
+    def tab_to(selector: str, limit: int = 80) -> None:
+        for _ in range(limit):
+            ActionChains(driver).send_keys(Keys.TAB).perform()
+            if driver.execute_script("return document.activeElement.matches(arguments[0])", selector):
+                return
+        raise AssertionError(f"Tab never reached {selector}")
+
+    set_theme(driver, served.url, dark=False)
+    driver.get(served.url + "map?range=all")
+    settle(driver)
+    driver.execute_script("document.activeElement.blur()")
+    # theme toggle: a checkbox, Space flips it
+    tab_to("#theme-switch")
+    ActionChains(driver).send_keys(Keys.SPACE).perform()
+    WebDriverWait(driver, 10).until(lambda d: d.execute_script(THEME_JS) == "dark")
+    ActionChains(driver).send_keys(Keys.SPACE).perform()
+    WebDriverWait(driver, 10).until(lambda d: d.execute_script(THEME_JS) == "light")
+    # filter bar: the period buttons are radios (arrow keys), the borough dropdown opens with Enter
+    tab_to("#f-range input:not(:checked)")
+    ActionChains(driver).send_keys(Keys.SPACE).perform()
+    WebDriverWait(driver, 10).until(lambda d: "range=all" not in d.current_url)  # All time -> Last 365 days
+    tab_to("button#f-borough")
+    ActionChains(driver).send_keys(Keys.ENTER).perform()
+    WebDriverWait(driver, 10).until(lambda d: d.find_elements("css selector", "[role=option]"))
+    ActionChains(driver).send_keys("Queens").perform()
+    ActionChains(driver).send_keys(Keys.ENTER).perform()
+    WebDriverWait(driver, 10).until(lambda d: "borough=Queens" in d.current_url)
+    # the map's level switch: radios again
+    tab_to("#map-level input")
+    ActionChains(driver).send_keys(Keys.ARROW_RIGHT).perform()
+    WebDriverWait(driver, 10).until(lambda d: "level=" in d.current_url)
+
+
+DRAWN_WITH_NOTICE = """
+const graphs = [...document.querySelectorAll('.page .js-plotly-plot')];
+const alert = document.getElementById('url-alert');
+return !!alert && graphs.length > 0 && graphs.every(g => g.layout &&
+    !(g.layout.annotations || []).some(a => /Loading/.test(a.text))) ? alert.innerText : null;
+"""
+
+
+@pytest.mark.parametrize("link", WORST_URLS)
+def test_the_worst_links_draw_their_page_with_a_notice_quickly(served, driver, link):
+    driver.get(served.url + "about")
+    settle(driver)
+    driver.get_log("browser")  # forget earlier pages' messages
+    t0 = time.monotonic()
+    driver.get(served.url + link)
+    notice = None
+    while notice is None and time.monotonic() - t0 < 15:
+        notice = driver.execute_script(DRAWN_WITH_NOTICE)
+        time.sleep(0.05)
+    elapsed = time.monotonic() - t0
+    assert notice and "showing" in notice, notice
+    drawn = driver.execute_script(
+        "return [...document.querySelectorAll('.page .js-plotly-plot')].map(g => (g.layout.annotations || [])"
+        ".map(a => a.text).join(' '))")
+    assert not any("could not be drawn" in a or "too long" in a for a in drawn), drawn
+    severe = [e for e in driver.get_log("browser") if e["level"] == "SEVERE" and "favicon" not in e["message"]]
+    assert severe == [] and elapsed < 5, (severe, elapsed)
