@@ -33,8 +33,11 @@ def text(value: object, limit: int = 4096) -> str | None:
 
 
 def search(value: object) -> str:
-    """A location's search string; anything that is not a short string counts as no query."""
-    return text(value, 8192) or ""
+    """A location's search string; anything that is not a string of at most 8 KB counts as no query.
+    Lone surrogates (a browser never sends them) become '?', so the rest of the link still counts."""
+    if not isinstance(value, str) or len(value) > 8192:
+        return ""
+    return value.encode("utf-8", "replace").decode("utf-8")
 
 
 def clicks(value: object) -> list[int]:

@@ -23,7 +23,7 @@ from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 from pyspark.sql.types import StringType, TimestampType
 
-from pipeline.schema import BOROUGH_CODES, REQUEST_COLUMNS, UNSPECIFIED
+from pipeline.schema import BOROUGH_CODES, CREATED_YEARS, REQUEST_COLUMNS, UNSPECIFIED
 from pipeline.settings import ROOT
 
 REFERENCE = ROOT / "config" / "reference"
@@ -42,10 +42,9 @@ _BOROUGH_RE = "|".join(BOROUGH_BY_UPPER)
 MALFORMED, NO_KEY, NO_CREATED, BAD_CREATED = ("malformed_row", "missing_unique_key",
                                                "missing_created_date", "unparseable_created_date")
 OUT_OF_RANGE = "created_date_out_of_range"
-# Created dates the product accepts (New York local years, inclusive). A row dated 12/31/9999 is a
-# placeholder, not a request: outside these years it is quarantined, so date_bounds, period labels
-# and every date computed from the data stay inside what Python's date can hold (issue 10).
-CREATED_YEARS = (1900, 2100)
+# A row dated 12/31/9999 is a placeholder, not a request: outside schema.CREATED_YEARS it is
+# quarantined, so date_bounds, period labels and every date computed from the data stay inside what
+# Python's date can hold (issue 10).
 
 
 @lru_cache(maxsize=1)

@@ -123,3 +123,12 @@ def test_filters_refuse_dates_that_are_not_dates(value, field):
 def test_filters_refuse_malformed_dimension_values(value, field):
     with pytest.raises(ValueError):
         Filters(**{field: value})
+
+
+def test_cli_dates_are_checked_like_url_dates(capsys):
+    from pipeline.cli import main
+    for bad in ("0600-01-01", "9999-12-31", "2024-02-30", "\ud800"):
+        with pytest.raises(SystemExit) as exc:
+            main(["counts", "--by", "borough", "--start", bad])
+        assert exc.value.code == 2
+        assert "--start" in capsys.readouterr().err
