@@ -196,6 +196,22 @@ class Prepared:
         }
 
     @cached_property
+    def numbers(self) -> list:
+        """The two charts' numbers as tables (screen readers, keyboard users): last-hour requests per
+        borough, and the ten busiest ZIPs."""
+        boroughs = [html.Tr([html.Td(b), html.Td(f"{sum(self.series[b]):,}")]) for b in LIVE_BOROUGHS]
+        zips = self.snap.zips.sort_values("count", ascending=False).head(10)
+        zip_rows = [html.Tr([html.Td(str(z)), html.Td(f"{int(c):,}")])
+                    for z, c in zip(zips["zip"], zips["count"], strict=True)]
+        return [html.Table([html.Caption("Requests in the last hour by borough"),
+                            html.Thead(html.Tr([html.Th("Borough", scope="col"), html.Th("Requests", scope="col")])),
+                            html.Tbody(boroughs)], className="table table-sm"),
+                html.Table([html.Caption("Busiest ZIP codes in the last hour"),
+                            html.Thead(html.Tr([html.Th("ZIP", scope="col"), html.Th("Requests", scope="col")])),
+                            html.Tbody(zip_rows or [html.Tr(html.Td("none yet", colSpan=2))])],
+                           className="table table-sm")]
+
+    @cached_property
     def feed_items(self) -> list:
         return [feed_item(r) for r in self.snap.feed.to_dict("records")]
 

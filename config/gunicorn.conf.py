@@ -33,7 +33,7 @@ keepalive = 30            # behind nginx's upstream keepalive pool, whose keepal
 limit_request_line = 8190
 limit_request_fields = 50
 limit_request_field_size = 8190
-max_requests = 5000       # recycle workers now and then to bound memory growth
+max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", 5000))  # recycle workers now and then (0: never)
 max_requests_jitter = 500
 
 accesslog = os.environ.get("GUNICORN_ACCESS_LOG", "-")
