@@ -12,13 +12,13 @@ import logging
 import os
 import threading
 import time
-from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from pipeline import read_api
-from pipeline.read_api import ReadAPI, size_of
+from pipeline.byte_cache import ByteLRU
+from pipeline.read_api import ReadAPI
 from pipeline.stores import StoreUnavailable, open_store
 
 log = logging.getLogger(__name__)
@@ -59,14 +59,12 @@ class ReadModel:
         self._api: ReadAPI | None = None
         self._pid: int | None = None
         self._lock = threading.Lock()
-        self._good: OrderedDict[tuple, tuple[float, Any, int]] = OrderedDict()
-        self._bytes = 0
-        if keep_bytes is not None:
-            self.KEEP_BYTES = keep_bytes
+        # key -> (fetched at, value), bounded in bytes (pipeline/byte_cache.py)
+        self._good = ByteLRU(self.KEEP_BYTES if keep_bytes is None else keep_bytes, self.KEEP)
 
     @property
     def kept_bytes(self) -> int:
-        return self._bytes
+        return self._good.bytes
 
     def api(self) -> ReadAPI:
         with self._lock:
@@ -90,8 +88,7 @@ class ReadModel:
         `cache` > 0 reuses an answer younger than that many seconds (for slow-changing facts)."""
         key = (method, args, tuple(sorted(kwargs.items())))
         now = time.time()
-        with self._lock:
-            hit = self._good.get(key)
+        hit = self._good.get(key)
         if cache and hit and now - hit[0] < cache:
             return Answer(hit[1])
         try:
@@ -106,18 +103,7 @@ class ReadModel:
                     "The data store is not answering right now, and there is no earlier answer to show. "
                     "This page retries on its own; reload in a minute.") from exc
             return Answer(hit[1], stale_since=hit[0])
-        size = size_of(value)
-        if size > self.KEEP_BYTES // 4:
-            return Answer(value)  # too big to keep as a fallback: it would crowd out the rest
-        with self._lock:
-            old = self._good.pop(key, None)
-            if old is not None:
-                self._bytes -= old[2]
-            self._good[key] = (now, value, size)
-            self._bytes += size
-            while self._good and (len(self._good) > self.KEEP or self._bytes > self.KEEP_BYTES):
-                _, (_, _, gone) = self._good.popitem(last=False)
-                self._bytes -= gone
+        self._good.put(key, (now, value))  # one too big to keep is simply not kept
         return Answer(value)
 
 

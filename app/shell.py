@@ -121,7 +121,7 @@ def area_chip(s: st.State) -> object:
 def url_notice(notices: list[str]) -> object:
     if not notices:
         return None
-    return dbc.Alert([html.Strong("Some link settings were not understood. "), " ".join(notices)],
+    return dbc.Alert([html.Strong("Some link settings were adjusted. "), " ".join(notices)],
                      color="warning", dismissable=True, className="py-2", id="url-alert")
 
 

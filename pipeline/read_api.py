@@ -13,8 +13,8 @@ Conventions:
 - every method returns a pandas DataFrame with the documented columns, sorted as documented, and an
   empty frame with those columns when nothing matches.
 
-Caching: answers are kept in a process-wide LRU bounded in bytes (setting read_cache_mb; a frame
-counts its deep memory size), keyed by (store URL, query) and tagged with
+Caching: answers are kept in a process-wide LRU bounded in bytes (pipeline/byte_cache.py; setting
+read_cache_mb), keyed by (store URL, query) and tagged with
 the store's `data_version` meta value, which the batch job bumps after each load; the version is re-read at
 most every VERSION_CHECK_S seconds, so a dashboard sees a reload within that delay. Live (minute)
 queries and freshness are never cached. ReadAPI(store, cache=False) measures the cold cost.
@@ -22,15 +22,14 @@ queries and freshness are never cached. ReadAPI(store, cache=False) measures the
 from __future__ import annotations
 
 import functools
-import threading
 import time
-from collections import OrderedDict
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 
 import numpy as np
 import pandas as pd
 
+from pipeline.byte_cache import ByteLRU
 from pipeline.population import population
 from pipeline.schema import CREATED_YEARS, NY_TZ
 from pipeline.stores.base import Store
@@ -55,7 +54,7 @@ OTHER = "Other"
 
 VERSION_CHECK_S = 2.0
 CACHE_ENTRIES = 512
-CACHE_BYTES = 64 * 1024 * 1024  # replaced by configure_cache(read_cache_mb) in the app
+CACHE_BYTES = 64 * 1024 * 1024  # default; the app sets read_cache_mb through configure_cache
 # A series never holds more periods than this (about five and a half years of days): every answer
 # of the API stays bounded whatever the filters say (issue 10: 1678-2261 by day was 213,000 labels).
 MAX_PERIODS = 2000
@@ -183,9 +182,7 @@ def table_for(columns: set[str], measures: tuple[str, ...] = ("n",), preference=
 
 
 # -- cache -----------------------------------------------------------------------------------------
-_lock = threading.Lock()
-_cache: OrderedDict[tuple, tuple[str | None, object, int]] = OrderedDict()
-_cache_bytes = 0
+_cache = ByteLRU(CACHE_BYTES, CACHE_ENTRIES)
 _versions: dict[str, tuple[float, str | None]] = {}
 
 
@@ -193,57 +190,28 @@ def _copy(value):
     return value.copy() if isinstance(value, pd.DataFrame) else value
 
 
-def size_of(value) -> int:
-    """Approximate bytes an answer holds: a frame's deep memory usage, a small constant otherwise."""
-    if isinstance(value, pd.DataFrame):
-        return int(value.memory_usage(index=True, deep=True).sum()) + 512
-    return 256
-
-
 def configure_cache(max_bytes: int) -> None:
     """Set the process-wide answer cache's byte budget (0 turns caching off)."""
-    global CACHE_BYTES
-    with _lock:
-        CACHE_BYTES = max(0, int(max_bytes))
-        _evict()
+    _cache.resize(max_bytes)
 
 
 def cache_bytes() -> int:
-    return _cache_bytes
-
-
-def _evict() -> None:
-    global _cache_bytes
-    while _cache and (_cache_bytes > CACHE_BYTES or len(_cache) > CACHE_ENTRIES):
-        _, (_, _, size) = _cache.popitem(last=False)
-        _cache_bytes -= size
+    return _cache.bytes
 
 
 def cached(method):
-    """Memoise a query per (store, data_version, method, arguments)."""
+    """Memoise a query per (store, data_version, method, arguments), in the byte-bounded LRU."""
     @functools.wraps(method)
     def wrapper(self: ReadAPI, *args, **kwargs):
         if not self.cache:
             return method(self, *args, **kwargs)
         key = (self.store.url, self.tables, method.__name__, args, tuple(sorted(kwargs.items())))
         version = self._data_version()
-        with _lock:
-            hit = _cache.get(key)
-            if hit is not None and hit[0] == version:
-                _cache.move_to_end(key)
-                return _copy(hit[1])
+        hit = _cache.get(key)
+        if hit is not None and hit[0] == version:
+            return _copy(hit[1])
         value = method(self, *args, **kwargs)
-        size = size_of(value)
-        if size > CACHE_BYTES // 4:
-            return value  # one answer may not crowd out the rest
-        global _cache_bytes
-        with _lock:
-            old = _cache.pop(key, None)
-            if old is not None:
-                _cache_bytes -= old[2]
-            _cache[key] = (version, _copy(value), size)
-            _cache_bytes += size
-            _evict()
+        _cache.put(key, (version, _copy(value)))
         return value
     return wrapper
 
