@@ -22,7 +22,7 @@ import dash
 import dash_bootstrap_components as dbc
 import pandas as pd
 import plotly.graph_objects as go
-from dash import Input, Output, State, dcc, html, no_update
+from dash import MATCH, Input, Output, State, ctx, dcc, html, no_update
 
 from app import figures
 from app import state as st
@@ -117,6 +117,10 @@ def table_id(c: Chart) -> dict:
     return {"type": "chart-table", "page": c.page, "name": c.name}
 
 
+def numbers_id(c: Chart) -> dict:
+    return {"type": "chart-numbers", "page": c.page, "name": c.name}
+
+
 def number_table(frame: pd.DataFrame | None, title: str) -> object:
     """A chart's numbers as an HTML table (screen readers, keyboard users, copy-paste): the frame the
     chart draws, first TABLE_ROWS rows; the CSV button has every row."""
@@ -166,7 +170,9 @@ def card(c: Chart, extra: object = None) -> dbc.Card:
     body = dcc.Loading(html.Div(graph, role="figure", **{"aria-label": f"{c.title} (chart; its numbers are in "
                                                                          "the table below it)"}),
                        type="dot", delay_show=150)
-    table = html.Details([html.Summary("Show the numbers as a table", className="small"),
+    # the table is drawn when opened (register_tables): hundreds of rows per chart on every redraw
+    # would cost the browser far more than the chart itself
+    table = html.Details([html.Summary("Show the numbers as a table", id=numbers_id(c), n_clicks=0, className="small"),
                           html.Div(id=table_id(c))], className="chart-numbers mt-1")
     parts = [header, extra, body, table] if extra is not None else [header, body, table]
     return dbc.Card(dbc.CardBody(parts), className="chart-card h-100 shadow-sm")
@@ -203,8 +209,8 @@ def _draw(c: Chart, s: st.State, reads: Reads, search: object) -> Drawn:
         return figures.empty("This chart could not be drawn. The error has been logged.", c.height), None, None
 
 
-def render(charts: list[Chart], search: object) -> tuple[list[go.Figure], list[object], object]:
-    """Every chart of a page for one URL state, their numbers as tables, and the page's data notice.
+def render(charts: list[Chart], search: object) -> tuple[list[go.Figure], object]:
+    """Every chart of a page for one URL state, and the page's data notice.
 
     Charts are read concurrently: over Cassandra a page's queries mostly wait on the network, so a
     page costs about its slowest chart instead of the sum of them. A chart not drawn within the
@@ -223,19 +229,35 @@ def render(charts: list[Chart], search: object) -> tuple[list[go.Figure], list[o
             drawn.append((figures.empty("This chart took too long to draw: try a shorter range.", c.height), None, None))
     failure = next((f for _, f, _ in drawn if f), None)
     notice = unavailable_notice(failure) if failure else stale_notice(reads.stale_since)
-    tables = [number_table(frame, c.title) for c, (_, _, frame) in zip(charts, drawn, strict=True)]
-    return [fig for fig, _, _ in drawn], tables, notice
+    return [fig for fig, _, _ in drawn], notice
 
 
 def register(app, page: str, charts: list[Chart]) -> None:
     """One callback drawing every chart of a page from the page's state store; while the store is
     down it retries on a timer, so the page recovers without a reload."""
-    @app.callback([Output(graph_id(c), "figure") for c in charts] + [Output(table_id(c), "children") for c in charts]
+    @app.callback([Output(graph_id(c), "figure") for c in charts]
                   + [Output(f"{page}-notice", "children"), Output(f"{page}-retry", "disabled")],
                   Input(f"{page}-state", "data"), Input(f"{page}-retry", "n_intervals"))
     def draw(search, _tick):
-        figs, tables, notice = render(charts, search)
-        return [*figs, *tables, notice, notice is None]
+        figs, notice = render(charts, search)
+        return [*figs, notice, notice is None]
+
+
+def register_tables(app) -> None:
+    """One callback for every chart's number table: drawn from the same frame as the chart (and the
+    CSV) when its disclosure is opened, and redrawn while open when the view changes."""
+    @app.callback(Output({"type": "chart-table", "page": MATCH, "name": MATCH}, "children"),
+                  Input({"type": "chart-numbers", "page": MATCH, "name": MATCH}, "n_clicks"), Input(URL, "search"))
+    def table(clicks, search):
+        """The summary's clicks (mouse, Enter or Space) toggle the disclosure: odd = open."""
+        trigger = ctx.outputs_list.get("id", {}) if isinstance(ctx.outputs_list, dict) else {}
+        chart = REGISTRY.get((trigger.get("page"), trigger.get("name")))
+        if not (isinstance(clicks, int) and clicks % 2 == 1) or chart is None:
+            return no_update
+        try:
+            return number_table(csv_frame(chart, search), chart.title)
+        except (DataUnavailable, NotAvailable, QueryTooLarge) as exc:
+            return html.P(str(exc), className="small mb-0")
 
 
 def page(name: str, title: str, lead: str, query: dict, body: list, controls: object = None) -> html.Div:

@@ -14,7 +14,7 @@ from dash import ALL, Input, Output, State, ctx, dcc, html, no_update
 
 from app import inputs
 from app import state as st
-from app.charts import REGISTRY, URL, Reads, csv_frame
+from app.charts import REGISTRY, URL, Reads, csv_frame, register_tables
 from app.data import DataUnavailable
 from pipeline.schema import BOROUGHS, UNSPECIFIED
 
@@ -202,6 +202,8 @@ def register(app) -> None:
             return no_update
         frame = csv_frame(chart, inputs.search(search))
         return dcc.send_data_frame(frame.to_csv, f"nyc311-{chart.page}-{trigger['name']}.csv", index=False)
+
+    register_tables(app)
 
     app.clientside_callback(
         """

@@ -83,9 +83,9 @@ def test_fuzzed_urls_and_payloads_never_break_the_server(server):
             status, what = 599, f"{type(exc).__name__} on /{link}"
         return status, time.perf_counter() - t0, what
 
-    # warm both workers (imports, first store reads) before the baseline memory reading
+    # warm both workers (imports, geometry, the first draw of every callback) before the baseline reading
     with ThreadPoolExecutor(CLIENTS) as pool:
-        list(pool.map(send, range(-200, 0)))
+        list(pool.map(send, range(-600, 0)))
     before = worker_rss(proc)
     started = time.monotonic()
     with ThreadPoolExecutor(CLIENTS) as pool:
