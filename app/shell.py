@@ -171,7 +171,7 @@ def register(app) -> None:
             s = s.but(borough=borough if borough in st.AREA_CHOICES else None, type=ctype or None, agency=agency or None)
             if trigger == "f-borough":
                 s = s.but(district=None, zip=None)  # a district or ZIP belongs to one borough
-        # the new URL is parsed again, so a value no control offers becomes a notice, not a query
+        # the new URL is parsed again, so a value no control offers (a hand-made payload) is dropped
         return (st.serialise(st.parse(st.serialise(s))[0]), s.range if s.range != "custom" else None, _iso(s.start), _iso(s.end),
                 s.borough, s.type, s.agency, area_chip(s), no_update, no_update, no_update, no_update, no_update)
 
