@@ -158,7 +158,7 @@ def graph_config(c: Chart) -> dict:
 def card(c: Chart, extra: object = None) -> dbc.Card:
     """A chart in a card: title, optional help, CSV button, and a loading spinner over the graph."""
     header = html.Div([
-        html.Div([html.H6(c.title, className="mb-0 chart-title"),
+        html.Div([html.H2(c.title, className="h6 mb-0 chart-title"),
                   html.Small(c.help, className="text-body-secondary") if c.help else None]),
         dbc.Button("⤓ CSV", id={"type": "csv", "page": c.page,
                                                                            "name": c.name},
