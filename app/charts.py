@@ -191,22 +191,17 @@ def unavailable_notice(message: str) -> dbc.Alert:
                      id="unavailable-alert")
 
 
-Drawn = tuple[go.Figure, str | None, pd.DataFrame | None]
-
-
-def _draw(c: Chart, s: st.State, reads: Reads, search: object) -> Drawn:
-    """One chart and its frame, or an empty one saying why not (and the outage message, if that
-    was the reason)."""
+def _draw(c: Chart, s: st.State, reads: Reads, search: object) -> tuple[go.Figure, str | None]:
+    """One chart, or an empty one saying why not (and the outage message, if that was the reason)."""
     try:
-        frame = c.data(s, reads)
-        return c.figure(frame, s), None, frame
+        return c.figure(c.data(s, reads), s), None
     except DataUnavailable as exc:
-        return figures.empty("Data unavailable right now.", c.height), str(exc), None
+        return figures.empty("Data unavailable right now.", c.height), str(exc)
     except (NotAvailable, QueryTooLarge) as exc:
-        return figures.empty(str(exc), c.height), None, None
+        return figures.empty(str(exc), c.height), None
     except Exception:  # one broken chart must not blank the page; the log has the traceback
         log.exception("chart %s/%s failed for %r", c.page, c.name, search)
-        return figures.empty("This chart could not be drawn. The error has been logged.", c.height), None, None
+        return figures.empty("This chart could not be drawn. The error has been logged.", c.height), None
 
 
 def render(charts: list[Chart], search: object) -> tuple[list[go.Figure], object]:
@@ -219,17 +214,17 @@ def render(charts: list[Chart], search: object) -> tuple[list[go.Figure], object
     s = reads.state(search)
     futures = [_POOL.submit(_draw, c, s, reads, search) for c in charts]
     wait_futures(futures, timeout=settings().request_budget_s)
-    drawn: list[Drawn] = []
+    drawn: list[tuple[go.Figure, str | None]] = []
     for c, fut in zip(charts, futures, strict=True):
         if fut.done():
             drawn.append(fut.result())
         else:
             fut.cancel()
             log.warning("chart %s/%s over the %s s budget for %r", c.page, c.name, settings().request_budget_s, search)
-            drawn.append((figures.empty("This chart took too long to draw: try a shorter range.", c.height), None, None))
-    failure = next((f for _, f, _ in drawn if f), None)
+            drawn.append((figures.empty("This chart took too long to draw: try a shorter range.", c.height), None))
+    failure = next((f for _, f in drawn if f), None)
     notice = unavailable_notice(failure) if failure else stale_notice(reads.stale_since)
-    return [fig for fig, _, _ in drawn], notice
+    return [fig for fig, _ in drawn], notice
 
 
 def register(app, page: str, charts: list[Chart]) -> None:

@@ -141,3 +141,19 @@ def test_printed_settings_never_show_the_token():
     s = load(env={**os.environ, "NYC311_SOCRATA_APP_TOKEN": "sekrit-token-123"})
     assert s.socrata_app_token == "sekrit-token-123"
     assert "sekrit" not in repr(s) and "sekrit" not in str(s) and "sekrit" not in f"{s}"
+
+
+def test_a_chart_over_the_time_budget_says_so_and_the_page_still_answers(client, monkeypatch):
+    """request_budget_s: a chart still drawing when the budget is spent is answered with a message."""
+    import time as _time
+    from types import SimpleNamespace
+
+    from app import charts, figures
+    slow = charts.Chart("test", "slow", "Slow", lambda s, reads: _time.sleep(1.5) or pd.DataFrame(),
+                        lambda df, s: figures.empty("drawn", 300))
+    fast = charts.Chart("test", "fast", "Fast", lambda s, reads: pd.DataFrame(), lambda df, s: figures.empty("drawn", 300))
+    monkeypatch.setattr(charts, "settings", lambda: SimpleNamespace(request_budget_s=0.3))
+    t0 = _time.monotonic()
+    figs, notice = charts.render([slow, fast], "?range=all")
+    assert _time.monotonic() - t0 < 1.2
+    assert "took too long" in json.dumps(figs[0].to_plotly_json()) and "drawn" in json.dumps(figs[1].to_plotly_json())
