@@ -5,7 +5,8 @@ and a hand-made POST can put a number where a query string belongs, a dict where
 a lone surrogate in a text. Each callback first checks its inputs with these helpers and answers
 no_update (or a clear message) for anything malformed; `on_callback_error` is the net for what a
 check missed, so a client can never turn a bad value into a 5xx (issue 10). URL parameters are
-checked by app/state.py, CLI arguments by argparse plus pipeline/settings.py validation.
+checked by app/state.py, CLI dates by pipeline/cli.day (same 1900-2100 bounds), settings by
+pipeline/settings.py.
 """
 from __future__ import annotations
 
