@@ -21,10 +21,17 @@ venv: $(VENV)/.stamp  ## Python 3.11 virtual environment with the pinned depende
 sysdeps:  ## Debian packages: headless Chromium + driver (browser tests), nginx (production test)
 	bash scripts/sysdeps.sh
 
+AXE := tests/browser/axe/node_modules/axe-core/axe.min.js
+$(AXE): tests/browser/axe/package-lock.json
+	npm ci --prefix tests/browser/axe --no-audit --no-fund --loglevel=error
+	touch $@
+
+axe: $(AXE)  ## axe-core (npm, pinned by tests/browser/axe/package-lock.json) for the accessibility tests
+
 jars:  ## Kafka, Cassandra and Spark-Kafka connector jars from Maven Central into the jar cache
 	bash scripts/fetch-jars.sh
 
-setup: venv sysdeps jars  ## everything the product and the tests need
+setup: venv sysdeps jars axe  ## everything the product and the tests need
 
 services-up: venv jars  ## start Kafka (KRaft) and Cassandra on 127.0.0.1, wait until they answer
 	bash scripts/services.sh up
@@ -50,4 +57,4 @@ bench: venv  ## all benchmarks (see README: Benchmarks)
 clean-var:  ## forget local data (rollups, lake, spool, checkpoints, service data)
 	bash scripts/services.sh down; rm -rf var
 
-.PHONY: help venv sysdeps jars setup services-up services-down embedded run test lint bench clean-var
+.PHONY: help venv sysdeps jars axe setup services-up services-down embedded run test lint bench clean-var

@@ -243,7 +243,9 @@ def _run(args: argparse.Namespace, folder: str) -> dict:
         seeded = random_events(args.seed_events, now - timedelta(minutes=59), now, rng, "s")
         write(store, seeded, now)
         env["NYC311_STORE_URL"] = url
-    with Stack(prefix=args.prefix, env=env, workers=args.workers, access_log=False) as stack:
+    # every simulated user shares 127.0.0.1: lift the per-address callback rate limit for the run
+    with Stack(prefix=args.prefix, env=env, workers=args.workers, access_log=False, callback_rate="100000r/s",
+               callback_burst=100000) as stack:
         deps = requests.get(stack.url + "_dash-dependencies", timeout=30).json()
         cb = Callbacks(deps)
         stats = Stats()

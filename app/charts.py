@@ -13,6 +13,7 @@ import re
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import wait as wait_futures
 from dataclasses import dataclass
 from datetime import date
 from urllib.parse import urlencode
@@ -21,12 +22,15 @@ import dash
 import dash_bootstrap_components as dbc
 import pandas as pd
 import plotly.graph_objects as go
-from dash import Input, Output, State, dcc, html, no_update
+from dash import MATCH, Input, Output, State, ctx, dcc, html, no_update
 
 from app import figures
 from app import state as st
 from app.data import DataUnavailable, model
-from pipeline.read_api import Filters
+from pipeline.read_api import Filters, QueryTooLarge
+from pipeline.settings import get as settings
+
+TABLE_ROWS = 200  # rows of a chart's numbers shown as a table (the CSV has them all)
 
 log = logging.getLogger(__name__)
 _POOL = ThreadPoolExecutor(max_workers=4, thread_name_prefix="chart")
@@ -74,6 +78,16 @@ class Reads:
     def filters(self, s: st.State) -> Filters:
         return st.filters(s, self.bounds())
 
+    def bounds_or_none(self) -> tuple[date, date] | None:
+        try:
+            return self.bounds()
+        except DataUnavailable:
+            return None
+
+    def state(self, search: object) -> st.State:
+        """The view state of a (client-sent) query string, its dates clamped to the data."""
+        return st.parse(search, self.bounds_or_none())[0]
+
 
 @dataclass(frozen=True)
 class Chart:
@@ -99,6 +113,33 @@ def graph_id(c: Chart) -> dict:
     return {"type": "graph", "page": c.page, "name": c.name}
 
 
+def table_id(c: Chart) -> dict:
+    return {"type": "chart-table", "page": c.page, "name": c.name}
+
+
+def numbers_id(c: Chart) -> dict:
+    return {"type": "chart-numbers", "page": c.page, "name": c.name}
+
+
+def number_table(frame: pd.DataFrame | None, title: str) -> object:
+    """A chart's numbers as an HTML table (screen readers, keyboard users, copy-paste): the frame the
+    chart draws, first TABLE_ROWS rows; the CSV button has every row."""
+    if frame is None or frame.empty:
+        return html.P("No numbers to show for this selection.", className="small mb-0")
+    shown = frame.head(TABLE_ROWS)
+    head = html.Thead(html.Tr([html.Th(str(col), scope="col") for col in shown.columns]))
+    body = html.Tbody([html.Tr([html.Td(_cell(v)) for v in row]) for row in shown.itertuples(index=False)])
+    note = (f"First {TABLE_ROWS} of {len(frame):,} rows; the CSV has them all." if len(frame) > TABLE_ROWS else None)
+    return html.Div([dbc.Table([html.Caption(title), head, body], size="sm", striped=True, responsive=True,
+                               className="mb-1 chart-table"), html.Small(note) if note else None])
+
+
+def _cell(v) -> str:
+    if isinstance(v, float):
+        return "" if v != v else f"{v:,.2f}"
+    return f"{v:,}" if isinstance(v, int) else str(v)
+
+
 def slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
 
@@ -117,18 +158,24 @@ def graph_config(c: Chart) -> dict:
 def card(c: Chart, extra: object = None) -> dbc.Card:
     """A chart in a card: title, optional help, CSV button, and a loading spinner over the graph."""
     header = html.Div([
-        html.Div([html.H6(c.title, className="mb-0 chart-title"),
+        html.Div([html.H2(c.title, className="h6 mb-0 chart-title"),
                   html.Small(c.help, className="text-body-secondary") if c.help else None]),
         dbc.Button("⤓ CSV", id={"type": "csv", "page": c.page,
                                                                            "name": c.name},
                    size="sm", color="secondary", outline=True, className="csv-button",
                    title="Download the numbers in this chart as CSV"),
     ], className="d-flex justify-content-between align-items-start gap-2")
-    body = dcc.Loading(dcc.Graph(id=graph_id(c), figure=figures.empty("Loading…", c.height),
-                                 config=graph_config(c), style={"height": f"{c.height}px"}),
+    graph = dcc.Graph(id=graph_id(c), figure=figures.empty("Loading…", c.height),
+                      config=graph_config(c), style={"height": f"{c.height}px"})
+    body = dcc.Loading(html.Div(graph, role="figure", **{"aria-label": f"{c.title} (chart; its numbers are in "
+                                                                         "the table below it)"}),
                        type="dot", delay_show=150)
-    return dbc.Card(dbc.CardBody([header, extra, body] if extra is not None else [header, body]),
-                    className="chart-card h-100 shadow-sm")
+    # the table is drawn when opened (register_tables): hundreds of rows per chart on every redraw
+    # would cost the browser far more than the chart itself
+    table = html.Details([html.Summary("Show the numbers as a table", id=numbers_id(c), n_clicks=0, className="small"),
+                          html.Div(id=table_id(c))], className="chart-numbers mt-1")
+    parts = [header, extra, body, table] if extra is not None else [header, body, table]
+    return dbc.Card(dbc.CardBody(parts), className="chart-card h-100 shadow-sm")
 
 
 def stale_notice(stale_since: float | None) -> object:
@@ -144,27 +191,37 @@ def unavailable_notice(message: str) -> dbc.Alert:
                      id="unavailable-alert")
 
 
-def _draw(c: Chart, s: st.State, reads: Reads, search: str | None) -> tuple[go.Figure, str | None]:
+def _draw(c: Chart, s: st.State, reads: Reads, search: object) -> tuple[go.Figure, str | None]:
     """One chart, or an empty one saying why not (and the outage message, if that was the reason)."""
     try:
         return c.figure(c.data(s, reads), s), None
     except DataUnavailable as exc:
         return figures.empty("Data unavailable right now.", c.height), str(exc)
-    except NotAvailable as exc:
+    except (NotAvailable, QueryTooLarge) as exc:
         return figures.empty(str(exc), c.height), None
     except Exception:  # one broken chart must not blank the page; the log has the traceback
         log.exception("chart %s/%s failed for %r", c.page, c.name, search)
         return figures.empty("This chart could not be drawn. The error has been logged.", c.height), None
 
 
-def render(charts: list[Chart], search: str | None) -> tuple[list[go.Figure], object]:
+def render(charts: list[Chart], search: object) -> tuple[list[go.Figure], object]:
     """Every chart of a page for one URL state, and the page's data notice.
 
     Charts are read concurrently: over Cassandra a page's queries mostly wait on the network, so a
-    page costs about its slowest chart instead of the sum of them."""
-    s, _ = st.parse(search)
+    page costs about its slowest chart instead of the sum of them. A chart not drawn within the
+    request budget (setting request_budget_s) says so instead of holding the whole page."""
     reads = Reads()
-    drawn = list(_POOL.map(lambda c: _draw(c, s, reads, search), charts))
+    s = reads.state(search)
+    futures = [_POOL.submit(_draw, c, s, reads, search) for c in charts]
+    wait_futures(futures, timeout=settings().request_budget_s)
+    drawn: list[tuple[go.Figure, str | None]] = []
+    for c, fut in zip(charts, futures, strict=True):
+        if fut.done():
+            drawn.append(fut.result())
+        else:
+            fut.cancel()
+            log.warning("chart %s/%s over the %s s budget for %r", c.page, c.name, settings().request_budget_s, search)
+            drawn.append((figures.empty("This chart took too long to draw: try a shorter range.", c.height), None))
     failure = next((f for _, f in drawn if f), None)
     notice = unavailable_notice(failure) if failure else stale_notice(reads.stale_since)
     return [fig for fig, _ in drawn], notice
@@ -181,13 +238,31 @@ def register(app, page: str, charts: list[Chart]) -> None:
         return [*figs, notice, notice is None]
 
 
+def register_tables(app) -> None:
+    """One callback for every chart's number table: drawn from the same frame as the chart (and the
+    CSV) when its disclosure is opened, and redrawn while open when the view changes."""
+    @app.callback(Output({"type": "chart-table", "page": MATCH, "name": MATCH}, "children"),
+                  Input({"type": "chart-numbers", "page": MATCH, "name": MATCH}, "n_clicks"), Input(URL, "search"))
+    def table(clicks, search):
+        """The summary's clicks (mouse, Enter or Space) toggle the disclosure: odd = open."""
+        trigger = ctx.outputs_list.get("id", {}) if isinstance(ctx.outputs_list, dict) else {}
+        chart = REGISTRY.get((trigger.get("page"), trigger.get("name")))
+        if not (isinstance(clicks, int) and clicks % 2 == 1) or chart is None:
+            return no_update
+        try:
+            return number_table(csv_frame(chart, search), chart.title)
+        except (DataUnavailable, NotAvailable, QueryTooLarge) as exc:
+            return html.P(str(exc), className="small mb-0")
+
+
 def page(name: str, title: str, lead: str, query: dict, body: list, controls: object = None) -> html.Div:
     """The frame of every analysis page: heading, page options, data notice, body."""
     s, _ = st.parse(query_string(query))
+    # the page's one h1; an embedded page keeps it for screen readers only (its frame has a title)
     heading = html.Div([
-        html.Div([html.H3(title, className="page-title mb-1"), html.P(lead, className="text-body-secondary mb-0")]),
-    ], className="d-flex justify-content-between align-items-end flex-wrap gap-2 mb-3",
-        style={"display": "none"} if s.embed else None)
+        html.Div([html.H1(title, className="page-title h3 mb-1"), html.P(lead, className="text-body-secondary mb-0")]),
+    ], className="d-flex justify-content-between align-items-end flex-wrap gap-2 mb-3"
+                 + (" visually-hidden" if s.embed else ""))
     return html.Div([
         page_state(name, query),
         dcc.Interval(id=f"{name}-retry", interval=20_000, disabled=True),
@@ -198,10 +273,10 @@ def page(name: str, title: str, lead: str, query: dict, body: list, controls: ob
     ], className=f"page page-{name}")
 
 
-def csv_frame(c: Chart, search: str | None) -> pd.DataFrame:
+def csv_frame(c: Chart, search: object) -> pd.DataFrame:
     """Exactly the frame the chart draws for this state."""
-    s, _ = st.parse(search)
-    return c.data(s, Reads())
+    reads = Reads()
+    return c.data(reads.state(search), reads)
 
 
 def page_state(page: str, query: dict) -> dcc.Store:

@@ -12,11 +12,12 @@ import logging
 import os
 import threading
 import time
-from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from pipeline import read_api
+from pipeline.byte_cache import ByteLRU
 from pipeline.read_api import ReadAPI
 from pipeline.stores import StoreUnavailable, open_store
 
@@ -48,16 +49,22 @@ class Answer:
 class ReadModel:
     """Calls ReadAPI methods by name; remembers the last good answer of each call."""
 
-    KEEP = 512        # last-good answers kept (LRU), small frames only
+    KEEP = 512        # last-good answers kept at most (LRU) ...
+    KEEP_BYTES = 32 * 1024 * 1024  # ... and at most this many bytes of them (setting app_cache_mb)
     META_TTL = 30.0   # seconds vocabularies, bounds and freshness are reused between calls
 
-    def __init__(self, store_url: str, opener: Callable[[str], Any] = open_store):
+    def __init__(self, store_url: str, opener: Callable[[str], Any] = open_store, keep_bytes: int | None = None):
         self.store_url = store_url
         self._opener = opener
         self._api: ReadAPI | None = None
         self._pid: int | None = None
         self._lock = threading.Lock()
-        self._good: OrderedDict[tuple, tuple[float, Any]] = OrderedDict()
+        # key -> (fetched at, value), bounded in bytes (pipeline/byte_cache.py)
+        self._good = ByteLRU(self.KEEP_BYTES if keep_bytes is None else keep_bytes, self.KEEP)
+
+    @property
+    def kept_bytes(self) -> int:
+        return self._good.bytes
 
     def api(self) -> ReadAPI:
         with self._lock:
@@ -81,8 +88,7 @@ class ReadModel:
         `cache` > 0 reuses an answer younger than that many seconds (for slow-changing facts)."""
         key = (method, args, tuple(sorted(kwargs.items())))
         now = time.time()
-        with self._lock:
-            hit = self._good.get(key)
+        hit = self._good.get(key)
         if cache and hit and now - hit[0] < cache:
             return Answer(hit[1])
         try:
@@ -90,28 +96,27 @@ class ReadModel:
         except Exception as exc:
             if not is_connection_error(exc):
                 raise
-            log.warning("store %s unavailable during %s: %s", self.store_url, method, exc)
+            log.warning("store unavailable during %s: %s", method, exc)
             self._forget_store()
             if hit is None:
                 raise DataUnavailable(
                     "The data store is not answering right now, and there is no earlier answer to show. "
                     "This page retries on its own; reload in a minute.") from exc
             return Answer(hit[1], stale_since=hit[0])
-        with self._lock:
-            self._good[key] = (now, value)
-            self._good.move_to_end(key)
-            while len(self._good) > self.KEEP:
-                self._good.popitem(last=False)
+        self._good.put(key, (now, value))  # one too big to keep is simply not kept
         return Answer(value)
 
 
 _model: ReadModel | None = None
 
 
-def configure(store_url: str) -> ReadModel:
-    """Set the process's read model (create_app calls this with the configured store URL)."""
+def configure(store_url: str, keep_mb: int = 32, read_cache_mb: int | None = None) -> ReadModel:
+    """Set the process's read model (create_app calls this with the configured store URL and the
+    byte budgets of both caches: this one's last-good answers and the read API's)."""
     global _model
-    _model = ReadModel(store_url)
+    _model = ReadModel(store_url, keep_bytes=keep_mb * 1024 * 1024)
+    if read_cache_mb is not None:
+        read_api.configure_cache(read_cache_mb * 1024 * 1024)
     return _model
 
 

@@ -196,6 +196,22 @@ class Prepared:
         }
 
     @cached_property
+    def numbers(self) -> list:
+        """The two charts' numbers as tables (screen readers, keyboard users): last-hour requests per
+        borough, and the ten busiest ZIPs."""
+        boroughs = [html.Tr([html.Td(b), html.Td(f"{sum(self.series[b]):,}")]) for b in LIVE_BOROUGHS]
+        zips = self.snap.zips.sort_values("count", ascending=False).head(10)
+        zip_rows = [html.Tr([html.Td(str(z)), html.Td(f"{int(c):,}")])
+                    for z, c in zip(zips["zip"], zips["count"], strict=True)]
+        return [html.Table([html.Caption("Requests in the last hour by borough"),
+                            html.Thead(html.Tr([html.Th("Borough", scope="col"), html.Th("Requests", scope="col")])),
+                            html.Tbody(boroughs)], className="table table-sm"),
+                html.Table([html.Caption("Busiest ZIP codes in the last hour"),
+                            html.Thead(html.Tr([html.Th("ZIP", scope="col"), html.Th("Requests", scope="col")])),
+                            html.Tbody(zip_rows or [html.Tr(html.Td("none yet", colSpan=2))])],
+                           className="table table-sm")]
+
+    @cached_property
     def feed_items(self) -> list:
         return [feed_item(r) for r in self.snap.feed.to_dict("records")]
 
@@ -233,11 +249,24 @@ def feed_patch(old_keys: list[str], new_keys: list[str], items: list) -> Patch |
     return items
 
 
+def shown_state(old: object) -> dict:
+    """The browser's fingerprints as sent back (client data: checked). Anything not of the shape
+    `Prepared.state` writes counts as nothing shown, so the next refresh redraws everything."""
+    if not isinstance(old, dict):
+        return {}
+    m, f = old.get("m"), old.get("f")
+    if m is not None and not (isinstance(m, list) and len(m) == len(LIVE_BOROUGHS)):
+        return {}
+    if f is not None and not (isinstance(f, list) and len(f) <= 1000 and all(isinstance(k, str) for k in f)):
+        return {}
+    return old
+
+
 def refresh(old: dict | None, prep: Prepared) -> dict:
     """What one refresh sends, output name -> value, None for "unchanged". Figures and the feed
     are patched in place; nothing at all is sent when nothing moved."""
     new, snap = prep.state, prep.snap
-    old = old or {}
+    old = shown_state(old)
     out: dict[str, object] = {"minutes": None, "feed": None, "map": None, "alerts": None, "fresh": None}
     slid = new["x0"] != old.get("x0")
     if slid or new["m"] != old.get("m"):

@@ -13,7 +13,7 @@ from pathlib import Path
 import dash
 import dash_bootstrap_components as dbc  # noqa: F401 - registers the component suite
 
-from app import data, serving, shell
+from app import data, inputs, serving, shell
 from pipeline import settings as settings_mod
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -31,11 +31,12 @@ def _page_modules() -> list[str]:
 
 def create_app(settings: settings_mod.Settings | None = None) -> dash.Dash:
     s = settings or settings_mod.get()
-    data.configure(s.store_url)
+    data.configure(s.store_url, s.app_cache_mb, s.read_cache_mb)
     app = dash.Dash(
         __name__, use_pages=True, pages_folder="", assets_folder=str(ROOT / "assets"),
         title="The 411 on the 311", update_title=None, suppress_callback_exceptions=True,
         requests_pathname_prefix=s.url_prefix, routes_pathname_prefix="/",
+        on_error=inputs.on_callback_error,  # a malformed callback input answers no_update, never a 500
         meta_tags=[{"name": "viewport", "content": "width=device-width, initial-scale=1"},
                    {"name": "description", "content": "NYC 311 service requests: volumes, places, trends and "
                                                       "how fast the city resolves them."}],
@@ -45,6 +46,7 @@ def create_app(settings: settings_mod.Settings | None = None) -> dash.Dash:
         register = getattr(module, "register", None)
         if register is not None:
             register(app)
+    app.index_string = shell.INDEX_STRING  # <html lang="en">
     app.layout = shell.layout
     shell.register(app)
     serving.install(app, s)  # security headers, /healthz, /embed/<page>

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import shutil
 import signal
 import socket
@@ -21,6 +22,8 @@ import time
 from pathlib import Path
 
 import requests
+
+from pipeline.settings import Settings, load
 
 ROOT = Path(__file__).resolve().parent.parent
 NGINX_DIR = ROOT / "config" / "nginx"
@@ -47,15 +50,37 @@ def _fill(text: str, values: dict[str, str]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def site_config(listen: str, upstream: str, prefix: str = "/", assets: Path = ROOT / "assets") -> str:
-    """config/nginx/nyc311.conf with its placeholders filled (prefix like '/311/' or '/')."""
+def header_directives(settings: Settings | None = None) -> str:
+    """The app's security headers (app/serving.security_headers) as nginx add_header directives."""
+    from app.serving import security_headers
+
+    def quoted(v: str) -> str:
+        return '"' + v.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    return " ".join(f"add_header {name} {quoted(value)} always;"
+                    for name, value in security_headers(settings or load()).items())
+
+
+CALLBACK_RATE = "10r/s"   # callback POSTs per client address: a page load fires about ten at once
+CALLBACK_BURST = 40
+
+
+def site_config(listen: str, upstream: str, prefix: str = "/", assets: Path = ROOT / "assets",
+                settings: Settings | None = None, callback_rate: str = CALLBACK_RATE,
+                callback_burst: int = CALLBACK_BURST) -> str:
+    """config/nginx/nyc311.conf with its placeholders filled (prefix like '/311/' or '/'); the
+    security headers come from `settings` (default: the environment's, like the app's). The web
+    benchmark raises the callback rate: its simulated users all share one loopback address."""
+    if not re.fullmatch(r"\d+r/[sm]", callback_rate):
+        raise ValueError(f"callback rate {callback_rate!r}: use e.g. 10r/s")
     if not (prefix.startswith("/") and prefix.endswith("/")):
         raise ValueError(f"prefix {prefix!r} must start and end with '/', e.g. /311/")
     bare = prefix.rstrip("/")
     redirect = f"location = {bare} {{ return 301 {bare}/; }}" if bare else ""
     return _fill((NGINX_DIR / "nyc311.conf").read_text(), {
         "LISTEN": listen, "UPSTREAM": upstream, "PREFIX": bare, "PREFIX_REDIRECT": redirect,
-        "ASSETS": str(Path(assets).resolve())})
+        "ASSETS": str(Path(assets).resolve()), "ERRORS": str((NGINX_DIR / "errors").resolve()),
+        "HEADERS": header_directives(settings), "CALLBACK_RATE": callback_rate,
+        "CALLBACK_BURST": str(int(callback_burst))})
 
 
 def _wait(url: str, proc: subprocess.Popen, what: str, log: Path, timeout: float = 60) -> None:
@@ -77,8 +102,10 @@ class Stack:
     Use as a context manager; `url` is the app's public base URL (with the prefix)."""
 
     def __init__(self, prefix: str = "/311/", port: int | None = None, env: dict[str, str] | None = None,
-                 workers: int | None = None, access_log: bool = True):
+                 workers: int | None = None, access_log: bool = True, callback_rate: str = CALLBACK_RATE,
+                 callback_burst: int = CALLBACK_BURST):
         self.prefix = prefix
+        self.callback_rate, self.callback_burst = callback_rate, callback_burst
         self.port = port or free_port()
         self.app_port = free_port()
         self.env = {**os.environ, **(env or {}), "NYC311_URL_PREFIX": prefix, "PYTHONUNBUFFERED": "1"}
@@ -102,7 +129,9 @@ class Stack:
         for sub in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"):
             (self.rundir / sub).mkdir()
         (self.rundir / "site.conf").write_text(
-            site_config(f"127.0.0.1:{self.port}", f"127.0.0.1:{self.app_port}", self.prefix))
+            site_config(f"127.0.0.1:{self.port}", f"127.0.0.1:{self.app_port}", self.prefix,
+                        settings=load(env=self.env), callback_rate=self.callback_rate,
+                        callback_burst=self.callback_burst))
         (self.rundir / "nginx.conf").write_text(
             _fill((NGINX_DIR / "nginx.conf.template").read_text(), {"RUNDIR": str(self.rundir)}))
         glog = self.rundir / "gunicorn.log"
@@ -148,12 +177,15 @@ def main(argv: list[str] | None = None) -> None:
     site.add_argument("--upstream", default="127.0.0.1:8050")
     site.add_argument("--prefix", default="/")
     site.add_argument("--assets", default=str(ROOT / "assets"))
+    site.add_argument("--callback-rate", default=CALLBACK_RATE, help="callback POSTs per client address, e.g. 10r/s")
+    site.add_argument("--callback-burst", type=int, default=CALLBACK_BURST)
     run = sub.add_parser("run", help="start gunicorn behind nginx on 127.0.0.1 until Ctrl-C")
     run.add_argument("--port", type=int, default=8080)
     run.add_argument("--prefix", default="/")
     args = parser.parse_args(argv)
     if args.cmd == "site":
-        print(site_config(args.listen, args.upstream, args.prefix, Path(args.assets)))
+        print(site_config(args.listen, args.upstream, args.prefix, Path(args.assets),
+                          callback_rate=args.callback_rate, callback_burst=args.callback_burst))
         return
     with Stack(prefix=args.prefix, port=args.port) as stack:
         print(f"serving {stack.url} (nginx) -> {stack.app_url} (gunicorn); Ctrl-C stops both", flush=True)

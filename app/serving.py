@@ -36,12 +36,16 @@ def security_headers(settings: Settings) -> dict[str, str]:
     return headers
 
 
-def health(get_store=store) -> tuple[dict, int]:
-    """(body, status) of /healthz: 200 when the store answers a trivial query, 503 with the reason."""
+def health(get_store=store, details: bool = False) -> tuple[dict, int]:
+    """(body, status) of /healthz: 200 when the store answers a trivial query, 503 with the reason.
+
+    The reason names only the kind of failure unless `details` (setting healthz_details=1): a
+    driver's message carries the store's hosts or file path, which the public must not see."""
     try:
         get_store().ping()
     except Exception as exc:  # any failure, including a store that cannot even be opened
-        return {"status": "unavailable", "reason": f"{type(exc).__name__}: {exc}"}, 503
+        reason = f"{type(exc).__name__}: {exc}" if details else f"the data store is not answering ({type(exc).__name__})"
+        return {"status": "unavailable", "reason": reason}, 503
     return {"status": "ok"}, 200
 
 
@@ -64,9 +68,21 @@ def install(app: dash.Dash, settings: Settings | None = None) -> None:
             response.headers[name] = value
         return response
 
+    @server.errorhandler(500)
+    def _server_error(error):
+        """The net under the callback dispatcher: a body Dash cannot even route (no 'output', a
+        list where an object belongs) is the client's error, answered 400 with a clear message."""
+        if request.path.endswith("/_dash-update-component"):
+            server.logger.warning("malformed callback request answered 400: %s",
+                                  getattr(error, "original_exception", error))
+            response = jsonify({"error": "This update request was malformed and was not applied."})
+            response.status_code = 400
+            return response
+        return error
+
     @server.route("/healthz")
     def _healthz():
-        body, status = health()
+        body, status = health(details=bool(settings.healthz_details))
         response = jsonify(body)
         response.status_code = status
         response.headers["Cache-Control"] = "no-store"

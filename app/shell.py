@@ -12,13 +12,32 @@ import dash
 import dash_bootstrap_components as dbc
 from dash import ALL, Input, Output, State, ctx, dcc, html, no_update
 
-from app import provenance_view
+from app import inputs, provenance_view
 from app import state as st
-from app.charts import REGISTRY, URL, Reads, csv_frame
+from app.charts import REGISTRY, URL, Reads, csv_frame, register_tables
 from app.data import DataUnavailable
 from pipeline.schema import BOROUGHS, UNSPECIFIED
 
 FILTER_INPUTS = ("f-range", "f-borough", "f-type", "f-agency")
+# Dash's page template with the document language set (WCAG 3.1.1) and its script holder as a plain
+# div: Dash's own <footer> there would be a second contentinfo landmark next to the app's footer.
+INDEX_STRING = """<!DOCTYPE html>
+<html lang="en">
+    <head>
+        {%metas%}
+        <title>{%title%}</title>
+        {%favicon%}
+        {%css%}
+    </head>
+    <body>
+        {%app_entry%}
+        <div class="dash-scripts">
+            {%config%}
+            {%scripts%}
+            {%renderer%}
+        </div>
+    </body>
+</html>"""
 
 
 def navbar() -> dbc.Navbar:
@@ -40,8 +59,9 @@ def navbar() -> dbc.Navbar:
     ], fluid=True), color=None, dark=False, className="app-navbar border-bottom mb-3", id="navbar")
 
 
-def _labelled(label: str, control, width: dict) -> dbc.Col:
-    return dbc.Col([dbc.Label(label, className="filter-label mb-1"), control], **width)
+def _labelled(label: str, control, width: dict, target: str | None = None) -> dbc.Col:
+    extra = {"html_for": target, "id": f"{target}-label"} if target else {}
+    return dbc.Col([dbc.Label(label, className="filter-label mb-1", **extra), control], **width)
 
 
 def filter_bar() -> html.Div:
@@ -58,13 +78,13 @@ def filter_bar() -> html.Div:
                       {"xs": 12, "lg": 5}),
             _labelled("Borough", dcc.Dropdown(id="f-borough", options=[*BOROUGHS, UNSPECIFIED],
                                               placeholder="All boroughs", clearable=True),
-                      {"xs": 12, "sm": 4, "lg": 2}),
+                      {"xs": 12, "sm": 4, "lg": 2}, "f-borough"),
             _labelled("Complaint type", dcc.Dropdown(id="f-type", options=[], searchable=True,
                                                      placeholder="All types (type to search)", clearable=True),
-                      {"xs": 12, "sm": 4, "lg": 3}),
+                      {"xs": 12, "sm": 4, "lg": 3}, "f-type"),
             _labelled("Agency", dcc.Dropdown(id="f-agency", options=[], searchable=True,
                                              placeholder="All agencies", clearable=True),
-                      {"xs": 12, "sm": 4, "lg": 2}),
+                      {"xs": 12, "sm": 4, "lg": 2}, "f-agency"),
         ], className="g-2 align-items-end"),
         html.Div(id="area-chip", className="mt-2"),
     ], fluid=True), className="filter-bar py-2 mb-3", id="filter-bar")
@@ -72,14 +92,15 @@ def filter_bar() -> html.Div:
 
 def layout() -> html.Div:
     return html.Div([
+        html.A("Skip to the page content", href="#main", className="visually-hidden-focusable skip-link"),
         dcc.Store(id="theme", storage_type="local"),
         dcc.Download(id="download"),
-        html.Div([navbar(), filter_bar()], id="chrome"),
-        dbc.Container([
+        html.Header([navbar(), filter_bar()], id="chrome"),
+        html.Main(dbc.Container([
             provenance_view.banner_slot(),
-            html.Div(id="url-notice"),
+            html.Div(id="url-notice", role="status"),
             dash.page_container,
-        ], fluid=True, className="page-body pb-5"),
+        ], fluid=True, className="page-body pb-5"), id="main", tabIndex="-1"),
         html.Footer(dbc.Container(html.Small([
             provenance_view.footer_slot(), "Boundaries: NYC Department of City Planning. ",
             html.A("About the data", href=dash.get_relative_path("/about")),
@@ -101,12 +122,17 @@ def area_chip(s: st.State) -> object:
 def url_notice(notices: list[str]) -> object:
     if not notices:
         return None
-    return dbc.Alert([html.Strong("Some link settings were not understood. "), " ".join(notices)],
+    return dbc.Alert([html.Strong("Some link settings were adjusted. "), " ".join(notices)],
                      color="warning", dismissable=True, className="py-2", id="url-alert")
 
 
 def _date(v: str | None) -> date | None:
-    return date.fromisoformat(v[:10]) if v else None
+    """A date picker's value ('YYYY-MM-DD...'), None when absent or not a date the app accepts."""
+    try:
+        d = date.fromisoformat(v[:10]) if v else None
+    except ValueError:
+        return None
+    return d if d is None or st.DATE_RANGE[0] <= d <= st.DATE_RANGE[1] else None
 
 
 def register(app) -> None:
@@ -123,8 +149,12 @@ def register(app) -> None:
         Input("f-agency", "value"), Input({"type": "clear-area", "i": ALL}, "n_clicks"),
     )
     def sync(search, rng, start, end, borough, ctype, agency, _clear):
-        """URL -> controls on load and navigation; a control change -> URL (one circular callback)."""
-        s, notices = st.parse(search)
+        """URL -> controls on load and navigation; a control change -> URL (one circular callback).
+
+        Every input is checked (app/inputs.py): a value of the wrong type counts as no value."""
+        s, notices = st.parse(inputs.search(search), Reads().bounds_or_none())
+        rng, borough, ctype, agency = (inputs.text(v, 200) for v in (rng, borough, ctype, agency))
+        start, end = _date(inputs.text(start, 40)), _date(inputs.text(end, 40))
         trigger = ctx.triggered_id
         if trigger in (None, URL):
             chrome = "d-none" if s.embed else ""
@@ -133,7 +163,7 @@ def register(app) -> None:
                     s.type, s.agency, area_chip(s), url_notice(notices), chrome, chrome + " app-footer py-3",
                     vocabulary_options("complaint_type", s.type), vocabulary_options("agency", s.agency))
         if trigger == "f-range":
-            s = s.but(range=rng or st.DEFAULT.range, start=None, end=None)
+            s = s.but(range=rng if rng in st.RANGES else st.DEFAULT.range, start=None, end=None)
         elif trigger in ("f-dates",):
             s = s.but(range="custom", start=_date(start), end=_date(end))
             if not (s.start or s.end):
@@ -141,18 +171,19 @@ def register(app) -> None:
         elif isinstance(trigger, dict):
             s = s.but(district=None, zip=None)
         else:
-            s = s.but(borough=borough or None, type=ctype or None, agency=agency or None)
+            s = s.but(borough=borough if borough in st.AREA_CHOICES else None, type=ctype or None, agency=agency or None)
             if trigger == "f-borough":
                 s = s.but(district=None, zip=None)  # a district or ZIP belongs to one borough
-        return (st.serialise(s), s.range if s.range != "custom" else None, _iso(s.start), _iso(s.end),
+        # the new URL is parsed again, so a value no control offers (a hand-made payload) is dropped
+        return (st.serialise(st.parse(st.serialise(s))[0]), s.range if s.range != "custom" else None, _iso(s.start), _iso(s.end),
                 s.borough, s.type, s.agency, area_chip(s), no_update, no_update, no_update, no_update, no_update)
 
     @app.callback(Output({"type": "nav", "path": ALL}, "href"), Output({"type": "nav", "path": ALL}, "active"),
                   Input(URL, "search"), Input(URL, "pathname"))
     def nav_links(search, pathname):
         """Links keep the global filters, so moving between pages keeps the view."""
-        query = st.global_part(search)
-        here = app.strip_relative_path(pathname or "/") or ""
+        query = st.global_part(inputs.search(search))
+        here = app.strip_relative_path(inputs.text(pathname, 2048) or "/") or ""
         paths = [o["id"]["path"] for o in ctx.outputs_list[0]]
         return ([dash.get_relative_path(p) + query for p in paths],
                 [here == p.strip("/") for p in paths])
@@ -168,12 +199,15 @@ def register(app) -> None:
     @app.callback(Output("download", "data"), Input({"type": "csv", "page": ALL, "name": ALL}, "n_clicks"),
                   State(URL, "search"), prevent_initial_call=True)
     def download(clicks, search):
-        trigger = ctx.triggered_id
-        if not trigger or not any(clicks):
+        trigger = inputs.trigger_id(("type", "page", "name"))
+        chart = REGISTRY.get((trigger["page"], trigger["name"])) if trigger else None
+        if chart is None or not any(inputs.clicks(clicks)):
             return no_update
-        chart = REGISTRY[(trigger["page"], trigger["name"])]
+        search = inputs.search(search)
         frame = csv_frame(chart, search)
         return dcc.send_string(provenance_view.csv_text(frame, search), f"nyc311-{chart.page}-{trigger['name']}.csv")
+
+    register_tables(app)
 
     app.clientside_callback(
         """
@@ -191,7 +225,7 @@ def register(app) -> None:
     @app.callback(Output("nav-collapse", "is_open"), Input("nav-toggle", "n_clicks"),
                   State("nav-collapse", "is_open"), prevent_initial_call=True)
     def toggle_nav(_n, is_open):
-        return not is_open
+        return not bool(is_open)
 
 
 def _iso(d: date | None) -> str | None:

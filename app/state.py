@@ -27,6 +27,13 @@ GRANULARITIES = {"day": "Day", "week": "Week", "month": "Month"}
 SPLITS = {"none": "Total", "complaint_type": "Complaint type", "borough": "Borough", "agency": "Agency"}
 AREA_CHOICES = (*BOROUGHS, UNSPECIFIED)
 MAX_TYPES = 5
+# The longest range drawn day by day (two years): a longer one is drawn by week, with a notice. Keeps a
+# daily series at most ~730 points per group, whatever a link asks for (README: URL parameters).
+MAX_DAY_SPAN_DAYS = 731
+# Dates the app works with at all: a link's date outside is clamped into it, with a notice; then
+# `parse(search, bounds)` clamps to the data's first and last day (with a notice).
+DATE_RANGE = (date(1900, 1, 1), date(2100, 12, 31))
+MAX_SEARCH = 4096  # characters of a query string we read; a longer one is cut, with a notice
 
 # Keys that belong to the global filter bar (kept when moving between pages).
 GLOBAL_KEYS = ("range", "start", "end", "borough", "district", "zip", "type", "agency", "embed")
@@ -68,13 +75,16 @@ def _choice(options):
 
 
 def _iso(v: str) -> date:
-    return date.fromisoformat(v)
+    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", v):
+        raise ValueError
+    return date.fromisoformat(v)  # any calendar date: parse() clamps it into DATE_RANGE, with a notice
 
 
 def _text(v: str) -> str:
     v = v.strip()
-    if not v or len(v) > 120:
+    if not v or len(v) > 120 or not v.isprintable():
         raise ValueError
+    v.encode("utf-8")  # a lone surrogate: UnicodeEncodeError is a ValueError
     return v
 
 
@@ -93,8 +103,8 @@ def _flag(v: str) -> bool:
 
 
 def _types(v: str) -> tuple[str, ...]:
-    items = tuple(dict.fromkeys(t.strip() for t in v.split("|") if t.strip()))
-    if not items or len(items) > MAX_TYPES or any(len(t) > 120 for t in items):
+    items = tuple(dict.fromkeys(_text(t) for t in v.split("|") if t.strip()))
+    if not items or len(items) > MAX_TYPES:
         raise ValueError
     return items
 
@@ -112,11 +122,30 @@ LABELS = {"range": "date range", "start": "start date", "end": "end date", "dist
           "area_a": "first area", "area_b": "second area", "types": "complaint types"}
 
 
-def parse(search: str | None) -> tuple[State, list[str]]:
-    """State from a query string ('?a=1&b=2' or 'a=1'), plus a notice per value we ignored."""
-    raw = parse_qs((search or "").lstrip("?"), keep_blank_values=True)
-    values: dict[str, object] = {}
+def _shown(value: str) -> str:
+    """A value quoted back in a notice: printable, short, and encodable (no lone surrogates)."""
+    text = "".join(ch if ch.isprintable() else "\ufffd" for ch in value[:60])
+    return text.encode("utf-8", "replace").decode("utf-8")
+
+
+def parse(search: object, bounds: tuple[date, date] | None = None) -> tuple[State, list[str]]:
+    """State from a query string ('?a=1&b=2' or 'a=1'), plus a notice per value we ignored.
+
+    Never raises, whatever `search` is (callback payloads are client-made). With the data's
+    `bounds`, dates are clamped into them and a day series longer than MAX_DAY_SPAN_DAYS becomes
+    weekly, each with a notice."""
     notices: list[str] = []
+    if not isinstance(search, str):
+        search = ""
+    if len(search) > MAX_SEARCH:
+        notices.append(f"The link was longer than {MAX_SEARCH:,} characters: the rest was ignored.")
+        search = search[:MAX_SEARCH]
+    try:
+        raw = parse_qs(search.lstrip("?"), keep_blank_values=True, max_num_fields=100)
+    except ValueError:
+        notices.append("The link had too many parameters: showing the defaults.")
+        raw = {}
+    values: dict[str, object] = {}
     for key, vals in raw.items():
         if key not in PARSERS:
             continue  # foreign parameters (e.g. tracking tags) are not the user's mistake
@@ -126,7 +155,7 @@ def parse(search: str | None) -> tuple[State, list[str]]:
         try:
             values[key] = PARSERS[key](value)
         except ValueError:
-            notices.append(f"Ignored {LABELS.get(key, key)} “{value[:60]}”: not a value this page understands.")
+            notices.append(f"Ignored {LABELS.get(key, key)} “{_shown(value)}”: not a value this page understands.")
     state = replace(DEFAULT, **values)
     if state.range == "custom" and not (state.start or state.end):
         notices.append("A custom date range needs a start or an end date: showing the default range.")
@@ -138,10 +167,51 @@ def parse(search: str | None) -> tuple[State, list[str]]:
         state = state.but(start=state.end, end=state.start)
     if state.range != "custom":
         state = state.but(start=None, end=None)
+    if bounds is None:
+        state = _within(state, notices)
     if state.district and state.zip:
         notices.append("A ZIP code and a community district cannot be combined: kept the ZIP code.")
         state = state.but(district=None)
+    if bounds is not None:
+        state = _clamp(state, bounds, notices)
     return state, notices
+
+
+def _within(state: State, notices: list[str]) -> State:
+    """Dates inside DATE_RANGE (without the data's bounds, e.g. while the store is down)."""
+    lo, hi = DATE_RANGE
+    clamped = {k: min(max(d, lo), hi) for k in ("start", "end") if (d := getattr(state, k)) is not None}
+    for k, d in clamped.items():
+        if d != getattr(state, k):
+            notices.append(f"Dates before {lo.year} or after {hi.year} are not shown: the {LABELS[k]} "
+                           f"{getattr(state, k)} became {d}.")
+    return state.but(**clamped)
+
+
+def _clamp(state: State, bounds: tuple[date, date], notices: list[str]) -> State:
+    """Dates inside the data's first..last day, and no day series longer than MAX_DAY_SPAN_DAYS."""
+    first, last = bounds
+    start, end = state.start, state.end
+    if start and start < first:
+        notices.append(f"The data starts on {first:%B %-d, %Y}: showing from then (the link asked for {start}).")
+        start = first
+    if end and end > last:
+        notices.append(f"The data ends on {last:%B %-d, %Y}: showing up to then (the link asked for {end}).")
+        end = last
+    if start and start > last:
+        notices.append(f"The data ends on {last:%B %-d, %Y}, before the start asked for: showing its last day.")
+        start = last
+    if end and end < first:
+        notices.append(f"The data starts on {first:%B %-d, %Y}, after the end asked for: showing its first day.")
+        end = first
+    state = state.but(start=start, end=end)
+    f = filters(state, bounds)
+    span = ((f.end or last) - (f.start or first)).days + 1
+    if state.gran == "day" and span > MAX_DAY_SPAN_DAYS:
+        notices.append(f"A daily series is drawn for at most {MAX_DAY_SPAN_DAYS} days: this range of {span:,} days "
+                       "is shown by week.")
+        state = state.but(gran="week")
+    return state
 
 
 def _encode(value: object) -> str:
@@ -167,7 +237,7 @@ def serialise(state: State, keys: tuple[str, ...] | None = None) -> str:
     return "?" + urlencode(pairs) if pairs else ""
 
 
-def global_part(search: str | None) -> str:
+def global_part(search: object) -> str:
     """The filter-bar part of a query string, for links to other pages."""
     return serialise(parse(search)[0], GLOBAL_KEYS)
 

@@ -27,8 +27,13 @@ preload_app = False
 
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", 60))   # a worker silent this long is restarted
 graceful_timeout = 20
-keepalive = 30            # behind nginx's upstream keepalive pool: keep connections open
-max_requests = 5000       # recycle workers now and then to bound memory growth
+keepalive = 30            # behind nginx's upstream keepalive pool, whose keepalive_timeout (20 s) is shorter
+# Request size limits (issue 10): a request line (method + URL) of at most 8 KB (the app reads at most
+# 4 KB of a query string, app/state.MAX_SEARCH), at most 50 header fields of at most 8 KB each.
+limit_request_line = 8190
+limit_request_fields = 50
+limit_request_field_size = 8190
+max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", 5000))  # recycle workers now and then (0: never)
 max_requests_jitter = 500
 
 accesslog = os.environ.get("GUNICORN_ACCESS_LOG", "-")

@@ -241,7 +241,8 @@ def add_arguments(parser) -> None:
     parser.add_argument("--lake", metavar="PATH", help="cleaned-request lake (default: setting lake_path)")
     parser.add_argument("--quarantine", metavar="PATH", help="where bad rows go (default: setting quarantine_path)")
     parser.add_argument("--recompute", action="store_true", help="recount rollups from the lake, no new input")
-    parser.add_argument("--since", metavar="YYYY-MM-DD", type=date.fromisoformat,
+    from pipeline.cli import day
+    parser.add_argument("--since", metavar="YYYY-MM-DD", type=day,
                         help="with --recompute: first day whose month is recounted")
 
 

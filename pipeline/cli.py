@@ -7,6 +7,9 @@ from __future__ import annotations
 import argparse
 import importlib
 import sys
+from datetime import date
+
+from pipeline.schema import CREATED_YEARS
 
 COMMANDS: dict[str, tuple[str, str]] = {
     "generate": ("pipeline.generate", "write N years of realistic synthetic 311 history in the export format"),
@@ -18,6 +21,17 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "stream": ("pipeline.stream", "run the Structured Streaming job that keeps the live rollups"),
     "schema": ("pipeline.schema_cli", "create the store's tables and print the applied schema version"),
 }
+
+
+def day(text: str) -> date:
+    """argparse type of every date argument: YYYY-MM-DD inside the years the product holds."""
+    try:
+        d = date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date YYYY-MM-DD") from None
+    if not CREATED_YEARS[0] <= d.year <= CREATED_YEARS[1]:
+        raise argparse.ArgumentTypeError(f"{text} is outside {CREATED_YEARS[0]}-{CREATED_YEARS[1]}")
+    return d
 
 
 def build_parser(only: str | None = None) -> argparse.ArgumentParser:

@@ -10,22 +10,15 @@ from __future__ import annotations
 
 import argparse
 import sys
-from datetime import date
 
 from pipeline import provenance, settings
+from pipeline.cli import day
 from pipeline.read_api import Filters, ReadAPI
 from pipeline.schema import BOROUGHS, UNSPECIFIED
 from pipeline.stores import StoreUnavailable, open_store
 
 BY_CHOICES = ("borough", "community_district", "zip", "complaint_type", "agency", "day")
 BOROUGH_ORDER = (*BOROUGHS, UNSPECIFIED)
-
-
-def _day(text: str) -> date:
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a date YYYY-MM-DD") from None
 
 
 def _borough(text: str) -> str:
@@ -45,8 +38,8 @@ def _text(text: str) -> str:
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--by", required=True, choices=BY_CHOICES, help="dimension to group by")
-    parser.add_argument("--start", type=_day, help="first New York day, YYYY-MM-DD (inclusive)")
-    parser.add_argument("--end", type=_day, help="last New York day, YYYY-MM-DD (inclusive)")
+    parser.add_argument("--start", type=day, help="first New York day, YYYY-MM-DD (inclusive)")
+    parser.add_argument("--end", type=day, help="last New York day, YYYY-MM-DD (inclusive)")
     parser.add_argument("--borough", type=_borough, help="only this borough")
     parser.add_argument("--complaint-type", type=_text, help="only this complaint type (exact spelling)")
     parser.add_argument("--store", help="store URL (default: the store_url setting)")

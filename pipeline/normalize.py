@@ -23,7 +23,7 @@ from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 from pyspark.sql.types import StringType, TimestampType
 
-from pipeline.schema import BOROUGH_CODES, REQUEST_COLUMNS, UNSPECIFIED
+from pipeline.schema import BOROUGH_CODES, CREATED_YEARS, REQUEST_COLUMNS, UNSPECIFIED
 from pipeline.settings import ROOT
 
 REFERENCE = ROOT / "config" / "reference"
@@ -41,6 +41,10 @@ _BOROUGH_RE = "|".join(BOROUGH_BY_UPPER)
 # Quarantine reasons, in the order they are checked.
 MALFORMED, NO_KEY, NO_CREATED, BAD_CREATED = ("malformed_row", "missing_unique_key",
                                                "missing_created_date", "unparseable_created_date")
+OUT_OF_RANGE = "created_date_out_of_range"
+# A row dated 12/31/9999 is a placeholder, not a request: outside schema.CREATED_YEARS it is
+# quarantined, so date_bounds, period labels and every date computed from the data stay inside what
+# Python's date can hold (issue 10).
 
 
 @lru_cache(maxsize=1)
@@ -188,7 +192,8 @@ def tag_unusable(raw: DataFrame) -> DataFrame:
     df = normalize(raw.withColumn("_created_raw", created_raw))
     checks = [(F.col("_corrupt_record").isNotNull(), MALFORMED)] if has_corrupt else []
     checks += [(F.col("unique_key").isNull(), NO_KEY), (_text(F.col("_created_raw")).isNull(), NO_CREATED),
-               (F.col("created_at").isNull(), BAD_CREATED)]
+               (F.col("created_at").isNull(), BAD_CREATED),
+               (~F.year("created_at").between(*CREATED_YEARS), OUT_OF_RANGE)]
     reason = F.when(checks[0][0], F.lit(checks[0][1]))
     for cond, why in checks[1:]:
         reason = reason.when(cond, F.lit(why))

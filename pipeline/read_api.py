@@ -13,7 +13,8 @@ Conventions:
 - every method returns a pandas DataFrame with the documented columns, sorted as documented, and an
   empty frame with those columns when nothing matches.
 
-Caching: answers are kept in a small process-wide LRU keyed by (store URL, query) and tagged with
+Caching: answers are kept in a process-wide LRU bounded in bytes (pipeline/byte_cache.py; setting
+read_cache_mb), keyed by (store URL, query) and tagged with
 the store's `data_version` meta value, which the batch job bumps after each load; the version is re-read at
 most every VERSION_CHECK_S seconds, so a dashboard sees a reload within that delay. Live (minute)
 queries and freshness are never cached. ReadAPI(store, cache=False) measures the cold cost.
@@ -21,17 +22,16 @@ queries and freshness are never cached. ReadAPI(store, cache=False) measures the
 from __future__ import annotations
 
 import functools
-import threading
 import time
-from collections import OrderedDict
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 
 import numpy as np
 import pandas as pd
 
+from pipeline.byte_cache import ByteLRU
 from pipeline.population import population
-from pipeline.schema import NY_TZ
+from pipeline.schema import CREATED_YEARS, NY_TZ
 from pipeline.stores.base import Store
 from pipeline.tables import RESOLUTION_BINS_H, ROLLUPS
 
@@ -54,6 +54,17 @@ OTHER = "Other"
 
 VERSION_CHECK_S = 2.0
 CACHE_ENTRIES = 512
+CACHE_BYTES = 64 * 1024 * 1024  # default; the app sets read_cache_mb through configure_cache
+# A series never holds more periods than this (about five and a half years of days): every answer
+# of the API stays bounded whatever the filters say (issue 10: 1678-2261 by day was 213,000 labels).
+MAX_PERIODS = 2000
+# Years a stored period may name; anything outside is a bad row that slipped in, and is ignored so
+# that date arithmetic on the bounds can never overflow (the batch job quarantines such rows).
+VALID_YEARS = CREATED_YEARS
+
+
+class QueryTooLarge(ValueError):
+    """The question would give an unbounded answer; the message says how to narrow it."""
 
 
 @dataclass(frozen=True)
@@ -65,6 +76,21 @@ class Filters:
     agency: str | None = None
     community_district: str | None = None
     zip: str | None = None
+
+    def __post_init__(self) -> None:
+        """Reject what no caller should pass (a URL or a payload that slipped past the app's checks):
+        dates must be dates, dimension values short UTF-8 text."""
+        for name in ("start", "end"):
+            v = getattr(self, name)
+            if v is not None and (not isinstance(v, date) or isinstance(v, datetime)):
+                raise ValueError(f"{name} must be a date, not {type(v).__name__}")
+        for name in FILTER_COLUMNS:
+            v = getattr(self, name)
+            if v is None:
+                continue
+            if not isinstance(v, str) or not v or len(v) > 200:
+                raise ValueError(f"{name} must be a non-empty text of at most 200 characters")
+            v.encode("utf-8")  # a lone surrogate raises UnicodeEncodeError, a ValueError
 
     def but(self, **changes) -> Filters:
         return replace(self, **changes)
@@ -156,8 +182,7 @@ def table_for(columns: set[str], measures: tuple[str, ...] = ("n",), preference=
 
 
 # -- cache -----------------------------------------------------------------------------------------
-_lock = threading.Lock()
-_cache: OrderedDict[tuple, tuple[str | None, object]] = OrderedDict()
+_cache = ByteLRU(CACHE_BYTES, CACHE_ENTRIES)
 _versions: dict[str, tuple[float, str | None]] = {}
 
 
@@ -165,24 +190,28 @@ def _copy(value):
     return value.copy() if isinstance(value, pd.DataFrame) else value
 
 
+def configure_cache(max_bytes: int) -> None:
+    """Set the process-wide answer cache's byte budget (0 turns caching off)."""
+    _cache.resize(max_bytes)
+
+
+def cache_bytes() -> int:
+    return _cache.bytes
+
+
 def cached(method):
-    """Memoise a query per (store, data_version, method, arguments)."""
+    """Memoise a query per (store, data_version, method, arguments), in the byte-bounded LRU."""
     @functools.wraps(method)
     def wrapper(self: ReadAPI, *args, **kwargs):
         if not self.cache:
             return method(self, *args, **kwargs)
         key = (self.store.url, self.tables, method.__name__, args, tuple(sorted(kwargs.items())))
         version = self._data_version()
-        with _lock:
-            hit = _cache.get(key)
-            if hit is not None and hit[0] == version:
-                _cache.move_to_end(key)
-                return _copy(hit[1])
+        hit = _cache.get(key)
+        if hit is not None and hit[0] == version:
+            return _copy(hit[1])
         value = method(self, *args, **kwargs)
-        with _lock:
-            _cache[key] = (version, _copy(value))
-            while len(_cache) > CACHE_ENTRIES:
-                _cache.popitem(last=False)
+        _cache.put(key, (version, _copy(value)))
         return value
     return wrapper
 
@@ -244,6 +273,17 @@ class ReadAPI:
     def _table(self, f: Filters, *columns: str, measures: tuple[str, ...] = ("n",)) -> str:
         return table_for({c for c in columns if c} | set(f.dims()), measures, self.tables)
 
+    def _check_span(self, f: Filters, granularity: str) -> None:
+        """Refuse a series of more than MAX_PERIODS periods, before reading anything."""
+        rng = self._range(f)
+        if rng is None:
+            return
+        days = (rng[1] - rng[0]).days + 1
+        per = {"day": 1, "week": 7, "month": 28}[granularity]
+        if days // per > MAX_PERIODS:
+            raise QueryTooLarge(f"{days:,} days by {granularity} is more than {MAX_PERIODS:,} points: "
+                                "choose a shorter range or a coarser granularity")
+
     @staticmethod
     def _check(value, allowed, what: str) -> None:
         if value not in allowed:
@@ -271,6 +311,7 @@ class ReadAPI:
         `top` largest groups, the rest summed as 'Other'). Columns ['period', split_by?, 'count'],
         period as a 'YYYY-MM-DD' string (first day of the week/month); missing periods filled with 0."""
         self._check(granularity, TIME_GROUPS, "granularity")
+        self._check_span(f, granularity)
         if split_by is not None:
             self._check(split_by, tuple(g for g in GROUPABLE if g not in TIME_GROUPS), "split_by")
         by = [split_by] if split_by else []
@@ -278,8 +319,8 @@ class ReadAPI:
         bounds = self.date_bounds()
         if bounds is None:
             return frame[["period", *by, "count"]]
-        start, end = f.start or bounds[0], f.end or bounds[1]
-        periods = period_range(start, end, granularity) if start <= end else []
+        rng = self._range(f)
+        periods = period_range(*rng, granularity) if rng else []
         if split_by:
             if top is not None:
                 totals = frame.groupby(split_by)["count"].sum().sort_values(ascending=False, kind="stable")
@@ -411,7 +452,8 @@ class ReadAPI:
     def date_bounds(self) -> tuple[date, date] | None:
         """First and last New York day with any request loaded, or None for an empty store."""
         table = self._table(Filters())  # the smallest count rollup: one row per day
-        buckets = self.store.buckets(table, "day")
+        lo, hi = VALID_YEARS
+        buckets = [b for b in self.store.buckets(table, "day") if b[:4].isdigit() and lo <= int(b[:4]) <= hi]
         if not buckets:
             return None
         days = []

@@ -10,6 +10,9 @@ NY_TZ = "America/New_York"
 
 BOROUGHS = ("Bronx", "Brooklyn", "Manhattan", "Queens", "Staten Island")
 UNSPECIFIED = "Unspecified"
+# New York local years the product accepts for a request's created date (batch rows outside are
+# quarantined, the read API ignores stored periods outside, CLI and URL dates are bounded by them).
+CREATED_YEARS = (1900, 2100)
 BOROUGH_CODES = {1: "Manhattan", 2: "Bronx", 3: "Brooklyn", 4: "Queens", 5: "Staten Island"}
 BOROUGH_POPULATION = {  # 2020 Census, data/README.md
     "Bronx": 1_472_654, "Brooklyn": 2_736_074, "Manhattan": 1_694_251,

@@ -61,6 +61,11 @@ REGISTRY: tuple[Setting, ...] = (
     Setting("raw_path", "var/raw", "Where `fetch` keeps the API's raw pages (gzipped JSON) and its resume state."),
     Setting("data_source", "auto",
             "What the first `make run` loads: auto (the city's API when it answers, else synthetic), real or synthetic."),
+    Setting("request_budget_s", 8, "Seconds a page's charts may take to draw; a chart still drawing then says so.", int),
+    Setting("read_cache_mb", 64, "Bytes (MB) of read-API answers each app process keeps (an LRU bounded in bytes).", int),
+    Setting("app_cache_mb", 32, "Bytes (MB) of last-good answers each app process keeps for store outages.", int),
+    Setting("healthz_details", 0, "1: /healthz names the store's error (hosts, paths); 0: it only says unavailable.",
+            int),
 )
 
 
@@ -85,6 +90,18 @@ class Settings:
     socrata_legacy_dataset: str
     raw_path: str
     data_source: str
+    request_budget_s: int
+    read_cache_mb: int
+    app_cache_mb: int
+    healthz_details: int
+
+    def __repr__(self) -> str:
+        """The printed form masks secrets, so a log line or a traceback never shows the token."""
+        shown = ", ".join(f"{s.name}={'***' if s.secret and getattr(self, s.name) else getattr(self, s.name)!r}"
+                          for s in REGISTRY)
+        return f"Settings({shown})"
+
+    __str__ = __repr__
 
     def path(self, value: str) -> Path:
         """Resolve a relative path setting against the project root, so commands work from any cwd."""
@@ -118,6 +135,11 @@ def _validate(values: dict[str, object]) -> None:
         raise SettingsError(f"data_source={values['data_source']!r}: use auto, real or synthetic")
     if not 1 <= int(values["app_port"]) <= 65535:
         raise SettingsError(f"app_port={values['app_port']!r} is not a TCP port")
+    for name in ("request_budget_s", "read_cache_mb", "app_cache_mb"):
+        if int(values[name]) < 0:
+            raise SettingsError(f"{name}={values[name]!r} must not be negative")
+    if int(values["healthz_details"]) not in (0, 1):
+        raise SettingsError(f"healthz_details={values['healthz_details']!r}: use 0 or 1")
     if int(values["live_interval_ms"]) < 500:
         raise SettingsError(f"live_interval_ms={values['live_interval_ms']!r}: use at least 500 ms")
     prefix = str(values["url_prefix"])
@@ -163,9 +185,10 @@ def main() -> None:
     except SettingsError as exc:
         print(f"settings error: {exc}", file=sys.stderr)
         raise SystemExit(2) from None
+    secret = {x.name for x in REGISTRY if x.secret}
     for f in fields(s):
         v = getattr(s, f.name)
-        print(f"{f.name} = {'***' if f.name == 'socrata_app_token' and v else v}")
+        print(f"{f.name} = {'***' if f.name in secret and v else v}")
 
 
 if __name__ == "__main__":

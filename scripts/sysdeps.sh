@@ -6,6 +6,7 @@ need=()
 command -v chromium >/dev/null || need+=(chromium)
 command -v chromedriver >/dev/null || need+=(chromium-driver)
 command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || need+=(nginx-light)
+command -v npm >/dev/null || need+=(npm)
 command -v mvn >/dev/null || need+=(maven)
 [ -x /usr/lib/jvm/java-17-openjdk-amd64/bin/java ] || need+=(openjdk-17-jdk-headless)
 [ ${#need[@]} -eq 0 ] && exit 0

@@ -69,16 +69,16 @@ def layout(**query):
     return charts.page(PAGE, "About the data", "Sources, definitions and freshness.", query, [
         dbc.Row([
             dbc.Col([
-                dbc.Card(dbc.CardBody([html.H5("Sources"), dcc.Markdown(SOURCES, link_target="_blank")]),
+                dbc.Card(dbc.CardBody([html.H2("Sources", className="h5"), dcc.Markdown(SOURCES, link_target="_blank")]),
                          className="mb-3 shadow-sm"),
-                dbc.Card(dbc.CardBody([html.H5("How counts are made"), dcc.Markdown(HOW)]),
+                dbc.Card(dbc.CardBody([html.H2("How counts are made", className="h5"), dcc.Markdown(HOW)]),
                          className="mb-3 shadow-sm"),
-                dbc.Card(dbc.CardBody([html.H5("Freshness"), dcc.Loading(html.Div(id="about-freshness"))]),
+                dbc.Card(dbc.CardBody([html.H2("Freshness", className="h5"), dcc.Loading(html.Div(id="about-freshness"))]),
                          className="mb-3 shadow-sm"),
-                dbc.Card(dbc.CardBody([html.H5("Loads"), html.Div(id="about-loads")]), className="mb-3 shadow-sm"),
+                dbc.Card(dbc.CardBody([html.H2("Loads", className="h5"), html.Div(id="about-loads")]), className="mb-3 shadow-sm"),
             ], xs=12, lg=5),
             dbc.Col(dbc.Card(dbc.CardBody([
-                html.H5("Definitions"),
+                html.H2("Definitions", className="h5"),
                 html.Dl([item for term, text in DEFINITIONS
                          for item in (html.Dt(term), html.Dd(dcc.Markdown(text), className="mb-2"))]),
             ]), className="shadow-sm"), xs=12, lg=7),

@@ -79,6 +79,11 @@ def _card(title: str, body, cls: str = "") -> html.Div:
     return html.Div([html.H2(title, className="live-card-title"), body], className=f"live-card {cls}")
 
 
+def _figure(title: str, graph) -> html.Div:
+    """A chart named for assistive technology; its numbers are in the table under the charts."""
+    return html.Div(graph, role="figure", **{"aria-label": f"{title} (chart; its numbers are in the table below)"})
+
+
 def _empty(status: str) -> view.Prepared:
     return view.Prepared(view.LiveSnapshot(
         now=ny_now(), minutes=pd.DataFrame(columns=["minute", "borough", "count"]),
@@ -100,15 +105,17 @@ def layout(**_query) -> html.Div:
         html.Div([html.H1("Live: the last hour", className="live-title"),
                   html.Div(id="live-freshness", className="live-freshness")], className="live-head"),
         html.Div([
-            _card("Requests per minute by borough",
-                  dcc.Graph(id="live-minutes", figure=prep.minutes_figure, config=graph_config), "live-wide"),
+            _card("Requests per minute by borough", _figure("Requests per minute by borough", dcc.Graph(
+                id="live-minutes", figure=prep.minutes_figure, config=graph_config)), "live-wide"),
             _card("Spike alerts", html.Div(prep.alerts, id="live-alerts")),
         ], className="live-row"),
         html.Div([
-            _card("Last hour by ZIP", dcc.Graph(id="live-map", figure=prep.map_figure, config=graph_config),
-                  "live-wide"),
+            _card("Last hour by ZIP", _figure("Last hour by ZIP", dcc.Graph(
+                id="live-map", figure=prep.map_figure, config=graph_config)), "live-wide"),
             _card("Newest requests", html.Ul(prep.feed_items, id="live-feed", className="live-feed")),
         ], className="live-row"),
+        html.Details([html.Summary("Show the charts' numbers as tables", className="small"),
+                      html.Div(prep.numbers, id="live-numbers")], className="chart-numbers mt-2"),
     ], className="live-page")
 
 
@@ -122,6 +129,7 @@ def register(app: dash.Dash) -> None:
 
     @app.callback(Output("live-minutes", "figure"), Output("live-feed", "children"), Output("live-map", "figure"),
                   Output("live-alerts", "children"), Output("live-fresh", "data"), Output("live-state", "data"),
+                  Output("live-numbers", "children"),
                   Input("live-interval", "n_intervals"), State("live-state", "data"), prevent_initial_call=True)
     def refresh(_n, shown):
         try:
@@ -130,10 +138,11 @@ def register(app: dash.Dash) -> None:
             log.warning("live refresh failed: %s", exc)
             # forget the shown freshness, so the first good refresh replaces this notice
             return (no_update,) * 4 + ({"behind": None, "status": "store unavailable", "latest": None},
-                                       {**(shown or {}), "t": None})
+                                       {**view.shown_state(shown), "t": None}, no_update)
         out = view.refresh(shown, prep)
         keys = ("minutes", "feed", "map", "alerts", "fresh", "state")
-        return tuple(no_update if out[k] is None else out[k] for k in keys)
+        numbers = prep.numbers if out["minutes"] is not None or out["map"] is not None else no_update
+        return (*(no_update if out[k] is None else out[k] for k in keys), numbers)
 
     app.clientside_callback(ClientsideFunction(namespace="live", function_name="freshness"),
                             Output("live-freshness", "children"),

@@ -8,7 +8,7 @@ import dash_bootstrap_components as dbc
 import pandas as pd
 from dash import Input, Output, State, no_update
 
-from app import charts, figures, geo
+from app import charts, figures, geo, inputs
 from app import state as st
 from app.charts import URL, Reads
 
@@ -97,7 +97,7 @@ def controls(s: st.State) -> dbc.Row:
                                 value=s.level, className="btn-group flex-wrap", inputClassName="btn-check",
                                 labelClassName="btn btn-outline-secondary btn-sm", labelCheckedClassName="active")],
                 xs=12, md="auto"),
-        dbc.Col([dbc.Label("Measure", className="filter-label mb-1"),
+        dbc.Col([dbc.Label("Measure", html_for="map-metric", className="filter-label mb-1"),
                  dbc.Select(id="map-metric", options=[{"label": v, "value": k} for k, v in st.METRICS.items()],
                             value=s.metric, size="sm")], xs=12, md=4, lg=3),
     ], className="g-3 align-items-end")
@@ -137,10 +137,13 @@ def register(app) -> None:
     @app.callback(Output(URL, "search", allow_duplicate=True),
                   Input(charts.graph_id(CHARTS[0]), "clickData"), State(URL, "search"), prevent_initial_call=True)
     def on_click(click, search):
-        points = (click or {}).get("points") or []
-        location = next((p.get("location") for p in points if p.get("location")), None)
-        if not location:
-            return no_update
+        """A click names a region of the drawn level; anything else (a hand-made payload) is ignored."""
+        points = click.get("points") if isinstance(click, dict) else None
+        points = [p for p in points if isinstance(p, dict)] if isinstance(points, list) else []
+        location = next((p["location"] for p in points if isinstance(p.get("location"), str)), None)
+        search = inputs.search(search)
         s, _ = st.parse(search)
-        return click_filter(search, s.level, str(location))
+        if not location or location not in geo.names(s.level):
+            return no_update
+        return click_filter(search, s.level, location)
 

@@ -125,9 +125,10 @@ def register(app) -> None:
     @app.callback(Output("overview-kpis", "children"), Input(f"{PAGE}-state", "data"),
                   Input(f"{PAGE}-retry", "n_intervals"))
     def kpis(search, _tick):
-        s, _ = st.parse(search)
+        reads = Reads()
+        s = reads.state(search)  # checked and clamped: the payload is client-made
         try:
-            return kpi_cards(kpi_frame(s, Reads()))
+            return kpi_cards(kpi_frame(s, reads))
         except DataUnavailable:
             return [kpi_card(lbl, "–", "data unavailable", ident=i) for lbl, i in (
                 ("Requests", "requests"), ("Change vs previous period", "change"), ("Open now", "open"),

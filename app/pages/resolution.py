@@ -99,8 +99,9 @@ def register(app) -> None:
     @app.callback(Output("resolution-kpis", "children"), Input(f"{PAGE}-state", "data"),
                   Input(f"{PAGE}-retry", "n_intervals"))
     def kpis(search, _tick):
-        s, _ = st.parse(search)
+        reads = Reads()
+        s = reads.state(search)  # checked and clamped: the payload is client-made
         try:
-            return summary(s, Reads())
+            return summary(s, reads)
         except (DataUnavailable, NotAvailable) as exc:
             return dbc.Col(dbc.Alert(str(exc), color="secondary", className="py-2 mb-0"))

@@ -55,8 +55,9 @@ def chromium():
 
 
 @contextmanager
-def app_server(env: dict[str, str]):
-    """The app under gunicorn (config/gunicorn.conf.py, one worker) on a free loopback port; yields its URL."""
+def gunicorn(env: dict[str, str]):
+    """The app under gunicorn (config/gunicorn.conf.py, one worker unless env says otherwise) on a
+    free loopback port; yields (url, process)."""
     port = free_port()
     log = Path(tempfile.mkstemp(prefix="nyc311-gunicorn-", suffix=".log")[1])
     full_env = {**os.environ, "WEB_CONCURRENCY": "1", "PYTHONUNBUFFERED": "1", **env}
@@ -76,7 +77,7 @@ def app_server(env: dict[str, str]):
                 if time.monotonic() > deadline:
                     pytest.fail(f"gunicorn did not start: {log.read_text()[-3000:]}", pytrace=False)
                 time.sleep(0.2)
-        yield url
+        yield url, proc
     finally:
         proc.terminate()
         try:
@@ -84,6 +85,13 @@ def app_server(env: dict[str, str]):
         except subprocess.TimeoutExpired:
             proc.kill()
         log.unlink(missing_ok=True)
+
+
+@contextmanager
+def app_server(env: dict[str, str]):
+    """The app under gunicorn on a free loopback port; yields its URL."""
+    with gunicorn(env) as (url, _proc):
+        yield url
 
 
 def sqlite_store(folder: Path):

@@ -150,7 +150,7 @@ def test_a_bad_link_shows_a_notice_and_the_defaults(served, driver):
 
 def test_a_chart_downloads_as_csv_with_the_recounted_numbers(served, driver, downloads, reqs):
     open_page(driver, served.url + "?range=all&borough=Bronx")
-    driver.find_element(By.XPATH, "//div[contains(@class,'chart-card')][.//h6[normalize-space()="
+    driver.find_element(By.XPATH, "//div[contains(@class,'chart-card')][.//h2[normalize-space()="
                                   "'Top complaint types']]//button[contains(@class,'csv-button')]").click()
     target = downloads / "nyc311-overview-top-types.csv"
     deadline = time.time() + 30

@@ -82,7 +82,58 @@ def test_healthz_through_the_prefix(stack):
 
 def test_healthz_says_why_when_the_store_is_down(tmp_path):
     # a store URL that cannot answer: a Cassandra node on a closed port
-    with Stack(prefix="/311/", env={"NYC311_STORE_URL": "cassandra://127.0.0.1:1/nyc311_nowhere"}, workers=1) as s:
+    with Stack(prefix="/311/", env={"NYC311_STORE_URL": "cassandra://127.0.0.1:1/nyc311_nowhere",
+                                    "NYC311_HEALTHZ_DETAILS": "1"}, workers=1) as s:
         r = requests.get(s.url + "healthz", timeout=60)
         assert r.status_code == 503
-        assert r.json()["status"] == "unavailable" and r.json()["reason"]
+        assert r.json()["status"] == "unavailable" and "127.0.0.1" in r.json()["reason"]
+
+
+SECURITY = {"Content-Security-Policy": "frame-ancestors 'self'", "X-Content-Type-Options": "nosniff",
+            "X-Frame-Options": "SAMEORIGIN", "Referrer-Policy": "strict-origin-when-cross-origin"}
+
+
+def _has_security_headers(r: requests.Response) -> None:
+    for name, value in SECURITY.items():
+        assert r.headers.get(name) == value, (r.url, r.status_code, name, r.headers.get(name))
+    assert "," not in r.headers["Content-Security-Policy"]  # sent once, not by both nginx and the app
+
+
+def test_security_headers_on_what_nginx_serves_itself(stack):
+    asset = requests.get(stack.url + "assets/live.js", timeout=10)  # straight from disk
+    assert asset.status_code == 200 and "visibilitychange" in asset.text
+    _has_security_headers(asset)
+    missing = requests.get(stack.url + "assets/no-such-file.css", timeout=10)  # nginx's own error page
+    assert missing.status_code == 404 and "Not found" in missing.text and 'lang="en"' in missing.text
+    _has_security_headers(missing)
+    _has_security_headers(requests.get(stack.url + "about", timeout=30))  # proxied: the same set, once
+
+
+def test_callback_flood_gets_429_with_headers(stack):
+    """More callback POSTs than the burst allows, at once: nginx answers 429 (its page, our headers)."""
+    body = json.dumps({"output": "freshness.children", "outputs": {"id": "freshness", "property": "children"},
+                       "inputs": [{"id": "_pages_location", "property": "pathname", "value": "/"}],
+                       "changedPropIds": []})
+    from concurrent.futures import ThreadPoolExecutor
+    with requests.Session() as session, ThreadPoolExecutor(8) as pool:
+        answers = list(pool.map(lambda _: session.post(stack.url + "_dash-update-component", data=body, timeout=30,
+                                                       headers={"Content-Type": "application/json"}), range(120)))
+    codes = [r.status_code for r in answers]
+    assert 429 in codes and 200 in codes and all(c in (200, 429) for c in codes), sorted(set(codes))
+    limited = next(r for r in answers if r.status_code == 429)
+    assert "Too many requests" in limited.text
+    _has_security_headers(limited)
+
+
+def test_oversized_requests_are_refused_not_crashed(stack):
+    big = requests.post(stack.url + "_dash-update-component", data=b"x" * (400 * 1024), timeout=30,
+                        headers={"Content-Type": "application/json"})
+    assert big.status_code == 413
+    long_line = requests.get(stack.app_url + "?q=" + "a" * 9000, timeout=10)  # gunicorn's limit_request_line
+    assert long_line.status_code == 414
+
+
+def test_healthz_hides_the_store_location(tmp_path):
+    with Stack(prefix="/311/", env={"NYC311_STORE_URL": "cassandra://127.0.0.1:1/nyc311_nowhere"}, workers=1) as s:
+        body = requests.get(s.url + "healthz", timeout=60).json()
+        assert body["status"] == "unavailable" and "127.0.0.1" not in json.dumps(body)

@@ -6,7 +6,7 @@ import gzip
 import pytest
 
 from pipeline import ingest
-from pipeline.normalize import BAD_CREATED, MALFORMED, NO_CREATED, NO_KEY, normalize, tag_unusable
+from pipeline.normalize import BAD_CREATED, MALFORMED, NO_CREATED, NO_KEY, OUT_OF_RANGE, normalize, tag_unusable
 from pipeline.schema import REQUEST_COLUMN_NAMES
 
 pytestmark = pytest.mark.unit
@@ -127,10 +127,17 @@ def test_unusable_rows_are_tagged_with_their_reason(spark):
     tagged = tag_unusable(raw(spark, {"unique_key": "1", "created_at": "05/01/2022 12:00:03 AM"},
                               {"unique_key": " ", "created_at": "05/01/2022 12:00:03 AM"},
                               {"unique_key": "3", "created_at": ""},
-                              {"unique_key": "4", "created_at": "13/45/2022 99:00:00 AM"}))
+                              {"unique_key": "4", "created_at": "13/45/2022 99:00:00 AM"},
+                              # placeholders outside 1900-2100 (issue 10: 9999 broke date_bounds)
+                              {"unique_key": "5", "created_at": "12/31/9999 12:00:00 AM"},
+                              {"unique_key": "6", "created_at": "01/01/0600 12:00:00 AM"},
+                              {"unique_key": "7", "created_at": "12/31/2100 11:59:59 PM"},
+                              {"unique_key": "8", "created_at": "1899-12-31T23:59:59"}))
     by_key = {r._created_raw + "|" + (r.unique_key or ""): r._reason for r in tagged.collect()}
     assert by_key == {"05/01/2022 12:00:03 AM|1": None, "05/01/2022 12:00:03 AM|": NO_KEY,
-                      "|3": NO_CREATED, "13/45/2022 99:00:00 AM|4": BAD_CREATED}
+                      "|3": NO_CREATED, "13/45/2022 99:00:00 AM|4": BAD_CREATED,
+                      "12/31/9999 12:00:00 AM|5": OUT_OF_RANGE, "01/01/0600 12:00:00 AM|6": OUT_OF_RANGE,
+                      "12/31/2100 11:59:59 PM|7": None, "1899-12-31T23:59:59|8": OUT_OF_RANGE}
 
 
 HEADER = "Unique Key,Created Date,Complaint Type,Borough,Resolution Description\n"

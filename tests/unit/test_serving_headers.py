@@ -63,8 +63,12 @@ class _Store:
 
 def test_health_ok_and_unavailable():
     assert serving.health(lambda: _Store()) == ({"status": "ok"}, 200)
-    body, status = serving.health(lambda: _Store(StoreUnavailable("cassandra 127.0.0.1:9042: refused")))
-    assert status == 503 and "refused" in body["reason"]
+    down = StoreUnavailable("cassandra 127.0.0.1:9042: refused")
+    body, status = serving.health(lambda: _Store(down))
+    # the public answer names the kind of failure, never the store's hosts or paths (issue 10)
+    assert status == 503 and "StoreUnavailable" in body["reason"] and "127.0.0.1" not in body["reason"]
+    body, status = serving.health(lambda: _Store(down), details=True)  # healthz_details=1
+    assert status == 503 and "127.0.0.1:9042: refused" in body["reason"]
 
     def cannot_open():
         raise ValueError("unknown store URL")

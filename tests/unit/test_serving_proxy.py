@@ -34,3 +34,15 @@ def test_site_at_the_root():
 def test_prefix_must_be_a_folder():
     with pytest.raises(ValueError, match="start and end with '/'"):
         site_config("80", "127.0.0.1:8050", "/311")
+
+
+def test_site_sends_the_app_security_headers_limits_callbacks_and_has_error_pages():
+    from pipeline.settings import load
+    conf = _directives(site_config("80", "127.0.0.1:8050", "/311/",
+                                   settings=load(env={"NYC311_FRAME_ANCESTORS": "'self' https://news.example.org"})))
+    assert conf.count("add_header Content-Security-Policy \"frame-ancestors 'self' https://news.example.org\" always;") >= 4
+    assert "limit_req_zone $binary_remote_addr zone=nyc311_callbacks:10m rate=10r/s;" in conf
+    assert re.search(r"location = /311/_dash-update-component \{\s*limit_req zone=nyc311_callbacks burst=40 nodelay;", conf)
+    assert "keepalive_timeout 20s;" in conf and "error_page 429 /__nyc311_errors/429.html;" in conf
+    with pytest.raises(ValueError, match="callback rate"):
+        site_config("80", "127.0.0.1:8050", "/", callback_rate="lots")
