@@ -90,7 +90,7 @@ def test_csv_says_synthetic_in_its_first_line(served, browser):
     (kind, app), (driver, downloads) = served, browser
     settled(driver, app.url + "?range=all")
     WebDriverWait(driver, 30).until(lambda d: d.find_elements(By.CSS_SELECTOR, "button.csv-button"))
-    button = driver.find_element(By.XPATH, "//div[contains(@class,'chart-card')][.//h6[normalize-space()="
+    button = driver.find_element(By.XPATH, "//div[contains(@class,'chart-card')][.//h2[normalize-space()="
                                            "'Top complaint types']]//button[contains(@class,'csv-button')]")
     driver.execute_script("arguments[0].scrollIntoView({block: 'center'});", button)
     time.sleep(0.3)
