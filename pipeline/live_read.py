@@ -77,6 +77,32 @@ def status(store: Store, job: str = "live") -> dict | None:
     return None if rows.empty else rows.iloc[0].to_dict()
 
 
+def health(store: Store, job: str = "live") -> dict | None:
+    """The job's pipeline_health row (state, Kafka messages lost to retention, store waits) or None."""
+    rows = store.select("pipeline_health", {"job": job})
+    return None if rows.empty else rows.iloc[0].to_dict()
+
+
+BACKLOG_SHOWN = 10_000  # messages behind the end of the topic before the live page mentions it
+
+
+def health_notes(status_row: dict | None, health_row: dict | None) -> list[str]:
+    """What the live page adds to the stream status: the job waiting for the store, messages that
+    expired in Kafka before the job read them (never silent), a catch-up backlog."""
+    notes = []
+    if health_row:
+        state = str(health_row.get("state") or "")
+        if state.startswith("waiting"):
+            notes.append(state.split(" (")[0])
+        lost = health_row.get("offsets_lost")
+        if lost is not None and not pd.isna(lost) and int(lost) > 0:
+            notes.append(f"{int(lost):,} message(s) expired in Kafka before they were read")
+    lag = (status_row or {}).get("lag_messages")
+    if lag is not None and not pd.isna(lag) and int(lag) >= BACKLOG_SHOWN:
+        notes.append(f"catching up: {int(lag):,} message(s) behind")
+    return notes
+
+
 def seconds_behind(store: Store, job: str = "live", now: datetime | None = None) -> float | None:
     """Stream freshness: seconds since the newest event the job has written was produced (None
     before the first batch). Grows while the producer or the job is down."""

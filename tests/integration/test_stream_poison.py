@@ -89,3 +89,45 @@ def test_poison_is_dead_lettered_and_the_job_keeps_running(kafka_url, cassandra_
         assert d["message_bytes"] == len(message) and len(d["message"]) <= ev.DEAD_LETTER_CHARS
         assert d["truncated"] == (len(message) > ev.DEAD_LETTER_CHARS) and message.decode().startswith(d["message"])
     assert "Traceback" not in log.read_text()
+
+
+def test_expired_offsets_are_recorded_and_shown(kafka_url, cassandra_url, kafka_topic, sample_csv, tmp_path):
+    """Messages the broker deletes (retention) before the job reads them are counted in the health row
+    and named on the live page, not skipped silently (failOnDataLoss=false)."""
+    from kafka import KafkaAdminClient, TopicPartition
+
+    from app.live_store import stream_status
+    h.create_topic(kafka_url, kafka_topic, partitions=1)
+    servers = urlparse(kafka_url).netloc
+    env = h.job_env(kafka_url, kafka_topic, h.store_url(cassandra_url), tmp_path)
+    job = f"lost-{uuid.uuid4().hex[:6]}"
+    gen = Synthetic(_places(sample_csv), seed=6, close_speedup=1)
+    sink = KafkaSink(servers, kafka_topic)
+
+    def send(n: int) -> list[dict]:
+        now = datetime.now(UTC)
+        recs = [gen.new_request(now) for _ in range(n)]
+        sink.send([ev.make_event(r, "created", r["created_at"], now, "synthetic") for r in recs])
+        return recs
+
+    def run_once() -> None:
+        proc = h.start_job(env, tmp_path / "stream.log", "--job", job, "--once", "--lake-every", "-1")
+        assert proc.wait(timeout=400) == 0, (tmp_path / "stream.log").read_text()[-4000:]
+
+    kept = send(20)
+    run_once()
+    send(30)  # offsets 20..49: deleted by the broker before the job comes back
+    admin = KafkaAdminClient(bootstrap_servers=servers)
+    try:
+        admin.delete_records({TopicPartition(kafka_topic, 0): 50})
+    finally:
+        admin.close()
+    kept += send(10)
+    sink.close()
+    run_once()
+    with open_store(h.store_url(cassandra_url)) as store:
+        want = h.expected_counts(kept)
+        assert h.live_counts(store, {k[0] for k in want}) == want
+        assert int(store.select("pipeline_health", {"job": job}).iloc[0]["offsets_lost"]) == 30
+        _, shown = stream_status(store, datetime.now(ev.NY).replace(tzinfo=None), job)
+        assert "30 message(s) expired in Kafka before they were read" in shown
