@@ -155,7 +155,10 @@ def source(spark: SparkSession, settings: Settings, max_per_trigger: int, max_fi
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--job", default="live", help="job name: its checkpoint folder and status row")
     parser.add_argument("--trigger-seconds", type=float, default=1.0, help="micro-batch interval")
-    parser.add_argument("--max-per-trigger", type=int, default=20000, help="most Kafka messages per micro-batch")
+    parser.add_argument("--max-per-trigger", type=int, default=20000,
+                        help="most Kafka messages per micro-batch (bounds a catch-up after downtime)")
+    parser.add_argument("--max-files-per-trigger", type=int, default=1000,
+                        help="most spool files per micro-batch (the embedded stream's catch-up bound)")
     parser.add_argument("--lake-every", type=float, default=60.0,
                         help="seconds between merges of live requests into the lake (negative: never)")
     parser.add_argument("--once", action="store_true", help="process what is available now, then stop")
@@ -172,7 +175,7 @@ def run(args: argparse.Namespace, settings: Settings | None = None) -> int:
     checkpoint = settings.path(settings.checkpoint_path) / args.job
     state_path = checkpoint / "request_state.db"
     state = RequestState(state_path)
-    raw, kafka, dlq = source(spark, settings, args.max_per_trigger)
+    raw, kafka, dlq = source(spark, settings, args.max_per_trigger, getattr(args, "max_files_per_trigger", 1000))
     as_of = getattr(args, "as_of", None)
     clock = time.time if as_of is None else (lambda: as_of.timestamp())
     sink = LiveSink(spark, settings, args.job, state, state_path, args.lake_every, kafka, dlq, clock)
