@@ -12,7 +12,7 @@ import pandas as pd
 
 from pipeline.events import NY
 from pipeline.rollups import PERIOD_FORMATS
-from pipeline.stores.base import Store
+from pipeline.stores.base import Store, StoreUnavailable
 from pipeline.tables import EXTRA_TABLES
 
 MINUTE = "%Y-%m-%dT%H:%M"
@@ -78,8 +78,12 @@ def status(store: Store, job: str = "live") -> dict | None:
 
 
 def health(store: Store, job: str = "live") -> dict | None:
-    """The job's pipeline_health row (state, Kafka messages lost to retention, store waits) or None."""
-    rows = store.select("pipeline_health", {"job": job})
+    """The job's pipeline_health row (state, Kafka messages lost to retention, store waits) or None
+    (also while a store predates the table: the streaming job adds it when it starts)."""
+    try:
+        rows = store.select("pipeline_health", {"job": job})
+    except StoreUnavailable:
+        return None
     return None if rows.empty else rows.iloc[0].to_dict()
 
 
