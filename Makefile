@@ -42,8 +42,9 @@ services-down:  ## stop Kafka and Cassandra
 embedded: venv  ## build the embedded store (SQLite + local lake) on first start
 	bash scripts/bootstrap-embedded.sh
 
-run: setup embedded  ## set up, then start the product (Procfile) on the embedded default
-	$(VENV)/bin/honcho -f Procfile start
+run: setup embedded  ## set up, then start the product under supervisord (config/supervisord.conf) on the embedded default
+	mkdir -p var/log
+	$(VENV)/bin/supervisord -c config/supervisord.conf
 
 test: setup  ## set up, start Kafka and Cassandra, run the whole suite, stop them (even on failure)
 	bash scripts/test.sh

@@ -33,16 +33,19 @@ def ny_naive(ts) -> datetime | None:
     return ts.tz_convert(NY).tz_localize(None).to_pydatetime()
 
 
-def stream_status(store: Store, now: datetime) -> tuple[datetime | None, str]:
-    """(when the newest processed event was produced, status) from the streaming job's status row."""
-    row = live_read.status(store, JOB)
+def stream_status(store: Store, now: datetime, job: str = JOB) -> tuple[datetime | None, str]:
+    """(when the newest processed event was produced, status) from the streaming job's status and
+    health rows (waiting for the store, messages expired in Kafka, a catch-up backlog)."""
+    row = live_read.status(store, job)
     if row is None:
         return None, "stream not started"
     last_batch = ny_naive(row["last_batch_time"])
     if last_batch is None:
         return ny_naive(row["last_produced_at"]), "unknown"
     idle = (now - last_batch).total_seconds()
-    return ny_naive(row["last_produced_at"]), "running" if idle < STALLED_AFTER_S else f"no batch for {idle:.0f} s"
+    state = "running" if idle < STALLED_AFTER_S else f"no batch for {idle:.0f} s"
+    notes = live_read.health_notes(row, live_read.health(store, job))
+    return ny_naive(row["last_produced_at"]), " · ".join([state, *notes])
 
 
 def read_snapshot(store: Store, now: datetime, baseline: pd.DataFrame = EMPTY_BASELINE) -> view.LiveSnapshot:

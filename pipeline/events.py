@@ -32,6 +32,21 @@ FIELDS = (*ENVELOPE, *(c for c, _ in REQUEST_COLUMNS))
 REQUIRED = (*ENVELOPE, "unique_key", "created_at", "complaint_type", "borough", "zip", "community_district")
 
 NY = ZoneInfo(NY_TZ)
+
+# Sanity limits (the contract's, enforced by validate() and by the streaming job's parse): an event
+# outside them is dead-lettered with the reason, never counted. Why these values: 311 started on
+# 2003-03-01, so an earlier request is a typo; a request created more than an hour after its event
+# was produced is a clock or typing error (a year-ahead date would otherwise sit in the live window
+# and the lake as "future"); timestamps outside 1900-2100 overflow pandas and the stores; the longest
+# text of the real feed is well under 200 characters, and Cassandra rejects keys above 64 KiB; a real
+# event is ~1 KB, so 256 KiB is generous and far under Kafka's 1 MiB message limit. A dead-letter
+# record keeps at most DEAD_LETTER_CHARS of the message (it says when it is cut), so it always fits.
+OPENED_311 = datetime(2003, 3, 1, tzinfo=NY)
+MAX_AHEAD_S = 3600
+YEAR_RANGE = (1900, 2100)
+MAX_TEXT_CHARS = 256
+MAX_MESSAGE_BYTES = 256 * 1024
+DEAD_LETTER_CHARS = 4096
 _ISO_OFFSET = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?([+-]\d{2}:\d{2}|Z)")
 _ZIP = re.compile(r"(\d{5})(-\d{4})?")
 _NYC_ZIP3 = {"100", "101", "102", "103", "104", "110", "111", "112", "113", "114", "116"}
@@ -80,12 +95,26 @@ def encode(event: dict) -> tuple[bytes, bytes]:
 
 def decode(value: bytes | str) -> dict:
     """Parse and validate one message; MalformedEvent says why it is unusable."""
+    size = len(value.encode() if isinstance(value, str) else value)
+    if size > MAX_MESSAGE_BYTES:
+        raise MalformedEvent(f"message of {size} bytes is larger than {MAX_MESSAGE_BYTES}")
     try:
         event = json.loads(value)
     except (ValueError, UnicodeDecodeError) as exc:
         raise MalformedEvent(f"not JSON: {exc}") from None
     validate(event)
     return event
+
+
+def dead_letter(reason: str, message: str | None, size: int | None = None, **where: object) -> dict:
+    """The dead-letter record of an unusable message: the reason, and the message cut to
+    DEAD_LETTER_CHARS, with its full size in bytes and whether it was cut, so a record always fits
+    a Kafka message whatever the input was (`size`: the full size when `message` is already cut)."""
+    text_ = message or ""
+    size = len(text_.encode()) if size is None else int(size)
+    kept = text_[:DEAD_LETTER_CHARS]
+    return {"reason": reason, "message": kept if message is not None else None, "message_bytes": size,
+            "truncated": len(kept.encode()) < size, **where}
 
 
 # -- validating ----------------------------------------------------------------------------------
@@ -113,12 +142,19 @@ def validate(event: object) -> None:
         raise MalformedEvent(f"event_type {event['event_type']!r} is not one of {', '.join(EVENT_TYPES)}")
     if event["source"] not in SOURCES:
         raise MalformedEvent(f"source {event['source']!r} is not one of {', '.join(SOURCES)}")
-    for f in ("event_time", "produced_at", *TIME_FIELDS):
-        if event.get(f) is not None:
-            parse_time(event[f])
+    times = {f: parse_time(event[f]) for f in ("event_time", "produced_at", *TIME_FIELDS) if event.get(f) is not None}
+    for f, t in times.items():
+        if not YEAR_RANGE[0] <= t.year <= YEAR_RANGE[1]:
+            raise MalformedEvent(f"{f} {event[f]} is outside {YEAR_RANGE[0]}-{YEAR_RANGE[1]}")
+    if times["created_at"] < OPENED_311:
+        raise MalformedEvent(f"created_at {event['created_at']} is before 2003-03-01 (311's launch)")
+    if (times["created_at"] - times["produced_at"]).total_seconds() > MAX_AHEAD_S:
+        raise MalformedEvent(f"created_at {event['created_at']} is more than 1 h after produced_at {event['produced_at']}")
     for f in TEXT_FIELDS:
         if event.get(f) is not None and not isinstance(event[f], str):
             raise MalformedEvent(f"{f} must be text, got {event[f]!r}")
+        if event.get(f) is not None and len(event[f]) > MAX_TEXT_CHARS:
+            raise MalformedEvent(f"{f} is longer than {MAX_TEXT_CHARS} characters ({len(event[f])})")
     for f in NUMBER_FIELDS:
         v = event.get(f)
         if v is not None and (isinstance(v, bool) or not isinstance(v, int | float) or not math.isfinite(v)):

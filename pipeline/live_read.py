@@ -12,7 +12,7 @@ import pandas as pd
 
 from pipeline.events import NY
 from pipeline.rollups import PERIOD_FORMATS
-from pipeline.stores.base import Store
+from pipeline.stores.base import Store, StoreUnavailable
 from pipeline.tables import EXTRA_TABLES
 
 MINUTE = "%Y-%m-%dT%H:%M"
@@ -75,6 +75,36 @@ def status(store: Store, job: str = "live") -> dict | None:
     """The job's pipeline_status row as a dict (None before its first micro-batch)."""
     rows = store.select("pipeline_status", {"job": job})
     return None if rows.empty else rows.iloc[0].to_dict()
+
+
+def health(store: Store, job: str = "live") -> dict | None:
+    """The job's pipeline_health row (state, Kafka messages lost to retention, store waits) or None
+    (also while a store predates the table: the streaming job adds it when it starts)."""
+    try:
+        rows = store.select("pipeline_health", {"job": job})
+    except StoreUnavailable:
+        return None
+    return None if rows.empty else rows.iloc[0].to_dict()
+
+
+BACKLOG_SHOWN = 10_000  # messages behind the end of the topic before the live page mentions it
+
+
+def health_notes(status_row: dict | None, health_row: dict | None) -> list[str]:
+    """What the live page adds to the stream status: the job waiting for the store, messages that
+    expired in Kafka before the job read them (never silent), a catch-up backlog."""
+    notes = []
+    if health_row:
+        state = str(health_row.get("state") or "")
+        if state.startswith("waiting"):
+            notes.append(state.split(" (")[0])
+        lost = health_row.get("offsets_lost")
+        if lost is not None and not pd.isna(lost) and int(lost) > 0:
+            notes.append(f"{int(lost):,} message(s) expired in Kafka before they were read")
+    lag = (status_row or {}).get("lag_messages")
+    if lag is not None and not pd.isna(lag) and int(lag) >= BACKLOG_SHOWN:
+        notes.append(f"catching up: {int(lag):,} message(s) behind")
+    return notes
 
 
 def seconds_behind(store: Store, job: str = "live", now: datetime | None = None) -> float | None:

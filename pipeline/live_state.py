@@ -9,7 +9,17 @@ as absolute values: any number of replays rewrites the same rows ("exactly-once 
 Why a SQLite file next to the Spark checkpoint: foreachBatch runs on the driver, the state is read
 back every batch (a round trip to Cassandra per batch would cost freshness), and keeping it with the
 checkpoint means both are lost or kept together (a fresh checkpoint replays the topic and rebuilds
-the state). Requests older than the live window (48 h behind the newest one) are pruned.
+the state).
+
+Why pruning asks for the lake mark: the state is also the lake merge's change log. A request leaves
+the state only once it is older than the live window by the wall clock (never by the newest event
+seen: one future-dated event would empty the state) AND its current version is in the lake, so a
+closing that arrives weeks after its request was created still reaches the lake. If such a request
+comes back later it is simply inserted again (the lake keeps the newest version).
+
+Kafka offsets per partition and micro-batch are kept too: a batch that starts past where the
+previous one ended means the broker deleted messages we never read (retention), and the gap is
+counted (failOnDataLoss=false would otherwise skip them silently).
 """
 from __future__ import annotations
 
@@ -45,6 +55,8 @@ class RequestState:
         self.conn.execute("CREATE TABLE IF NOT EXISTS batches (batch_id INTEGER PRIMARY KEY, rows INTEGER, "
                           "malformed INTEGER)")
         self.conn.execute("CREATE TABLE IF NOT EXISTS marks (name TEXT PRIMARY KEY, value INTEGER)")
+        self.conn.execute("CREATE TABLE IF NOT EXISTS offsets (part INTEGER, batch_id INTEGER, first INTEGER, "
+                          "last INTEGER, lost INTEGER, PRIMARY KEY (part, batch_id))")
 
     def close(self) -> None:
         self.conn.close()
@@ -78,6 +90,9 @@ class RequestState:
     def max_created(self) -> int | None:
         return self.conn.execute("SELECT MAX(created_at) FROM requests").fetchone()[0]
 
+    def offsets_lost(self) -> int:
+        return self.conn.execute("SELECT COALESCE(SUM(lost), 0) FROM offsets").fetchone()[0]
+
     def count(self) -> int:
         return self.conn.execute("SELECT COUNT(*) FROM requests").fetchone()[0]
 
@@ -105,13 +120,38 @@ class RequestState:
         try:
             self.conn.executemany(sql, records)
             self.conn.execute("INSERT OR REPLACE INTO batches VALUES (?, ?, ?)", (batch_id, len(records), malformed))
-            newest = self.max_created()
-            if newest is not None:
-                self.conn.execute("DELETE FROM requests WHERE created_at < ?", (newest - LIVE_WINDOW_US - 3600 * 10**6,))
             self.conn.execute("COMMIT")
         except BaseException:
             self.conn.execute("ROLLBACK")
             raise
+
+    def put_back(self, keys: Sequence[str], before: pd.DataFrame) -> None:
+        """Undo `apply` for some requests: drop them, restore their previous versions (`before`)."""
+        self.conn.executemany("DELETE FROM requests WHERE unique_key = ?", [(k,) for k in keys])
+        rows = before[before["unique_key"].isin(keys)][list(STATE_COLUMNS)]
+        self.conn.executemany(f"INSERT OR REPLACE INTO requests VALUES ({', '.join('?' * len(STATE_COLUMNS))})",
+                              [tuple(None if pd.isna(v) else v for v in r) for r in rows.itertuples(index=False)])
+
+    def prune(self, created_before: int, merged_upto: int) -> int:
+        """Forget requests created before `created_before` (epoch µs) whose current version is in
+        the lake (changed in batch `merged_upto` or earlier); returns how many."""
+        return self.conn.execute("DELETE FROM requests WHERE created_at < ? AND batch_id <= ?",
+                                 (created_before, merged_upto)).rowcount
+
+    def record_offsets(self, batch_id: int, ranges: dict[int, tuple[int, int]]) -> int:
+        """Note the (first, last) Kafka offset per partition of a batch; returns the messages skipped
+        before it (offsets between the previous batch's last and this one's first). A replayed batch
+        is compared with the same predecessor, so it counts the same gap once."""
+        lost = 0
+        for part, (first, last) in ranges.items():
+            prev = self.conn.execute("SELECT MAX(last) FROM offsets WHERE part = ? AND batch_id < ?",
+                                     (part, batch_id)).fetchone()[0]
+            gap = max(0, first - prev - 1) if prev is not None else 0
+            self.conn.execute("INSERT OR REPLACE INTO offsets VALUES (?, ?, ?, ?, ?)", (part, batch_id, first, last, gap))
+            lost += gap
+        self.conn.execute("DELETE FROM offsets WHERE batch_id < ? AND lost = 0 AND batch_id < "
+                          "(SELECT MAX(o.batch_id) FROM offsets o WHERE o.part = offsets.part)", (batch_id - 100,))
+        return lost
 
     def set_mark(self, name: str, value: int) -> None:
         self.conn.execute("INSERT OR REPLACE INTO marks VALUES (?, ?)", (name, value))

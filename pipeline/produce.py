@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import csv
 import heapq
+import json
 import logging
 import os
 import random
@@ -50,6 +51,13 @@ class KafkaSink:
         for f in futures:
             f.get(timeout=60)
 
+    def dead_letters(self, records: list[dict]) -> None:
+        """Dead-letter records (pipeline/events.py dead_letter) to <topic>-dlq, acknowledged."""
+        futures = [self.producer.send(self.topic + "-dlq", value=json.dumps(r).encode()) for r in records]
+        self.producer.flush()
+        for f in futures:
+            f.get(timeout=60)
+
     def close(self) -> None:
         self.producer.close()
 
@@ -64,6 +72,9 @@ class SpoolSink:
 
     def send(self, events: list[dict]) -> None:
         spool.write_lines(self.folder, (ev.encode(e)[1] for e in events))
+
+    def dead_letters(self, records: list[dict]) -> None:
+        spool.write_lines(spool.dlq_dir(self.folder), (json.dumps(r).encode() for r in records))
 
     def close(self) -> None:
         pass

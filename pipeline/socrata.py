@@ -2,9 +2,12 @@
 
 Why keyset paging on (:updated_at, unique_key): the city updates rows while we page, so $offset
 paging can skip or repeat rows; asking for rows strictly after the last (updated_at, key) we sent,
-in that order, cannot. The high-water mark is saved (atomically) only after the sink has the page
-acknowledged (Kafka: flush + every future), so a crash re-sends at most one page, never loses one;
-re-sent events are harmless (the streaming job upserts by unique key).
+in that order, cannot. The high-water mark is saved (atomically: written, fsynced, then renamed over
+the old one, and the folder fsynced) only after the sink has the page acknowledged (Kafka: flush +
+every future), so a crash re-sends at most one page, never loses one; re-sent events are harmless
+(the streaming job upserts by unique key). A row that is not a usable event goes to the sink's dead
+letters with its reason. "Caught up" means a page shorter than the $limit actually asked for (the
+page size capped at MAX_PAGE), so a page size above the cap never ends paging early.
 
 Back-off: HTTP 429 and 5xx and connection errors are retried with exponential back-off (honouring
 Retry-After), up to `max_tries`; other 4xx are errors (bad dataset id or query).
@@ -44,7 +47,12 @@ def query_params(hwm: tuple[str, str], limit: int) -> dict[str, str]:
     """SODA parameters for the page after high-water mark (updated_at, unique_key)."""
     ts, key = hwm
     where = f":updated_at > '{ts}'" + (f" OR (:updated_at = '{ts}' AND unique_key > '{key}')" if key else "")
-    return {"$select": ":*, *", "$where": where, "$order": ":updated_at, unique_key", "$limit": str(min(limit, MAX_PAGE))}
+    return {"$select": ":*, *", "$where": where, "$order": ":updated_at, unique_key", "$limit": str(page_limit(limit))}
+
+
+def page_limit(page_size: int) -> int:
+    """The $limit a page asks for: the page size, capped at what the API serves in one page."""
+    return min(page_size, MAX_PAGE)
 
 
 def event_of(row: dict, produced_at: datetime) -> dict:
@@ -75,8 +83,16 @@ class Poller:
     def save_mark(self, mark: tuple[str, str]) -> None:
         self.state_path.parent.mkdir(parents=True, exist_ok=True)
         tmp = self.state_path.with_name(f".{self.state_path.name}.tmp")
-        tmp.write_text(json.dumps({"updated_at": mark[0], "unique_key": mark[1]}))
+        with open(tmp, "w") as fh:
+            fh.write(json.dumps({"updated_at": mark[0], "unique_key": mark[1]}))
+            fh.flush()
+            os.fsync(fh.fileno())
         os.replace(tmp, self.state_path)
+        folder = os.open(self.state_path.parent, os.O_RDONLY)
+        try:
+            os.fsync(folder)  # the rename itself survives a power cut
+        finally:
+            os.close(folder)
 
     # -- fetching -----------------------------------------------------------------------------------
     def fetch(self, mark: tuple[str, str]) -> list[dict]:
@@ -101,21 +117,25 @@ class Poller:
         raise SocrataError(f"{self.url}: no answer after {self.max_tries} tries")
 
     def poll_once(self, sink) -> tuple[int, bool]:
-        """Send one page; returns (events sent, caught up). Unusable rows are logged and skipped."""
+        """Send one page; returns (events sent, caught up). Unusable rows go to the dead letters."""
         mark = self.load_mark()
         rows = self.fetch(mark)
         produced = datetime.now(UTC)
-        batch = []
+        batch, dead = [], []
         for row in rows:
             try:
                 batch.append(event_of(row, produced))
-            except (ev.MalformedEvent, ValueError) as exc:
-                log.warning("socrata: row %s skipped: %s", row.get("unique_key"), exc)
+            except (ev.MalformedEvent, ValueError, TypeError) as exc:
+                log.warning("socrata: row %s to the dead letters: %s", row.get("unique_key"), exc)
+                dead.append(ev.dead_letter(f"socrata row: {exc}", json.dumps(row), source="socrata",
+                                           dead_at=produced.isoformat(timespec="milliseconds")))
         if batch:
             sink.send(batch)  # returns once acknowledged
+        if dead:
+            sink.dead_letters(dead)
         if rows:
             self.save_mark((rows[-1][":updated_at"], rows[-1]["unique_key"]))
-        return len(batch), len(rows) < self.page_size
+        return len(batch), len(rows) < page_limit(self.page_size)
 
     def run(self, sink, once: bool = False, poll_seconds: float = 60.0) -> int:
         sent = 0

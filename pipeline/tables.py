@@ -172,3 +172,12 @@ EXTRA_TABLES["pipeline_status"] = TableSpec("pipeline_status", (
     ("lag_messages", "bigint"), ("seconds_behind", "double"), ("malformed_batch", "bigint"),
     ("malformed_total", "bigint"), ("requests_tracked", "bigint"),
 ), ("job",))
+
+# pipeline_health: what the streaming job is doing besides counting (one row per job): "running" or
+# "waiting for the store", Kafka messages it could not read because the broker had already deleted
+# them (retention), and how often it had to wait for the store. Apart from pipeline_status so that
+# adding it needs no ALTER of a table the stores already have.
+EXTRA_TABLES["pipeline_health"] = TableSpec("pipeline_health", (
+    ("job", "text"), ("state", "text"), ("state_since", "timestamp"), ("offsets_lost", "bigint"),
+    ("store_waits", "bigint"),
+), ("job",))

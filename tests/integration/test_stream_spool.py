@@ -25,11 +25,12 @@ def test_spool_replay_into_sqlite(sample_csv, tmp_path):
                    cwd=h.ROOT, env=env, check=True, timeout=120)
     (tmp_path / "spool" / "broken.jsonl").write_text('{"schema_version": 1, "unique_key": "9"\nnot json\n')
     log = tmp_path / "stream.log"
+    records = list(read_export(sample_csv))
+    as_of = max(r["created_at"] for r in records).isoformat()  # a replay: the live window ends at its newest
     for _ in range(2):
-        proc = h.start_job(env, log, "--job", "spool", "--once")
+        proc = h.start_job(env, log, "--job", "spool", "--once", "--as-of", as_of)
         assert proc.wait(timeout=400) == 0, log.read_text()[-4000:]
 
-    records = list(read_export(sample_csv))
     want = h.expected_counts(records)
     with open_store(f"sqlite:///{tmp_path}/rollups.db") as store:
         assert h.live_counts(store, {k[0] for k in want}) == want

@@ -63,6 +63,12 @@ def test_schema_file_matches_the_contract():
     (json.dumps({**event(), "borough": "BRONX"}).encode(), "not a normalised borough"),
     (json.dumps({**event(), "zip": "1045"}).encode(), "zip '1045'"),
     (json.dumps({**event(), "extra": 1}).encode(), "unknown field(s) extra"),
+    (json.dumps({**event(), "created_at": "2002-12-31T23:00:00-05:00"}).encode(), "is before 2003-03-01"),
+    (json.dumps({**event(), "created_at": "2027-03-08T03:30:01-04:00"}).encode(), "more than 1 h after produced_at"),
+    (json.dumps({**event(), "due_at": "9999-12-31T00:00:00-05:00"}).encode(), "due_at 9999-12-31T00:00:00-05:00 is "
+                                                                              "outside 1900-2100"),
+    (json.dumps({**event(), "complaint_type": "x" * 300}).encode(), "complaint_type is longer than 256 characters"),
+    (json.dumps({**event(), "descriptor": "x" * 300_000}).encode(), "is larger than 262144"),
 ])
 def test_malformed_messages_get_a_reason(message, reason):
     with pytest.raises(ev.MalformedEvent, match=reason.replace("(", r"\(").replace(")", r"\)")):
@@ -107,3 +113,10 @@ def test_synthetic_requests_are_valid_and_close_later(sample_csv):
     assert len(types) > 10 and {r["borough"] for r in recs} == {"Bronx", "Brooklyn", "Manhattan", "Queens", "Staten Island"}
     closed = gen.due_closures(datetime.fromtimestamp(now.timestamp() + 10, UTC))
     assert closed and all(c["status"] == "Closed" and c["closed_at"] >= c["created_at"] for c in closed)
+
+
+def test_dead_letter_records_are_cut_to_a_fixed_size_and_say_so():
+    d = ev.dead_letter("too big", "é" * 10_000)
+    assert len(d["message"]) == ev.DEAD_LETTER_CHARS and d["truncated"] and d["message_bytes"] == 20_000
+    assert ev.dead_letter("bad", "short") == {"reason": "bad", "message": "short", "message_bytes": 5,
+                                              "truncated": False}

@@ -22,7 +22,10 @@ IN_ORDER = sorted(ROWS, key=lambda r: (r[":updated_at"], r["unique_key"]))  # th
 
 class ListSink:
     def __init__(self, fail_on_call: int | None = None):
-        self.events, self.calls, self.fail_on_call = [], 0, fail_on_call
+        self.events, self.calls, self.fail_on_call, self.dead = [], 0, fail_on_call, []
+
+    def dead_letters(self, records):
+        self.dead.extend(records)
 
     def send(self, events):
         self.calls += 1
@@ -87,3 +90,36 @@ def test_gives_up_with_a_clear_error(tmp_path):
             p.poll_once(ListSink())
     with fixture_server.SodaServer(dataset="other") as server, pytest.raises(socrata.SocrataError, match="HTTP 404"):
         poller(server.url, tmp_path, []).poll_once(ListSink())
+
+
+def test_unusable_rows_go_to_the_dead_letters_with_their_reason(tmp_path):
+    old = {**IN_ORDER[0], "unique_key": "1", "created_date": "1899-12-31T12:00:00.000"}
+    long_type = {**IN_ORDER[1], "unique_key": "2", "complaint_type": "Z" * 5000}
+    sink = ListSink()
+    with fixture_server.SodaServer(rows=[*ROWS, old, long_type], throttle_first=0) as server:
+        poller(server.url, tmp_path, [], page_size=50).run(sink, once=True)
+    reasons = sorted(d["reason"] for d in sink.dead)
+    assert len(sink.dead) == 3 and len(sink.events) == 119
+    assert "row without unique key or created date" in reasons[2]
+    assert "complaint_type is longer than 256 characters" in reasons[0]
+    assert "created_at 1899-12-31T12:00:00-05:00 is outside 1900-2100" in reasons[1]
+    cut = next(d for d in sink.dead if "complaint_type" in d["reason"])
+    assert cut["truncated"] and len(cut["message"]) == ev.DEAD_LETTER_CHARS and cut["source"] == "socrata"
+
+
+def test_a_page_size_above_the_cap_never_ends_paging_early(tmp_path, monkeypatch):
+    monkeypatch.setattr(socrata, "MAX_PAGE", 25)
+    sink = ListSink()
+    with fixture_server.SodaServer(throttle_first=0) as server:
+        sent = poller(server.url, tmp_path, [], page_size=80).run(sink, once=True)
+    assert sent == 119 and [r["query"]["$limit"] for r in server.requests] == ["25"] * 5
+
+
+def test_the_mark_is_fsynced_before_it_replaces_the_old_one(tmp_path, monkeypatch):
+    calls = []
+    real_fsync, real_replace = socrata.os.fsync, socrata.os.replace
+    monkeypatch.setattr(socrata.os, "fsync", lambda fd: (calls.append("fsync"), real_fsync(fd)))
+    monkeypatch.setattr(socrata.os, "replace", lambda a, b: (calls.append("replace"), real_replace(a, b)))
+    poller("http://unused", tmp_path, []).save_mark(("2022-05-01T00:00:00.000", "1"))
+    assert calls == ["fsync", "replace", "fsync"]
+    assert json.loads((tmp_path / "hwm.json").read_text())["unique_key"] == "1"
