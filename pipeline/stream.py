@@ -83,16 +83,26 @@ def sanity_checks(fields: dict, ts: dict) -> list:
 
 def parse_events(raw: DataFrame) -> DataFrame:
     """Messages (column `value`, plus Kafka's partition/offset) -> normalised events with `_reason`
-    (null for a usable event) and the state columns of pipeline/live_state.py."""
+    (null for a usable event) and the state columns of pipeline/live_state.py.
+
+    Why in steps: the JSON fields and parsed timestamps are projected once as columns, and the
+    reason is computed once from them. Written as one expression, every check repeated its own
+    parse and the reason appeared twice, a plan so large that planning it again for each
+    micro-batch cost seconds of freshness."""
     size = F.coalesce(F.octet_length("value"), F.lit(0))
-    too_big = size > ev.MAX_MESSAGE_BYTES
     e = F.from_json(F.col("value"), EVENT_SCHEMA)
-    df = raw.withColumn("_e", F.when(~too_big & F.trim(F.col("value")).startswith("{"), e))
-    fields = {f: F.col("_e").getField(f) for f in ev.FIELDS}
-    ts = {f: _text(fields[f]).try_cast("timestamp") for f in ("event_time", "produced_at", *ev.TIME_FIELDS)}
+    stamps = ("event_time", "produced_at", *ev.TIME_FIELDS)
+    df = raw.select("value", "partition", "offset", size.alias("_bytes")).withColumn(
+        "_e", F.when((F.col("_bytes") <= ev.MAX_MESSAGE_BYTES) & F.trim(F.col("value")).startswith("{"), e))
+    df = df.select("value", "partition", "offset", "_bytes", F.col("_e").isNull().alias("_no_json"),
+                   *[F.col("_e").getField(f).alias(f"_f_{f}") for f in ev.FIELDS])
+    df = df.select("*", *[_text(F.col(f"_f_{f}")).try_cast("timestamp").alias(f"_t_{f}") for f in stamps])
+    fields = {f: F.col(f"_f_{f}") for f in ev.FIELDS}
+    ts = {f: F.col(f"_t_{f}") for f in stamps}
+    size = F.col("_bytes")
     checks = [
-        (too_big, F.format_string(f"message of %d bytes is larger than {ev.MAX_MESSAGE_BYTES}", size)),
-        (F.col("_e").isNull(), F.lit("not a JSON object")),
+        (size > ev.MAX_MESSAGE_BYTES, F.format_string(f"message of %d bytes is larger than {ev.MAX_MESSAGE_BYTES}", size)),
+        (F.col("_no_json"), F.lit("not a JSON object")),
         (_text(fields["unique_key"]).isNull(), F.lit("missing field unique_key")),
         (F.coalesce(fields["schema_version"], F.lit("")) != str(ev.SCHEMA_VERSION),
          F.concat(F.lit("schema_version "), F.coalesce(fields["schema_version"], F.lit("null")),
@@ -107,10 +117,11 @@ def parse_events(raw: DataFrame) -> DataFrame:
     reason = F.when(checks[0][0], checks[0][1])
     for cond, why in checks[1:]:
         reason = reason.when(cond, why)
+    df = df.withColumn("_reason", reason)
     # Only a dead letter needs the message, and at most its first DEAD_LETTER_CHARS (plus one, to tell a cut).
-    kept = F.when(reason.isNotNull(), F.substring("value", 1, ev.DEAD_LETTER_CHARS + 1))
+    kept = F.when(F.col("_reason").isNotNull(), F.substring("value", 1, ev.DEAD_LETTER_CHARS + 1))
     flat = df.select(
-        kept.alias("value"), size.alias("_bytes"), "partition", "offset", reason.alias("_reason"),
+        kept.alias("value"), "_bytes", "partition", "offset", "_reason",
         *[(ts[c] if c in ts else fields[c]).alias(c) for c, _ in REQUEST_COLUMNS],
         fields["event_type"].alias("event_type"), ts["event_time"].alias("event_time"),
         ts["produced_at"].alias("produced_at"))
