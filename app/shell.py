@@ -222,6 +222,13 @@ def register(app) -> None:
         Input("theme-switch", "value"), Input("theme", "data"),
     )
 
+    # The live page shows the whole city's last hour from one snapshot all tabs share (pages/live.py):
+    # the filters do not apply to it, so the bar is hidden there rather than shown doing nothing.
+    app.clientside_callback(
+        """function(path) { return /\\/live\\/?$/.test(path || ""); }""",
+        Output("filter-bar", "hidden"), Input(URL, "pathname"),
+    )
+
     @app.callback(Output("nav-collapse", "is_open"), Input("nav-toggle", "n_clicks"),
                   State("nav-collapse", "is_open"), prevent_initial_call=True)
     def toggle_nav(_n, is_open):
