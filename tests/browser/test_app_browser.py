@@ -197,3 +197,23 @@ def test_the_live_page_hides_the_filters_it_ignores_and_has_no_white_map(served,
     assert background == "rgba(0,0,0,0)"
     open_page(driver, served.url + "map")
     assert driver.find_element(By.ID, "filter-bar").is_displayed()
+
+
+def test_the_data_api_gives_the_numbers_the_chart_draws(served, driver, reqs):
+    open_page(driver, served.url + "?range=all&borough=Bronx")
+    drawn = driver.execute_script(
+        "const card = [...document.querySelectorAll('.chart-card')].find(c => (c.querySelector('h2') || {})"
+        ".innerText === 'Top complaint types'); const g = card.querySelector('.js-plotly-plot');"
+        "return [Array.from(g.data[0].y), Array.from(g.data[0].x)];")
+    shown = dict(zip(drawn[0], drawn[1], strict=True))
+    fetched = driver.execute_async_script(
+        "const done = arguments[arguments.length - 1];"
+        "const base = 'api/v1/charts/overview/top-types?range=all&borough=Bronx';"
+        "Promise.all([fetch(base).then(r => r.json()), fetch(base + '&format=csv').then(r => r.text())])"
+        ".then(done, e => done(String(e)));")
+    body, csv = fetched
+    assert {r["complaint_type"]: r["count"] for r in body["rows"]} == shown
+    lines = [line.split(",") for line in csv.splitlines() if line and not line.startswith("#")]
+    assert lines[0] == ["complaint_type", "count"]
+    assert {t: int(n) for t, n in lines[1:]} == shown
+    assert shown == reqs[reqs["borough"] == "Bronx"]["complaint_type"].value_counts().to_dict()
