@@ -103,7 +103,8 @@ def layout() -> html.Div:
         ], fluid=True, className="page-body pb-5"), id="main", tabIndex="-1"),
         html.Footer(dbc.Container(html.Small([
             provenance_view.footer_slot(), "Boundaries: NYC Department of City Planning. ",
-            html.A("About the data", href=dash.get_relative_path("/about")),
+            html.A("About the data", href=dash.get_relative_path("/about")), " · ",
+            html.A("Data API (JSON, CSV)", href=dash.get_relative_path("/api/v1/")),
         ], className="text-body-secondary"), fluid=True), className="app-footer py-3", id="footer"),
     ], id="shell")
 
