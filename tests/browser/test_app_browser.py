@@ -217,3 +217,41 @@ def test_the_data_api_gives_the_numbers_the_chart_draws(served, driver, reqs):
     assert lines[0] == ["complaint_type", "count"]
     assert {t: int(n) for t, n in lines[1:]} == shown
     assert shown == reqs[reqs["borough"] == "Bronx"]["complaint_type"].value_counts().to_dict()
+
+
+def pdf_pages(pdf: bytes) -> int:
+    import re
+    return len(re.findall(rb"/Type\s*/Page(?![s\w])", pdf))
+
+
+def test_the_board_report_renders_every_section_and_prints_on_two_pages(served, driver):
+    import base64
+
+    from selenium.webdriver.common.print_page_options import PrintOptions
+    driver.get(served.url + "report/301")
+    wait(driver, lambda d: d.find_elements(By.ID, "report-kpis"))
+    title = driver.find_element(By.CSS_SELECTOR, "h1.report-title").text
+    assert title.startswith("Brooklyn CD 1: 311 in ")
+    sections = [e.text for e in driver.find_elements(By.CSS_SELECTOR, ".report-h2")]
+    assert sections == ["Top complaint types", "Where in the borough", "Open past due by agency"]
+    assert len(driver.find_elements(By.CSS_SELECTOR, ".report-table tbody tr")) >= 2
+    wait(driver, lambda d: d.execute_script("const g = document.querySelector('.report-map .js-plotly-plot');"
+                                            "return !!(g && g.data && g.data.length);"))
+    assert not driver.find_element(By.ID, "filter-bar").is_displayed()
+    options = PrintOptions()
+    options.page_width, options.page_height = 21.59, 27.94  # US Letter, in cm
+    pdf = base64.b64decode(driver.print_page(options))
+    assert pdf.startswith(b"%PDF") and 1 <= pdf_pages(pdf) <= 2, pdf_pages(pdf)
+
+
+def test_districts_link_to_their_board_report(served, driver):
+    open_page(driver, served.url + "rankings?range=all")
+    link = wait(driver, lambda d: next(iter(d.find_elements(By.CSS_SELECTOR, "#rankings-reports a")), None))
+    target = link.get_attribute("href")
+    assert "/report/" in target
+    link.click()
+    wait(driver, lambda d: d.find_elements(By.ID, "report-kpis"))
+    assert urlparse(driver.current_url).path.endswith(urlparse(target).path)
+    open_page(driver, served.url + "map?level=community_district&district=301")
+    report = wait(driver, lambda d: next(iter(d.find_elements(By.ID, "area-report-link")), None))
+    assert report.get_attribute("href").endswith("/report/301")
