@@ -90,9 +90,16 @@ def report_body(r: rd.BoardReport, notice: str) -> list:
                 {"count": figures.fmt_int, "prior": figures.fmt_int, "change_pct": _pct},
                 f"The {rd.TOP_TYPES} most frequent types this month, against the same month a year earlier.")),
                 xs=12, lg=7),
-            dbc.Col(_section("Where in the borough", dcc.Graph(
+            dbc.Col(_section("Where in the borough", html.Div(dcc.Graph(
                 figure=area_map, config={"staticPlot": True, "displayModeBar": False}, className="report-map"),
-                html.P(f"Requests by community district of {r.borough}; {r.name} outlined.", className="small")),
+                role="figure", **{"aria-label": f"Map of {r.borough}'s community districts by requests (its "
+                                                "numbers are in the table below it)"}),
+                html.P(f"Requests by community district of {r.borough}; {r.name} outlined.", className="small"),
+                html.Details([html.Summary("Show the map's numbers as a table", className="small"), _table(
+                    r.areas.sort_values("count", ascending=False)[["name", "count"]],
+                    {"name": "Community district", "count": "Requests"}, {"count": figures.fmt_int},
+                    f"Requests created in {_month_name(r.month)}, by community district of {r.borough}.")],
+                    className="chart-numbers report-map-numbers")),
                 xs=12, lg=5),
         ], className="g-3"),
         _section("Open past due by agency", _table(
