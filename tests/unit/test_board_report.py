@@ -3,7 +3,6 @@ of the requests: the month's types against the same month a year earlier, due da
 closed requests and where the median falls; the default month is the newest whole one."""
 from __future__ import annotations
 
-import os
 import sys
 from datetime import date, datetime
 from pathlib import Path
@@ -13,12 +12,10 @@ import pandas as pd
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "browser"))
-from app_support import fill_store, make_requests  # noqa: E402
+from app_support import app_over_sqlite, make_requests  # noqa: E402
 
 from app import report_data as rd  # noqa: E402
 from app.charts import Reads  # noqa: E402
-from pipeline.settings import load  # noqa: E402
-from pipeline.stores import open_store  # noqa: E402
 from pipeline.tables import RESOLUTION_BINS_H  # noqa: E402
 
 pytestmark = pytest.mark.unit
@@ -31,12 +28,7 @@ def reqs() -> pd.DataFrame:
 
 @pytest.fixture(scope="module")
 def app(reqs, tmp_path_factory):
-    url = f"sqlite:///{tmp_path_factory.mktemp('report')}/rollups.db"
-    fill_store(open_store(url), reqs)
-    from app.main import create_app
-    dash_app = create_app(load(env={**os.environ, "NYC311_STORE_URL": url}))
-    assert dash_app.server.test_client().get("/").status_code == 200
-    return dash_app
+    return app_over_sqlite(reqs, tmp_path_factory.mktemp("report"))
 
 
 def month_of(reqs: pd.DataFrame, district: str, month: str) -> pd.DataFrame:

@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as stg
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "browser"))
-from app_support import fill_store, make_requests  # noqa: E402
+from app_support import app_over_sqlite, make_requests  # noqa: E402
 from fuzz_inputs import DATES, WORDS  # noqa: E402
 
 from app import api  # noqa: E402
@@ -33,13 +33,7 @@ def reqs() -> pd.DataFrame:
 
 @pytest.fixture(scope="module")
 def client(reqs, tmp_path_factory):
-    url = f"sqlite:///{tmp_path_factory.mktemp('api')}/rollups.db"
-    fill_store(open_store(url), reqs)
-    from app.main import create_app
-    app = create_app(load(env={**os.environ, "NYC311_STORE_URL": url, "NYC311_API_RATE_PER_MIN": "0"}))
-    c = app.server.test_client()
-    assert c.get("/").status_code == 200  # the first request registers the pages (and their charts)
-    return c
+    return app_over_sqlite(reqs, tmp_path_factory.mktemp("api"), NYC311_API_RATE_PER_MIN="0").server.test_client()
 
 
 def test_every_chart_answers_json_and_csv_with_the_charts_own_numbers(client):
