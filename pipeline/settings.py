@@ -75,6 +75,9 @@ REGISTRY: tuple[Setting, ...] = (
             int),
     Setting("spark_blockmanager_port", 0,
             "Block manager port of the driver and executors (0: any free port; fix it behind a firewall).", int),
+    Setting("spark_shuffle_partitions", 0,
+            "Partitions of the batch job's shuffles (0: 4 in local mode, 64 on a cluster; about 2-3 per executor core).",
+            int),
     Setting("spark_executor_memory", "1g", "Heap of each executor on a cluster (a JVM size; unused in local mode)."),
     Setting("cassandra_read_consistency", "LOCAL_ONE",
             "Cassandra consistency level of reads: LOCAL_ONE answers while one replica of each row is up."),
@@ -117,6 +120,7 @@ class Settings:
     spark_driver_bind_address: str
     spark_driver_port: int
     spark_blockmanager_port: int
+    spark_shuffle_partitions: int
     spark_executor_memory: str
     cassandra_read_consistency: str
     cassandra_write_consistency: str
@@ -161,7 +165,7 @@ def _validate(values: dict[str, object]) -> None:
         raise SettingsError(f"data_source={values['data_source']!r}: use auto, real or synthetic")
     if not 1 <= int(values["app_port"]) <= 65535:
         raise SettingsError(f"app_port={values['app_port']!r} is not a TCP port")
-    for name in ("request_budget_s", "read_cache_mb", "app_cache_mb"):
+    for name in ("request_budget_s", "read_cache_mb", "app_cache_mb", "spark_shuffle_partitions"):
         if int(values[name]) < 0:
             raise SettingsError(f"{name}={values[name]!r} must not be negative")
     if int(values["healthz_details"]) not in (0, 1):

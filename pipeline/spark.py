@@ -37,7 +37,8 @@ def build_session(app_name: str, settings: Settings | None = None, with_kafka: b
         .config("spark.sql.session.timeZone", NY_TZ)
         .config("spark.driver.extraJavaOptions", f"-Duser.timezone={NY_TZ}")
         .config("spark.executor.extraJavaOptions", f"-Duser.timezone={NY_TZ}")
-        .config("spark.sql.shuffle.partitions", str(shuffle_partitions or (4 if s.spark_master.startswith("local") else 64)))
+        .config("spark.sql.shuffle.partitions", str(shuffle_partitions or s.spark_shuffle_partitions
+                                                    or (4 if s.spark_master.startswith("local") else 64)))
         .config("spark.ui.enabled", "false")
         .config("spark.ui.showConsoleProgress", "false")
         .config("spark.sql.sources.partitionOverwriteMode", "dynamic")
