@@ -135,7 +135,7 @@ def create_replicated_topic(topic: str) -> None:
     try:
         admin.create_topics([NewTopic(topic, 2, 3, topic_configs={"min.insync.replicas": "2"})])
         meta = admin.describe_topics([topic])[0]
-        assert all(len(p["replicas"]) == 3 for p in meta["partitions"]), meta
+        assert all(len(p["replica_nodes"]) == 3 == len(p["isr_nodes"]) for p in meta["partitions"]), meta
     finally:
         admin.close()
 
