@@ -39,6 +39,12 @@ services-up: venv jars  ## start Kafka (KRaft) and Cassandra on 127.0.0.1, wait 
 services-down:  ## stop Kafka and Cassandra
 	bash scripts/services.sh down
 
+cluster-up: venv jars  ## start a loopback cluster (Spark master + 2 workers, 2 Cassandra, 3 Kafka), wait until each answers
+	bash scripts/cluster.sh up
+
+cluster-down:  ## stop the loopback cluster (no process left behind)
+	bash scripts/cluster.sh down
+
 embedded: venv  ## build the embedded store (SQLite + local lake) on first start
 	bash scripts/bootstrap-embedded.sh
 
@@ -56,6 +62,6 @@ bench: venv  ## all benchmarks (see README: Benchmarks)
 	bash scripts/bench.sh
 
 clean-var:  ## forget local data (rollups, lake, spool, checkpoints, service data)
-	bash scripts/services.sh down; rm -rf var
+	bash scripts/services.sh down; bash scripts/cluster.sh down; rm -rf var
 
-.PHONY: help venv sysdeps jars axe setup services-up services-down embedded run test lint bench clean-var
+.PHONY: help venv sysdeps jars axe setup services-up services-down cluster-up cluster-down embedded run test lint bench clean-var

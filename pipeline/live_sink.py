@@ -266,7 +266,8 @@ class LiveSink:
     def _send_dlq(self, lines: list[bytes]) -> None:
         from kafka import KafkaProducer
         if self._producer is None:
-            self._producer = KafkaProducer(bootstrap_servers=self.kafka[0], acks="all", retries=5)
+            self._producer = KafkaProducer(bootstrap_servers=self.kafka[0], acks="all", enable_idempotence=True,
+                                           retries=5)
         futures = [self._producer.send(self.kafka[1] + "-dlq", value=line) for line in lines]
         self._producer.flush()
         for f in futures:

@@ -4,8 +4,8 @@
     python -m pipeline produce --replay EXPORT.csv --speed 60
     python -m pipeline produce --socrata [--once]
 
-Where the events go is stream_url: kafka://HOST:PORT/TOPIC (kafka-python, keyed by unique key,
-acks=all) or spool://DIR (the embedded default: one JSON-lines file per small batch).
+Where the events go is stream_url: kafka://HOST:PORT[,HOST:PORT...]/TOPIC (kafka-python, keyed by
+unique key, acks=all, idempotent) or spool://DIR (the embedded default: one JSON-lines file per small batch).
 """
 from __future__ import annotations
 
@@ -42,8 +42,10 @@ class KafkaSink:
     def __init__(self, servers: str, topic: str):
         from kafka import KafkaProducer
         self.topic = topic
-        self.producer = KafkaProducer(bootstrap_servers=servers, acks="all", linger_ms=20, retries=10,
-                                      batch_size=256 * 1024, max_request_size=4 * 1024 * 1024)
+        # acks=all + idempotence: a write counts once min.insync.replicas brokers hold it, and a
+        # retry after a broker went away never duplicates it (explicit, so a conflicting option raises)
+        self.producer = KafkaProducer(bootstrap_servers=servers, acks="all", enable_idempotence=True, linger_ms=20,
+                                      retries=10, batch_size=256 * 1024, max_request_size=4 * 1024 * 1024)
 
     def send(self, events: list[dict]) -> None:
         futures = [self.producer.send(self.topic, key=k, value=v) for k, v in map(ev.encode, events)]

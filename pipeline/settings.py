@@ -38,7 +38,7 @@ REGISTRY: tuple[Setting, ...] = (
     Setting("store_url", "sqlite:///var/rollups.db",
             "Where rollups live: sqlite:///PATH (embedded, WAL mode) or cassandra://HOST[,HOST]:PORT/KEYSPACE."),
     Setting("stream_url", "spool://var/spool",
-            "Where live events flow: spool://DIR (embedded, files) or kafka://HOST:PORT/TOPIC."),
+            "Where live events flow: spool://DIR (embedded, files) or kafka://HOST:PORT[,HOST:PORT...]/TOPIC."),
     Setting("spark_master", "local[*]", "Spark master URL: local[*] or spark://HOST:7077 (or yarn, k8s://...)."),
     Setting("spark_driver_memory", "2g", "Spark driver memory (a JVM size such as 2g)."),
     Setting("lake_path", "var/lake",
@@ -68,7 +68,29 @@ REGISTRY: tuple[Setting, ...] = (
             "Data API requests a client address may make a minute, per app process (0: no limit; nginx limits too).", int),
     Setting("healthz_details", 0, "1: /healthz names the store's error (hosts, paths); 0: it only says unavailable.",
             int),
+    Setting("spark_driver_host", "127.0.0.1",
+            "Address executors use to reach the driver (spark.driver.host): this machine's address on the "
+            "cluster network, or the driver pod's service name on Kubernetes."),
+    Setting("spark_driver_bind_address", "127.0.0.1",
+            "Interface the driver listens on (spark.driver.bindAddress): 0.0.0.0 behind NAT or in a pod."),
+    Setting("spark_driver_port", 0, "Driver RPC port executors connect to (0: any free port; fix it behind a firewall).",
+            int),
+    Setting("spark_blockmanager_port", 0,
+            "Block manager port of the driver and executors (0: any free port; fix it behind a firewall).", int),
+    Setting("spark_shuffle_partitions", 0,
+            "Partitions of the batch job's shuffles (0: 4 in local mode, 64 on a cluster; about 2-3 per executor core).",
+            int),
+    Setting("spark_executor_memory", "1g", "Heap of each executor on a cluster (a JVM size; unused in local mode)."),
+    Setting("cassandra_read_consistency", "LOCAL_ONE",
+            "Cassandra consistency level of reads: LOCAL_ONE answers while one replica of each row is up."),
+    Setting("cassandra_write_consistency", "LOCAL_ONE",
+            "Cassandra consistency level of writes: LOCAL_ONE goes on while one replica is up (hints catch the "
+            "others up); LOCAL_QUORUM with replication factor 3 makes reads at LOCAL_QUORUM see every write."),
 )
+
+# Consistency levels the driver knows; ANY and EACH_QUORUM only make sense for writes.
+READ_CONSISTENCY = ("ONE", "TWO", "THREE", "QUORUM", "ALL", "LOCAL_QUORUM", "LOCAL_ONE")
+WRITE_CONSISTENCY = (*READ_CONSISTENCY, "ANY", "EACH_QUORUM")
 
 
 @dataclass(frozen=True)
@@ -97,6 +119,14 @@ class Settings:
     app_cache_mb: int
     api_rate_per_min: int
     healthz_details: int
+    spark_driver_host: str
+    spark_driver_bind_address: str
+    spark_driver_port: int
+    spark_blockmanager_port: int
+    spark_shuffle_partitions: int
+    spark_executor_memory: str
+    cassandra_read_consistency: str
+    cassandra_write_consistency: str
 
     def __repr__(self) -> str:
         """The printed form masks secrets, so a log line or a traceback never shows the token."""
@@ -138,13 +168,21 @@ def _validate(values: dict[str, object]) -> None:
         raise SettingsError(f"data_source={values['data_source']!r}: use auto, real or synthetic")
     if not 1 <= int(values["app_port"]) <= 65535:
         raise SettingsError(f"app_port={values['app_port']!r} is not a TCP port")
-    for name in ("request_budget_s", "read_cache_mb", "app_cache_mb"):
+    for name in ("request_budget_s", "read_cache_mb", "app_cache_mb", "spark_shuffle_partitions"):
         if int(values[name]) < 0:
             raise SettingsError(f"{name}={values[name]!r} must not be negative")
     if int(values["api_rate_per_min"]) < 0:
         raise SettingsError(f"api_rate_per_min={values['api_rate_per_min']!r}: use 0 (no limit) or more")
     if int(values["healthz_details"]) not in (0, 1):
         raise SettingsError(f"healthz_details={values['healthz_details']!r}: use 0 or 1")
+    for name in ("spark_driver_port", "spark_blockmanager_port"):
+        if not 0 <= int(values[name]) <= 65535:
+            raise SettingsError(f"{name}={values[name]!r}: use a TCP port, or 0 for any free port")
+    for name, allowed in (("cassandra_read_consistency", READ_CONSISTENCY),
+                          ("cassandra_write_consistency", WRITE_CONSISTENCY)):
+        values[name] = str(values[name]).upper()
+        if values[name] not in allowed:
+            raise SettingsError(f"{name}={values[name]!r}: use one of {', '.join(allowed)}")
     if int(values["live_interval_ms"]) < 500:
         raise SettingsError(f"live_interval_ms={values['live_interval_ms']!r}: use at least 500 ms")
     prefix = str(values["url_prefix"])

@@ -4,6 +4,10 @@ Why these settings: the exports are New York local time, so the session time zon
 America/New_York and every day/hour/minute bucket is a New York bucket; shuffles are small on a
 2-core box; the Kafka connector jars are fetched ahead by `make jars` and passed as spark.jars so a
 session never resolves anything over the network at start.
+
+On a cluster (spark://, yarn, k8s://) executors connect back to the driver, so its address, bind
+interface and ports are settings (spark_driver_*, spark_blockmanager_port; 127.0.0.1 and any free
+port by default, which is right only for local mode and a cluster on the same machine).
 """
 from __future__ import annotations
 
@@ -25,7 +29,7 @@ def build_session(app_name: str, settings: Settings | None = None, with_kafka: b
 
     s = settings or get()
     os.environ.setdefault("PYSPARK_PYTHON", os.path.realpath(os.sys.executable))
-    os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")  # local mode stays on loopback
+    os.environ.setdefault("SPARK_LOCAL_IP", s.spark_driver_bind_address)  # local mode stays on loopback
     builder = (
         SparkSession.builder.appName(app_name)
         .master(s.spark_master)
@@ -33,14 +37,19 @@ def build_session(app_name: str, settings: Settings | None = None, with_kafka: b
         .config("spark.sql.session.timeZone", NY_TZ)
         .config("spark.driver.extraJavaOptions", f"-Duser.timezone={NY_TZ}")
         .config("spark.executor.extraJavaOptions", f"-Duser.timezone={NY_TZ}")
-        .config("spark.sql.shuffle.partitions", str(shuffle_partitions or (4 if s.spark_master.startswith("local") else 64)))
+        .config("spark.sql.shuffle.partitions", str(shuffle_partitions or s.spark_shuffle_partitions
+                                                    or (4 if s.spark_master.startswith("local") else 64)))
         .config("spark.ui.enabled", "false")
         .config("spark.ui.showConsoleProgress", "false")
         .config("spark.sql.sources.partitionOverwriteMode", "dynamic")
         .config("spark.sql.execution.arrow.pyspark.enabled", "true")
-        .config("spark.driver.bindAddress", "127.0.0.1")
-        .config("spark.driver.host", "127.0.0.1")
+        .config("spark.driver.bindAddress", s.spark_driver_bind_address)
+        .config("spark.driver.host", s.spark_driver_host)
+        .config("spark.executor.memory", s.spark_executor_memory)
     )
+    for key, port in (("spark.driver.port", s.spark_driver_port), ("spark.blockManager.port", s.spark_blockmanager_port)):
+        if port:
+            builder = builder.config(key, str(port))
     if with_kafka:
         jars = kafka_jars(s)
         if not jars:

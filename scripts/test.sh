@@ -6,7 +6,9 @@ cd "$(dirname "$0")/.."
 export JAVA_HOME="${JAVA_HOME:-/usr/lib/jvm/java-17-openjdk-amd64}"
 export PYSPARK_PYTHON="$PWD/.venv/bin/python"
 started=0
-cleanup() { [ "$started" = 1 ] && bash scripts/services.sh down; }
+# the cluster tests start and stop scripts/cluster.sh themselves; stopping it here too covers a
+# pytest that was killed before its teardown
+cleanup() { [ "$started" = 1 ] && { bash scripts/cluster.sh down >/dev/null; bash scripts/services.sh down; }; }
 trap cleanup EXIT INT TERM
 started=1
 bash scripts/services.sh up || { echo "services failed to start; see var/log/" >&2; exit 1; }

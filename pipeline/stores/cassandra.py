@@ -14,6 +14,12 @@ the pid changes (gunicorn workers fork after the app is imported). One session i
 threads of a process (the driver is thread-safe). Errors reaching Cassandra become StoreUnavailable
 with the reason; once connected, the driver reconnects on its own (exponential back-off), and a
 failed first connection is retried on the next call.
+
+Consistency: reads run at cassandra_read_consistency, writes (inserts, deletes, their batches, meta)
+at cassandra_write_consistency, both LOCAL_ONE by default, so the dashboard answers and the jobs
+write while one node of a replication-factor-2 ring is down (QUORUM of 2 is 2: it would need both).
+The price is that a read may miss a write its replica has not received yet; hinted handoff and
+read repair close the gap (docs/OPERATIONS.md: Running against real clusters).
 """
 from __future__ import annotations
 
@@ -88,8 +94,18 @@ def parse_url(url: str) -> tuple[list[str], int, str, int]:
 
 class CassandraStore(Store):
     def __init__(self, url: str, connect_timeout: float = 5.0, request_timeout: float = 20.0,
-                 server_group_by: bool = True):
+                 server_group_by: bool = True, read_consistency: str | None = None,
+                 write_consistency: str | None = None):
+        from cassandra import ConsistencyLevel
+
+        from pipeline.settings import get
         self.url = url
+        if read_consistency is None or write_consistency is None:
+            settings = get()
+            read_consistency = read_consistency or settings.cassandra_read_consistency
+            write_consistency = write_consistency or settings.cassandra_write_consistency
+        self.read_cl = ConsistencyLevel.name_to_value[read_consistency.upper()]
+        self.write_cl = ConsistencyLevel.name_to_value[write_consistency.upper()]
         # filters and GROUP BY inside Cassandra (True, measured faster by bench_read --compare) or
         # plain rows summed in pandas (False): both must give the same answers (tested)
         self.server_group_by = server_group_by
@@ -110,24 +126,26 @@ class CassandraStore(Store):
         return f"Cassandra {','.join(self.hosts)}:{self.port}/{self.keyspace}"
 
     def _connect(self):
-        from cassandra.cluster import Cluster
+        from cassandra.cluster import EXEC_PROFILE_DEFAULT, Cluster, ExecutionProfile
         from cassandra.policies import ExponentialReconnectionPolicy
         from cassandra.query import tuple_factory
         try:
             from cassandra.io.libevreactor import LibevConnection as connection_class
         except ImportError:  # pragma: no cover - wheels without libev
             from cassandra.io.asyncioreactor import AsyncioConnection as connection_class
+        # the default profile is the reads'; writes set their own level on the statement
+        profile = ExecutionProfile(row_factory=tuple_factory, request_timeout=self.request_timeout,
+                                   consistency_level=self.read_cl)
         cluster = Cluster(self.hosts, port=self.port, connection_class=connection_class,
                           connect_timeout=self.connect_timeout, control_connection_timeout=self.connect_timeout,
                           reconnection_policy=ExponentialReconnectionPolicy(0.5, 10.0),
+                          execution_profiles={EXEC_PROFILE_DEFAULT: profile},
                           protocol_version=5, idle_heartbeat_interval=15)
         try:
             session = cluster.connect()
         except Exception as exc:  # NoHostAvailable, OSError, auth errors...: all mean "not answering"
             cluster.shutdown()
             raise StoreUnavailable(f"{self._where()}: cannot connect: {_reason(exc)}") from exc
-        session.row_factory = tuple_factory
-        session.default_timeout = self.request_timeout
         session.default_fetch_size = FETCH_SIZE
         return cluster, session
 
@@ -156,11 +174,13 @@ class CassandraStore(Store):
                 self._keyspace_ready = True
             return self._session
 
-    def _prepare(self, cql: str):
+    def _prepare(self, cql: str, write: bool = False):
         session = self._sess()  # first: after a fork this forgets the parent's statements
         stmt = self._prepared.get(cql)
         if stmt is None:
             stmt = self._run(lambda: session.prepare(cql))
+            if write:
+                stmt.consistency_level = self.write_cl
             self._prepared[cql] = stmt
         return stmt
 
@@ -223,7 +243,7 @@ class CassandraStore(Store):
     def _insert(self, spec, ttl: bool = False):
         cols = spec.column_names
         cql = f"INSERT INTO {spec.name} ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})"
-        return self._prepare(cql + (" USING TTL ?" if ttl else ""))
+        return self._prepare(cql + (" USING TTL ?" if ttl else ""), write=True)
 
     def _write_records(self, spec, records: list[tuple], ttl: int | None = None) -> None:
         """Single-partition UNLOGGED batches, run concurrently."""
@@ -241,7 +261,7 @@ class CassandraStore(Store):
         statements = []
         for rows in by_partition.values():
             for i in range(0, len(rows), BATCH_ROWS):
-                batch = BatchStatement(batch_type=BatchType.UNLOGGED)
+                batch = BatchStatement(batch_type=BatchType.UNLOGGED, consistency_level=self.write_cl)
                 for r in rows[i:i + BATCH_ROWS]:
                     batch.add(insert, r)
                 statements.append((batch, ()))
@@ -261,7 +281,7 @@ class CassandraStore(Store):
         rowlib.check_rollup_rows(table, grain, periods, rows)
 
         def work():
-            delete = self._prepare(f"DELETE FROM {spec.name} WHERE grain = ? AND bucket = ? AND period = ?")
+            delete = self._prepare(f"DELETE FROM {spec.name} WHERE grain = ? AND bucket = ? AND period = ?", write=True)
             self._concurrent(execute_concurrent, [(delete, (grain, bucket_of(grain, p), p)) for p in periods])
             self._write_records(spec, records)
         self._run(work)
@@ -348,7 +368,7 @@ class CassandraStore(Store):
         return rows[0][0] if rows else None
 
     def set_meta(self, key: str, value: str) -> None:
-        self._run(lambda: self._sess().execute(self._prepare("INSERT INTO meta (key, value) VALUES (?, ?)"),
+        self._run(lambda: self._sess().execute(self._prepare("INSERT INTO meta (key, value) VALUES (?, ?)", write=True),
                                                (key, value)))
 
     def ping(self) -> None:

@@ -5,14 +5,18 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections import Counter
+from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlparse
 
 import pandas as pd
 
+from pipeline import events as ev
 from pipeline.events import NY
+from pipeline.produce import KafkaSink, Synthetic
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -97,3 +101,31 @@ def in_flight(checkpoint: Path) -> int | None:
 def status_batch(store, job: str) -> int:
     rows = store.select("pipeline_status", {"job": job})
     return -1 if rows.empty or pd.isna(rows.iloc[0]["batch_id"]) else int(rows.iloc[0]["batch_id"])
+
+
+class Producer(threading.Thread):
+    """Synthetic requests (and their closures) at a steady rate; a batch the broker did not
+    acknowledge is sent again (at-least-once, so the job also sees duplicates)."""
+
+    def __init__(self, sink: KafkaSink, gen: Synthetic, rate: int, seconds: float):
+        super().__init__(daemon=True)
+        self.sink, self.gen, self.rate, self.seconds = sink, gen, rate, seconds
+        self.created: dict[str, dict] = {}
+        self.resent = 0
+
+    def run(self) -> None:
+        end = time.monotonic() + self.seconds
+        while time.monotonic() < end:
+            now = datetime.now(UTC)
+            recs = [self.gen.new_request(now) for _ in range(self.rate // 5)]
+            batch = [ev.make_event(r, "created", r["created_at"], now, "synthetic") for r in recs]
+            batch += [ev.make_event(r, "closed", r["closed_at"], now, "synthetic") for r in self.gen.due_closures(now)]
+            while True:
+                try:
+                    self.sink.send(batch)
+                    break
+                except Exception:  # noqa: BLE001 - the broker is restarting: send the batch again
+                    self.resent += len(batch)
+                    time.sleep(1)
+            self.created.update((r["unique_key"], r) for r in recs)
+            time.sleep(0.2)

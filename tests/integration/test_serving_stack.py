@@ -8,6 +8,7 @@ import re
 
 import pytest
 import requests
+from serving_helpers import live_callback
 
 from app.proxy import NGINX, Stack
 from pipeline.stores import open_store
@@ -58,15 +59,7 @@ def test_static_files_are_cached_long_and_gzipped(stack):
 def test_callback_post_through_the_prefix_is_gzipped_json(stack):
     deps = requests.get(stack.url + "_dash-dependencies", timeout=30)
     assert deps.headers.get("Content-Encoding") == "gzip" and "application/json" in deps.headers["Content-Type"]
-    live = next(d for d in deps.json() if d["inputs"] == [{"id": "live-interval", "property": "n_intervals"}]
-                and "live-state.data" in d["output"])
-    body = {"output": live["output"],
-            "outputs": [{"id": o.split(".")[0], "property": o.split(".")[1]}
-                        for o in live["output"].strip(".").split("...")],
-            "inputs": [{"id": "live-interval", "property": "n_intervals", "value": 1}],
-            "state": [{"id": "live-state", "property": "data", "value": None}],
-            "changedPropIds": ["live-interval.n_intervals"]}
-    r = requests.post(stack.url + "_dash-update-component", json=body, timeout=30)
+    r = live_callback(stack.url)
     assert r.status_code == 200, r.text[:500]
     assert r.headers.get("Content-Encoding") == "gzip"
     response = json.loads(r.text)["response"]

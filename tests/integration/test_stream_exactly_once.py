@@ -3,48 +3,17 @@ flow (real Kafka, Spark, Cassandra); every live count must equal the distinct re
 from __future__ import annotations
 
 import subprocess
-import threading
 import time
 import uuid
-from datetime import UTC, datetime
 from urllib.parse import urlparse
 
 import pytest
 import stream_helpers as h
 
-from pipeline import events as ev
 from pipeline.produce import KafkaSink, Synthetic, _places
 from pipeline.stores import open_store
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
-
-
-class Producer(threading.Thread):
-    """Synthetic requests (and their closures) at a steady rate; a batch the broker did not
-    acknowledge is sent again (at-least-once, so the job also sees duplicates)."""
-
-    def __init__(self, sink: KafkaSink, gen: Synthetic, rate: int, seconds: float):
-        super().__init__(daemon=True)
-        self.sink, self.gen, self.rate, self.seconds = sink, gen, rate, seconds
-        self.created: dict[str, dict] = {}
-        self.resent = 0
-
-    def run(self) -> None:
-        end = time.monotonic() + self.seconds
-        while time.monotonic() < end:
-            now = datetime.now(UTC)
-            recs = [self.gen.new_request(now) for _ in range(self.rate // 5)]
-            batch = [ev.make_event(r, "created", r["created_at"], now, "synthetic") for r in recs]
-            batch += [ev.make_event(r, "closed", r["closed_at"], now, "synthetic") for r in self.gen.due_closures(now)]
-            while True:
-                try:
-                    self.sink.send(batch)
-                    break
-                except Exception:  # noqa: BLE001 - the broker is restarting: send the batch again
-                    self.resent += len(batch)
-                    time.sleep(1)
-            self.created.update((r["unique_key"], r) for r in recs)
-            time.sleep(0.2)
 
 
 def test_counts_survive_kill9_and_broker_restart(kafka_url, cassandra_url, kafka_topic, sample_csv, tmp_path):
@@ -55,7 +24,7 @@ def test_counts_survive_kill9_and_broker_restart(kafka_url, cassandra_url, kafka
     env = h.job_env(kafka_url, kafka_topic, h.store_url(cassandra_url, "once"), tmp_path)
     log = tmp_path / "stream.log"
     gen = Synthetic(_places(sample_csv), seed=11, close_speedup=7200)
-    producer = Producer(KafkaSink(urlparse(kafka_url).netloc, kafka_topic), gen, rate=100, seconds=100)
+    producer = h.Producer(KafkaSink(urlparse(kafka_url).netloc, kafka_topic), gen, rate=100, seconds=100)
     producer.start()
 
     proc = h.start_job(env, log, "--job", job, "--trigger-seconds", "1", "--max-per-trigger", "700")

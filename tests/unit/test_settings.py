@@ -71,6 +71,9 @@ def test_relative_paths_resolve_against_project_root():
     ({"NYC311_LIVE_INTERVAL_MS": "100"}, ["live_interval_ms", "500"]),
     ({"NYC311_URL_PREFIX": "311"}, ["url_prefix", "/311/"]),
     ({"NYC311_SPARK_MASTER": "mesos://x"}, ["spark_master", "local[*]"]),
+    ({"NYC311_SPARK_DRIVER_PORT": "70000"}, ["spark_driver_port", "0 for any free port"]),
+    ({"NYC311_CASSANDRA_READ_CONSISTENCY": "ANY"}, ["cassandra_read_consistency", "LOCAL_ONE"]),
+    ({"NYC311_CASSANDRA_WRITE_CONSISTENCY": "MOST"}, ["cassandra_write_consistency", "LOCAL_QUORUM"]),
 ])
 def test_bad_values_name_the_setting_and_the_fix(env, names):
     with pytest.raises(S.SettingsError) as err:
@@ -91,3 +94,9 @@ def test_every_setting_is_documented_in_readme():
     readme = (S.ROOT / "README.md").read_text(encoding="utf-8")
     missing = [s.name for s in S.REGISTRY if not re.search(rf"`{re.escape(s.name)}`", readme)]
     assert not missing, f"README.md does not document these settings: {', '.join(missing)}"
+
+
+def test_consistency_levels_are_case_insensitive_and_writes_may_use_any():
+    s = S.load(env={"NYC311_CASSANDRA_READ_CONSISTENCY": "quorum", "NYC311_CASSANDRA_WRITE_CONSISTENCY": "any"},
+               file=NO_FILE)
+    assert (s.cassandra_read_consistency, s.cassandra_write_consistency) == ("QUORUM", "ANY")
