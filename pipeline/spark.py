@@ -20,7 +20,8 @@ def kafka_jars(settings: Settings) -> list[str]:
 
 
 def build_session(app_name: str, settings: Settings | None = None, with_kafka: bool = False,
-                  shuffle_partitions: int | None = None):
+                  shuffle_partitions: int | None = None, driver_memory: str | None = None):
+    """`driver_memory` overrides spark_driver_memory (the streaming job passes stream_driver_memory)."""
     from pyspark.sql import SparkSession
 
     s = settings or get()
@@ -29,7 +30,7 @@ def build_session(app_name: str, settings: Settings | None = None, with_kafka: b
     builder = (
         SparkSession.builder.appName(app_name)
         .master(s.spark_master)
-        .config("spark.driver.memory", s.spark_driver_memory)
+        .config("spark.driver.memory", driver_memory or s.spark_driver_memory)
         .config("spark.sql.session.timeZone", NY_TZ)
         .config("spark.driver.extraJavaOptions", f"-Duser.timezone={NY_TZ}")
         .config("spark.executor.extraJavaOptions", f"-Duser.timezone={NY_TZ}")
