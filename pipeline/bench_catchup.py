@@ -99,7 +99,7 @@ def distinct_requests(n: int, workers: int) -> int:
 def _produce(servers: str, topic: str, n: int, rate: float, end_s: float, key_base: int, worker: int,
              workers: int) -> None:
     from kafka import KafkaProducer
-    producer = KafkaProducer(bootstrap_servers=servers, acks=1, linger_ms=100, batch_size=1024 * 1024,
+    producer = KafkaProducer(bootstrap_servers=servers, acks=1, linger_ms=100, batch_size=1024 * 1024, compression_type="gzip",
                              max_request_size=4 * 1024 * 1024)
     for key, value in backlog_messages(n, rate, end_s, key_base, worker, workers):
         producer.send(topic, key=key, value=value)

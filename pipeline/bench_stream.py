@@ -115,9 +115,12 @@ class Job:
             self.peak.stop.set()
         if self.proc is None:
             return
-        os.killpg(self.proc.pid, signal.SIGTERM)
+        # SIGTERM to the job's Python process only, as a supervisor does: it stops the query and
+        # waits for a lake merge in flight; its JVM ends with it (a SIGTERM to the JVM would stop
+        # Spark under that merge).
+        self.proc.send_signal(signal.SIGTERM)
         try:
-            self.proc.wait(timeout=60)
+            self.proc.wait(timeout=120)
         except subprocess.TimeoutExpired:
             os.killpg(self.proc.pid, signal.SIGKILL)
 
