@@ -71,6 +71,9 @@ def test_relative_paths_resolve_against_project_root():
     ({"NYC311_LIVE_INTERVAL_MS": "100"}, ["live_interval_ms", "500"]),
     ({"NYC311_URL_PREFIX": "311"}, ["url_prefix", "/311/"]),
     ({"NYC311_SPARK_MASTER": "mesos://x"}, ["spark_master", "local[*]"]),
+    ({"NYC311_STREAM_MAX_OFFSETS_PER_TRIGGER": "0"}, ["stream_max_offsets_per_trigger", "at least 1"]),
+    ({"NYC311_STREAM_MAX_FILES_PER_TRIGGER": "-5"}, ["stream_max_files_per_trigger", "at least 1"]),
+    ({"NYC311_STREAM_DRIVER_MEMORY": "lots"}, ["stream_driver_memory", "768m"]),
 ])
 def test_bad_values_name_the_setting_and_the_fix(env, names):
     with pytest.raises(S.SettingsError) as err:
