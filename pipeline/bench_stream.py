@@ -123,6 +123,17 @@ class Job:
             self.proc.wait(timeout=120)
         except subprocess.TimeoutExpired:
             os.killpg(self.proc.pid, signal.SIGKILL)
+        self.drop_topic()
+
+    def drop_topic(self) -> None:
+        """Delete the bench's topics (a 7.2 M-event backlog is gigabytes on the shared broker)."""
+        from kafka.admin import KafkaAdminClient
+        admin = KafkaAdminClient(bootstrap_servers=self.kafka)
+        try:
+            existing = set(admin.list_topics())
+            admin.delete_topics([t for t in (self.topic, self.topic + "-dlq") if t in existing])
+        finally:
+            admin.close()
 
 
 def live_total(store, first: str, last: str, expected: int, tries: int = 60) -> int:
