@@ -14,7 +14,6 @@ from app import live_store
 from app import live_view as view
 from pipeline import live_read
 from pipeline.events import NY
-from pipeline.stores import open_store
 
 pytestmark = pytest.mark.unit
 
@@ -22,11 +21,8 @@ NOW = datetime(2026, 12, 2, 1, 0, 30)  # naive New York time, as the page passes
 
 
 @pytest.fixture
-def store(tmp_path):
-    s = open_store(f"sqlite:///{tmp_path}/rollups.db")
-    s.ensure_schema()
-    yield s
-    s.close()
+def store(sqlite_store):
+    return sqlite_store
 
 
 def _job_rows(store, lag: int | None, state: str = "running") -> None:
