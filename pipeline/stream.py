@@ -189,7 +189,7 @@ def run(args: argparse.Namespace, settings: Settings | None = None) -> int:
     settings = settings or get()
     is_kafka = settings.stream_url.startswith("kafka:")
     spark = build_session(f"nyc311-stream-{args.job}", settings, with_kafka=is_kafka, shuffle_partitions=2,
-                          driver_memory=settings.stream_driver_memory)
+                          driver_memory=settings.stream_driver_memory, lean=True)
     checkpoint = settings.path(settings.checkpoint_path) / args.job
     state_path = checkpoint / "request_state.db"
     state = RequestState(state_path)
