@@ -25,6 +25,7 @@ import multiprocessing as mp
 import time
 from datetime import UTC, datetime
 from functools import lru_cache
+from pathlib import Path
 
 from pipeline import events as ev
 from pipeline import live_read
@@ -128,9 +129,15 @@ def run(args: argparse.Namespace, store_url: str) -> dict:
     """Produce the backlog, start the job, follow its status row every second until the lag is 0."""
     store = open_store(store_url)
     store.ensure_schema()
-    job = Job(args.kafka, store_url, args.lake_every)
-    made = produce_backlog(args.kafka, job.topic, args.backlog, args.rate, args.producers)
-    print(f"backlog written: {json.dumps(made)}", flush=True)
+    if args.reuse_backlog:
+        made = json.loads(Path(args.reuse_backlog).read_text())
+        job = Job(args.kafka, store_url, args.lake_every, topic=made["topic"])
+        args.backlog = made["events"]
+    else:
+        job = Job(args.kafka, store_url, args.lake_every)
+        made = {"topic": job.topic, **produce_backlog(args.kafka, job.topic, args.backlog, args.rate, args.producers)}
+        (Path(job.work) / "backlog.json").write_text(json.dumps(made))
+        print(f"backlog written: {json.dumps(made)} (described in {job.work}/backlog.json)", flush=True)
     progress = open(args.progress, "a") if args.progress else None
     started = time.time()
     job.start()

@@ -88,17 +88,20 @@ class Job:
     """One streaming job as a subprocess on a fresh topic of its own, with its memory sampled."""
 
     def __init__(self, kafka: str, store_url: str, lake_every: str, *extra: str, partitions: int = 2,
-                 env: dict[str, str] | None = None):
+                 env: dict[str, str] | None = None, topic: str | None = None):
+        """`topic`: an existing topic to read (e.g. a backlog written by an earlier run), kept at stop."""
         from kafka.admin import KafkaAdminClient, NewTopic
-        self.topic, self.name = f"bench-{uuid.uuid4().hex[:8]}", f"bench-{uuid.uuid4().hex[:6]}"
+        self.topic, self.name = topic or f"bench-{uuid.uuid4().hex[:8]}", f"bench-{uuid.uuid4().hex[:6]}"
+        self.own_topic = topic is None
         self.kafka, self.store_url, self.lake_every, self.extra = kafka, store_url, lake_every, extra
         self.work = tempfile.mkdtemp(prefix="nyc311-bench-")
         self.env = {**os.environ, "NYC311_STREAM_URL": f"kafka://{kafka}/{self.topic}", "NYC311_STORE_URL": store_url,
                     "NYC311_CHECKPOINT_PATH": f"{self.work}/checkpoints", "NYC311_LAKE_PATH": f"{self.work}/lake",
                     "NYC311_SPARK_MASTER": "local[2]", "PYSPARK_PYTHON": sys.executable, **(env or {})}
-        admin = KafkaAdminClient(bootstrap_servers=kafka)
-        admin.create_topics([NewTopic(self.topic, partitions, 1)])
-        admin.close()
+        if self.own_topic:
+            admin = KafkaAdminClient(bootstrap_servers=kafka)
+            admin.create_topics([NewTopic(self.topic, partitions, 1)])
+            admin.close()
         self.proc: subprocess.Popen | None = None
         self.peak: PeakMemory | None = None
 
@@ -128,6 +131,8 @@ class Job:
     def drop_topic(self) -> None:
         """Delete the bench's topics (a 7.2 M-event backlog is gigabytes on the shared broker)."""
         from kafka.admin import KafkaAdminClient
+        if not self.own_topic:
+            return
         admin = KafkaAdminClient(bootstrap_servers=self.kafka)
         try:
             existing = set(admin.list_topics())
@@ -248,6 +253,9 @@ def main(argv: list[str] | None = None) -> int:
                     help="store URL: cassandra://HOST:PORT/KEYSPACE or sqlite:///PATH")
     ap.add_argument("--lake-every", default="60")
     ap.add_argument("--progress", help="JSON-lines file the catch-up appends its progress to every second")
+    ap.add_argument("--reuse-backlog", metavar="JSON",
+                    help="catch up a backlog an earlier run wrote (its backlog.json: topic, events, requests, "
+                         "minutes) instead of producing one; the topic is kept")
     args = ap.parse_args(argv)
     report = {}
     if args.part in ("catchup", "both"):
