@@ -228,7 +228,8 @@ def freshness(args: argparse.Namespace, store_url: str) -> dict:
     store.close()
     report = {
         "rate_target": args.rate, "seconds": round(elapsed, 1), "events_sent": sent, "requests_created": created,
-        "achieved_events_per_s": round(sent / elapsed, 1),
+        "achieved_events_per_s": round(sent / elapsed, 1), "achieved_over_target_rate": round(sent / elapsed / args.rate, 2),
+        "p95_over_3s_target": round(percentile(fresh, 0.95) / 3.0, 2) if fresh else None,
         "freshness_s": {"p50": round(percentile(fresh, 0.5), 2), "p95": round(percentile(fresh, 0.95), 2),
                         "max": round(max(fresh), 2) if fresh else None, "probes": len(probes), "seen": len(fresh)},
         "peak_memory_mb": job.peak.mb(),
