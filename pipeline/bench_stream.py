@@ -38,7 +38,7 @@ import psutil
 from pipeline import events as ev
 from pipeline.produce import KafkaSink, Synthetic, _places
 from pipeline.settings import DATA_DIR, ROOT
-from pipeline.stores import open_store
+from pipeline.stores import StoreUnavailable, open_store
 
 
 def memory(pid: int) -> dict[str, int]:
@@ -185,7 +185,11 @@ def freshness(args: argparse.Namespace, store_url: str) -> dict:
     def watch():
         pending = 0
         while not stop.is_set() or pending < len(probes):
-            rows = store.select("pipeline_status", {"job": job_name})
+            try:
+                rows = store.select("pipeline_status", {"job": job_name})
+            except StoreUnavailable:  # a store restart by another job: the probes wait for it
+                time.sleep(0.5)
+                continue
             now = time.time()
             if not rows.empty and rows.iloc[0]["last_produced_at"] is not None:
                 ts = rows.iloc[0]["last_produced_at"]
