@@ -1,10 +1,15 @@
-"""Benchmark: sustained synthetic events through real Kafka -> Spark (local) -> Cassandra.
+"""Benchmark: synthetic events through real Kafka -> Spark (local) -> Cassandra (or SQLite).
 
-    python -m pipeline.bench_stream [--rate 2000] [--seconds 300] [--kafka 127.0.0.1:9092]
-                                    [--cassandra 127.0.0.1:9042] [--keyspace nyc311_bench]
+    python -m pipeline.bench_stream [--part catchup|freshness|both] [--backlog 7200000] [--rate 2000]
+                                    [--seconds 300] [--kafka 127.0.0.1:9092]
+                                    [--store cassandra://127.0.0.1:9042/nyc311_bench]
 
-Needs Kafka and Cassandra up (`make services-up`). Starts the streaming job as a subprocess on a
-fresh topic, produces `rate` new requests a second (plus their closures) for `seconds`, and reports:
+Needs Kafka and Cassandra up (`make services-up`). Two parts, each with a streaming job of its own
+as a subprocess on a fresh topic:
+1. catch-up (pipeline/bench_catchup.py): a backlog of `backlog` events (an hour of downtime at
+   `rate`) is produced with the job stopped, then the job starts and works it off in bounded
+   micro-batches: catch-up rate, time, peak memory, the live page's backlog note, exact counts.
+2. freshness: the job runs, `rate` new requests a second (plus their closures) for `seconds`:
 - freshness: produce time -> readable in Cassandra. The job writes its pipeline_status row after
   the live rows of a micro-batch, so a request produced at t is readable once the status row's
   last_produced_at >= t; the status row is polled every 100 ms (p50/p95/max over one probe per
@@ -33,26 +38,45 @@ import psutil
 from pipeline import events as ev
 from pipeline.produce import KafkaSink, Synthetic, _places
 from pipeline.settings import DATA_DIR, ROOT
-from pipeline.stores import open_store
+from pipeline.stores import StoreUnavailable, open_store
 
 
-def memory(pid: int) -> tuple[int, int]:
-    """(JVM bytes, Python bytes) resident in the process tree of `pid`."""
-    jvm = py = 0
+def memory(pid: int) -> dict[str, int]:
+    """Bytes resident in the process tree of `pid` (the job): its driver JVM, the job's own Python
+    process (the driver's Python side) and any other Python process below it (Spark's Python workers)."""
+    out = {"jvm": 0, "python_driver": 0, "python_workers": 0}
     try:
         procs = [psutil.Process(pid), *psutil.Process(pid).children(recursive=True)]
     except psutil.NoSuchProcess:
-        return 0, 0
+        return out
     for p in procs:
         try:
             rss = p.memory_info().rss
-            if "java" in p.name():
-                jvm += rss
-            else:
-                py += rss
+            kind = "jvm" if "java" in p.name() else "python_driver" if p.pid == pid else "python_workers"
+            out[kind] += rss
         except psutil.NoSuchProcess:
             pass
-    return jvm, py
+    return out
+
+
+class PeakMemory:
+    """The peak of each part of memory() and of their sum, sampled every second in a thread."""
+
+    def __init__(self, pid: int, every: float = 1.0):
+        self.pid, self.every = pid, every
+        self.peak = {"jvm": 0, "python_driver": 0, "python_workers": 0, "total": 0}
+        self.stop = threading.Event()
+        threading.Thread(target=self._run, daemon=True).start()
+
+    def _run(self) -> None:
+        while not self.stop.is_set():
+            now = memory(self.pid)
+            now["total"] = sum(now.values())
+            self.peak = {k: max(v, now[k]) for k, v in self.peak.items()}
+            time.sleep(self.every)
+
+    def mb(self) -> dict[str, int]:
+        return {k: round(v / 2**20) for k, v in self.peak.items()}
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -60,42 +84,88 @@ def percentile(values: list[float], q: float) -> float:
     return s[min(len(s) - 1, int(round(q * (len(s) - 1))))] if s else float("nan")
 
 
-def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--rate", type=int, default=2000)
-    ap.add_argument("--seconds", type=float, default=300)
-    ap.add_argument("--kafka", default="127.0.0.1:9092")
-    ap.add_argument("--cassandra", default="127.0.0.1:9042")
-    ap.add_argument("--keyspace", default="nyc311_bench")
-    ap.add_argument("--lake-every", default="60")
-    args = ap.parse_args(argv)
+class Job:
+    """One streaming job as a subprocess on a fresh topic of its own, with its memory sampled."""
 
-    topic, job = f"bench-{uuid.uuid4().hex[:8]}", f"bench-{uuid.uuid4().hex[:6]}"
-    store_url = f"cassandra://{args.cassandra}/{args.keyspace}"
-    work = tempfile.mkdtemp(prefix="nyc311-bench-")
+    def __init__(self, kafka: str, store_url: str, lake_every: str, *extra: str, partitions: int = 2,
+                 env: dict[str, str] | None = None, topic: str | None = None):
+        """`topic`: an existing topic to read (e.g. a backlog written by an earlier run), kept at stop."""
+        from kafka.admin import KafkaAdminClient, NewTopic
+        self.topic, self.name = topic or f"bench-{uuid.uuid4().hex[:8]}", f"bench-{uuid.uuid4().hex[:6]}"
+        self.own_topic = topic is None
+        self.kafka, self.store_url, self.lake_every, self.extra = kafka, store_url, lake_every, extra
+        self.work = tempfile.mkdtemp(prefix="nyc311-bench-")
+        self.env = {**os.environ, "NYC311_STREAM_URL": f"kafka://{kafka}/{self.topic}", "NYC311_STORE_URL": store_url,
+                    "NYC311_CHECKPOINT_PATH": f"{self.work}/checkpoints", "NYC311_LAKE_PATH": f"{self.work}/lake",
+                    "NYC311_SPARK_MASTER": "local[2]", "PYSPARK_PYTHON": sys.executable, **(env or {})}
+        if self.own_topic:
+            admin = KafkaAdminClient(bootstrap_servers=kafka)
+            admin.create_topics([NewTopic(self.topic, partitions, 1)])
+            admin.close()
+        self.proc: subprocess.Popen | None = None
+        self.peak: PeakMemory | None = None
+
+    def start(self) -> None:
+        log = open(f"{self.work}/stream.log", "wb")
+        self.proc = subprocess.Popen([sys.executable, "-m", "pipeline", "stream", "--job", self.name,
+                                      "--trigger-seconds", "1", "--lake-every", self.lake_every, *self.extra],
+                                     cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT,
+                                     start_new_session=True)
+        self.peak = PeakMemory(self.proc.pid)
+
+    def stop(self) -> None:
+        if self.peak is not None:
+            self.peak.stop.set()
+        if self.proc is None:
+            return
+        # SIGTERM to the job's Python process only, as a supervisor does: it stops the query and
+        # waits for a lake merge in flight; its JVM ends with it (a SIGTERM to the JVM would stop
+        # Spark under that merge).
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            self.proc.wait(timeout=120)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        self.drop_topic()
+
+    def drop_topic(self) -> None:
+        """Delete the bench's topics (a 7.2 M-event backlog is gigabytes on the shared broker)."""
+        from kafka.admin import KafkaAdminClient
+        if not self.own_topic:
+            return
+        admin = KafkaAdminClient(bootstrap_servers=self.kafka)
+        try:
+            existing = set(admin.list_topics())
+            admin.delete_topics([t for t in (self.topic, self.topic + "-dlq") if t in existing])
+        finally:
+            admin.close()
+
+
+def live_total(store, first: str, last: str, expected: int, tries: int = 60) -> int:
+    """Requests counted in live_requests over minutes first..last, polled until it equals `expected`
+    (the job may still be writing its last batches) or `tries` 2-second polls have passed."""
+    total = 0
+    for _ in range(tries):
+        df = store.aggregate("live_requests", "minute", first, last, [])
+        total = int(df["n"].sum()) if not df.empty else 0
+        if total == expected:
+            break
+        time.sleep(2)
+    return total
+
+
+def ny_minute(epoch_s: float) -> str:
+    return datetime.fromtimestamp(epoch_s, UTC).astimezone(ev.NY).strftime("%Y-%m-%dT%H:%M")
+
+
+def freshness(args: argparse.Namespace, store_url: str) -> dict:
+    """Part 2: `rate` events/s for `seconds` through a running job; freshness and exact counts."""
     store = open_store(store_url)
     store.ensure_schema()
-    from kafka.admin import KafkaAdminClient, NewTopic
-    admin = KafkaAdminClient(bootstrap_servers=args.kafka)
-    admin.create_topics([NewTopic(topic, 2, 1)])
-    admin.close()
-    env = {**os.environ, "NYC311_STREAM_URL": f"kafka://{args.kafka}/{topic}", "NYC311_STORE_URL": store_url,
-           "NYC311_CHECKPOINT_PATH": f"{work}/checkpoints", "NYC311_LAKE_PATH": f"{work}/lake",
-           "NYC311_SPARK_MASTER": "local[2]", "PYSPARK_PYTHON": sys.executable}
-    log = open(f"{work}/stream.log", "wb")
-    proc = subprocess.Popen([sys.executable, "-m", "pipeline", "stream", "--job", job, "--trigger-seconds", "1",
-                             "--lake-every", args.lake_every], cwd=ROOT, env=env, stdout=log,
-                            stderr=subprocess.STDOUT, start_new_session=True)
-    peak = {"jvm": 0, "python": 0, "total": 0}
+    job = Job(args.kafka, store_url, args.lake_every)
+    job.start()
+    topic, job_name = job.topic, job.name
     stop = threading.Event()
-
-    def sample_memory():
-        while not stop.is_set():
-            jvm, py = memory(proc.pid)
-            peak.update(jvm=max(peak["jvm"], jvm), python=max(peak["python"], py), total=max(peak["total"], jvm + py))
-            time.sleep(1)
-
-    threading.Thread(target=sample_memory, daemon=True).start()
     probes: list[float] = []  # produce times (epoch s), one per producer batch
     seen: dict[float, float] = {}
     sink = KafkaSink(args.kafka, topic)
@@ -107,7 +177,7 @@ def main(argv: list[str] | None = None) -> int:
     sink.send([ev.make_event(r, "created", r["created_at"], now, "synthetic") for r in warm])
     created = len(warm)
     for _ in range(300):
-        if not store.select("pipeline_status", {"job": job}).empty:
+        if not store.select("pipeline_status", {"job": job_name}).empty:
             break
         time.sleep(1)
     time.sleep(5)
@@ -115,7 +185,11 @@ def main(argv: list[str] | None = None) -> int:
     def watch():
         pending = 0
         while not stop.is_set() or pending < len(probes):
-            rows = store.select("pipeline_status", {"job": job})
+            try:
+                rows = store.select("pipeline_status", {"job": job_name})
+            except StoreUnavailable:  # a store restart by another job: the probes wait for it
+                time.sleep(0.5)
+                continue
             now = time.time()
             if not rows.empty and rows.iloc[0]["last_produced_at"] is not None:
                 ts = rows.iloc[0]["last_produced_at"]
@@ -152,31 +226,50 @@ def main(argv: list[str] | None = None) -> int:
     sink.close()
     fresh = [seen[p] - p for p in probes if p in seen]
     # correctness: live counts = distinct requests (give the job time to drain)
-    total = 0
-    minutes = sorted({datetime.fromtimestamp(p, UTC).astimezone(ev.NY).strftime("%Y-%m-%dT%H:%M")
-                      for p in [warm[0]["created_at"].timestamp(), *probes]})
-    for _ in range(60):
-        df = store.aggregate("live_requests", "minute", minutes[0], minutes[-1], [])
-        total = int(df["n"].sum()) if not df.empty else 0
-        if total == created:
-            break
-        time.sleep(2)
-    os.killpg(proc.pid, signal.SIGTERM)
-    try:
-        proc.wait(timeout=60)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
+    minutes = sorted(ny_minute(p) for p in [warm[0]["created_at"].timestamp(), *probes])
+    total = live_total(store, minutes[0], minutes[-1], created)
+    job.stop()
     store.close()
     report = {
         "rate_target": args.rate, "seconds": round(elapsed, 1), "events_sent": sent, "requests_created": created,
-        "achieved_events_per_s": round(sent / elapsed, 1),
+        "achieved_events_per_s": round(sent / elapsed, 1), "achieved_over_target_rate": round(sent / elapsed / args.rate, 2),
+        "p95_over_3s_target": round(percentile(fresh, 0.95) / 3.0, 2) if fresh else None,
         "freshness_s": {"p50": round(percentile(fresh, 0.5), 2), "p95": round(percentile(fresh, 0.95), 2),
                         "max": round(max(fresh), 2) if fresh else None, "probes": len(probes), "seen": len(fresh)},
-        "peak_memory_mb": {k: round(v / 2**20) for k, v in peak.items()},
-        "live_count_equals_created": total == created, "live_count": total, "work_dir": work,
+        "peak_memory_mb": job.peak.mb(),
+        "live_count_equals_created": total == created, "live_count": total, "work_dir": job.work,
     }
-    print(json.dumps(report, indent=2))
-    return 0 if fresh else 1
+    return report
+
+
+def main(argv: list[str] | None = None) -> int:
+    from pipeline import bench_catchup
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--part", choices=("catchup", "freshness", "both"), default="both")
+    ap.add_argument("--rate", type=int, default=2000, help="production rate (events/s) of both parts")
+    ap.add_argument("--seconds", type=float, default=300, help="length of the freshness run")
+    ap.add_argument("--backlog", type=int, default=7_200_000,
+                    help="events waiting in Kafka before the catch-up starts (default: an hour at 2,000/s)")
+    ap.add_argument("--producers", type=int, default=2, help="producer processes that write the backlog")
+    ap.add_argument("--catchup-timeout", type=float, default=4 * 3600,
+                    help="give up the catch-up after this many seconds and report the part measured")
+    ap.add_argument("--kafka", default="127.0.0.1:9092")
+    ap.add_argument("--store", default="cassandra://127.0.0.1:9042/nyc311_bench",
+                    help="store URL: cassandra://HOST:PORT/KEYSPACE or sqlite:///PATH")
+    ap.add_argument("--lake-every", default="60")
+    ap.add_argument("--progress", help="JSON-lines file the catch-up appends its progress to every second")
+    ap.add_argument("--reuse-backlog", metavar="JSON",
+                    help="catch up a backlog an earlier run wrote (its backlog.json: topic, events, requests, "
+                         "minutes) instead of producing one; the topic is kept")
+    args = ap.parse_args(argv)
+    report = {}
+    if args.part in ("catchup", "both"):
+        report["catchup"] = bench_catchup.run(args, args.store)
+        print(json.dumps(report["catchup"], indent=2), flush=True)
+    if args.part in ("freshness", "both"):
+        report["freshness"] = freshness(args, args.store)
+        print(json.dumps(report["freshness"], indent=2), flush=True)
+    return 0
 
 
 if __name__ == "__main__":

@@ -26,9 +26,8 @@ import pandas as pd
 from pyspark.sql import DataFrame, SparkSession
 
 from pipeline import events as ev
-from pipeline import lake, spool
+from pipeline import lake, lake_changes, spool
 from pipeline.live_state import DIMS, LIVE_WINDOW_US, STATE_COLUMNS, RequestState
-from pipeline.schema import REQUEST_COLUMNS
 from pipeline.settings import Settings
 from pipeline.stores import StoreUnavailable, open_store
 from pipeline.tables import EXTRA_TABLES, LIVE_TTL_SECONDS, RECENT_TTL_SECONDS, ROLLUPS
@@ -301,28 +300,25 @@ class LiveSink:
             self.merging.start()
 
     def _merge(self) -> None:
-        """Idempotent (the newest version of a request wins), so a crash mid-merge only repeats it."""
+        """Idempotent (the newest version of a request wins), so a crash mid-merge only repeats it.
+        The changed requests are staged as a Parquet file a bounded chunk at a time
+        (pipeline/lake_changes.py): a catch-up changes millions between two merges."""
         state = RequestState(self.state_path)  # its own connection: the micro-batches keep writing
+        staged = self.state_path.parent / "lake-changes.parquet"
         try:
             done = state.mark("lake_batch")
-            changed = state.changed_since(-1 if done is None else done)
-            if changed.empty:
+            rows, batch_id = lake_changes.stage(state, -1 if done is None else done, staged)
+            if not rows:
                 return
-            batch_id = int(changed["batch_id"].max())
-            frame = changed[[c for c, _ in REQUEST_COLUMNS]].copy()
-            for c, t in REQUEST_COLUMNS:
-                if t == "timestamp":
-                    frame[c] = pd.to_datetime(frame[c].astype("float64"), unit="us", utc=True)
-            frame["_load_id"] = 10**13 + batch_id  # after every batch load id (epoch ms)
-            frame["_row_id"] = np.arange(len(frame), dtype="int64")
-            df = self.spark.createDataFrame(frame, lake.LAKE_DDL)
+            df = self.spark.read.schema(lake.LAKE_DDL).parquet(str(staged))
             months = lake.merge(self.spark, str(self.settings.path(self.settings.lake_path)), df)
             state.set_mark("lake_batch", batch_id)
-            log.info("lake: merged %d request(s) into %s", len(frame), ", ".join(months))
+            log.info("lake: merged %d request(s) into %s", rows, ", ".join(months))
         except Exception:  # noqa: BLE001 - the next merge retries; the live tables must keep flowing
             log.exception("lake merge failed; retrying at the next interval")
         finally:
             state.close()
+            staged.unlink(missing_ok=True)
 
     # -- status ---------------------------------------------------------------------------------------
     def lag(self, batch: pd.DataFrame) -> int | None:

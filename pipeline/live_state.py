@@ -24,7 +24,7 @@ counted (failOnDataLoss=false would otherwise skip them silently).
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
 import pandas as pd
@@ -83,6 +83,16 @@ class RequestState:
 
     def changed_since(self, batch_id: int) -> pd.DataFrame:
         return self._frame("batch_id > ?", (batch_id,))
+
+    def changed_chunks(self, batch_id: int, size: int) -> Iterator[pd.DataFrame]:
+        """changed_since, `size` rows at a time, all from one statement: one consistent snapshot of
+        the state (WAL) while the micro-batches keep writing, and memory bounded by `size`."""
+        cur = self.conn.execute(f"SELECT {', '.join(STATE_COLUMNS)} FROM requests WHERE batch_id > ?", (batch_id,))
+        try:
+            while rows := cur.fetchmany(size):
+                yield pd.DataFrame(rows, columns=list(STATE_COLUMNS))
+        finally:
+            cur.close()
 
     def newest(self, n: int) -> pd.DataFrame:
         return self._frame("1 = 1 ORDER BY created_at DESC, unique_key DESC LIMIT ?", (n,))

@@ -41,6 +41,13 @@ REGISTRY: tuple[Setting, ...] = (
             "Where live events flow: spool://DIR (embedded, files) or kafka://HOST:PORT[,HOST:PORT...]/TOPIC."),
     Setting("spark_master", "local[*]", "Spark master URL: local[*] or spark://HOST:7077 (or yarn, k8s://...)."),
     Setting("spark_driver_memory", "2g", "Spark driver memory (a JVM size such as 2g)."),
+    Setting("stream_driver_memory", "768m",
+            "Spark driver memory of the streaming job: with its Python process it stays under 1.5 GB resident, "
+            "even catching up an hour's backlog."),
+    Setting("stream_max_offsets_per_trigger", 20000,
+            "Most Kafka messages per micro-batch: bounds memory and batch time while catching up after downtime.", int),
+    Setting("stream_max_files_per_trigger", 1000,
+            "Most spool files per micro-batch: the embedded stream's catch-up bound.", int),
     Setting("lake_path", "var/lake",
             "Cleaned-request Parquet data set, partitioned by created month (local folder, hdfs:// or s3a://)."),
     Setting("quarantine_path", "var/quarantine", "Where unusable input rows are written with their reason."),
@@ -99,6 +106,9 @@ class Settings:
     stream_url: str
     spark_master: str
     spark_driver_memory: str
+    stream_driver_memory: str
+    stream_max_offsets_per_trigger: int
+    stream_max_files_per_trigger: int
     lake_path: str
     quarantine_path: str
     checkpoint_path: str
@@ -173,6 +183,12 @@ def _validate(values: dict[str, object]) -> None:
             raise SettingsError(f"{name}={values[name]!r} must not be negative")
     if int(values["api_rate_per_min"]) < 0:
         raise SettingsError(f"api_rate_per_min={values['api_rate_per_min']!r}: use 0 (no limit) or more")
+    for name in ("stream_max_offsets_per_trigger", "stream_max_files_per_trigger"):
+        if int(values[name]) < 1:
+            raise SettingsError(f"{name}={values[name]!r}: use at least 1 (the catch-up bound per micro-batch)")
+    for name in ("spark_driver_memory", "stream_driver_memory"):
+        if not re.fullmatch(r"\d+[kmgt]?", str(values[name]).lower()):
+            raise SettingsError(f"{name}={values[name]!r}: use a JVM size such as 1g or 768m")
     if int(values["healthz_details"]) not in (0, 1):
         raise SettingsError(f"healthz_details={values['healthz_details']!r}: use 0 or 1")
     for name in ("spark_driver_port", "spark_blockmanager_port"):

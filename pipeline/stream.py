@@ -143,9 +143,13 @@ def parse_events(raw: DataFrame) -> DataFrame:
 
 # -- job --------------------------------------------------------------------------------------------
 
-def source(spark: SparkSession, settings: Settings, max_per_trigger: int, max_files: int = 1000) -> tuple[DataFrame, tuple[str, str] | None,
-                                                                                    Path | None]:
-    """The message stream of stream_url: (DataFrame with value/partition/offset, kafka (servers, topic), dlq)."""
+def source(spark: SparkSession, settings: Settings, max_per_trigger: int,
+           max_files: int) -> tuple[DataFrame, tuple[str, str] | None, Path | None]:
+    """The message stream of stream_url: (DataFrame with value/partition/offset, kafka (servers, topic), dlq).
+
+    Why the bounds: after downtime the source holds the whole backlog (an hour at 2,000 events/s is
+    7.2 M messages); maxOffsetsPerTrigger / maxFilesPerTrigger cut it into micro-batches of a fixed
+    size, so the driver's memory does not grow with the backlog."""
     u = urlparse(settings.stream_url)
     if u.scheme == "kafka":
         topic = u.path.strip("/")
@@ -166,10 +170,12 @@ def source(spark: SparkSession, settings: Settings, max_per_trigger: int, max_fi
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--job", default="live", help="job name: its checkpoint folder and status row")
     parser.add_argument("--trigger-seconds", type=float, default=1.0, help="micro-batch interval")
-    parser.add_argument("--max-per-trigger", type=int, default=20000,
-                        help="most Kafka messages per micro-batch (bounds a catch-up after downtime)")
-    parser.add_argument("--max-files-per-trigger", type=int, default=1000,
-                        help="most spool files per micro-batch (the embedded stream's catch-up bound)")
+    parser.add_argument("--max-per-trigger", type=int, default=None,
+                        help="most Kafka messages per micro-batch (bounds a catch-up after downtime; "
+                             "default: the stream_max_offsets_per_trigger setting)")
+    parser.add_argument("--max-files-per-trigger", type=int, default=None,
+                        help="most spool files per micro-batch (the embedded stream's catch-up bound; "
+                             "default: the stream_max_files_per_trigger setting)")
     parser.add_argument("--lake-every", type=float, default=60.0,
                         help="seconds between merges of live requests into the lake (negative: never)")
     parser.add_argument("--once", action="store_true", help="process what is available now, then stop")
@@ -182,11 +188,14 @@ def run(args: argparse.Namespace, settings: Settings | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     settings = settings or get()
     is_kafka = settings.stream_url.startswith("kafka:")
-    spark = build_session(f"nyc311-stream-{args.job}", settings, with_kafka=is_kafka, shuffle_partitions=2)
+    spark = build_session(f"nyc311-stream-{args.job}", settings, with_kafka=is_kafka, shuffle_partitions=2,
+                          driver_memory=settings.stream_driver_memory, lean=True)
     checkpoint = settings.path(settings.checkpoint_path) / args.job
     state_path = checkpoint / "request_state.db"
     state = RequestState(state_path)
-    raw, kafka, dlq = source(spark, settings, args.max_per_trigger, getattr(args, "max_files_per_trigger", 1000))
+    bound = getattr(args, "max_per_trigger", None) or settings.stream_max_offsets_per_trigger
+    files = getattr(args, "max_files_per_trigger", None) or settings.stream_max_files_per_trigger
+    raw, kafka, dlq = source(spark, settings, bound, files)
     as_of = getattr(args, "as_of", None)
     clock = time.time if as_of is None else (lambda: as_of.timestamp())
     sink = LiveSink(spark, settings, args.job, state, state_path, args.lake_every, kafka, dlq, clock)

@@ -64,6 +64,16 @@ def spark():
 
 
 @pytest.fixture
+def sqlite_store(tmp_path):
+    """A fresh embedded store with every table, closed after the test."""
+    from pipeline.stores import open_store
+    s = open_store(f"sqlite:///{tmp_path}/rollups.db")
+    s.ensure_schema()
+    yield s
+    s.close()
+
+
+@pytest.fixture
 def sample_csv() -> str:
     assert os.path.exists(SAMPLE_CSV), f"missing sample {SAMPLE_CSV}"
     return SAMPLE_CSV

@@ -120,3 +120,21 @@ def test_dead_letter_records_are_cut_to_a_fixed_size_and_say_so():
     assert len(d["message"]) == ev.DEAD_LETTER_CHARS and d["truncated"] and d["message_bytes"] == 20_000
     assert ev.dead_letter("bad", "short") == {"reason": "bad", "message": "short", "message_bytes": 5,
                                               "truncated": False}
+
+
+def _resolved(prop: dict) -> dict:
+    """A property of the schema with its $ref (one level, as the schema uses them) resolved."""
+    ref = prop.get("$ref")
+    return {**SCHEMA["$defs"][ref.rsplit("/", 1)[1]], **prop} if ref else prop
+
+
+def test_schema_limits_agree_with_the_contract_limits():
+    """The documented limits (config/event.schema.json) are the enforced ones (pipeline/events.py)."""
+    for f in ev.TEXT_FIELDS:
+        assert _resolved(SCHEMA["properties"][f]).get("maxLength") == ev.MAX_TEXT_CHARS, f
+    longest = max(len(v) for p in SCHEMA["properties"].values() for v in _resolved(p).get("enum", []) if isinstance(v, str))
+    assert longest <= ev.MAX_TEXT_CHARS
+    assert SCHEMA["x-max-message-bytes"] == ev.MAX_MESSAGE_BYTES
+    assert f"at most {ev.MAX_MESSAGE_BYTES} bytes" in SCHEMA["description"]
+    assert f"first {ev.DEAD_LETTER_CHARS} characters" in SCHEMA["description"]
+    assert f"at most {ev.MAX_TEXT_CHARS} characters" in SCHEMA["description"]

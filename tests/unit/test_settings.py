@@ -74,6 +74,9 @@ def test_relative_paths_resolve_against_project_root():
     ({"NYC311_SPARK_DRIVER_PORT": "70000"}, ["spark_driver_port", "0 for any free port"]),
     ({"NYC311_CASSANDRA_READ_CONSISTENCY": "ANY"}, ["cassandra_read_consistency", "LOCAL_ONE"]),
     ({"NYC311_CASSANDRA_WRITE_CONSISTENCY": "MOST"}, ["cassandra_write_consistency", "LOCAL_QUORUM"]),
+    ({"NYC311_STREAM_MAX_OFFSETS_PER_TRIGGER": "0"}, ["stream_max_offsets_per_trigger", "at least 1"]),
+    ({"NYC311_STREAM_MAX_FILES_PER_TRIGGER": "-5"}, ["stream_max_files_per_trigger", "at least 1"]),
+    ({"NYC311_STREAM_DRIVER_MEMORY": "lots"}, ["stream_driver_memory", "768m"]),
 ])
 def test_bad_values_name_the_setting_and_the_fix(env, names):
     with pytest.raises(S.SettingsError) as err:

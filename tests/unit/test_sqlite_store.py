@@ -23,11 +23,8 @@ def req_rows(grain: str, items: list[tuple[str, str, str, int]]) -> pd.DataFrame
 
 
 @pytest.fixture
-def store(tmp_path):
-    s = open_store(f"sqlite:///{tmp_path}/rollups.db")
-    s.ensure_schema()
-    yield s
-    s.close()
+def store(sqlite_store):
+    return sqlite_store
 
 
 def test_schema_files_hold_exactly_the_tables_of_tables_py():
