@@ -285,8 +285,10 @@ class LiveSink:
     # -- the lake -------------------------------------------------------------------------------------
     def merge_lake(self, force: bool = False) -> None:
         """Every lake_every seconds, merge the requests changed since the last merge into the lake, in a
-        thread of its own: a merge rewrites whole months (seconds to tens of seconds) and must not hold
-        up the micro-batches. `force` merges now and waits (the end of an --once run)."""
+        thread of its own: a merge rewrites the touched months' files (seconds to tens of seconds) and
+        must not hold up the micro-batches. `force` merges now and waits (the end of an --once run).
+        A kill mid-merge loses nothing: the Delta commit is atomic, and the merge mark advances only
+        after it, so the restarted job merges the same requests again."""
         if self.lake_every < 0 or (self.merging is not None and self.merging.is_alive()):
             if force and self.merging is not None:
                 self.merging.join()
@@ -314,6 +316,7 @@ class LiveSink:
                     frame[c] = pd.to_datetime(frame[c].astype("float64"), unit="us", utc=True)
             frame["_load_id"] = 10**13 + batch_id  # after every batch load id (epoch ms)
             frame["_row_id"] = np.arange(len(frame), dtype="int64")
+            log.info("lake: merging %d request(s) changed up to batch %d", len(frame), batch_id)
             df = self.spark.createDataFrame(frame, lake.LAKE_DDL)
             months = lake.merge(self.spark, str(self.settings.path(self.settings.lake_path)), df)
             state.set_mark("lake_batch", batch_id)

@@ -15,11 +15,13 @@ import pandas as pd
 from pipeline.events import NY
 
 ROOT = Path(__file__).resolve().parents[2]
-KEYSPACE = "nyc311_stream_test"
 
 
-def store_url(cassandra_url: str) -> str:
-    return f"cassandra://{urlparse(cassandra_url).netloc}/{KEYSPACE}"
+def store_url(cassandra_url: str, suffix: str = "stream") -> str:
+    """The streaming tests' keyspace: the test keyspace's name plus a suffix (so two checkouts that
+    test against the same server with their own NYC311_TEST_CASSANDRA never share live rows)."""
+    u = urlparse(cassandra_url)
+    return f"cassandra://{u.netloc}/{u.path.strip('/') or 'nyc311_test'}_{suffix}"
 
 
 def job_env(kafka_url: str, topic: str, store: str, tmp: Path, **extra: str) -> dict[str, str]:
@@ -94,3 +96,31 @@ def in_flight(checkpoint: Path) -> int | None:
 def status_batch(store, job: str) -> int:
     rows = store.select("pipeline_status", {"job": job})
     return -1 if rows.empty or pd.isna(rows.iloc[0]["batch_id"]) else int(rows.iloc[0]["batch_id"])
+
+
+def restart_service(name: str, down_for: float = 3.0) -> None:
+    """Stop one shared server (kafka or cassandra) and start it again, through scripts/services.sh of
+    the checkout that started it: this one under `make test`, or NYC311_TEST_SERVICES_ROOT when the
+    servers were started from another checkout (a worktree testing against shared servers). Checks
+    that the server really stopped answering, so a restart that did nothing fails the test."""
+    root = Path(os.environ.get("NYC311_TEST_SERVICES_ROOT") or ROOT)
+    port = {"kafka": 9092, "cassandra": 9042}[name]
+    subprocess.run(["bash", "scripts/services.sh", "down", name], cwd=root, check=True)
+    try:
+        import socket
+        with socket.create_connection(("127.0.0.1", port), timeout=2):
+            raise AssertionError(f"{name} still answers after `services.sh down` in {root}: set "
+                                 "NYC311_TEST_SERVICES_ROOT to the checkout that started it")
+    except OSError:
+        pass
+    time.sleep(down_for)
+    subprocess.run(["bash", "scripts/services.sh", "up", name], cwd=root, check=True)
+
+
+def lake_merge_in_flight(log: Path, since: int) -> bool:
+    """Whether the job started after byte `since` of its log has begun a lake merge it has not
+    finished (pipeline/live_sink.py logs both ends): killing it now kills it inside a Delta commit."""
+    with open(log, "rb") as fh:
+        fh.seek(since)
+        text = fh.read().decode(errors="replace")
+    return text.count("lake: merging ") > text.count("lake: merged ") + text.count("lake merge failed")
