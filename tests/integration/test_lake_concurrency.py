@@ -11,10 +11,11 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from pyspark.sql import functions as F
 
-from pipeline import batch, lake
+from pipeline import batch, ingest, lake
 from pipeline import events as ev
 from pipeline.live_sink import LiveSink
 from pipeline.live_state import RequestState
+from pipeline.normalize import tag_unusable
 from pipeline.produce import read_export
 from pipeline.settings import load
 from pipeline.stores import open_store
@@ -24,7 +25,7 @@ pytestmark = pytest.mark.integration
 
 FMT = "%m/%d/%Y %I:%M:%S %p"
 NOW = datetime(2022, 6, 1, tzinfo=UTC)
-BY_BATCH, BY_STREAM, CHUNK = 100, 100, 10
+BY_BATCH, BY_STREAM, CHUNK = 100, 50, 10
 
 
 def write_rows(path, header, rows) -> None:
@@ -40,6 +41,11 @@ def stream_messages(spark, records, closed: datetime):
                                       "closed", closed, datetime.now(UTC), "socrata"))[1].decode() for r in records]
     return parse_events(spark.createDataFrame([(v, None, None) for v in values],
                                               "value string, partition int, offset long"))
+
+
+def cleaned(spark, path: str, load_id: int):
+    """The usable rows of an export, normalised and stamped as the batch job's extract makes them."""
+    return lake.with_load_id(tag_unusable(ingest.read_exports(spark, path)).where("_reason is null"), load_id)
 
 
 def versions(spark, lake_path: str) -> dict[str, tuple[str, int | None]]:
@@ -59,7 +65,7 @@ def test_batch_load_and_stream_merge_overlap_and_both_updates_land(spark, sample
         header, rows = reader.fieldnames, sorted(reader, key=lambda r: r["Unique Key"])
     lake_path, quarantine = str(tmp_path / "lake"), str(tmp_path / "quarantine")
     store = open_store(f"sqlite:///{tmp_path}/rollups.db")
-    batch.load_input(spark, store, sample_csv, lake_path, quarantine, now=NOW)
+    lake.merge(spark, lake_path, cleaned(spark, sample_csv, load_id=1))  # the lake as a first load left it
     before = versions(spark, lake_path)
 
     # the batch side: a re-export closing the first BY_BATCH requests, plus ten requests new to the lake
@@ -92,16 +98,19 @@ def test_batch_load_and_stream_merge_overlap_and_both_updates_land(spark, sample
     loader = threading.Thread(target=batch_side)
     merges = 0
     try:
-        # the stream keeps merging micro-batches into the lake for as long as the batch load runs
+        # the stream merges micro-batch after micro-batch into the month the batch load merges into
         for i, start in enumerate(range(0, BY_STREAM, CHUNK)):
             sink.write_batch(stream_messages(spark, by_stream[start:start + CHUNK], stream_closed), i)
             sink.merge_lake(force=True)
             merges += 1
             if i == 0:
                 loader.start()
-        assert loader.is_alive(), "the batch load ended before the stream's merges: no overlap to test"
         extra = stream_closed
-        while not batch_done.is_set():  # later versions of the last chunk, until the batch has committed
+        probe = F.col("unique_key") == by_batch[0]["Unique Key"]
+
+        def batch_committed() -> bool:
+            return lake.read(spark, lake_path).where(probe).first().status == "Closed"
+        while not batch_done.is_set() and not batch_committed():  # newer versions until the batch's merge is in
             extra += timedelta(minutes=1)
             i += 1
             sink.write_batch(stream_messages(spark, by_stream[-CHUNK:], extra), i)
@@ -125,3 +134,21 @@ def test_batch_load_and_stream_merge_overlap_and_both_updates_land(spark, sample
     # the two sides did commit at the same time: at least one commit lost the race and was retried
     retried = [r for r in caplog.records if "conflicted with a concurrent commit" in r.getMessage()]
     assert retried, f"no commit conflicted in {merges} stream merges during the batch load"
+
+
+def test_an_older_parquet_lake_is_converted_in_place_and_keeps_its_rows(spark, sample_csv, tmp_path):
+    """A lake written before the Delta change (plain Parquet by created_month) is read as it is,
+    converted on the first write, and merged like any Delta lake: nothing to migrate by hand."""
+    old = lake.latest_versions(cleaned(spark, sample_csv, load_id=1).select(*lake.LAKE_COLUMNS))
+    path = str(tmp_path / "lake")
+    old.write.partitionBy(lake.PARTITION).parquet(path)  # the older layout, as its merge wrote it
+    rows = old.count()
+    assert not lake.exists(spark, path) and lake.read(spark, path).count() == rows
+
+    first = old.orderBy("unique_key").first()
+    newer = old.where(F.col("unique_key") == first.unique_key).withColumn("status", F.lit("Closed")).withColumn(
+        "updated_at", F.coalesce("updated_at", "created_at") + F.expr("INTERVAL 1 DAY")).withColumn("_load_id", F.lit(2).cast("bigint"))
+    assert lake.merge(spark, path, newer) == [first.created_month]
+    assert lake.exists(spark, path)
+    assert lake.read(spark, path).count() == rows
+    assert lake.read(spark, path).where(F.col("unique_key") == first.unique_key).first().status == "Closed"
