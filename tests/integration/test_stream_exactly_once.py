@@ -23,7 +23,7 @@ from pipeline.stores import open_store
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 KILLS = 10
-RESTARTS = {3: "kafka", 6: "cassandra"}  # after which kill each server goes down and comes back
+BROKER_RESTART, STORE_RESTART = 3, 6  # the broker restarts after this kill; Cassandra before it, under the job
 
 
 class Producer(threading.Thread):
@@ -94,6 +94,10 @@ def test_counts_survive_kill9_and_server_restarts(spark, kafka_url, cassandra_ur
     checkpoint, in_batch, in_merge = tmp_path / "checkpoints" / job, [], 0
     try:
         for crash in range(KILLS):
+            if crash == STORE_RESTART:  # the job rides out the store going away (it waits, then catches up)
+                h.restart_service("cassandra")
+                store.close()  # a fresh session rather than the driver's reconnection back-off
+                store = open_store(h.store_url(cassandra_url))
             seen = h.status_batch(store, job)
             h.wait_for(lambda seen=seen, store=store: h.status_batch(store, job) > seen, 240,
                        f"a micro-batch before crash {crash + 1}", proc=proc, log=log)
@@ -107,11 +111,8 @@ def test_counts_survive_kill9_and_server_restarts(spark, kafka_url, cassandra_ur
                 time.sleep(0.5)  # past the log line, into the merge's Spark job
                 in_merge += h.lake_merge_in_flight(log, since)
             h.kill9(proc)
-            if crash in RESTARTS:  # the server goes away mid-stream too (only through the services script)
-                h.restart_service(RESTARTS[crash])
-                if RESTARTS[crash] == "cassandra":  # a fresh session rather than the driver's reconnection back-off
-                    store.close()
-                    store = open_store(h.store_url(cassandra_url))
+            if crash == BROKER_RESTART:  # the broker goes away mid-stream too (only through the services script)
+                h.restart_service("kafka")
             proc, since = start()
         assert len(in_batch) == KILLS // 2 and in_merge >= 3, (in_batch, in_merge)
         producer.join(timeout=300)
