@@ -42,7 +42,7 @@ REGISTRY: tuple[Setting, ...] = (
     Setting("spark_master", "local[*]", "Spark master URL: local[*] or spark://HOST:7077 (or yarn, k8s://...)."),
     Setting("spark_driver_memory", "2g", "Spark driver memory (a JVM size such as 2g)."),
     Setting("lake_path", "var/lake",
-            "Cleaned-request Parquet data set, partitioned by created month (local folder, hdfs:// or s3a://)."),
+            "Cleaned-request lake, a Delta Lake table partitioned by created month (local folder, hdfs:// or s3a://)."),
     Setting("quarantine_path", "var/quarantine", "Where unusable input rows are written with their reason."),
     Setting("checkpoint_path", "var/checkpoints", "Spark Structured Streaming checkpoints."),
     Setting("app_host", "127.0.0.1", "Interface the app binds to (the dev server and gunicorn)."),
