@@ -103,10 +103,10 @@ def test_counts_survive_kill9_and_server_restarts(spark, kafka_url, cassandra_ur
                        f"a micro-batch before crash {crash + 1}", proc=proc, log=log)
             if crash % 2 == 0:
                 # inside a micro-batch (planned, not committed), so the restart must replay it
-                in_batch.append(h.wait_for(lambda: h.in_flight(checkpoint), 60, "a batch in flight", every=0.01))
+                in_batch.append(h.wait_for(lambda: h.in_flight(checkpoint), 180, "a batch in flight", every=0.01))
             else:
                 # inside a lake merge: its Delta commit either happened or not, and the mark follows it
-                h.wait_for(lambda since=since: h.lake_merge_in_flight(log, since), 60, "a lake merge in flight", every=0.02,
+                h.wait_for(lambda since=since: h.lake_merge_in_flight(log, since), 180, "a lake merge in flight", every=0.02,
                            proc=proc, log=log)
                 time.sleep(0.5)  # past the log line, into the merge's Spark job
                 in_merge += h.lake_merge_in_flight(log, since)
