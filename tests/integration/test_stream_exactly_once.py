@@ -133,7 +133,7 @@ def test_counts_survive_kill9_and_server_restarts(spark, kafka_url, cassandra_ur
         def lake_state():
             rows = lake.read(spark, lake_path).select("unique_key", "status").collect()
             return (len(rows), {r[0] for r in rows}, {r[0] for r in rows if r[1] == "Closed"})
-        h.wait_for(lambda: lake_state() == (len(producer.final), set(producer.final), closed), 180,
+        h.wait_for(lambda: lake_state() == (len(producer.final), set(producer.final), closed), 600,
                    "the lake to hold every request's final version", every=3, proc=proc, log=log)
     finally:
         if proc.poll() is None:
