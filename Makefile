@@ -28,7 +28,7 @@ $(AXE): tests/browser/axe/package-lock.json
 
 axe: $(AXE)  ## axe-core (npm, pinned by tests/browser/axe/package-lock.json) for the accessibility tests
 
-jars:  ## Kafka, Cassandra and Spark-Kafka connector jars from Maven Central into the jar cache
+jars:  ## Kafka, Cassandra, Spark-Kafka connector and Delta Lake jars from Maven Central into the jar cache
 	bash scripts/fetch-jars.sh
 
 setup: venv sysdeps jars axe  ## everything the product and the tests need

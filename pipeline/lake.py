@@ -1,18 +1,35 @@
-"""The cleaned-request lake: Parquet partitioned by created_month, one row per unique_key.
+"""The cleaned-request lake: a Delta Lake table partitioned by created_month, one row per unique_key.
 
-Why merge by month: the city re-exports requests as they change (status, closed date), so a load
-carries new versions of requests already in the lake. A load reads only the months it touches,
-unions them with the new rows, keeps the newest version of each request (by updated_at, then
-closed_at, then load sequence) and overwrites just those partitions (dynamic partition overwrite,
-pipeline/spark.py). A re-run of the same file therefore changes nothing but the load sequence.
+Why a table format: the city re-exports requests as they change (status, closed date), and the
+streaming job sends the changes it sees, so both the batch job and the stream write new versions
+of requests already in the lake, sometimes at the same moment. Delta commits each write atomically
+(a new version of the table's log, or nothing), so a kill at any moment leaves the previous
+version intact, and two writers never overwrite each other: the later commit sees the earlier and
+either still applies or is retried against the new version (merge, below).
 
-Why deduplicating within the touched months is enough: a request's month derives from its created
-date, which the city does not change, so every version of a request lands in the same partition.
-(A version whose created date did change would be kept in both months; we accept that edge.)
+How a write works: the new rows are reduced to the newest version of each request (by updated_at,
+then closed_at, then load sequence; nulls are oldest) and MERGEd by (created_month, unique_key):
+an unknown request is inserted, a known one is replaced only if the incoming version is newer. A
+re-run of the same file therefore changes nothing but the load sequence. The merge condition names
+the touched months as literals, so Delta reads and rewrites only their files, and two merges into
+different months never conflict.
 
-The lake path may be a local folder or an hdfs:// / s3a:// URI; Spark does all the I/O.
+Why keying on the month too: a request's month derives from its created date, which the city does
+not change, so every version of a request lands in the same partition. (A version whose created
+date did change would be kept in both months; we accept that edge.)
+
+A lake written by the older layout (plain Parquet folders created_month=YYYY-MM) is converted in
+place to Delta the first time it is written (CONVERT TO DELTA: it only writes the log). The lake
+path may be a local folder or an hdfs:// / s3a:// URI; Spark does all the I/O. (On S3, Delta needs
+its S3 log store for concurrent writers from more than one process: see docs/OPERATIONS.md.)
 """
 from __future__ import annotations
+
+import logging
+import random
+import re
+import time
+import uuid
 
 from pyspark.sql import DataFrame, SparkSession, Window
 from pyspark.sql import functions as F
@@ -20,9 +37,20 @@ from pyspark.sql.types import _parse_datatype_string
 
 from pipeline.schema import REQUEST_COLUMN_NAMES, spark_ddl
 
+log = logging.getLogger("pipeline.lake")
+
 # The load sequence orders versions of one request: (load id, row id within the load), higher = later.
 LOAD_SEQ = ("_load_id", "_row_id")
 LAKE_DDL = f"{spark_ddl()}, _load_id bigint, _row_id bigint"
+LAKE_COLUMNS = (*REQUEST_COLUMN_NAMES, *LOAD_SEQ)
+PARTITION = "created_month"
+# Newest first: a request's versions compare on these, in order (a null is older than any value).
+VERSION_ORDER = ("updated_at", "closed_at", *LOAD_SEQ)
+# A commit that lost a race with a concurrent writer (Delta's optimistic concurrency): try it again.
+CONFLICT = re.compile(r"io\.delta\.exceptions\.(Concurrent\w*|MetadataChanged|ProtocolChanged)Exception"
+                      r"|DELTA_CONCURRENT_|DELTA_METADATA_CHANGED|DELTA_PROTOCOL_CHANGED")
+RETRIES = 8               # tries of one commit before the conflict is raised
+BACKOFF_S = (0.2, 10.0)   # first and longest wait between them (doubling, with jitter)
 
 
 def with_load_id(df: DataFrame, load_id: int) -> DataFrame:
@@ -32,14 +60,12 @@ def with_load_id(df: DataFrame, load_id: int) -> DataFrame:
 
 def latest_versions(df: DataFrame) -> DataFrame:
     """One row per unique_key: the newest version (nulls are oldest)."""
-    w = Window.partitionBy("unique_key").orderBy(
-        F.col("updated_at").desc_nulls_last(), F.col("closed_at").desc_nulls_last(),
-        *[F.col(c).desc() for c in LOAD_SEQ])
+    w = Window.partitionBy("unique_key").orderBy(*[F.col(c).desc_nulls_last() for c in VERSION_ORDER])
     return df.withColumn("_rank", F.row_number().over(w)).where("_rank = 1").drop("_rank")
 
 
-def exists(spark: SparkSession, path: str) -> bool:
-    """Whether the lake folder exists, asked through Hadoop's FileSystem (local, hdfs://, s3a://)."""
+def _fs_exists(spark: SparkSession, path: str) -> bool:
+    """Whether a path exists, asked through Hadoop's FileSystem (local, hdfs://, s3a://)."""
     jvm_path = spark._jvm.org.apache.hadoop.fs.Path(path)
     return jvm_path.getFileSystem(spark._jsc.hadoopConfiguration()).exists(jvm_path)
 
@@ -52,31 +78,89 @@ def empty(spark: SparkSession) -> DataFrame:
     return spark.range(0).select(*[F.lit(None).cast(f.dataType).alias(f.name) for f in fields])
 
 
+def exists(spark: SparkSession, path: str) -> bool:
+    """Whether the lake is a Delta table yet (its transaction log exists)."""
+    return _fs_exists(spark, f"{path.rstrip('/')}/_delta_log")
+
+
+def _quoted(path: str) -> str:
+    """The path as a SQL identifier (delta.`path`, parquet.`path`)."""
+    if "`" in path:
+        raise ValueError(f"lake path may not contain a backtick: {path!r}")
+    return f"`{path}`"
+
+
+def is_conflict(exc: BaseException) -> bool:
+    """Whether a failed commit lost a race with another writer (and is worth trying again)."""
+    return bool(CONFLICT.search(str(exc)))
+
+
+def committed(action, what: str, tries: int = RETRIES, sleep=time.sleep):
+    """Run one Delta commit, trying it again (bounded, with back-off) while it conflicts with a
+    concurrent writer: each try re-reads the table's newest version, so neither side's update is lost."""
+    wait = BACKOFF_S[0]
+    for attempt in range(1, tries + 1):
+        try:
+            return action()
+        except Exception as exc:
+            if attempt == tries or not is_conflict(exc):
+                raise
+            log.warning("lake: %s conflicted with a concurrent commit (try %d of %d); retrying in %.1f s",
+                        what, attempt, tries, wait)
+            sleep(wait * random.uniform(0.5, 1.0))
+            wait = min(wait * 2, BACKOFF_S[1])
+
+
+def ensure(spark: SparkSession, path: str) -> None:
+    """Create the lake table if it is missing; convert an older plain-Parquet lake in place."""
+    if exists(spark, path):
+        return
+    if _fs_exists(spark, path):
+        log.info("lake: converting the Parquet lake at %s to Delta", path)
+        sql = f"CONVERT TO DELTA parquet.{_quoted(path)} PARTITIONED BY ({PARTITION} string)"
+    else:
+        sql = f"CREATE TABLE IF NOT EXISTS delta.{_quoted(path)} ({LAKE_DDL}) USING delta PARTITIONED BY ({PARTITION})"
+    committed(lambda: exists(spark, path) or spark.sql(sql), "creating the table")
+
+
 def read(spark: SparkSession, path: str, months: list[str] | None = None) -> DataFrame:
-    """The lake (optionally only some months); empty with the lake schema when it does not exist."""
+    """The lake (optionally only some months: Delta then lists only their files); empty with the
+    lake schema when it does not exist."""
     if not exists(spark, path):
-        return empty(spark)
-    df = spark.read.schema(LAKE_DDL).parquet(path)
-    return df if months is None else df.where(F.col("created_month").isin(months))
+        if _fs_exists(spark, path):  # an older Parquet lake not yet converted (see ensure)
+            df = spark.read.schema(LAKE_DDL).parquet(path)
+        else:
+            return empty(spark)
+    else:
+        df = spark.read.format("delta").load(path).select(*LAKE_COLUMNS)
+    return df if months is None else df.where(F.col(PARTITION).isin(months))
 
 
 def months(spark: SparkSession, path: str, since_month: str | None = None) -> list[str]:
-    """The months present in the lake (from its partition folders), optionally from `since_month` on."""
-    df = read(spark, path).select("created_month").distinct()
+    """The months present in the lake (from its partition values), optionally from `since_month` on."""
+    df = read(spark, path).select(PARTITION).distinct()
     if since_month:
-        df = df.where(F.col("created_month") >= since_month)
+        df = df.where(F.col(PARTITION) >= since_month)
     return sorted(r[0] for r in df.collect())
 
 
 def merge(spark: SparkSession, path: str, new: DataFrame) -> list[str]:
-    """Merge normalised rows (with the LOAD_SEQ columns) into the lake; returns the months rewritten."""
-    touched = sorted(r[0] for r in new.select("created_month").distinct().collect())
+    """Merge normalised rows (with the LOAD_SEQ columns) into the lake in one atomic commit (retried
+    while it conflicts with a concurrent writer); returns the months it touched."""
+    touched = sorted(r[0] for r in new.select(PARTITION).distinct().collect())
     if not touched:
         return []
-    cols = [*REQUEST_COLUMN_NAMES, *LOAD_SEQ]
-    merged = latest_versions(read(spark, path, touched).select(*cols).unionByName(new.select(*cols)))
-    # The merged frame reads the partitions it replaces; Spark writes to a staging folder and swaps
-    # the partitions only at commit, after every read has finished.
-    (merged.repartition("created_month").sortWithinPartitions("created_at")
-     .write.mode("overwrite").partitionBy("created_month").parquet(path))
+    ensure(spark, path)
+    view = f"lake_merge_{uuid.uuid4().hex}"  # one per call: the stream's merge thread and a batch may overlap
+    latest_versions(new.select(*LAKE_COLUMNS)).createOrReplaceTempView(view)
+    newer = (f"struct({', '.join(f's.{c}' for c in VERSION_ORDER)}) > "
+             f"struct({', '.join(f't.{c}' for c in VERSION_ORDER)})")
+    in_months = ", ".join(f"'{m}'" for m in touched)  # months are YYYY-MM (normalise derives them)
+    sql = (f"MERGE INTO delta.{_quoted(path)} t USING {view} s "
+           f"ON t.{PARTITION} IN ({in_months}) AND t.{PARTITION} = s.{PARTITION} AND t.unique_key = s.unique_key "
+           f"WHEN MATCHED AND {newer} THEN UPDATE SET * WHEN NOT MATCHED THEN INSERT *")
+    try:
+        committed(lambda: spark.sql(sql), f"merge into {', '.join(touched)}")
+    finally:
+        spark.catalog.dropTempView(view)
     return touched

@@ -285,8 +285,10 @@ class LiveSink:
     # -- the lake -------------------------------------------------------------------------------------
     def merge_lake(self, force: bool = False) -> None:
         """Every lake_every seconds, merge the requests changed since the last merge into the lake, in a
-        thread of its own: a merge rewrites whole months (seconds to tens of seconds) and must not hold
-        up the micro-batches. `force` merges now and waits (the end of an --once run)."""
+        thread of its own: a merge rewrites the touched months' files (seconds to tens of seconds) and
+        must not hold up the micro-batches. `force` merges now and waits (the end of an --once run).
+        A kill mid-merge loses nothing: the Delta commit is atomic, and the merge mark advances only
+        after it, so the restarted job merges the same requests again."""
         if self.lake_every < 0 or (self.merging is not None and self.merging.is_alive()):
             if force and self.merging is not None:
                 self.merging.join()

@@ -49,7 +49,7 @@ REGISTRY: tuple[Setting, ...] = (
     Setting("stream_max_files_per_trigger", 1000,
             "Most spool files per micro-batch: the embedded stream's catch-up bound.", int),
     Setting("lake_path", "var/lake",
-            "Cleaned-request Parquet data set, partitioned by created month (local folder, hdfs:// or s3a://)."),
+            "Cleaned-request lake, a Delta Lake table partitioned by created month (local folder, hdfs:// or s3a://)."),
     Setting("quarantine_path", "var/quarantine", "Where unusable input rows are written with their reason."),
     Setting("checkpoint_path", "var/checkpoints", "Spark Structured Streaming checkpoints."),
     Setting("app_host", "127.0.0.1", "Interface the app binds to (the dev server and gunicorn)."),

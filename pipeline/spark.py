@@ -2,8 +2,9 @@
 
 Why these settings: the exports are New York local time, so the session time zone is
 America/New_York and every day/hour/minute bucket is a New York bucket; shuffles are small on a
-2-core box; the Kafka connector jars are fetched ahead by `make jars` and passed as spark.jars so a
-session never resolves anything over the network at start.
+2-core box; the Kafka connector and Delta Lake jars are fetched ahead by `make jars` and passed as
+spark.jars so a session never resolves anything over the network at start. Every session has Delta
+(the lake is a Delta table, pipeline/lake.py); only sessions that read Kafka carry its connector.
 
 On a cluster (spark://, yarn, k8s://) executors connect back to the driver, so its address, bind
 interface and ports are settings (spark_driver_*, spark_blockmanager_port; 127.0.0.1 and any free
@@ -24,9 +25,12 @@ from pipeline.settings import Settings, get
 LEAN_JVM_OPTIONS = "-XX:+UseSerialGC -XX:ReservedCodeCacheSize=96m -XX:MaxDirectMemorySize=256m -Xss1m"
 
 
-def kafka_jars(settings: Settings) -> list[str]:
-    """The spark-sql-kafka connector and its dependencies from the jar cache (empty if not fetched)."""
-    return sorted(glob.glob(str(settings.path(settings.jar_cache) / "spark-kafka" / "*.jar")))
+def cached_jars(settings: Settings, folder: str) -> list[str]:
+    """The jars of one folder of the jar cache (scripts/fetch-jars.sh); a clear error if not fetched."""
+    jars = sorted(glob.glob(str(settings.path(settings.jar_cache) / folder / "*.jar")))
+    if not jars:
+        raise RuntimeError(f"jars missing under {settings.jar_cache}/{folder}: run `make jars`")
+    return jars
 
 
 def build_session(app_name: str, settings: Settings | None = None, with_kafka: bool = False,
@@ -51,20 +55,18 @@ def build_session(app_name: str, settings: Settings | None = None, with_kafka: b
                                                     or (4 if s.spark_master.startswith("local") else 64)))
         .config("spark.ui.enabled", "false")
         .config("spark.ui.showConsoleProgress", "false")
-        .config("spark.sql.sources.partitionOverwriteMode", "dynamic")
         .config("spark.sql.execution.arrow.pyspark.enabled", "true")
         .config("spark.driver.bindAddress", s.spark_driver_bind_address)
         .config("spark.driver.host", s.spark_driver_host)
         .config("spark.executor.memory", s.spark_executor_memory)
+        .config("spark.sql.extensions", "io.delta.sql.DeltaSparkSessionExtension")
+        .config("spark.sql.catalog.spark_catalog", "org.apache.spark.sql.delta.catalog.DeltaCatalog")
     )
     for key, port in (("spark.driver.port", s.spark_driver_port), ("spark.blockManager.port", s.spark_blockmanager_port)):
         if port:
             builder = builder.config(key, str(port))
-    if with_kafka:
-        jars = kafka_jars(s)
-        if not jars:
-            raise RuntimeError(f"Kafka connector jars missing under {s.jar_cache}/spark-kafka: run `make jars`")
-        builder = builder.config("spark.jars", ",".join(jars))
+    jars = cached_jars(s, "delta") + (cached_jars(s, "spark-kafka") if with_kafka else [])
+    builder = builder.config("spark.jars", ",".join(jars))
     spark = builder.getOrCreate()
     spark.sparkContext.setLogLevel("WARN")
     return spark

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# `make jars`: copy the Kafka broker, Cassandra server and Spark Kafka-connector jars from Maven
-# Central into the jar cache (setting jar_cache, default .cache/jars), one folder per server:
-#   <jar_cache>/kafka/  <jar_cache>/cassandra/  <jar_cache>/spark-kafka/
+# `make jars`: copy the Kafka broker, Cassandra server, Spark Kafka-connector and Delta Lake jars from
+# Maven Central into the jar cache (setting jar_cache, default .cache/jars), one folder per pom:
+#   <jar_cache>/kafka/  <jar_cache>/cassandra/  <jar_cache>/spark-kafka/  <jar_cache>/delta/
 # Each folder is described by a small pom under config/ and carries a stamp with that pom's hash,
 # so a warm run does nothing and an edited pom refetches only its own folder. Maven uses the
 # default ~/.m2 cache (CI keeps it between runs).
@@ -17,7 +17,7 @@ fi
 case "$cache" in /*) ;; *) cache="$PWD/$cache" ;; esac
 
 # server folder -> pom
-declare -A POMS=([kafka]=config/kafka/pom.xml [cassandra]=config/cassandra/pom.xml [spark-kafka]=config/spark/pom.xml)
+declare -A POMS=([kafka]=config/kafka/pom.xml [cassandra]=config/cassandra/pom.xml [spark-kafka]=config/spark/pom.xml [delta]=config/delta/pom.xml)
 
 fetch() {
   local server=$1 pom=${POMS[$1]} dest="$cache/$1"
@@ -44,8 +44,8 @@ fetch() {
 }
 
 servers=("$@")
-[ ${#servers[@]} -gt 0 ] || servers=(kafka cassandra spark-kafka)
+[ ${#servers[@]} -gt 0 ] || servers=(kafka cassandra spark-kafka delta)
 for s in "${servers[@]}"; do
-  [ -n "${POMS[$s]:-}" ] || { echo "fetch-jars: unknown server '$s' (kafka, cassandra, spark-kafka)" >&2; exit 2; }
+  [ -n "${POMS[$s]:-}" ] || { echo "fetch-jars: unknown server '$s' (kafka, cassandra, spark-kafka, delta)" >&2; exit 2; }
   fetch "$s"
 done

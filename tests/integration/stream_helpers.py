@@ -111,6 +111,7 @@ class Producer(threading.Thread):
         super().__init__(daemon=True)
         self.sink, self.gen, self.rate, self.seconds = sink, gen, rate, seconds
         self.created: dict[str, dict] = {}
+        self.final: dict[str, dict] = {}  # each request's newest version sent
         self.resent = 0
 
     def run(self) -> None:
@@ -118,8 +119,9 @@ class Producer(threading.Thread):
         while time.monotonic() < end:
             now = datetime.now(UTC)
             recs = [self.gen.new_request(now) for _ in range(self.rate // 5)]
+            closed = self.gen.due_closures(now)
             batch = [ev.make_event(r, "created", r["created_at"], now, "synthetic") for r in recs]
-            batch += [ev.make_event(r, "closed", r["closed_at"], now, "synthetic") for r in self.gen.due_closures(now)]
+            batch += [ev.make_event(r, "closed", r["closed_at"], now, "synthetic") for r in closed]
             while True:
                 try:
                     self.sink.send(batch)
@@ -128,4 +130,33 @@ class Producer(threading.Thread):
                     self.resent += len(batch)
                     time.sleep(1)
             self.created.update((r["unique_key"], r) for r in recs)
+            self.final.update((r["unique_key"], r) for r in [*recs, *closed])
             time.sleep(0.2)
+
+
+def restart_service(name: str, down_for: float = 3.0) -> None:
+    """Stop one shared server (kafka or cassandra) and start it again, through scripts/services.sh of
+    the checkout that started it: this one under `make test`, or NYC311_TEST_SERVICES_ROOT when the
+    servers were started from another checkout (a worktree testing against shared servers). Checks
+    that the server really stopped answering, so a restart that did nothing fails the test."""
+    root = Path(os.environ.get("NYC311_TEST_SERVICES_ROOT") or ROOT)
+    port = {"kafka": 9092, "cassandra": 9042}[name]
+    subprocess.run(["bash", "scripts/services.sh", "down", name], cwd=root, check=True)
+    try:
+        import socket
+        with socket.create_connection(("127.0.0.1", port), timeout=2):
+            raise AssertionError(f"{name} still answers after `services.sh down` in {root}: set "
+                                 "NYC311_TEST_SERVICES_ROOT to the checkout that started it")
+    except OSError:
+        pass
+    time.sleep(down_for)
+    subprocess.run(["bash", "scripts/services.sh", "up", name], cwd=root, check=True)
+
+
+def lake_merge_in_flight(log: Path, since: int) -> bool:
+    """Whether the job started after byte `since` of its log has begun a lake merge it has not
+    finished (pipeline/live_sink.py logs both ends): killing it now kills it inside a Delta commit."""
+    with open(log, "rb") as fh:
+        fh.seek(since)
+        text = fh.read().decode(errors="replace")
+    return text.count("lake: merging ") > text.count("lake: merged ") + text.count("lake merge failed")

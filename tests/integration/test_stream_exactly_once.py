@@ -1,22 +1,48 @@
-"""Exactly-once effect: kill -9 the streaming job three times and restart the broker while events
-flow (real Kafka, Spark, Cassandra); every live count must equal the distinct requests produced."""
+"""Exactly-once effect: kill -9 the streaming job ten times (half of them inside a micro-batch, half
+inside a lake merge's Delta commit), restart the Kafka broker once and Cassandra once, while events
+flow (real Kafka, Spark, Cassandra). Afterwards every live count equals the distinct requests
+produced, the lake holds exactly one row per request in its final version, and the history
+rollups recomputed from the lake equal a recount of those final versions."""
 from __future__ import annotations
 
-import subprocess
 import time
 import uuid
+from collections import Counter
 from urllib.parse import urlparse
 
 import pytest
 import stream_helpers as h
 
+from pipeline import batch, lake
+from pipeline import events as ev
 from pipeline.produce import KafkaSink, Synthetic, _places
 from pipeline.stores import open_store
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
+KILLS = 10
+BROKER_RESTART, STORE_RESTART = 3, 6  # the broker restarts after this kill; Cassandra before it, under the job
 
-def test_counts_survive_kill9_and_broker_restart(kafka_url, cassandra_url, kafka_topic, sample_csv, tmp_path):
+
+def history_recount(records) -> dict[str, Counter]:
+    """The day rows of the requests and status rollups, counted here from the final versions."""
+    out = {"requests": Counter(), "status": Counter()}
+    for r in records:
+        day, dims = r["created_at"].astimezone(ev.NY).date().isoformat(), (r["borough"], r["complaint_type"], r["agency"])
+        out["requests"][(day, *dims)] += 1
+        out["status"][(day, *dims, r["status"])] += 1
+    return out
+
+
+def history_stored(store, days: list[str]) -> dict[str, Counter]:
+    dims = ["period", "borough", "complaint_type", "agency"]
+    got = {"requests": store.aggregate("requests", "day", days[0], days[-1], dims),
+           "status": store.aggregate("status", "day", days[0], days[-1], [*dims, "status"])}
+    return {name: +Counter({tuple(r[:-1]): int(r[-1]) for r in df.itertuples(index=False)}) for name, df in got.items()}
+
+
+def test_counts_survive_kill9_and_server_restarts(spark, kafka_url, cassandra_url, kafka_topic, sample_csv,
+                                                  tmp_path):
     h.create_topic(kafka_url, kafka_topic)
     store = open_store(h.store_url(cassandra_url, "once"))
     store.ensure_schema()
@@ -24,25 +50,38 @@ def test_counts_survive_kill9_and_broker_restart(kafka_url, cassandra_url, kafka
     env = h.job_env(kafka_url, kafka_topic, h.store_url(cassandra_url, "once"), tmp_path)
     log = tmp_path / "stream.log"
     gen = Synthetic(_places(sample_csv), seed=11, close_speedup=7200)
-    producer = h.Producer(KafkaSink(urlparse(kafka_url).netloc, kafka_topic), gen, rate=100, seconds=100)
+    producer = h.Producer(KafkaSink(urlparse(kafka_url).netloc, kafka_topic), gen, rate=100, seconds=90)
     producer.start()
+    args = ("--job", job, "--trigger-seconds", "1", "--max-per-trigger", "700", "--lake-every", "4")
 
-    proc = h.start_job(env, log, "--job", job, "--trigger-seconds", "1", "--max-per-trigger", "700")
-    checkpoint, replayed = tmp_path / "checkpoints" / job, []
+    def start():
+        return h.start_job(env, log, *args), (log.stat().st_size if log.exists() else 0)
+
+    proc, since = start()
+    checkpoint, in_batch, in_merge = tmp_path / "checkpoints" / job, [], 0
     try:
-        for crash in range(3):
+        for crash in range(KILLS):
+            if crash == STORE_RESTART:  # the job rides out the store going away (it waits, then catches up)
+                h.restart_service("cassandra")
+                store.close()  # a fresh session rather than the driver's reconnection back-off
+                store = open_store(h.store_url(cassandra_url, "once"))
             seen = h.status_batch(store, job)
-            h.wait_for(lambda seen=seen: h.status_batch(store, job) >= seen + 2, 240,
-                       f"two micro-batches before crash {crash + 1}", proc=proc, log=log)
-            # crash inside a micro-batch (planned, not committed), so the restart must replay it
-            replayed.append(h.wait_for(lambda: h.in_flight(checkpoint), 60, "a batch in flight", every=0.01))
+            h.wait_for(lambda seen=seen, store=store: h.status_batch(store, job) > seen, 240,
+                       f"a micro-batch before crash {crash + 1}", proc=proc, log=log)
+            if crash % 2 == 0:
+                # inside a micro-batch (planned, not committed), so the restart must replay it
+                in_batch.append(h.wait_for(lambda: h.in_flight(checkpoint), 180, "a batch in flight", every=0.01))
+            else:
+                # inside a lake merge: its Delta commit either happened or not, and the mark follows it
+                h.wait_for(lambda since=since: h.lake_merge_in_flight(log, since), 180, "a lake merge in flight", every=0.02,
+                           proc=proc, log=log)
+                time.sleep(0.5)  # past the log line, into the merge's Spark job
+                in_merge += h.lake_merge_in_flight(log, since)
             h.kill9(proc)
-            if crash == 1:  # the broker goes away mid-stream too (only through the services script)
-                subprocess.run(["bash", "scripts/services.sh", "down", "kafka"], cwd=h.ROOT, check=True)
-                time.sleep(3)
-                subprocess.run(["bash", "scripts/services.sh", "up", "kafka"], cwd=h.ROOT, check=True)
-            proc = h.start_job(env, log, "--job", job, "--trigger-seconds", "1", "--max-per-trigger", "700")
-        assert len(replayed) == 3
+            if crash == BROKER_RESTART:  # the broker goes away mid-stream too (only through the services script)
+                h.restart_service("kafka")
+            proc, since = start()
+        assert len(in_batch) == KILLS // 2 and in_merge >= 3, (in_batch, in_merge)
         producer.join(timeout=300)
         assert not producer.is_alive()
         want = h.expected_counts(producer.created.values())
@@ -53,7 +92,26 @@ def test_counts_survive_kill9_and_broker_restart(kafka_url, cassandra_url, kafka
         assert int(zips["n"].sum()) == len(producer.created)
         status = store.select("pipeline_status", {"job": job}).iloc[0]
         assert status["malformed_total"] == 0 and status["requests_tracked"] >= len(producer.created)
+
+        # the lake: one row per request, each in its final version (open or closed)
+        lake_path = str(tmp_path / "lake")
+        closed = {k for k, r in producer.final.items() if r["status"] == "Closed"}
+
+        def lake_state():
+            rows = lake.read(spark, lake_path).select("unique_key", "status").collect()
+            return (len(rows), {r[0] for r in rows}, {r[0] for r in rows if r[1] == "Closed"})
+        h.wait_for(lambda: lake_state() == (len(producer.final), set(producer.final), closed), 600,
+                   "the lake to hold every request's final version", every=3, proc=proc, log=log)
     finally:
         if proc.poll() is None:
             h.kill9(proc)
         store.close()
+
+    # history rollups recomputed from the lake equal the recount (a keyspace of their own)
+    history = open_store(h.store_url(cassandra_url, "eo_history"))
+    try:
+        days = sorted({r["created_at"].astimezone(ev.NY).date() for r in producer.final.values()})
+        batch.recompute(spark, history, lake_path, since=days[0])
+        assert history_stored(history, [d.isoformat() for d in days]) == history_recount(producer.final.values())
+    finally:
+        history.close()

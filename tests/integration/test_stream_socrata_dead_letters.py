@@ -16,6 +16,7 @@ import pytest
 import stream_helpers as h
 
 from pipeline import events as ev
+from pipeline import lake as lake_table
 from pipeline import live_read
 from pipeline.rollups import compute_rollup
 from pipeline.socrata import SODA_FIELDS
@@ -78,7 +79,7 @@ def test_socrata_replay_and_dead_letters(kafka_url, cassandra_url, kafka_topic, 
         assert by_borough["count"].sum() == len(records)
 
     # every event reached the lake, and the batch job's rollup over it gives the live rows
-    lake = spark.read.parquet(str(tmp_path / "lake"))
+    lake = lake_table.read(spark, str(tmp_path / "lake"))
     assert lake.count() == len(records) == lake.select("unique_key").distinct().count()
     batch_rows = compute_rollup(lake, "requests", "minute").toPandas()
     assert h.Counter({(r.period, r.borough, r.complaint_type, r.agency): r.n for r in batch_rows.itertuples()}) == want
