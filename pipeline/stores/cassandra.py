@@ -15,11 +15,9 @@ threads of a process (the driver is thread-safe). Errors reaching Cassandra beco
 with the reason; once connected, the driver reconnects on its own (exponential back-off), and a
 failed first connection is retried on the next call.
 
-Consistency: reads run at cassandra_read_consistency, writes (inserts, deletes, their batches, meta)
-at cassandra_write_consistency, both LOCAL_ONE by default, so the dashboard answers and the jobs
-write while one node of a replication-factor-2 ring is down (QUORUM of 2 is 2: it would need both).
-The price is that a read may miss a write its replica has not received yet; hinted handoff and
-read repair close the gap (docs/OPERATIONS.md: Running against real clusters).
+Consistency: reads at cassandra_read_consistency, writes at cassandra_write_consistency, LOCAL_ONE
+by default so pages answer and jobs write with one node of a replication-factor-2 ring down (QUORUM
+of 2 needs both); a read may then miss a write until hints arrive (docs/OPERATIONS.md: clusters).
 """
 from __future__ import annotations
 
