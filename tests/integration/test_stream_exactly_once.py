@@ -49,10 +49,10 @@ class Producer(threading.Thread):
 
 def test_counts_survive_kill9_and_broker_restart(kafka_url, cassandra_url, kafka_topic, sample_csv, tmp_path):
     h.create_topic(kafka_url, kafka_topic)
-    store = open_store(h.store_url(cassandra_url))
+    store = open_store(h.store_url(cassandra_url, "once"))
     store.ensure_schema()
     job = f"eo-{uuid.uuid4().hex[:6]}"
-    env = h.job_env(kafka_url, kafka_topic, h.store_url(cassandra_url), tmp_path)
+    env = h.job_env(kafka_url, kafka_topic, h.store_url(cassandra_url, "once"), tmp_path)
     log = tmp_path / "stream.log"
     gen = Synthetic(_places(sample_csv), seed=11, close_speedup=7200)
     producer = Producer(KafkaSink(urlparse(kafka_url).netloc, kafka_topic), gen, rate=100, seconds=100)

@@ -76,7 +76,7 @@ def test_closings_days_later_reach_the_history_rollups(spark, kafka_url, cassand
     now = datetime.now(UTC).replace(microsecond=0)
     export = tmp_path / "open.csv"
     write_export(sample_csv, export, now)
-    store = open_store(h.store_url(cassandra_url))
+    store = open_store(h.store_url(cassandra_url, "late"))
     lake_path = str(tmp_path / "lake")
     batch.load_input(spark, store, str(export), lake_path, str(tmp_path / "quarantine"))
 
@@ -90,7 +90,7 @@ def test_closings_days_later_reach_the_history_rollups(spark, kafka_url, cassand
     sink.send([ev.make_event(r, "closed", closing, now, "socrata") for r in final if r["closed_at"] is not None])
     sink.close()
 
-    env = h.job_env(kafka_url, kafka_topic, h.store_url(cassandra_url), tmp_path)
+    env = h.job_env(kafka_url, kafka_topic, h.store_url(cassandra_url, "late"), tmp_path)
     log = tmp_path / "stream.log"
     proc = h.start_job(env, log, "--job", f"late-{uuid.uuid4().hex[:6]}", "--once")
     assert proc.wait(timeout=400) == 0, log.read_text()[-4000:]

@@ -42,10 +42,10 @@ def test_poison_is_dead_lettered_and_the_job_keeps_running(kafka_url, cassandra_
     from kafka import KafkaConsumer, KafkaProducer
     h.create_topic(kafka_url, kafka_topic)
     servers = urlparse(kafka_url).netloc
-    store = open_store(h.store_url(cassandra_url))
+    store = open_store(h.store_url(cassandra_url, "poison"))
     store.ensure_schema()
     job = f"poison-{uuid.uuid4().hex[:6]}"
-    env = h.job_env(kafka_url, kafka_topic, h.store_url(cassandra_url), tmp_path)
+    env = h.job_env(kafka_url, kafka_topic, h.store_url(cassandra_url, "poison"), tmp_path)
     log = tmp_path / "stream.log"
     proc = h.start_job(env, log, "--job", job, "--trigger-seconds", "1", "--lake-every", "5")
     gen = Synthetic(_places(sample_csv), seed=5, close_speedup=1)
@@ -99,7 +99,7 @@ def test_expired_offsets_are_recorded_and_shown(kafka_url, cassandra_url, kafka_
     from app.live_store import stream_status
     h.create_topic(kafka_url, kafka_topic, partitions=1)
     servers = urlparse(kafka_url).netloc
-    env = h.job_env(kafka_url, kafka_topic, h.store_url(cassandra_url), tmp_path)
+    env = h.job_env(kafka_url, kafka_topic, h.store_url(cassandra_url, "expired"), tmp_path)
     job = f"lost-{uuid.uuid4().hex[:6]}"
     gen = Synthetic(_places(sample_csv), seed=6, close_speedup=1)
     sink = KafkaSink(servers, kafka_topic)
@@ -125,7 +125,7 @@ def test_expired_offsets_are_recorded_and_shown(kafka_url, cassandra_url, kafka_
     kept += send(10)
     sink.close()
     run_once()
-    with open_store(h.store_url(cassandra_url)) as store:
+    with open_store(h.store_url(cassandra_url, "expired")) as store:
         want = h.expected_counts(kept)
         assert h.live_counts(store, {k[0] for k in want}) == want
         assert int(store.select("pipeline_health", {"job": job}).iloc[0]["offsets_lost"]) == 30

@@ -47,7 +47,7 @@ def test_socrata_replay_and_dead_letters(kafka_url, cassandra_url, kafka_topic, 
     from kafka import KafkaConsumer, KafkaProducer
     h.create_topic(kafka_url, kafka_topic)
     servers = urlparse(kafka_url).netloc
-    env = h.job_env(kafka_url, kafka_topic, h.store_url(cassandra_url), tmp_path, NYC311_SOCRATA_APP_TOKEN="tok")
+    env = h.job_env(kafka_url, kafka_topic, h.store_url(cassandra_url, "socrata"), tmp_path, NYC311_SOCRATA_APP_TOKEN="tok")
     with fixture_server.SodaServer() as soda:
         env["NYC311_SOCRATA_URL"] = soda.url
         subprocess.run([sys.executable, "-m", "pipeline", "produce", "--socrata", "--once", "--page-size", "50",
@@ -67,7 +67,7 @@ def test_socrata_replay_and_dead_letters(kafka_url, cassandra_url, kafka_topic, 
 
     records = expected_records()
     want = h.expected_counts(records)
-    with open_store(h.store_url(cassandra_url)) as store:
+    with open_store(h.store_url(cassandra_url, "socrata")) as store:
         assert h.live_counts(store, {k[0] for k in want}) == want
         status = live_read.status(store, job)
         assert status["malformed_total"] == 3 and status["batch_rows"] == len(records) + 3
