@@ -28,6 +28,7 @@ from app import figures
 from app import state as st
 from app.data import DataUnavailable, model
 from pipeline.read_api import Filters, QueryTooLarge
+from pipeline.series import mark_complete
 from pipeline.settings import get as settings
 
 TABLE_ROWS = 200  # rows of a chart's numbers shown as a table (the CSV has them all)
@@ -77,6 +78,11 @@ class Reads:
 
     def filters(self, s: st.State) -> Filters:
         return st.filters(s, self.bounds())
+
+    def series(self, f: Filters, granularity: str, *args) -> pd.DataFrame:
+        """The read API's time series with each period's `complete` flag (pipeline/series.py)."""
+        through = self("freshness", cache=model().META_TTL)
+        return mark_complete(self("timeseries", f, granularity, *args), granularity, f.start, f.end, through)
 
     def bounds_or_none(self) -> tuple[date, date] | None:
         try:

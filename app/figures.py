@@ -11,6 +11,8 @@ import math
 import pandas as pd
 import plotly.graph_objects as go
 
+from pipeline.read_api import OTHER
+
 COLORS = ("#2563eb", "#f59e0b", "#10b981", "#ef4444", "#8b5cf6", "#06b6d4", "#ec4899", "#84cc16",
           "#64748b", "#f97316", "#14b8a6")
 ACCENT = COLORS[0]
@@ -39,6 +41,7 @@ def layout(height: int = 340, legend: bool = True, xaxis: dict | None = None, ya
 
 
 NO_GRID = {"gridcolor": "rgba(0,0,0,0)"}
+SMALL_SLICE = 0.04  # donut slices under this share carry no label
 
 
 def empty(message: str = "No requests match these filters.", height: int = 340) -> go.Figure:
@@ -90,43 +93,78 @@ def sparkline(values: list[float]) -> str:
     return "".join(blocks[int((v - lo) / (hi - lo) * (len(blocks) - 1))] for v in vals)
 
 
+INCOMPLETE_NOTE = {"text": "dashed: incomplete period", "showarrow": False, "x": 1, "y": 0, "xref": "paper",
+                   "yref": "paper", "xanchor": "right", "yanchor": "bottom", "font": {"size": 11, "color": TEXT}}
+
+
+def _line(part: pd.DataFrame, hover: str, **trace) -> list[go.Scatter]:
+    """One series as a solid line over its complete periods and a dashed one over the incomplete
+    (pipeline/series.py: the last period cut short by the data's end or the date range), so a
+    partial period never reads as a fall. Without a `complete` column: one solid line."""
+    x, y = list(part["period"]), list(part["count"])
+    if "complete" not in part or part["complete"].all():
+        return [go.Scatter(x=x, y=y, mode="lines", hovertemplate=hover, **trace)]
+    whole = list(part["complete"])
+    near = [not whole[i] or (i > 0 and not whole[i - 1]) or (i + 1 < len(whole) and not whole[i + 1])
+            for i in range(len(whole))]
+    solid = go.Scatter(x=x, y=[v if w else None for v, w in zip(y, whole, strict=True)], mode="lines",
+                       hovertemplate=hover, **trace)
+    dashed = {**trace, "line": {**trace.get("line", {}), "dash": "dash"}, "showlegend": False,
+              "legendgroup": trace.get("legendgroup", trace.get("name")), "fill": None}
+    edge = go.Scatter(x=x, y=[v if n else None for v, n in zip(y, near, strict=True)], mode="lines+markers",
+                      marker={"size": 5}, hovertemplate=hover.replace("<extra>", " (incomplete period)<extra>", 1),
+                      **{k: v for k, v in dashed.items() if k != "fill"})
+    return [solid, edge]
+
+
+def _incomplete(df: pd.DataFrame) -> bool:
+    return "complete" in df and not df["complete"].all()
+
+
 def timeseries(df: pd.DataFrame, split_by: str | None = None, label: str = "Requests",
                height: int = 340) -> go.Figure:
-    """Counts per period (columns period, [split_by], count)."""
+    """Counts per period (columns period, [split_by], count, [complete]). Split by a dimension, an
+    'Other' line larger than every named one starts hidden (a click on its legend entry shows it):
+    drawn, it would flatten the named lines at the bottom of the axis."""
     if df.empty or df["count"].sum() == 0:
         return empty(height=height)
     traces = []
     if split_by and split_by in df.columns:
         totals = df.groupby(split_by)["count"].sum().sort_values(ascending=False)
+        named = totals.drop(OTHER, errors="ignore")
+        hide_other = OTHER in totals.index and (named.empty or totals[OTHER] > named.iloc[0])
         for i, group in enumerate(totals.index):
             part = df[df[split_by] == group]
-            traces.append(go.Scatter(x=part["period"], y=part["count"], name=str(group), mode="lines",
-                                     line=dict(width=2, color=COLORS[i % len(COLORS)]),
-                                     hovertemplate="%{x}<br>%{y:,} requests<extra>%{fullData.name}</extra>"))
+            hidden = hide_other and group == OTHER
+            traces += _line(part, "%{x}<br>%{y:,} requests<extra>%{fullData.name}</extra>",
+                            name=f"{group} (click to show)" if hidden else str(group), legendgroup=str(group),
+                            line=dict(width=2, color=COLORS[i % len(COLORS)]),
+                            **({"visible": "legendonly"} if hidden else {}))
     else:
-        traces.append(go.Scatter(x=df["period"], y=df["count"], name=label, mode="lines", fill="tozeroy",
-                                 line=dict(width=2, color=ACCENT), fillcolor="rgba(37,99,235,0.12)",
-                                 hovertemplate="%{x}<br>%{y:,} requests<extra></extra>"))
-    return go.Figure(traces, layout(height, bool(split_by), yaxis={"title": {"text": label}, "rangemode": "tozero"}))
+        traces += _line(df, "%{x}<br>%{y:,} requests<extra></extra>", name=label, fill="tozeroy",
+                        line=dict(width=2, color=ACCENT), fillcolor="rgba(37,99,235,0.12)")
+    notes = [INCOMPLETE_NOTE] if _incomplete(df) else []
+    return go.Figure(traces, layout(height, bool(split_by), yaxis={"title": {"text": label}, "rangemode": "tozero"},
+                                    annotations=notes))
 
 
 def year_over_year(df: pd.DataFrame, height: int = 340) -> go.Figure:
-    """Current vs one year earlier (columns period, series, count; series 'This period'/'A year earlier'),
-    plotted on the current period's dates so the two lines overlay."""
+    """Current vs one year earlier (columns period, series, count, [complete]; series 'This period'/'A year
+    earlier'), plotted on the current period's dates so the two lines overlay."""
     if df.empty or df["count"].sum() == 0:
         return empty(height=height)
     traces = []
     for i, (name, dash) in enumerate((("This period", "solid"), ("A year earlier", "dot"))):
         part = df[df["series"] == name]
-        traces.append(go.Scatter(x=part["period"], y=part["count"], name=name, mode="lines",
-                                 line=dict(width=2, dash=dash, color=COLORS[i]),
-                                 customdata=part.get("actual_period"),
-                                 hovertemplate="%{customdata}<br>%{y:,} requests<extra>%{fullData.name}</extra>"))
-    return go.Figure(traces, layout(height, yaxis={"title": {"text": "Requests"}, "rangemode": "tozero"}))
+        traces += _line(part, "%{customdata}<br>%{y:,} requests<extra>%{fullData.name}</extra>", name=name,
+                        line=dict(width=2, dash=dash, color=COLORS[i]), customdata=part.get("actual_period"))
+    notes = [INCOMPLETE_NOTE] if _incomplete(df) else []
+    return go.Figure(traces, layout(height, yaxis={"title": {"text": "Requests"}, "rangemode": "tozero"},
+                                    annotations=notes))
 
 
 def side_by_side(df: pd.DataFrame, height: int = 340) -> go.Figure:
-    """Two areas' series in adjacent panels with a shared y axis (columns area, period, count)."""
+    """Two areas' series in adjacent panels with a shared y axis (columns area, period, count, [complete])."""
     areas = list(dict.fromkeys(df["area"])) if not df.empty else []
     if len(areas) == 0 or df["count"].sum() == 0:
         return empty("Pick two areas to compare.", height)
@@ -137,15 +175,16 @@ def side_by_side(df: pd.DataFrame, height: int = 340) -> go.Figure:
     for i, area in enumerate(areas):
         part = df[df["area"] == area]
         suffix = "" if i == 0 else str(i + 1)
-        traces.append(go.Scatter(x=part["period"], y=part["count"], name=area, mode="lines", fill="tozeroy",
-                                 line=dict(width=2, color=COLORS[i]), xaxis=f"x{suffix}", yaxis=f"y{suffix}",
-                                 hovertemplate="%{x}<br>%{y:,} requests<extra>" + area + "</extra>"))
+        traces += _line(part, "%{x}<br>%{y:,} requests<extra>" + area + "</extra>", name=area, fill="tozeroy",
+                        line=dict(width=2, color=COLORS[i]), xaxis=f"x{suffix}", yaxis=f"y{suffix}")
         lo = i * (width + gap)
         axes[f"xaxis{suffix}"] = axis(domain=[lo, lo + width], anchor=f"y{suffix}")
         axes[f"yaxis{suffix}"] = axis(rangemode="tozero", anchor=f"x{suffix}",
                                       **({"matches": "y", "showticklabels": False} if i else {}))
         notes.append({"text": area, "x": lo + width / 2, "y": 1.0, "xref": "paper", "yref": "paper",
                       "yanchor": "bottom", "showarrow": False, "font": {"size": 13, "color": TEXT}})
+    if _incomplete(df):
+        notes.append(INCOMPLETE_NOTE)
     spec = layout(height, False, annotations=notes)
     spec["margin"] = {**spec["margin"], "t": 28}
     spec.update(axes)
@@ -163,25 +202,41 @@ def bars(df: pd.DataFrame, category: str, value: str = "count", label: str = "Re
 
 
 def donut(df: pd.DataFrame, category: str, value: str = "count", height: int = 340) -> go.Figure:
+    """Shares of a whole. Only slices of at least SMALL_SLICE carry a label, inside the ring: the
+    small ones' labels overlapped each other and the legend (their numbers are in the hover and CSV)."""
     if df.empty or df[value].sum() == 0:
         return empty(height=height)
+    share = df[value] / df[value].sum()
+    text = [f"{s:.0%}" if s >= SMALL_SLICE else "" for s in share]
     pie = go.Pie(labels=df[category], values=df[value], hole=0.55, sort=False, marker=dict(colors=list(COLORS)),
-                 textinfo="percent", hovertemplate="%{label}<br>%{value:,} (%{percent})<extra></extra>")
-    return go.Figure([pie], layout(height))
+                 text=text, textinfo="text", textposition="inside", insidetextorientation="horizontal",
+                 hovertemplate="%{label}<br>%{value:,} (%{percent})<extra></extra>")
+    spec = layout(height)
+    spec["legend"] = {"orientation": "v", "x": 1.0, "xanchor": "left", "y": 0.5, "yanchor": "middle",
+                      "title": {"text": ""}}
+    spec["uniformtext"] = {"minsize": 10, "mode": "hide"}
+    return go.Figure([pie], spec)
+
+
+def duration_unit(hours: pd.Series) -> tuple[float, str]:
+    """Hours for durations up to three days, days beyond: '3,000 h' reads as nothing, '125 days' does."""
+    return (24.0, "days") if len(hours) and float(hours.max()) > 72 else (1.0, "hours")
 
 
 def resolution_bars(df: pd.DataFrame, category: str, height: int = 380) -> go.Figure:
-    """Median and p90 hours side by side per category (columns category, median_h, p90_h)."""
+    """Median and p90 side by side per category (columns category, median_h, p90_h), in hours or days."""
     if df.empty:
         return empty("No closed requests match these filters.", height)
     cats = df[category].astype(str)[::-1]
+    per, unit = duration_unit(pd.concat([df["median_h"], df["p90_h"]]).dropna())
+    short = "h" if unit == "hours" else "days"
     traces = [
-        go.Bar(x=df["median_h"][::-1], y=cats, orientation="h", name="Median", marker_color=COLORS[0],
-               hovertemplate="%{y}<br>median %{x:.1f} h<extra></extra>"),
-        go.Bar(x=df["p90_h"][::-1], y=cats, orientation="h", name="90th percentile", marker_color=COLORS[1],
-               hovertemplate="%{y}<br>p90 %{x:.1f} h<extra></extra>"),
+        go.Bar(x=df["median_h"][::-1] / per, y=cats, orientation="h", name="Median", marker_color=COLORS[0],
+               hovertemplate="%{y}<br>median %{x:.1f} " + short + "<extra></extra>"),
+        go.Bar(x=df["p90_h"][::-1] / per, y=cats, orientation="h", name="90th percentile", marker_color=COLORS[1],
+               hovertemplate="%{y}<br>p90 %{x:.1f} " + short + "<extra></extra>"),
     ]
-    return go.Figure(traces, layout(height, True, {"title": {"text": "Hours from creation to closing"},
+    return go.Figure(traces, layout(height, True, {"title": {"text": f"{unit.capitalize()} from creation to closing"},
                                                    "rangemode": "tozero"}, NO_GRID, barmode="group"))
 
 

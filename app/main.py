@@ -13,7 +13,7 @@ from pathlib import Path
 import dash
 import dash_bootstrap_components as dbc  # noqa: F401 - registers the component suite
 
-from app import data, inputs, serving, shell
+from app import api, data, inputs, serving, shell
 from pipeline import settings as settings_mod
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -50,4 +50,5 @@ def create_app(settings: settings_mod.Settings | None = None) -> dash.Dash:
     app.layout = shell.layout
     shell.register(app)
     serving.install(app, s)  # security headers, /healthz, /embed/<page>
+    api.install(app, s)  # /api/v1: every chart's numbers as JSON or CSV, and its OpenAPI document
     return app

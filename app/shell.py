@@ -103,7 +103,8 @@ def layout() -> html.Div:
         ], fluid=True, className="page-body pb-5"), id="main", tabIndex="-1"),
         html.Footer(dbc.Container(html.Small([
             provenance_view.footer_slot(), "Boundaries: NYC Department of City Planning. ",
-            html.A("About the data", href=dash.get_relative_path("/about")),
+            html.A("About the data", href=dash.get_relative_path("/about")), " · ",
+            html.A("Data API (JSON, CSV)", href=dash.get_relative_path("/api/v1/")),
         ], className="text-body-secondary"), fluid=True), className="app-footer py-3", id="footer"),
     ], id="shell")
 
@@ -114,9 +115,14 @@ def area_chip(s: st.State) -> object:
     parts = [p for p in parts if p]
     if not parts:
         return None
-    return dbc.Badge([" · ".join(parts), html.Button("×", id={"type": "clear-area", "i": 0}, className="chip-close ms-2",
+    chip = dbc.Badge([" · ".join(parts), html.Button("×", id={"type": "clear-area", "i": 0}, className="chip-close ms-2",
                                                      title="Clear this area filter", n_clicks=0)],
                      color="primary", className="area-chip py-2 px-3", pill=True)
+    if not s.district:
+        return chip
+    report = html.A("Community board report", href=dash.get_relative_path(f"/report/{s.district}"),
+                    className="ms-2 small report-link", id="area-report-link")
+    return html.Span([chip, report])
 
 
 def url_notice(notices: list[str]) -> object:
@@ -220,6 +226,14 @@ def register(app) -> None:
         """,
         Output("theme-switch", "value"), Output("theme", "data"),
         Input("theme-switch", "value"), Input("theme", "data"),
+    )
+
+    # The live page shows the whole city's last hour from one snapshot all tabs share (pages/live.py),
+    # and a board report is one district and month (pages/report.py): the filters do not apply to
+    # them, so the bar is hidden there rather than shown doing nothing.
+    app.clientside_callback(
+        """function(path) { return /\\/(live|report(\\/[^\\/]*)?)\\/?$/.test(path || ""); }""",
+        Output("filter-bar", "hidden"), Input(URL, "pathname"),
     )
 
     @app.callback(Output("nav-collapse", "is_open"), Input("nav-toggle", "n_clicks"),

@@ -41,7 +41,8 @@ AGENCIES = ("NYPD", "HPD", "DOT", "DSNY", "DEP", "DOB", "DPR", "DOHMH", "TLC", "
 CHANNELS = ("PHONE", "ONLINE", "MOBILE", "OTHER")
 STATUSES = ("Closed", "Open", "In Progress", "Pending", "Assigned")
 # The rollups World synthesises; every other rollup is a sum of one of them (narrow_source).
-WIDE = ("requests", "districts", "zips", "channels", "status", "resolution", "timeliness", "hour_of_week")
+WIDE = ("requests", "districts", "zips", "channels", "status", "resolution", "timeliness", "hour_of_week",
+        "district_timeliness", "district_resolution")
 NARROW = tuple(name for name in ROLLUPS if name not in WIDE)
 LAYOUTS = {"narrow": TABLE_PREFERENCE, "wide": tuple(n for n in TABLE_PREFERENCE if n in WIDE)}
 
@@ -81,6 +82,8 @@ class World:
         """Rows of one rollup for one period holding n requests."""
         rng, t = self.rng, len(self.types)
         rollup = ROLLUPS[table]
+        if table.startswith("district_"):
+            return self.district_frame(table, grain, period, n)
         if table in ("districts", "zips"):
             names, area_b, area_p = ((self.cds, self.cd_borough, self.cd_p) if table == "districts"
                                      else (self.zips, self.zip_borough, self.zip_p))
@@ -104,15 +107,37 @@ class World:
         frame = pd.DataFrame(rows)
         frame["complaint_type"] = np.array(self.types)[k]
         frame["agency"] = np.array(self.type_agency)[k]
-        if table == "timeliness":
-            frame["with_due"] = cells
-            frame["on_time"] = (cells * 0.7).astype(int)
-            frame["late"] = (cells * 0.2).astype(int)
-            frame["open_past_due"] = cells - frame["on_time"] - frame["late"] - (cells * 0.05).astype(int)
+        return _finish(frame, rollup, cells, grain, period)
+
+
+    def district_frame(self, table: str, grain: str, period: str, n: int) -> pd.DataFrame:
+        """A district's own due dates by agency, or its resolution bins (the board report's rollups)."""
+        rollup = ROLLUPS[table]
+        if table == "district_timeliness":
+            agencies = sorted(set(self.type_agency))
+            p2 = np.array([self.type_p[[a == g for g in self.type_agency]].sum() for a in agencies])
         else:
-            frame["n"] = cells
-        frame["grain"], frame["period"], frame["bucket"] = grain, period, bucket_of(grain, period)
-        return frame[list(rollup.columns)]
+            agencies, p2 = list(range(len(RESOLUTION_BINS_H))), self.res_p
+        counts = self.rng.multinomial(n, np.outer(self.cd_p, p2).ravel()).reshape(len(self.cds), len(p2))
+        a, k = np.nonzero(counts)
+        cells = counts[a, k]
+        frame = pd.DataFrame({"community_district": np.array(self.cds)[a], "borough": np.array(self.cd_borough)[a],
+                              rollup.dims[-1]: np.array(agencies, dtype=object)[k]})
+        return _finish(frame, rollup, cells, grain, period)
+
+
+def _finish(frame: pd.DataFrame, rollup, cells: np.ndarray, grain: str, period: str) -> pd.DataFrame:
+    """The measures of a synthesised frame (counts, or 70 % on time, 20 % late, 5 % open on time for
+    due dates) and its key columns."""
+    if rollup.measures == ROLLUPS["timeliness"].measures:
+        frame["with_due"] = cells
+        frame["on_time"] = (cells * 0.7).astype(int)
+        frame["late"] = (cells * 0.2).astype(int)
+        frame["open_past_due"] = cells - frame["on_time"] - frame["late"] - (cells * 0.05).astype(int)
+    else:
+        frame["n"] = cells
+    frame["grain"], frame["period"], frame["bucket"] = grain, period, bucket_of(grain, period)
+    return frame[list(rollup.columns)]
 
 
 def _zipf(n: int, s: float) -> np.ndarray:

@@ -64,6 +64,8 @@ REGISTRY: tuple[Setting, ...] = (
     Setting("request_budget_s", 8, "Seconds a page's charts may take to draw; a chart still drawing then says so.", int),
     Setting("read_cache_mb", 64, "Bytes (MB) of read-API answers each app process keeps (an LRU bounded in bytes).", int),
     Setting("app_cache_mb", 32, "Bytes (MB) of last-good answers each app process keeps for store outages.", int),
+    Setting("api_rate_per_min", 120,
+            "Data API requests a client address may make a minute, per app process (0: no limit; nginx limits too).", int),
     Setting("healthz_details", 0, "1: /healthz names the store's error (hosts, paths); 0: it only says unavailable.",
             int),
 )
@@ -93,6 +95,7 @@ class Settings:
     request_budget_s: int
     read_cache_mb: int
     app_cache_mb: int
+    api_rate_per_min: int
     healthz_details: int
 
     def __repr__(self) -> str:
@@ -138,6 +141,8 @@ def _validate(values: dict[str, object]) -> None:
     for name in ("request_budget_s", "read_cache_mb", "app_cache_mb"):
         if int(values[name]) < 0:
             raise SettingsError(f"{name}={values[name]!r} must not be negative")
+    if int(values["api_rate_per_min"]) < 0:
+        raise SettingsError(f"api_rate_per_min={values['api_rate_per_min']!r}: use 0 (no limit) or more")
     if int(values["healthz_details"]) not in (0, 1):
         raise SettingsError(f"healthz_details={values['healthz_details']!r}: use 0 or 1")
     if int(values["live_interval_ms"]) < 500:

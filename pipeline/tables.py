@@ -92,6 +92,11 @@ ROLLUPS: dict[str, Rollup] = {r.name: r for r in (
     # Cassandra seeks to (stores/cassandra.py), not a scan of every area x type of the period
     Rollup("type_zips", ("complaint_type", "zip", "borough")),
     Rollup("type_districts", ("complaint_type", "community_district", "borough")),
+    # a community district's own due dates by agency and resolution times: the community board report
+    # (/report/<district>) reads them; the pages keep these measures by borough (one row per district
+    # and agency or bin, a few hundred a day)
+    Rollup("district_timeliness", ("community_district", "borough", "agency"), measures=TIMELINESS_MEASURES),
+    Rollup("district_resolution", ("community_district", "borough", "res_bin")),
 )}
 
 # Integer-valued dimension columns (everything else is text).

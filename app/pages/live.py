@@ -104,6 +104,8 @@ def layout(**_query) -> html.Div:
         dcc.Store(id="live-fresh", data=prep.fresh),
         html.Div([html.H1("Live: the last hour", className="live-title"),
                   html.Div(id="live-freshness", className="live-freshness")], className="live-head"),
+        html.P("The whole city as the stream reports it: the filters of the other pages do not apply here.",
+               className="live-scope small text-body-secondary mb-2"),
         html.Div([
             _card("Requests per minute by borough", _figure("Requests per minute by borough", dcc.Graph(
                 id="live-minutes", figure=prep.minutes_figure, config=graph_config)), "live-wide"),

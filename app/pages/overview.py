@@ -25,7 +25,7 @@ def granularity_for(f) -> str:
 
 def over_time(s: st.State, reads: Reads) -> pd.DataFrame:
     f = reads.filters(s)
-    return reads("timeseries", f, granularity_for(f))[["period", "count"]]
+    return reads.series(f, granularity_for(f))[["period", "count", "complete"]]
 
 
 def top_types(s: st.State, reads: Reads) -> pd.DataFrame:

@@ -4,7 +4,7 @@ from __future__ import annotations
 import dash
 import dash_bootstrap_components as dbc
 import pandas as pd
-from dash import Input, Output, dcc
+from dash import Input, Output, dcc, html
 
 from app import charts, figures, geo
 from app import state as st
@@ -109,6 +109,8 @@ def layout(**query):
                                     dbc.Col(charts.card(CHARTS[1]), xs=12, xl=6)], className="g-3 mb-3"),
                            dbc.Row([dbc.Col(charts.card(CHARTS[2]), xs=12, xl=6),
                                     dbc.Col(charts.card(CHARTS[3]), xs=12, xl=6)], className="g-3"),
+                           html.Nav(id="rankings-reports", className="small mt-2",
+                                    **{"aria-label": "Community board reports of the ranked districts"}),
                        ], controls(s))
 
 
@@ -117,6 +119,18 @@ def register(app) -> None:
                        order=30, layout=layout)
     charts.register(app, PAGE, CHARTS)
     charts.write_options(app, {"rankings-types": "types"})
+
+    @app.callback(Output("rankings-reports", "children"), Input(f"{PAGE}-state", "data"))
+    def report_links(search):
+        """Each ranked district links to its community board report."""
+        reads = Reads()
+        try:
+            top = award_frame(reads.state(search), reads, "community_district", False)
+        except (DataUnavailable, charts.NotAvailable):
+            return None
+        links = [html.A(name, href=dash.get_relative_path(f"/report/{area}"), className="me-3")
+                 for area, name in zip(top["area"], top["name"], strict=True)]
+        return [html.Span("Community board reports: ", className="fw-semibold me-2"), *links] if links else None
 
     @app.callback(Output("rankings-types", "options"), Input(f"{PAGE}-state", "data"))
     def type_options(_search):

@@ -12,6 +12,7 @@ from dash import dcc
 from app import charts, figures
 from app import state as st
 from app.charts import Reads
+from pipeline.series import mark_complete
 
 PAGE = "trends"
 TOP_SERIES = 6
@@ -19,7 +20,7 @@ TOP_SERIES = 6
 
 def trend(s: st.State, reads: Reads) -> pd.DataFrame:
     split = None if s.split == "none" else s.split
-    return reads("timeseries", reads.filters(s), s.gran, split, TOP_SERIES if split else None)
+    return reads.series(reads.filters(s), s.gran, split, TOP_SERIES if split else None)
 
 
 def shift_back(f, gran: str):
@@ -43,15 +44,16 @@ def year_over_year(s: st.State, reads: Reads) -> pd.DataFrame:
     if bounds and f.start is None:
         f = f.but(start=bounds[0])
     prev_f = shift_back(f, s.gran)
-    cur = reads("timeseries", f, s.gran).assign(series="This period")
+    cur = reads.series(f, s.gran).assign(series="This period")
     cur["actual_period"] = cur["period"]
-    prev = reads("timeseries", prev_f, s.gran)
+    # a year ago is history: only the date range can cut its periods short, not the data's end
+    prev = mark_complete(reads("timeseries", prev_f, s.gran), s.gran, prev_f.start, prev_f.end, None)
     # pair the earlier periods with this period's, in order (equal counts of periods by construction)
     n = min(len(cur), len(prev))
     prev = prev.iloc[len(prev) - n:].reset_index(drop=True)
     prev = pd.DataFrame({"period": cur["period"].iloc[len(cur) - n:].to_numpy(), "count": prev["count"],
-                         "series": "A year earlier", "actual_period": prev["period"]})
-    return pd.concat([cur, prev], ignore_index=True)[["series", "period", "actual_period", "count"]]
+                         "series": "A year earlier", "actual_period": prev["period"], "complete": prev["complete"]})
+    return pd.concat([cur, prev], ignore_index=True)[["series", "period", "actual_period", "count", "complete"]]
 
 
 def two_areas(s: st.State, reads: Reads) -> pd.DataFrame:
@@ -60,16 +62,17 @@ def two_areas(s: st.State, reads: Reads) -> pd.DataFrame:
     if len(areas) < 2:
         biggest = [b for b in reads("counts", "borough", f)["borough"] if b not in areas and b != "Unspecified"]
         areas = (areas + biggest)[:2]
-    frames = [reads("timeseries", f.but(borough=a), s.gran).assign(area=a) for a in dict.fromkeys(areas)]
+    frames = [reads.series(f.but(borough=a), s.gran).assign(area=a) for a in dict.fromkeys(areas)]
     if not frames:
-        return pd.DataFrame(columns=["area", "period", "count"])
-    return pd.concat(frames, ignore_index=True)[["area", "period", "count"]]
+        return pd.DataFrame(columns=["area", "period", "count", "complete"])
+    return pd.concat(frames, ignore_index=True)[["area", "period", "count", "complete"]]
 
 
 CHARTS = [
     charts.chart(PAGE, "trend", "Requests over time", trend,
                  lambda df, s: figures.timeseries(df, None if s.split == "none" else s.split), height=380,
-                 help=f"Split shows the {TOP_SERIES} largest groups; the rest are summed as Other."),
+                 help=f"Split shows the {TOP_SERIES} largest groups; the rest are summed as Other (hidden while it "
+                      "outgrows them all: click it in the legend). Dashed: a period the data or the range cuts short."),
     charts.chart(PAGE, "year-over-year", "Year over year", year_over_year,
                  lambda df, s: figures.year_over_year(df), height=320,
                  help="Days and weeks compare with 52 weeks earlier (same weekdays); months with 12 months "

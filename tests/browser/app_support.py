@@ -114,3 +114,16 @@ def chrome(download_dir: str, user_data_dir: str, width: int = 1400, height: int
     driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=opts)
     driver.execute_cdp_cmd("Browser.setDownloadBehavior", {"behavior": "allow", "downloadPath": download_dir})
     return driver
+
+
+def app_over_sqlite(reqs: pd.DataFrame, folder, **env: str):
+    """The Dash app over a fresh SQLite store holding `reqs`' rollups, its pages registered (the
+    first request does that); `env` adds NYC311_* settings."""
+    from app.main import create_app
+    from pipeline.settings import load
+    from pipeline.stores import open_store
+    url = f"sqlite:///{folder}/rollups.db"
+    fill_store(open_store(url), reqs)
+    app = create_app(load(env={**os.environ, "NYC311_STORE_URL": url, **env}))
+    assert app.server.test_client().get("/").status_code == 200
+    return app

@@ -137,7 +137,8 @@ def test_a_shared_link_reopens_the_same_view(served, driver):
     wait(driver, lambda d: text(d, "f-borough") == "Queens")
     wait(driver, lambda d: (text(d, "f-type") or "").startswith("Illegal Parking"))
     names = driver.execute_script(
-        "const g = document.querySelectorAll('.page-trends .js-plotly-plot')[0]; return g.data.map(t => t.name)")
+        "const g = document.querySelectorAll('.page-trends .js-plotly-plot')[0];"
+        "return g.data.filter(t => t.showlegend !== false).map(t => t.name)")  # not an incomplete period's dashes
     assert names == ["Queens"]
 
 
@@ -182,3 +183,76 @@ def test_pages_fit_a_phone_screen(served, driver):
             assert overflow <= 1, f"/{path} scrolls sideways by {overflow}px on a phone"
     finally:
         driver.set_window_size(1400, 1000)
+
+
+def test_the_live_page_hides_the_filters_it_ignores_and_has_no_white_map(served, driver):
+    open_page(driver, served.url + "trends")
+    assert driver.find_element(By.ID, "filter-bar").is_displayed()
+    driver.get(served.url + "live")
+    wait(driver, lambda d: d.execute_script("const g = document.querySelector('#live-map .js-plotly-plot');"
+                                            "return !!(g && g.layout && g.layout.map);"))
+    wait(driver, lambda d: not d.find_element(By.ID, "filter-bar").is_displayed())
+    assert "filters of the other pages do not apply" in driver.find_element(By.CLASS_NAME, "live-scope").text
+    background = driver.execute_script("const s = document.querySelector('#live-map .js-plotly-plot').layout.map"
+                                       ".style; return s.layers ? s.layers[0].paint['background-color'] : s;")
+    assert background == "rgba(0,0,0,0)"
+    open_page(driver, served.url + "map")
+    assert driver.find_element(By.ID, "filter-bar").is_displayed()
+
+
+def test_the_data_api_gives_the_numbers_the_chart_draws(served, driver, reqs):
+    open_page(driver, served.url + "?range=all&borough=Bronx")
+    drawn = driver.execute_script(
+        "const card = [...document.querySelectorAll('.chart-card')].find(c => (c.querySelector('h2') || {})"
+        ".innerText === 'Top complaint types'); const g = card.querySelector('.js-plotly-plot');"
+        "return [Array.from(g._fullData[0].y), Array.from(g._fullData[0].x)];")
+    shown = dict(zip(drawn[0], drawn[1], strict=True))
+    fetched = driver.execute_async_script(
+        "const done = arguments[arguments.length - 1];"
+        "const base = 'api/v1/charts/overview/top-types?range=all&borough=Bronx';"
+        "Promise.all([fetch(base).then(r => r.json()), fetch(base + '&format=csv').then(r => r.text())])"
+        ".then(done, e => done(String(e)));")
+    body, csv = fetched
+    assert {r["complaint_type"]: r["count"] for r in body["rows"]} == shown
+    lines = [line.split(",") for line in csv.splitlines() if line and not line.startswith("#")]
+    assert lines[0] == ["complaint_type", "count"]
+    assert {t: int(n) for t, n in lines[1:]} == shown
+    assert shown == reqs[reqs["borough"] == "Bronx"]["complaint_type"].value_counts().to_dict()
+
+
+def pdf_pages(pdf: bytes) -> int:
+    import re
+    return len(re.findall(rb"/Type\s*/Page(?![s\w])", pdf))
+
+
+def test_the_board_report_renders_every_section_and_prints_on_two_pages(served, driver):
+    import base64
+
+    from selenium.webdriver.common.print_page_options import PrintOptions
+    driver.get(served.url + "report/301")
+    wait(driver, lambda d: d.find_elements(By.ID, "report-kpis"))
+    title = driver.find_element(By.CSS_SELECTOR, "h1.report-title").text
+    assert title.startswith("Brooklyn CD 1: 311 in ")
+    sections = [e.text for e in driver.find_elements(By.CSS_SELECTOR, ".report-h2")]
+    assert sections == ["Top complaint types", "Where in the borough", "Open past due by agency"]
+    assert len(driver.find_elements(By.CSS_SELECTOR, ".report-table tbody tr")) >= 2
+    wait(driver, lambda d: d.execute_script("const g = document.querySelector('.report-map .js-plotly-plot');"
+                                            "return !!(g && g.data && g.data.length);"))
+    assert not driver.find_element(By.ID, "filter-bar").is_displayed()
+    options = PrintOptions()
+    options.page_width, options.page_height = 21.59, 27.94  # US Letter, in cm
+    pdf = base64.b64decode(driver.print_page(options))
+    assert pdf.startswith(b"%PDF") and 1 <= pdf_pages(pdf) <= 2, pdf_pages(pdf)
+
+
+def test_districts_link_to_their_board_report(served, driver):
+    open_page(driver, served.url + "rankings?range=all")
+    link = wait(driver, lambda d: next(iter(d.find_elements(By.CSS_SELECTOR, "#rankings-reports a")), None))
+    target = link.get_attribute("href")
+    assert "/report/" in target
+    driver.execute_script("arguments[0].scrollIntoView({block: 'center'}); arguments[0].click();", link)
+    wait(driver, lambda d: d.find_elements(By.ID, "report-kpis"))
+    assert urlparse(driver.current_url).path.endswith(urlparse(target).path)
+    open_page(driver, served.url + "map?level=community_district&district=301")
+    report = wait(driver, lambda d: next(iter(d.find_elements(By.ID, "area-report-link")), None))
+    assert report.get_attribute("href").endswith("/report/301")
