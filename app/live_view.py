@@ -118,12 +118,6 @@ def minutes_figure(series: dict[str, list[int]], now: datetime) -> go.Figure:
                                             uirevision="live"))
 
 
-# No base map (no tile server is reachable) and no white box in dark mode: a map style whose only layer
-# is a transparent background, so the page's own colour shows through like the other charts'.
-CLEAR_MAP_STYLE = {"version": 8, "sources": {}, "layers": [
-    {"id": "background", "type": "background", "paint": {"background-color": "rgba(0,0,0,0)"}}]}
-
-
 def zip_map_figure(zips: pd.DataFrame, geojson_url: str, region_ids: list[str]) -> go.Figure:
     """Last hour's requests by ZIP over every ZIP's outline. The shapes are fetched by URL (cached by
     the browser), never shipped in a refresh; a refresh patches the second trace's counts only."""
@@ -137,7 +131,7 @@ def zip_map_figure(zips: pd.DataFrame, geojson_url: str, region_ids: list[str]) 
         marker_line_color="#ffffff", colorbar={"title": {"text": "last hour", "side": "right"}, "thickness": 10},
         hovertemplate="ZIP %{location}: %{z}<extra></extra>")
     return go.Figure([outline, counts], figures.layout(
-        360, False, map={"style": CLEAR_MAP_STYLE, "center": {"lat": 40.705, "lon": -73.978}, "zoom": 8.8},
+        360, False, map={"style": "white-bg", "center": {"lat": 40.705, "lon": -73.978}, "zoom": 8.8},
         uirevision="live"))
 
 

@@ -85,8 +85,3 @@ def test_long_resolution_times_read_in_days():
     short = figures.resolution_bars(df.assign(median_h=[1.0, 2.0], p90_h=[3.0, 24.0]), "agency")
     assert "Hours" in short.layout.xaxis.title.text and list(short.data[1].x) == [24.0, 3.0]
 
-
-def test_the_live_map_has_no_white_base_map():
-    from app.live_view import zip_map_figure
-    style = zip_map_figure(pd.DataFrame({"zip": ["10001"], "count": [3]}), "/zip.json", ["10001"]).layout.map.style
-    assert isinstance(style, dict) and style["layers"][0]["paint"]["background-color"] == "rgba(0,0,0,0)"
