@@ -42,6 +42,7 @@ BATCH_ROWS = 40          # rows per UNLOGGED single-partition batch (under the 5
 FETCH_SIZE = 10_000
 RETRY_CONNECT_S = 2.0    # after a failed connection, answer StoreUnavailable at once for this long
 MAX_BUCKETS = 5_000
+SCHEMA_AGREEMENT_S = 120  # a loaded ring can take a gossip round or two to spread a new keyspace
 
 
 def _buckets_between(grain: str, start: str, end: str) -> list[str]:
@@ -138,7 +139,8 @@ class CassandraStore(Store):
                           connect_timeout=self.connect_timeout, control_connection_timeout=self.connect_timeout,
                           reconnection_policy=ExponentialReconnectionPolicy(0.5, 10.0),
                           execution_profiles={EXEC_PROFILE_DEFAULT: profile},
-                          protocol_version=5, idle_heartbeat_interval=15)
+                          protocol_version=5, idle_heartbeat_interval=15,
+                          max_schema_agreement_wait=SCHEMA_AGREEMENT_S)
         try:
             session = cluster.connect()
         except Exception as exc:  # NoHostAvailable, OSError, auth errors...: all mean "not answering"
@@ -187,9 +189,9 @@ class CassandraStore(Store):
             return fn()
         except Exception as exc:
             if _is_unavailable(exc):
-                if _no_host(exc):
+                if type(exc).__name__ == "NoHostAvailable":
                     self._drop()  # next call reconnects from scratch (after RETRY_CONNECT_S)
-                raise _unavailable(self, exc) from exc
+                raise StoreUnavailable(f"{self._where()}: {_reason(exc)}") from exc
             raise
 
     def _drop(self) -> None:
@@ -226,6 +228,9 @@ class CassandraStore(Store):
                     session.execute(stmt, timeout=60)
                 session.execute("INSERT INTO schema_version (version, applied_at) VALUES (%s, %s)",
                                 (version, applied))
+            # a job that went on before every node knew the keyspace would fail on the other replica
+            if not self._cluster.control_connection.wait_for_schema_agreement(wait_time=SCHEMA_AGREEMENT_S):
+                raise StoreUnavailable(f"{self._where()}: nodes disagree on the schema after {SCHEMA_AGREEMENT_S} s")
         self._run(work)
 
     def schema_version(self) -> int | None:
@@ -388,13 +393,3 @@ def _is_unavailable(exc: BaseException) -> bool:
         text = str(exc)
         return "unconfigured table" in text or "does not exist" in text
     return isinstance(exc, NoHostAvailable | DriverException | RequestExecutionException | OSError)
-
-
-def _no_host(exc: BaseException) -> bool:
-    from cassandra.cluster import NoHostAvailable
-    return isinstance(exc, NoHostAvailable)
-
-
-def _unavailable(store: CassandraStore, exc: BaseException) -> StoreUnavailable:
-    return StoreUnavailable(f"{store._where()}: {_reason(exc)}")
-
