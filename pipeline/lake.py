@@ -64,10 +64,11 @@ def latest_versions(df: DataFrame) -> DataFrame:
     return df.withColumn("_rank", F.row_number().over(w)).where("_rank = 1").drop("_rank")
 
 
-def _fs_exists(spark: SparkSession, path: str) -> bool:
-    """Whether a path exists, asked through Hadoop's FileSystem (local, hdfs://, s3a://)."""
-    jvm_path = spark._jvm.org.apache.hadoop.fs.Path(path)
-    return jvm_path.getFileSystem(spark._jsc.hadoopConfiguration()).exists(jvm_path)
+def _fs_has(spark: SparkSession, pattern: str) -> bool:
+    """Whether a path glob matches anything, asked through Hadoop's FileSystem (local, hdfs://, s3a://)."""
+    jvm_path = spark._jvm.org.apache.hadoop.fs.Path(pattern)
+    found = jvm_path.getFileSystem(spark._jsc.hadoopConfiguration()).globStatus(jvm_path)
+    return found is not None and len(found) > 0
 
 
 def empty(spark: SparkSession) -> DataFrame:
@@ -79,8 +80,16 @@ def empty(spark: SparkSession) -> DataFrame:
 
 
 def exists(spark: SparkSession, path: str) -> bool:
-    """Whether the lake is a Delta table yet (its transaction log exists)."""
-    return _fs_exists(spark, f"{path.rstrip('/')}/_delta_log")
+    """Whether the lake is a Delta table yet: a committed version in its log (Delta writes a commit
+    to a dot-named temporary file and renames it). Not merely a `_delta_log` folder: a kill while
+    the table was being created leaves one behind, empty, and every MERGE then failed with
+    DELTA_TABLE_NOT_FOUND (found by the exactly-once test's kills)."""
+    return _fs_has(spark, f"{path.rstrip('/')}/_delta_log/[0-9]*")
+
+
+def _parquet_lake(spark: SparkSession, path: str) -> bool:
+    """Whether `path` holds month folders of the lake's older plain-Parquet layout."""
+    return _fs_has(spark, f"{path.rstrip('/')}/{PARTITION}=*")
 
 
 def _quoted(path: str) -> str:
@@ -115,19 +124,23 @@ def ensure(spark: SparkSession, path: str) -> None:
     """Create the lake table if it is missing; convert an older plain-Parquet lake in place."""
     if exists(spark, path):
         return
-    if _fs_exists(spark, path):
+    if _parquet_lake(spark, path):
         log.info("lake: converting the Parquet lake at %s to Delta", path)
         sql = f"CONVERT TO DELTA parquet.{_quoted(path)} PARTITIONED BY ({PARTITION} string)"
-    else:
-        sql = f"CREATE TABLE IF NOT EXISTS delta.{_quoted(path)} ({LAKE_DDL}) USING delta PARTITIONED BY ({PARTITION})"
-    committed(lambda: exists(spark, path) or spark.sql(sql), "creating the table")
+        committed(lambda: exists(spark, path) or spark.sql(sql), "converting the table")
+        return
+    # an empty write commits version 0, also over the empty _delta_log a killed creation leaves
+    # (CREATE TABLE IF NOT EXISTS takes that folder for a table and skips); two creators conflict
+    # like any other commits and the later one is retried
+    create = empty(spark).write.format("delta").partitionBy(PARTITION).mode("append")
+    committed(lambda: exists(spark, path) or create.save(path), "creating the table")
 
 
 def read(spark: SparkSession, path: str, months: list[str] | None = None) -> DataFrame:
     """The lake (optionally only some months: Delta then lists only their files); empty with the
     lake schema when it does not exist."""
     if not exists(spark, path):
-        if _fs_exists(spark, path):  # an older Parquet lake not yet converted (see ensure)
+        if _parquet_lake(spark, path):  # an older Parquet lake not yet converted (see ensure)
             df = spark.read.schema(LAKE_DDL).parquet(path)
         else:
             return empty(spark)

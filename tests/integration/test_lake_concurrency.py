@@ -152,3 +152,17 @@ def test_an_older_parquet_lake_is_converted_in_place_and_keeps_its_rows(spark, s
     assert lake.exists(spark, path)
     assert lake.read(spark, path).count() == rows
     assert lake.read(spark, path).where(F.col("unique_key") == first.unique_key).first().status == "Closed"
+
+
+def test_a_lake_whose_creation_was_killed_is_created_by_the_next_merge(spark, sample_csv, tmp_path):
+    """A kill inside CREATE TABLE leaves an empty `_delta_log` folder and no commit: the lake is
+    not a table yet (reads give no rows), and the next merge creates it instead of failing with
+    DELTA_TABLE_NOT_FOUND at every retry."""
+    lake_path = tmp_path / "lake"
+    (lake_path / "_delta_log").mkdir(parents=True)
+    assert not lake.exists(spark, str(lake_path))
+    assert lake.read(spark, str(lake_path)).count() == 0
+    rows = cleaned(spark, sample_csv, load_id=1)
+    lake.merge(spark, str(lake_path), rows)
+    assert lake.exists(spark, str(lake_path))
+    assert lake.read(spark, str(lake_path)).count() == rows.select("unique_key").distinct().count() > 0
