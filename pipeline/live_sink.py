@@ -312,6 +312,7 @@ class LiveSink:
             rows, batch_id = lake_changes.stage(state, -1 if done is None else done, staged)
             if not rows:
                 return
+            log.info("lake: merging %d request(s) changed up to batch %d", rows, batch_id)  # tests kill inside it
             df = self.spark.read.schema(lake.LAKE_DDL).parquet(str(staged))
             months = lake.merge(self.spark, str(self.settings.path(self.settings.lake_path)), df)
             state.set_mark("lake_batch", batch_id)

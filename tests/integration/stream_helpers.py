@@ -113,10 +113,15 @@ class Producer(threading.Thread):
         self.created: dict[str, dict] = {}
         self.final: dict[str, dict] = {}  # each request's newest version sent
         self.resent = 0
+        self.end = time.monotonic() + seconds
+
+    def finish(self, after: float = 0.0) -> None:
+        """Stop producing `after` seconds from now (a test whose pace is set by the job, not the clock)."""
+        self.end = min(self.end, time.monotonic() + after)
 
     def run(self) -> None:
-        end = time.monotonic() + self.seconds
-        while time.monotonic() < end:
+        self.end = time.monotonic() + self.seconds
+        while time.monotonic() < self.end:
             now = datetime.now(UTC)
             recs = [self.gen.new_request(now) for _ in range(self.rate // 5)]
             closed = self.gen.due_closures(now)

@@ -50,7 +50,9 @@ def test_counts_survive_kill9_and_server_restarts(spark, kafka_url, cassandra_ur
     env = h.job_env(kafka_url, kafka_topic, h.store_url(cassandra_url, "once"), tmp_path)
     log = tmp_path / "stream.log"
     gen = Synthetic(_places(sample_csv), seed=11, close_speedup=7200)
-    producer = h.Producer(KafkaSink(urlparse(kafka_url).netloc, kafka_topic), gen, rate=100, seconds=90)
+    # events flow until the last restart (each restart of the job takes 10-30 s, so a fixed span ran
+    # dry before the tenth kill and left no merge to kill), then 10 s more
+    producer = h.Producer(KafkaSink(urlparse(kafka_url).netloc, kafka_topic), gen, rate=50, seconds=1200)
     producer.start()
     args = ("--job", job, "--trigger-seconds", "1", "--max-per-trigger", "700", "--lake-every", "4")
 
@@ -81,6 +83,7 @@ def test_counts_survive_kill9_and_server_restarts(spark, kafka_url, cassandra_ur
             if crash == BROKER_RESTART:  # the broker goes away mid-stream too (only through the services script)
                 h.restart_service("kafka")
             proc, since = start()
+        producer.finish(after=10)
         assert len(in_batch) == KILLS // 2 and in_merge >= 3, (in_batch, in_merge)
         producer.join(timeout=300)
         assert not producer.is_alive()
@@ -103,6 +106,7 @@ def test_counts_survive_kill9_and_server_restarts(spark, kafka_url, cassandra_ur
         h.wait_for(lambda: lake_state() == (len(producer.final), set(producer.final), closed), 600,
                    "the lake to hold every request's final version", every=3, proc=proc, log=log)
     finally:
+        producer.finish()
         if proc.poll() is None:
             h.kill9(proc)
         store.close()
