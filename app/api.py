@@ -116,7 +116,7 @@ def answer(page: str, name: str, search: str) -> tuple[int, dict, str | None]:
         frame = chart.data(state, reads)
     except DataUnavailable as exc:
         return 503, {"error": f"The data store is not answering: {exc}"}, None
-    except (NotAvailable, QueryTooLarge) as exc:
+    except (NotAvailable, QueryTooLarge, ValueError) as exc:  # ValueError: no rollup holds this combination
         return 400, {"error": str(exc)}, None
     applied = st.serialise(state)
     if fmt == "csv":
