@@ -131,6 +131,7 @@ class LiveSink:
         self.clock = clock  # the live window ends here: the wall clock (a fixed time only to replay history)
         self.spark, self.settings, self.job, self.state, self.state_path = spark, settings, job, state, state_path
         self.merging: threading.Thread | None = None
+        self.merge_lock = threading.Lock()  # the micro-batches and the job's idle loop both start merges
         self.lake_every, self.kafka, self.dlq_folder = lake_every, kafka, dlq_folder
         self.health = {"job": job, "state": "starting", "state_since": pd.Timestamp.now(tz="UTC"),
                        "offsets_lost": state.offsets_lost(), "store_waits": 0}
@@ -288,18 +289,21 @@ class LiveSink:
         thread of its own: a merge rewrites the touched months' files (seconds to tens of seconds) and
         must not hold up the micro-batches. `force` merges now and waits (the end of an --once run).
         A kill mid-merge loses nothing: the Delta commit is atomic, and the merge mark advances only
-        after it, so the restarted job merges the same requests again."""
-        if self.lake_every < 0 or (self.merging is not None and self.merging.is_alive()):
-            if force and self.merging is not None:
-                self.merging.join()
-            else:
-                return
-        if force:
-            self._merge()
-        elif time.time() - self.last_lake >= self.lake_every:
-            self.last_lake = time.time()
-            self.merging = threading.Thread(target=self._merge, name="lake-merge", daemon=True)
-            self.merging.start()
+        after it, so the restarted job merges the same requests again. The job's main loop calls this
+        between micro-batches too: Spark runs no batch while no event comes, and the changes of the
+        last batches before a quiet spell must still reach the lake."""
+        with self.merge_lock:
+            if self.lake_every < 0 or (self.merging is not None and self.merging.is_alive()):
+                if force and self.merging is not None:
+                    self.merging.join()
+                else:
+                    return
+            if force:
+                self._merge()
+            elif time.time() - self.last_lake >= self.lake_every:
+                self.last_lake = time.time()
+                self.merging = threading.Thread(target=self._merge, name="lake-merge", daemon=True)
+                self.merging.start()
 
     def _merge(self) -> None:
         """Idempotent (the newest version of a request wins), so a crash mid-merge only repeats it.

@@ -209,9 +209,10 @@ def run(args: argparse.Namespace, settings: Settings | None = None) -> int:
     log.info("streaming %s -> %s (checkpoint %s)", settings.stream_url, settings.store_url, checkpoint)
     try:
         # Polling instead of one blocking wait: a SIGTERM (honcho, systemd) then stops the query
-        # between two calls into the JVM, never inside one.
+        # between two calls into the JVM, never inside one; and the lake is merged while no batch runs.
         while not stopping and not query.awaitTermination(0.5):
-            pass
+            if not args.once:
+                sink.merge_lake()
         if stopping and query.isActive:
             query.stop()
         if args.once:
