@@ -43,7 +43,13 @@ from pipeline.stores import StoreUnavailable, open_store
 
 def memory(pid: int) -> dict[str, int]:
     """Bytes resident in the process tree of `pid` (the job): its driver JVM, the job's own Python
-    process (the driver's Python side) and any other Python process below it (Spark's Python workers)."""
+    process (the driver's Python side) and Spark's Python workers (pyspark.daemon and its forks).
+
+    Nothing else counts. The JVM spawns short-lived helpers (Hadoop runs chmod and stat through a
+    shell when its native library is missing); until its exec such a child shares the JVM's memory
+    and reports the JVM's RSS. The first sampler read the RSS before the exec and the name after
+    it, and so counted the JVM twice as "Python workers" (1,375 MB against a JVM of 1,376 MB in the
+    7.2 M catch-up of 2026-12-02, with no Python worker alive)."""
     out = {"jvm": 0, "python_driver": 0, "python_workers": 0}
     try:
         procs = [psutil.Process(pid), *psutil.Process(pid).children(recursive=True)]
@@ -51,8 +57,18 @@ def memory(pid: int) -> dict[str, int]:
         return out
     for p in procs:
         try:
+            name, cmd = p.name(), " ".join(p.cmdline())
             rss = p.memory_info().rss
-            kind = "jvm" if "java" in p.name() else "python_driver" if p.pid == pid else "python_workers"
+            if p.name() != name:
+                continue  # it exec'd between the two reads: a helper caught while it shared its parent's memory
+            if p.pid == pid:
+                kind = "python_driver"
+            elif "java" in name and p.ppid() == pid:
+                kind = "jvm"
+            elif name.startswith("python") and "pyspark" in cmd:
+                kind = "python_workers"
+            else:
+                continue
             out[kind] += rss
         except psutil.NoSuchProcess:
             pass
