@@ -23,7 +23,7 @@ import pyarrow.parquet as pq
 from pipeline.live_state import RequestState
 from pipeline.schema import REQUEST_COLUMNS
 
-MERGE_CHUNK = 50_000  # requests per chunk read from the state and written to the staged file
+MERGE_CHUNK = 10_000  # requests per chunk: ~40 MB of pandas and arrow copies at a time in the driver's Python
 LOAD_ID_BASE = 10**13  # a stream row's load id is this + its batch id: after every batch load id (epoch ms)
 _ARROW = {"string": pa.string(), "double": pa.float64(), "timestamp": pa.timestamp("us", tz="UTC")}
 SCHEMA = pa.schema([*((c, _ARROW[t]) for c, t in REQUEST_COLUMNS), ("_load_id", pa.int64()), ("_row_id", pa.int64())])

@@ -27,6 +27,7 @@ from pyspark.sql import DataFrame, SparkSession
 
 from pipeline import events as ev
 from pipeline import lake, lake_changes, spool
+from pipeline.lean_memory import give_back
 from pipeline.live_state import DIMS, LIVE_WINDOW_US, STATE_COLUMNS, RequestState
 from pipeline.settings import Settings
 from pipeline.stores import StoreUnavailable, open_store
@@ -189,6 +190,7 @@ class LiveSink:
         phases["lake"] = time.time() - started - sum(phases.values())
         self.set_state("running")
         self.status(batch_id, batch, good, len(bad), started, phases)
+        give_back()
 
     def apply(self, good: pd.DataFrame, batch_id: int, malformed: int) -> None:
         """Requests into the state, then the live rows they change and the recent feed."""
@@ -326,6 +328,7 @@ class LiveSink:
         finally:
             state.close()
             staged.unlink(missing_ok=True)
+            give_back()
 
     # -- status ---------------------------------------------------------------------------------------
     def lag(self, batch: pd.DataFrame) -> int | None:

@@ -41,7 +41,7 @@ REGISTRY: tuple[Setting, ...] = (
             "Where live events flow: spool://DIR (embedded, files) or kafka://HOST:PORT[,HOST:PORT...]/TOPIC."),
     Setting("spark_master", "local[*]", "Spark master URL: local[*] or spark://HOST:7077 (or yarn, k8s://...)."),
     Setting("spark_driver_memory", "2g", "Spark driver memory (a JVM size such as 2g)."),
-    Setting("stream_driver_memory", "768m",
+    Setting("stream_driver_memory", "512m",
             "Spark driver memory of the streaming job: with its Python process it stays under 1.5 GB resident, "
             "even catching up an hour's backlog."),
     Setting("stream_max_offsets_per_trigger", 20000,

@@ -33,6 +33,7 @@ from pyspark.sql.types import StringType, StructField, StructType
 
 from pipeline import events as ev
 from pipeline import spool
+from pipeline.lean_memory import lean_python
 from pipeline.live_sink import LiveSink
 from pipeline.live_state import STATE_COLUMNS, RequestState
 from pipeline.normalize import normalize
@@ -187,6 +188,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace, settings: Settings | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     settings = settings or get()
+    lean_python()
     is_kafka = settings.stream_url.startswith("kafka:")
     spark = build_session(f"nyc311-stream-{args.job}", settings, with_kafka=is_kafka, shuffle_partitions=2,
                           driver_memory=settings.stream_driver_memory, lean=True)
