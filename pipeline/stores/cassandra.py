@@ -185,11 +185,12 @@ class CassandraStore(Store):
         return stmt
 
     def _run(self, fn):
+        from cassandra.cluster import NoHostAvailable
         try:
             return fn()
         except Exception as exc:
             if _is_unavailable(exc):
-                if type(exc).__name__ == "NoHostAvailable":
+                if isinstance(exc, NoHostAvailable):
                     self._drop()  # next call reconnects from scratch (after RETRY_CONNECT_S)
                 raise StoreUnavailable(f"{self._where()}: {_reason(exc)}") from exc
             raise
