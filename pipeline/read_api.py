@@ -33,7 +33,7 @@ from pipeline.byte_cache import ByteLRU
 from pipeline.population import population
 from pipeline.schema import CREATED_YEARS, NY_TZ, UNSPECIFIED
 from pipeline.stores.base import Store
-from pipeline.tables import RESOLUTION_BINS_H, ROLLUPS
+from pipeline.tables import DESCRIPTOR_ROLLUPS, RESOLUTION_BINS_H, ROLLUPS
 
 # Dimensions `counts` can group by, and the rollup table that holds each.
 GROUPABLE = ("borough", "community_district", "zip", "complaint_type", "agency", "channel", "status",
@@ -45,8 +45,7 @@ TIME_GROUPS = ("day", "week", "month")
 TABLE_PREFERENCE = ("totals", "boroughs", "status_boroughs", "types", "timeliness_types", "district_totals",
                     "zip_totals", "resolution_agencies", "resolution_boroughs", "requests", "timeliness", "channels", "status",
                     "resolution_types", "type_districts", "type_zips", "districts", "zips", "resolution",
-                    "hour_of_week", "district_timeliness", "district_resolution", "type_descriptors", "descriptors",
-                    "district_descriptors")  # the descriptor tables last: read only when a query names descriptor
+                    "hour_of_week", "district_timeliness", "district_resolution", *DESCRIPTOR_ROLLUPS)
 LIVE_PREFERENCE = tuple(name for name in TABLE_PREFERENCE if ROLLUPS[name].live_table)
 AREA_LEVELS = ("borough", "community_district", "zip")
 FILTER_COLUMNS = ("borough", "complaint_type", "agency", "community_district", "zip", "descriptor")

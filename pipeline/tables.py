@@ -107,6 +107,10 @@ ROLLUPS: dict[str, Rollup] = {r.name: r for r in (
     Rollup("district_descriptors", ("community_district", "borough", "complaint_type", "agency", "descriptor")),
 )}
 
+# The descriptor rollups, smallest first: the read API prefers them last (read_api.TABLE_PREFERENCE),
+# so only a query that names the descriptor reads them.
+DESCRIPTOR_ROLLUPS = ("type_descriptors", "descriptors", "district_descriptors")
+
 # Integer-valued dimension columns (everything else is text).
 INT_DIMS = frozenset({"res_bin", "how"})
 
