@@ -102,9 +102,10 @@ ROLLUPS: dict[str, Rollup] = {r.name: r for r in (
     # TABLE_PREFERENCE). `descriptors` answers the descriptor filter on borough-level views (live too),
     # `type_descriptors` the top-descriptors chart and the filter's options, `district_descriptors` the
     # board report and the district map. A missing descriptor counts as 'Unspecified', like every dim.
+    # The widest first: the batch counts it from the lake and sums the other two from its rows.
+    Rollup("district_descriptors", ("community_district", "borough", "complaint_type", "agency", "descriptor")),
     Rollup("descriptors", ("borough", "complaint_type", "agency", "descriptor"), live_table="live_descriptors"),
     Rollup("type_descriptors", ("complaint_type", "agency", "descriptor")),
-    Rollup("district_descriptors", ("community_district", "borough", "complaint_type", "agency", "descriptor")),
 )}
 
 # The descriptor rollups, smallest first: the read API prefers them last (read_api.TABLE_PREFERENCE),
