@@ -75,19 +75,19 @@ def filter_bar() -> html.Div:
     return html.Div(dbc.Container([
         dbc.Row([
             _labelled("Period", html.Div([ranges, dates], className="d-flex flex-wrap gap-2 align-items-center"),
-                      {"xs": 12, "lg": 4}),
+                      {"xs": 12, "lg": 5}),
             _labelled("Borough", dcc.Dropdown(id="f-borough", options=[*BOROUGHS, UNSPECIFIED],
                                               placeholder="All boroughs", clearable=True),
                       {"xs": 12, "sm": 4, "lg": 2}, "f-borough"),
             _labelled("Complaint type", dcc.Dropdown(id="f-type", options=[], searchable=True,
-                                                     placeholder="All types (type to search)", clearable=True),
+                                                     placeholder="All types (search)", clearable=True),
                       {"xs": 12, "sm": 4, "lg": 2}, "f-type"),
             _labelled("Descriptor", dcc.Dropdown(id="f-descriptor", options=[], searchable=True,
-                                                 placeholder="All descriptors (of the type)", clearable=True),
+                                                 placeholder="All descriptors", clearable=True),
                       {"xs": 12, "sm": 4, "lg": 2}, "f-descriptor"),
             _labelled("Agency", dcc.Dropdown(id="f-agency", options=[], searchable=True,
-                                             placeholder="All agencies", clearable=True),
-                      {"xs": 12, "sm": 4, "lg": 2}, "f-agency"),
+                                             placeholder="All", clearable=True),
+                      {"xs": 12, "sm": 4, "lg": 1}, "f-agency"),  # acronyms: a narrow column keeps one line
         ], className="g-2 align-items-end"),
         html.Div(id="area-chip", className="mt-2"),
     ], fluid=True), className="filter-bar py-2 mb-3", id="filter-bar")
