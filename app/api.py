@@ -19,7 +19,7 @@ import dash
 import pandas as pd
 from flask import Response, request
 
-from app import provenance_view
+from app import descriptors, provenance_view
 from app import state as st
 from app.charts import REGISTRY, NotAvailable, Reads
 from app.data import DataUnavailable
@@ -39,6 +39,7 @@ PARAMETER_HELP = {
     "zip": "Five-digit ZIP code.",
     "type": "Complaint type, e.g. Noise - Residential.",
     "agency": "Agency acronym, e.g. NYPD.",
+    "descriptor": "Descriptor, e.g. Loud Music/Party (best with its complaint type); not combinable with zip.",
     "level": "Map level: borough, community_district or zip.",
     "metric": "Map metric.",
     "gran": "Time series granularity: day, week or month.",
@@ -114,6 +115,7 @@ def answer(page: str, name: str, search: str) -> tuple[int, dict, str | None]:
     try:
         state, notices = st.parse(search, reads.bounds())
         frame = chart.data(state, reads)
+        notices += [n for n in [descriptors.unknown(state)] if n]  # as the pages' notice says it
     except DataUnavailable as exc:
         return 503, {"error": f"The data store is not answering: {exc}"}, None
     except (NotAvailable, QueryTooLarge, ValueError) as exc:  # ValueError: no rollup holds this combination

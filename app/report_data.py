@@ -19,6 +19,7 @@ from pipeline.read_api import Filters
 from pipeline.series import SLACK, period_bounds
 
 TOP_TYPES = 10
+TOP_DESCRIPTORS = 8
 TOP_AGENCIES = 8
 MONTH = re.compile(r"(\d{4})-(0[1-9]|1[0-2])")
 
@@ -38,6 +39,7 @@ class BoardReport:
     total: int
     total_prior: int
     types: pd.DataFrame  # complaint_type, count, prior, change_pct
+    descriptors: pd.DataFrame  # complaint_type, descriptor, count, prior, change_pct
     past_due: pd.DataFrame  # agency, with_due, open_past_due, on_time_pct
     closed: int
     median_h: float | None
@@ -97,6 +99,29 @@ def _types(now: pd.DataFrame, before: pd.DataFrame) -> pd.DataFrame:
     return out.reset_index(drop=True)
 
 
+def _descriptors(reads: Reads, f: Filters, fp: Filters, types_now: pd.DataFrame) -> pd.DataFrame:
+    """The district's TOP_DESCRIPTORS (type, descriptor) pairs of the month with the same month a year
+    earlier. Exact with a query per type only while a type could still place: a descriptor never
+    counts more than its type, so once a type's total is below the current last place, no later
+    (smaller) type can enter (usually two or three types are read)."""
+    pairs: list[tuple[int, str, str]] = []
+    for ctype, total in zip(types_now["complaint_type"], types_now["count"], strict=True):
+        if len(pairs) >= TOP_DESCRIPTORS and total < pairs[TOP_DESCRIPTORS - 1][0]:
+            break
+        got = reads("counts", "descriptor", f.but(complaint_type=ctype))
+        pairs += [(int(n), ctype, d) for d, n in zip(got["descriptor"], got["count"], strict=True)]
+        pairs.sort(key=lambda p: (-p[0], p[1], p[2]))
+    out = pd.DataFrame(pairs[:TOP_DESCRIPTORS], columns=["count", "complaint_type", "descriptor"])
+    prior = {}
+    for ctype in out["complaint_type"].unique():
+        got = reads("counts", "descriptor", fp.but(complaint_type=ctype))
+        prior.update({(ctype, d): int(n) for d, n in zip(got["descriptor"], got["count"], strict=True)})
+    out["prior"] = [prior.get(k, 0) for k in zip(out["complaint_type"], out["descriptor"], strict=True)]
+    out["prior"] = out["prior"].astype("int64")
+    out["change_pct"] = ((out["count"] - out["prior"]) / out["prior"].where(out["prior"] > 0) * 100).round(1)
+    return out[["complaint_type", "descriptor", "count", "prior", "change_pct"]]
+
+
 def _past_due(frame: pd.DataFrame) -> pd.DataFrame:
     out = frame[frame["with_due"] > 0].sort_values(["open_past_due", "with_due", "agency"],
                                                    ascending=[False, False, True]).head(TOP_AGENCIES)
@@ -140,5 +165,5 @@ def build(reads: Reads, district: str, month: str, through: datetime | None) -> 
     return BoardReport(
         district=ident, name=name, borough=borough, month=month, prior=prior, complete=whole,
         total=int(types_now["count"].sum()), total_prior=int(types_prior["count"].sum()),
-        types=_types(types_now, types_prior), past_due=_past_due(reads("timeliness", f, "agency")),
+        types=_types(types_now, types_prior), descriptors=_descriptors(reads, f, fp, types_now), past_due=_past_due(reads("timeliness", f, "agency")),
         closed=closed, median_h=median, city_median_h=city, areas=_areas(reads, f, borough))

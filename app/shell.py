@@ -12,13 +12,13 @@ import dash
 import dash_bootstrap_components as dbc
 from dash import ALL, Input, Output, State, ctx, dcc, html, no_update
 
-from app import inputs, provenance_view
+from app import descriptors, inputs, provenance_view
 from app import state as st
 from app.charts import REGISTRY, URL, Reads, csv_frame, register_tables
 from app.data import DataUnavailable
 from pipeline.schema import BOROUGHS, UNSPECIFIED
 
-FILTER_INPUTS = ("f-range", "f-borough", "f-type", "f-agency")
+FILTER_INPUTS = ("f-range", "f-borough", "f-type", "f-descriptor", "f-agency")
 # Dash's page template with the document language set (WCAG 3.1.1) and its script holder as a plain
 # div: Dash's own <footer> there would be a second contentinfo landmark next to the app's footer.
 INDEX_STRING = """<!DOCTYPE html>
@@ -80,11 +80,14 @@ def filter_bar() -> html.Div:
                                               placeholder="All boroughs", clearable=True),
                       {"xs": 12, "sm": 4, "lg": 2}, "f-borough"),
             _labelled("Complaint type", dcc.Dropdown(id="f-type", options=[], searchable=True,
-                                                     placeholder="All types (type to search)", clearable=True),
-                      {"xs": 12, "sm": 4, "lg": 3}, "f-type"),
+                                                     placeholder="All types (search)", clearable=True),
+                      {"xs": 12, "sm": 4, "lg": 2}, "f-type"),
+            _labelled("Descriptor", dcc.Dropdown(id="f-descriptor", options=[], searchable=True,
+                                                 placeholder="All descriptors", clearable=True),
+                      {"xs": 12, "sm": 4, "lg": 2}, "f-descriptor"),
             _labelled("Agency", dcc.Dropdown(id="f-agency", options=[], searchable=True,
-                                             placeholder="All agencies", clearable=True),
-                      {"xs": 12, "sm": 4, "lg": 2}, "f-agency"),
+                                             placeholder="All", clearable=True),
+                      {"xs": 12, "sm": 4, "lg": 1}, "f-agency"),  # acronyms: a narrow column keeps one line
         ], className="g-2 align-items-end"),
         html.Div(id="area-chip", className="mt-2"),
     ], fluid=True), className="filter-bar py-2 mb-3", id="filter-bar")
@@ -149,25 +152,29 @@ def register(app) -> None:
         Output("f-dates", "end_date"), Output("f-borough", "value"), Output("f-type", "value"),
         Output("f-agency", "value"), Output("area-chip", "children"), Output("url-notice", "children"),
         Output("chrome", "className"), Output("footer", "className"), Output("f-type", "options"),
-        Output("f-agency", "options"),
+        Output("f-agency", "options"), Output("f-descriptor", "value"), Output("f-descriptor", "options"),
         Input(URL, "search"), Input("f-range", "value"), Input("f-dates", "start_date"),
         Input("f-dates", "end_date"), Input("f-borough", "value"), Input("f-type", "value"),
         Input("f-agency", "value"), Input({"type": "clear-area", "i": ALL}, "n_clicks"),
+        Input("f-descriptor", "value"),
     )
-    def sync(search, rng, start, end, borough, ctype, agency, _clear):
+    def sync(search, rng, start, end, borough, ctype, agency, _clear, descriptor):
         """URL -> controls on load and navigation; a control change -> URL (one circular callback).
 
         Every input is checked (app/inputs.py): a value of the wrong type counts as no value."""
         s, notices = st.parse(inputs.search(search), Reads().bounds_or_none())
-        rng, borough, ctype, agency = (inputs.text(v, 200) for v in (rng, borough, ctype, agency))
+        rng, borough, ctype, agency, descriptor = (inputs.text(v, 200) for v in (rng, borough, ctype, agency,
+                                                                                 descriptor))
         start, end = _date(inputs.text(start, 40)), _date(inputs.text(end, 40))
         trigger = ctx.triggered_id
         if trigger in (None, URL):
             chrome = "d-none" if s.embed else ""
+            notices += [n for n in [descriptors.unknown(s)] if n]
             # options and value go out together: a dropdown drops a value its options lack
             return (no_update, s.range if s.range != "custom" else None, _iso(s.start), _iso(s.end), s.borough,
                     s.type, s.agency, area_chip(s), url_notice(notices), chrome, chrome + " app-footer py-3",
-                    vocabulary_options("complaint_type", s.type), vocabulary_options("agency", s.agency))
+                    vocabulary_options("complaint_type", s.type), vocabulary_options("agency", s.agency),
+                    s.descriptor, descriptors.options(s.type, s.descriptor))
         if trigger == "f-range":
             s = s.but(range=rng if rng in st.RANGES else st.DEFAULT.range, start=None, end=None)
         elif trigger in ("f-dates",):
@@ -177,12 +184,16 @@ def register(app) -> None:
         elif isinstance(trigger, dict):
             s = s.but(district=None, zip=None)
         else:
-            s = s.but(borough=borough if borough in st.AREA_CHOICES else None, type=ctype or None, agency=agency or None)
+            s = s.but(borough=borough if borough in st.AREA_CHOICES else None, type=ctype or None, agency=agency or None,
+                      descriptor=None if trigger == "f-type" else descriptor or None)  # a descriptor is of one type
+            if s.descriptor and s.zip:
+                s = s.but(zip=None)  # a descriptor chosen now wins over a ZIP (no rollup holds both)
             if trigger == "f-borough":
                 s = s.but(district=None, zip=None)  # a district or ZIP belongs to one borough
         # the new URL is parsed again, so a value no control offers (a hand-made payload) is dropped
         return (st.serialise(st.parse(st.serialise(s))[0]), s.range if s.range != "custom" else None, _iso(s.start), _iso(s.end),
-                s.borough, s.type, s.agency, area_chip(s), no_update, no_update, no_update, no_update, no_update)
+                s.borough, s.type, s.agency, area_chip(s), no_update, no_update, no_update, no_update, no_update,
+                s.descriptor, descriptors.options(s.type, s.descriptor) if trigger == "f-type" else no_update)
 
     @app.callback(Output({"type": "nav", "path": ALL}, "href"), Output({"type": "nav", "path": ALL}, "active"),
                   Input(URL, "search"), Input(URL, "pathname"))

@@ -36,7 +36,7 @@ DATE_RANGE = (date(1900, 1, 1), date(2100, 12, 31))
 MAX_SEARCH = 4096  # characters of a query string we read; a longer one is cut, with a notice
 
 # Keys that belong to the global filter bar (kept when moving between pages).
-GLOBAL_KEYS = ("range", "start", "end", "borough", "district", "zip", "type", "agency", "embed")
+GLOBAL_KEYS = ("range", "start", "end", "borough", "district", "zip", "type", "agency", "descriptor", "embed")
 
 
 @dataclass(frozen=True)
@@ -58,6 +58,7 @@ class State:
     area_b: str | None = None
     types: tuple[str, ...] = ()
     embed: bool = False
+    descriptor: str | None = None  # within the complaint type (e.g. Loud Music/Party); its own rollups
 
     def but(self, **changes) -> State:
         return replace(self, **changes)
@@ -112,7 +113,7 @@ def _types(v: str) -> tuple[str, ...]:
 PARSERS = {
     "range": _choice(RANGES), "start": _iso, "end": _iso,
     "borough": _choice(AREA_CHOICES), "district": _pattern(r"[1-5]\d\d"), "zip": _pattern(r"\d{5}"),
-    "type": _text, "agency": _text,
+    "type": _text, "agency": _text, "descriptor": _text,
     "level": _choice(LEVELS), "metric": _choice(METRICS), "gran": _choice(GRANULARITIES),
     "split": _choice(SPLITS), "area_a": _choice(AREA_CHOICES), "area_b": _choice(AREA_CHOICES),
     "types": _types, "embed": _flag,
@@ -172,6 +173,9 @@ def parse(search: object, bounds: tuple[date, date] | None = None) -> tuple[Stat
     if state.district and state.zip:
         notices.append("A ZIP code and a community district cannot be combined: kept the ZIP code.")
         state = state.but(district=None)
+    if state.descriptor and state.zip:  # no rollup keeps ZIP codes by descriptor (pipeline/tables.py)
+        notices.append("A ZIP code and a descriptor cannot be combined: kept the ZIP code.")
+        state = state.but(descriptor=None)
     if bounds is not None:
         state = _clamp(state, bounds, notices)
     return state, notices
@@ -251,7 +255,8 @@ def filters(state: State, bounds: tuple[date, date] | None) -> Filters:
             end = bounds[1]
             start = end - timedelta(days=RANGE_DAYS[state.range] - 1)
     return Filters(start=start, end=end, borough=state.borough, complaint_type=state.type,
-                   agency=state.agency, community_district=state.district, zip=state.zip)
+                   agency=state.agency, community_district=state.district, zip=state.zip,
+                   descriptor=state.descriptor)
 
 
 def previous_period(f: Filters, bounds: tuple[date, date] | None) -> Filters | None:

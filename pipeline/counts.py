@@ -17,7 +17,7 @@ from pipeline.read_api import Filters, ReadAPI
 from pipeline.schema import BOROUGHS, UNSPECIFIED
 from pipeline.stores import StoreUnavailable, open_store
 
-BY_CHOICES = ("borough", "community_district", "zip", "complaint_type", "agency", "day")
+BY_CHOICES = ("borough", "community_district", "zip", "complaint_type", "agency", "descriptor", "day")
 BOROUGH_ORDER = (*BOROUGHS, UNSPECIFIED)
 
 

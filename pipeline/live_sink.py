@@ -28,7 +28,7 @@ from pyspark.sql import DataFrame, SparkSession
 from pipeline import events as ev
 from pipeline import lake, lake_changes, spool
 from pipeline.lean_memory import give_back
-from pipeline.live_state import DIMS, LIVE_WINDOW_US, STATE_COLUMNS, RequestState
+from pipeline.live_state import DIMS, LIVE_WINDOW_US, STATE_COLUMNS, RequestState, dims_of
 from pipeline.settings import Settings
 from pipeline.stores import StoreUnavailable, open_store
 from pipeline.tables import EXTRA_TABLES, LIVE_TTL_SECONDS, RECENT_TTL_SECONDS, ROLLUPS
@@ -201,7 +201,7 @@ class LiveSink:
             periods = {p for p in set(good["period"]) | set(before["period"]) if p and p >= cut}
             if periods:
                 rows = live_rows(self.state, periods)
-                moved = before.merge(good[["unique_key", *DIMS]], on="unique_key", suffixes=("", "_new"))
+                moved = dims_of(before).merge(dims_of(good), on="unique_key", suffixes=("", "_new"))
                 moved = moved[np.logical_or.reduce([moved[d] != moved[f"{d}_new"] for d in DIMS])]
                 for table, zeros in vanished(moved[moved["period"] >= cut], rows).items():
                     rows[table] = pd.concat([rows[table], zeros], ignore_index=True)

@@ -29,14 +29,20 @@ from pathlib import Path
 
 import pandas as pd
 
-from pipeline.schema import REQUEST_COLUMNS
+from pipeline.schema import REQUEST_COLUMNS, UNSPECIFIED
 
 LIVE_WINDOW_US = 48 * 3600 * 10**6
 # Per request: every normalised column (times as epoch microseconds) plus what the live job needs.
 STATE_COLUMNS = (*(c for c, _ in REQUEST_COLUMNS), "period", "event_type", "event_time", "produced_at",
                  "version", "batch_id")
 TIME_COLUMNS = ("created_at", "closed_at", "due_at", "updated_at", "event_time", "produced_at")
-DIMS = ("period", "borough", "complaint_type", "agency", "community_district", "zip")
+DIMS = ("period", "borough", "complaint_type", "agency", "community_district", "zip", "descriptor")
+
+
+def dims_of(frame: pd.DataFrame) -> pd.DataFrame:
+    """unique_key and the DIMS of some requests as the live rows key them (a missing descriptor is
+    'Unspecified', as compute_rollup counts it), to tell which requests moved between rows."""
+    return frame[["unique_key", *DIMS]].fillna(UNSPECIFIED)
 
 
 class RequestState:
@@ -73,10 +79,13 @@ class RequestState:
         return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=list(STATE_COLUMNS))
 
     def counts(self, periods: Iterable[str], dims: Sequence[str]) -> pd.DataFrame:
-        """Requests per (period, *dims) of some periods: the `n` of a rollup at minute grain."""
-        periods, cols = sorted(set(periods)), ", ".join(("period", *dims))
+        """Requests per (period, *dims) of some periods: the `n` of a rollup at minute grain. A null
+        dimension (only the descriptor is ever missing) counts as 'Unspecified', as in compute_rollup."""
+        periods = sorted(set(periods))
+        cols = ", ".join(("period", *(f"COALESCE({d}, '{UNSPECIFIED}')" for d in dims)))
+        keys = ", ".join(str(i) for i in range(1, len(dims) + 2))
         parts = [pd.DataFrame(self.conn.execute(
-            f"SELECT {cols}, COUNT(*) FROM requests WHERE period IN ({', '.join('?' * len(chunk))}) GROUP BY {cols}",
+            f"SELECT {cols}, COUNT(*) FROM requests WHERE period IN ({', '.join('?' * len(chunk))}) GROUP BY {keys}",
             chunk).fetchall(), columns=["period", *dims, "n"])
             for chunk in (periods[i:i + 500] for i in range(0, len(periods), 500))]
         return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=["period", *dims, "n"])

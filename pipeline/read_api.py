@@ -31,13 +31,13 @@ import pandas as pd
 
 from pipeline.byte_cache import ByteLRU
 from pipeline.population import population
-from pipeline.schema import CREATED_YEARS, NY_TZ
+from pipeline.schema import CREATED_YEARS, NY_TZ, UNSPECIFIED
 from pipeline.stores.base import Store
-from pipeline.tables import RESOLUTION_BINS_H, ROLLUPS
+from pipeline.tables import DESCRIPTOR_ROLLUPS, RESOLUTION_BINS_H, ROLLUPS
 
 # Dimensions `counts` can group by, and the rollup table that holds each.
 GROUPABLE = ("borough", "community_district", "zip", "complaint_type", "agency", "channel", "status",
-             "day", "week", "month")
+             "descriptor", "day", "week", "month")
 TIME_GROUPS = ("day", "week", "month")
 # Every rollup the read API reads, smallest first (rows per period): a query reads the first one that
 # holds all the columns it groups/filters by, with the measures it sums (see table_for). The narrow
@@ -45,11 +45,10 @@ TIME_GROUPS = ("day", "week", "month")
 TABLE_PREFERENCE = ("totals", "boroughs", "status_boroughs", "types", "timeliness_types", "district_totals",
                     "zip_totals", "resolution_agencies", "resolution_boroughs", "requests", "timeliness", "channels", "status",
                     "resolution_types", "type_districts", "type_zips", "districts", "zips", "resolution",
-                    "hour_of_week", "district_timeliness", "district_resolution")
+                    "hour_of_week", "district_timeliness", "district_resolution", *DESCRIPTOR_ROLLUPS)
 LIVE_PREFERENCE = tuple(name for name in TABLE_PREFERENCE if ROLLUPS[name].live_table)
 AREA_LEVELS = ("borough", "community_district", "zip")
-FILTER_COLUMNS = ("borough", "complaint_type", "agency", "community_district", "zip")
-UNSPECIFIED = "Unspecified"
+FILTER_COLUMNS = ("borough", "complaint_type", "agency", "community_district", "zip", "descriptor")
 OTHER = "Other"
 
 VERSION_CHECK_S = 2.0
@@ -76,6 +75,7 @@ class Filters:
     agency: str | None = None
     community_district: str | None = None
     zip: str | None = None
+    descriptor: str | None = None  # last: callers build Filters(start, end, ...) positionally
 
     def __post_init__(self) -> None:
         """Reject what no caller should pass (a URL or a payload that slipped past the app's checks):

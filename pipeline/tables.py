@@ -97,7 +97,20 @@ ROLLUPS: dict[str, Rollup] = {r.name: r for r in (
     # and agency or bin, a few hundred a day)
     Rollup("district_timeliness", ("community_district", "borough", "agency"), measures=TIMELINESS_MEASURES),
     Rollup("district_resolution", ("community_district", "borough", "res_bin")),
+    # descriptors ("Loud Music/Party" under Noise - Residential): hundreds per type, so they live in
+    # tables of their own and the read API reads them only when a query names the descriptor (last in
+    # TABLE_PREFERENCE). `descriptors` answers the descriptor filter on borough-level views (live too),
+    # `type_descriptors` the top-descriptors chart and the filter's options, `district_descriptors` the
+    # board report and the district map. A missing descriptor counts as 'Unspecified', like every dim.
+    # The widest first: the batch counts it from the lake and sums the other two from its rows.
+    Rollup("district_descriptors", ("community_district", "borough", "complaint_type", "agency", "descriptor")),
+    Rollup("descriptors", ("borough", "complaint_type", "agency", "descriptor"), live_table="live_descriptors"),
+    Rollup("type_descriptors", ("complaint_type", "agency", "descriptor")),
 )}
+
+# The descriptor rollups, smallest first: the read API prefers them last (read_api.TABLE_PREFERENCE),
+# so only a query that names the descriptor reads them.
+DESCRIPTOR_ROLLUPS = ("type_descriptors", "descriptors", "district_descriptors")
 
 # Integer-valued dimension columns (everything else is text).
 INT_DIMS = frozenset({"res_bin", "how"})

@@ -12,6 +12,10 @@ TYPES = (("Noise - Residential", "NYPD"), ("HEAT/HOT WATER", "HPD"), ("Street Co
 AREAS = (("Bronx", "209", "10472"), ("Brooklyn", "301", "11211"), ("Manhattan", "109", "10027"),
          ("Unspecified", "Unspecified", "Unspecified"))
 STATUSES = ("Closed", "Closed", "Open", "In Progress")
+# three per type; "Loud Music/Party" under two types, as in the city's data; Unspecified = no descriptor
+DESCRIPTORS = {"Noise - Residential": ("Loud Music/Party", "Banging/Pounding", "Unspecified"),
+               "HEAT/HOT WATER": ("ENTIRE BUILDING", "APARTMENT ONLY", "ENTIRE BUILDING"),
+               "Street Condition": ("Pothole", "Loud Music/Party", "Cave-in")}
 
 
 def make_requests(seed: int = 7, n: int = 3000) -> pd.DataFrame:
@@ -35,6 +39,9 @@ def make_requests(seed: int = 7, n: int = 3000) -> pd.DataFrame:
         "res_h": rng.exponential(40, k),
     })
     frame.loc[frame["status"] != "Closed", "res_h"] = np.nan
+    # drawn last, so every column above stays what it was before descriptors were rolled up
+    frame["descriptor"] = [DESCRIPTORS[c][i] for c, i in zip(frame["complaint_type"], rng.integers(0, 3, k),
+                                                             strict=True)]
     return frame
 
 
@@ -42,6 +49,8 @@ def rollup_rows(reqs: pd.DataFrame, table: str, grain: str) -> pd.DataFrame:
     rollup = ROLLUPS[table]
     df = reqs.copy()
     df["grain"] = grain
+    if "descriptor" not in df:  # requests made before descriptors were rolled up carry none
+        df["descriptor"] = "Unspecified"
     df["period"] = df["created"].dt.strftime("%Y-%m-%d" if grain == "day" else "%Y-%m")
     df["bucket"] = df["period"].map(lambda p: bucket_of(grain, p))
     df["how"] = df["created"].dt.weekday * 24 + df["created"].dt.hour

@@ -8,7 +8,7 @@ import dash_bootstrap_components as dbc
 import pandas as pd
 from dash import Input, Output, State, no_update
 
-from app import charts, figures, geo, inputs
+from app import charts, descriptors, figures, geo, inputs
 from app import state as st
 from app.charts import URL, Reads
 
@@ -37,6 +37,8 @@ def region_frame(s: st.State, reads: Reads) -> pd.DataFrame:
     The map ignores its own area filters (district, ZIP) so the whole city stays visible around a
     clicked region; the borough filter narrows it (drill down: click a borough, then switch level)."""
     level, metric = s.level, s.metric
+    if level == "zip" or metric in BOROUGH_ONLY:
+        descriptors.not_kept(s, "ZIP codes" if level == "zip" else st.METRICS[metric])
     f = reads.filters(s).but(community_district=None, zip=None)
     if level == "borough":
         f = f.but(borough=None)

@@ -6,7 +6,7 @@ import dash_bootstrap_components as dbc
 import pandas as pd
 from dash import Input, Output, dcc, html
 
-from app import charts, figures
+from app import charts, descriptors, figures
 from app import state as st
 from app.charts import Reads
 from app.data import DataUnavailable
@@ -34,6 +34,7 @@ def top_types(s: st.State, reads: Reads) -> pd.DataFrame:
 
 def channels(s: st.State, reads: Reads) -> pd.DataFrame:
     charts.borough_level(s)
+    descriptors.not_kept(s, "Channels")
     return reads("counts", "channel", reads.filters(s)).reset_index(drop=True)
 
 
@@ -46,6 +47,9 @@ CHARTS = [
     charts.chart(PAGE, "channels", "How requests arrive", channels,
                  lambda df, s: figures.donut(df, "channel"), height=380,
                  help="Open Data channel: phone, online, mobile app, other."),
+    charts.chart(PAGE, "top-descriptors", "Top descriptors of the type", descriptors.top_descriptors,
+                 lambda df, s: figures.bars(df, "descriptor"), height=380,
+                 help="What the chosen complaint type's requests say, under the other filters."),
 ]
 
 
@@ -56,7 +60,7 @@ def kpi_frame(s: st.State, reads: Reads) -> pd.DataFrame:
     prev = st.previous_period(f, bounds)
     total = int(reads("counts", "borough", f)["count"].sum())
     prev_total = int(reads("counts", "borough", prev)["count"].sum()) if prev else None
-    borough_level = not (s.district or s.zip)  # status and resolution are kept by borough
+    borough_level = not (s.district or s.zip or s.descriptor)  # status and resolution: by borough, no descriptor
     res = reads("resolution", None, f) if borough_level else pd.DataFrame()
     median = float(res["median_h"].iloc[0]) if not res.empty else None
     prev_res = reads("resolution", None, prev) if prev and borough_level else None
@@ -87,7 +91,7 @@ def kpi_cards(k: pd.DataFrame) -> list[dbc.Col]:
     median, prev_median = row["median_h"]
     mpct = figures.change(median, prev_median)
     open_now = row["open_now"][0]
-    open_sub = ("kept by borough only" if open_now is None else
+    open_sub = ("kept by borough, not by descriptor" if open_now is None else
                 f"{open_now / total * 100:.1f}% of these requests" if total else "of these requests")
     tone = "" if pct is None else ("up" if pct > 0 else "down")
     return [
@@ -113,7 +117,8 @@ def layout(**query):
                     type="dot", delay_show=150),
         dbc.Row([dbc.Col(charts.card(CHARTS[0]), xs=12)], className="g-3 mb-3"),
         dbc.Row([dbc.Col(charts.card(CHARTS[1]), xs=12, lg=7), dbc.Col(charts.card(CHARTS[2]), xs=12, lg=5)],
-                className="g-3"),
+                className="g-3 mb-3"),
+        dbc.Row([dbc.Col(charts.card(CHARTS[3]), xs=12, lg=7)], className="g-3"),
     ])
 
 

@@ -6,7 +6,7 @@ import dash_bootstrap_components as dbc
 import pandas as pd
 from dash import Input, Output, dcc, html
 
-from app import charts, figures, geo
+from app import charts, descriptors, figures, geo
 from app import state as st
 from app.charts import Reads
 from app.data import DataUnavailable
@@ -30,6 +30,8 @@ def _types(s: st.State) -> list[str | None]:
 
 def areas(s: st.State, reads: Reads, level: str) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Totals and series per area for the chosen complaint types (summed over the types)."""
+    if level == "zip":
+        descriptors.not_kept(s, "ZIP codes")
     # an area of one level cannot be filtered by an area of the other (no rollup holds both)
     f = reads.filters(s).but(**({"community_district": None} if level == "zip" else {"zip": None}))
     gran = sparkline_granularity(f)
@@ -86,6 +88,9 @@ CHARTS = [
     _chart("zip", True, "ZIP codes with the most requests per resident"),
     _chart("community_district", False, "Community districts with the most requests"),
     _chart("community_district", True, "Community districts with the most requests per resident"),
+    charts.chart(PAGE, "top-descriptors", "Top descriptors of the type", descriptors.top_descriptors,
+                 lambda df, s: figures.bars(df, "descriptor"), height=420,
+                 help="What the chosen complaint type's requests say, under the other filters."),
 ]
 
 
@@ -108,7 +113,8 @@ def layout(**query):
                            dbc.Row([dbc.Col(charts.card(CHARTS[0]), xs=12, xl=6),
                                     dbc.Col(charts.card(CHARTS[1]), xs=12, xl=6)], className="g-3 mb-3"),
                            dbc.Row([dbc.Col(charts.card(CHARTS[2]), xs=12, xl=6),
-                                    dbc.Col(charts.card(CHARTS[3]), xs=12, xl=6)], className="g-3"),
+                                    dbc.Col(charts.card(CHARTS[3]), xs=12, xl=6)], className="g-3 mb-3"),
+                           dbc.Row([dbc.Col(charts.card(CHARTS[4]), xs=12, xl=6)], className="g-3"),
                            html.Nav(id="rankings-reports", className="small mt-2",
                                     **{"aria-label": "Community board reports of the ranked districts"}),
                        ], controls(s))

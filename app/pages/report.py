@@ -102,6 +102,12 @@ def report_body(r: rd.BoardReport, notice: str) -> list:
                     className="chart-numbers report-map-numbers")),
                 xs=12, lg=5),
         ], className="g-3"),
+        _section("Top descriptors", _table(
+            r.descriptors, {"descriptor": "Descriptor", "complaint_type": "Complaint type",
+                            "count": _month_name(r.month), "prior": _month_name(r.prior), "change_pct": "Change"},
+            {"count": figures.fmt_int, "prior": figures.fmt_int, "change_pct": _pct},
+            f"What the requests say: the {rd.TOP_DESCRIPTORS} most frequent descriptors this month, against the "
+            "same month a year earlier.")),
         _section("Open past due by agency", _table(
             r.past_due, {"agency": "Agency", "with_due": "With a due date", "open_past_due": "Open past due",
                          "on_time_pct": "Closed on time"},

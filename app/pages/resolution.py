@@ -6,7 +6,7 @@ import dash_bootstrap_components as dbc
 import pandas as pd
 from dash import Input, Output, dcc, html
 
-from app import charts, figures
+from app import charts, descriptors, figures
 from app import state as st
 from app.charts import NotAvailable, Reads
 from app.data import DataUnavailable
@@ -18,6 +18,7 @@ MIN_CLOSED = 20  # medians of a handful of requests rank noise, not slowness
 
 def by_agency(s: st.State, reads: Reads) -> pd.DataFrame:
     charts.borough_level(s)
+    descriptors.not_kept(s, "Status, resolution times and due dates")
     res = reads("resolution", "agency", reads.filters(s))
     return res.sort_values("closed", ascending=False).head(TOP).sort_values("median_h", ascending=False
                                                                             ).reset_index(drop=True)
@@ -25,17 +26,20 @@ def by_agency(s: st.State, reads: Reads) -> pd.DataFrame:
 
 def slowest_types(s: st.State, reads: Reads) -> pd.DataFrame:
     charts.borough_level(s)
+    descriptors.not_kept(s, "Status, resolution times and due dates")
     res = reads("resolution", "complaint_type", reads.filters(s))
     return res[res["closed"] >= MIN_CLOSED].head(TOP).reset_index(drop=True)
 
 
 def status(s: st.State, reads: Reads) -> pd.DataFrame:
     charts.borough_level(s)
+    descriptors.not_kept(s, "Status, resolution times and due dates")
     return reads("status_mix", reads.filters(s))
 
 
 def timeliness_by_agency(s: st.State, reads: Reads) -> pd.DataFrame:
     charts.borough_level(s)
+    descriptors.not_kept(s, "Status, resolution times and due dates")
     frame = reads("timeliness", reads.filters(s), "agency")
     frame = frame[frame["with_due"] > 0].head(TOP).reset_index(drop=True)
     for col in ("on_time", "late", "open_past_due"):
@@ -60,6 +64,7 @@ CHARTS = [
 
 def summary(s: st.State, reads: Reads) -> list:
     charts.borough_level(s)
+    descriptors.not_kept(s, "Status, resolution times and due dates")
     f = reads.filters(s)
     res = reads("resolution", None, f)
     due = reads("timeliness", f)

@@ -22,6 +22,12 @@ AREAS = (("Manhattan", "109", "10027"), ("Brooklyn", "301", "11211"), ("Bronx", 
          ("Queens", "403", "11372"), ("Staten Island", "501", "10301"), ("Brooklyn", "314", "11226"),
          ("Unspecified", "Unspecified", "Unspecified"))
 STATUSES = ("Closed", "Closed", "Closed", "Open", "In Progress")
+# three per type, most common first; "Loud Music/Party" under two types, as in the city's data
+DESCRIPTORS = {"Noise - Residential": ("Loud Music/Party", "Banging/Pounding", "Loud Talking"),
+               "HEAT/HOT WATER": ("ENTIRE BUILDING", "APARTMENT ONLY", "Unspecified"),
+               "Illegal Parking": ("Blocked Hydrant", "Double Parked Blocking Traffic", "Loud Music/Party"),
+               "Street Condition": ("Pothole", "Cave-in", "Defective Hardware"),
+               "Water System": ("Hydrant Running (WC3)", "No Water (WNW)", "Leak (Use Comments) (WA2)")}
 FIRST_DAY = pd.Timestamp("2023-01-01")
 LAST_DAY = pd.Timestamp("2024-06-30")
 
@@ -44,6 +50,9 @@ def make_requests(n: int = 4000, seed: int = 11) -> pd.DataFrame:
         "due_h": rng.choice([np.nan, 72.0, 240.0], n),
     })
     frame.loc[frame["status"] != "Closed", "res_h"] = np.nan
+    # drawn last, so the columns above are what they were before descriptors were rolled up
+    pick = rng.choice(3, n, p=[0.6, 0.3, 0.1])
+    frame["descriptor"] = [DESCRIPTORS[t][i] for t, i in zip(frame["complaint_type"], pick, strict=True)]
     return frame
 
 

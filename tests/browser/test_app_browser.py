@@ -231,7 +231,7 @@ def test_the_board_report_renders_every_section_and_prints_on_two_pages(served, 
     title = driver.find_element(By.CSS_SELECTOR, "h1.report-title").text
     assert title.startswith("Brooklyn CD 1: 311 in ")
     sections = [e.text for e in driver.find_elements(By.CSS_SELECTOR, ".report-h2")]
-    assert sections == ["Top complaint types", "Where in the borough", "Open past due by agency"]
+    assert sections == ["Top complaint types", "Where in the borough", "Top descriptors", "Open past due by agency"]
     assert len(driver.find_elements(By.CSS_SELECTOR, ".report-table tbody tr")) >= 2
     wait(driver, lambda d: d.execute_script("const g = document.querySelector('.report-map .js-plotly-plot');"
                                             "return !!(g && g.data && g.data.length);"))
@@ -253,3 +253,53 @@ def test_districts_link_to_their_board_report(served, driver):
     open_page(driver, served.url + "map?level=community_district&district=301")
     report = wait(driver, lambda d: next(iter(d.find_elements(By.ID, "area-report-link")), None))
     assert report.get_attribute("href").endswith("/report/301")
+
+
+# Each drawn chart of the page: its id, its annotations, and the sum of the numbers it draws.
+CHART_SUMS = """
+return [...document.querySelectorAll('.page .js-plotly-plot')].map(g => ({
+    id: g.closest('.dash-graph') ? g.closest('.dash-graph').id : '',
+    notes: ((g.layout || {}).annotations || []).map(a => a.text).join(' '),
+    total: (g._fullData || []).reduce((s, t) => s + Array.from((t.z || (t.orientation === 'h' ? t.x : t.y)) || [])
+        .reduce((a, v) => a + (typeof v === 'number' && isFinite(v) ? v : 0), 0), 0)}));
+"""
+
+
+def chart_sums(driver, url: str) -> dict[str, dict]:
+    open_page(driver, url)
+    time.sleep(0.5)  # the page's charts are drawn by one callback: let the last figures settle
+    wait(driver, lambda d: d.execute_script(CHARTS_DRAWN))
+    return {c["id"]: c for c in driver.execute_script(CHART_SUMS)}
+
+
+def test_the_descriptor_filter_narrows_every_chart(served, driver, reqs):
+    """Issue 14: a descriptor chosen in the filter bar (options of the chosen type) goes into the URL,
+    the headline count equals a recount, and on every page each chart either draws less than
+    without the descriptor or says on the chart that its rollups do not keep descriptors. The
+    top-descriptors chart keeps the type's other descriptors, so the chosen one stands among them."""
+    noise = "?range=all&type=Noise+-+Residential"
+    open_page(driver, served.url + noise)
+    choose(driver, "f-descriptor", "Loud Music/Party")
+    wait(driver, lambda d: query(d).get("descriptor") == "Loud Music/Party")
+    mine = reqs[(reqs["complaint_type"] == "Noise - Residential") & (reqs["descriptor"] == "Loud Music/Party")]
+    wait(driver, lambda d: text(d, "kpi-requests") == f"{len(mine):,}")
+    assert "not by descriptor" in text(driver, "overview-kpis")
+    narrowed = noise + "&descriptor=Loud+Music%2FParty"
+    seen = 0
+    for page, extra in (("", ""), ("map", ""), ("map", "&level=community_district"), ("trends", ""),
+                        ("rankings", ""), ("resolution", "")):
+        full = chart_sums(driver, served.url + page + noise + extra)
+        less = chart_sums(driver, served.url + page + narrowed + extra)
+        assert set(full) == set(less) and full, page
+        for ident, chart in less.items():
+            seen += 1
+            if "top-descriptors" in ident:
+                assert chart["total"] == full[ident]["total"] > 0, (page, ident)
+            elif "not kept by descriptor" in chart["notes"]:
+                continue
+            else:
+                assert 0 < chart["total"] < full[ident]["total"], (page, ident, chart, full[ident])
+    assert seen >= 16
+    # a descriptor the data does not hold gets a clear notice, not a crash
+    open_page(driver, served.url + noise + "&descriptor=Nothing+like+it")
+    wait(driver, lambda d: "Nothing like it" in (text(d, "url-notice") or ""))

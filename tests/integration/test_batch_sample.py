@@ -44,7 +44,7 @@ def recount(path: str) -> dict[str, Counter]:
     zips, cds = reference_sets()
     counts: dict[str, Counter] = {k: Counter() for k in
                                   ("borough", "community_district", "zip", "complaint_type", "agency", "day",
-                                   "status", "channel")}
+                                   "status", "channel", "descriptor", "type_descriptor", "district_descriptor")}
     with open(path, newline="", encoding="utf-8") as fh:
         for r in csv.DictReader(fh):
             m = re.fullmatch(r"(\d{1,2}) (BRONX|BROOKLYN|MANHATTAN|QUEENS|STATEN ISLAND)", r["Community Board"].strip())
@@ -53,8 +53,12 @@ def recount(path: str) -> dict[str, Counter]:
             counts["borough"][BOROUGHS.get(r["Borough"].strip().upper(), "Unspecified")] += 1
             counts["community_district"][cd if cd in cds else "Unspecified"] += 1
             counts["zip"][z if z in zips else "Unspecified"] += 1
-            for dim, col in (("complaint_type", "Complaint Type"), ("agency", "Agency"), ("status", "Status")):
+            for dim, col in (("complaint_type", "Complaint Type"), ("agency", "Agency"), ("status", "Status"),
+                             ("descriptor", "Descriptor")):
                 counts[dim][r[col].strip() or "Unspecified"] += 1
+            descriptor = (r["Complaint Type"].strip() or "Unspecified", r["Descriptor"].strip() or "Unspecified")
+            counts["type_descriptor"][descriptor] += 1
+            counts["district_descriptor"][(cd if cd in cds else "Unspecified", *descriptor)] += 1
             counts["channel"][r.get("Open Data Channel Type", "").strip().upper() or "Unspecified"] += 1
             counts["day"][datetime.strptime(r["Created Date"], "%m/%d/%Y %I:%M:%S %p").date().isoformat()] += 1
     return counts
@@ -64,13 +68,23 @@ def recount(path: str) -> dict[str, Counter]:
 DIM_TABLES = {"borough": ("requests", "borough"), "complaint_type": ("requests", "complaint_type"),
               "agency": ("requests", "agency"), "day": ("requests", "period"),
               "community_district": ("districts", "community_district"), "zip": ("zips", "zip"),
-              "status": ("status", "status"), "channel": ("channels", "channel")}
+              "status": ("status", "status"), "channel": ("channels", "channel"),
+              "descriptor": ("descriptors", "descriptor")}
+# descriptors by type, and by district and type (the board report's), each from its own rollup
+PAIR_TABLES = {"type_descriptor": ("type_descriptors", ["complaint_type", "descriptor"]),
+               "district_descriptor": ("district_descriptors", ["community_district", "complaint_type", "descriptor"])}
 
 
 def store_counts(store, table: str, column: str, grain: str) -> Counter:
     start, end = ("2022-05-01", "2022-05-31") if grain == "day" else ("2022-05", "2022-05")
     got = store.aggregate(table, grain, start, end, [column])
     return Counter({k: int(n) for k, n in zip(got[column], got["n"], strict=True)})
+
+
+def store_pairs(store, table: str, columns: list[str], grain: str) -> Counter:
+    start, end = ("2022-05-01", "2022-05-31") if grain == "day" else ("2022-05", "2022-05")
+    got = store.aggregate(table, grain, start, end, columns)
+    return Counter({tuple(r[:-1]): int(r[-1]) for r in got[[*columns, "n"]].itertuples(index=False)})
 
 
 def snapshot(store) -> dict:
@@ -131,6 +145,14 @@ def test_cassandra_counts_equal_raw_recount(cassandra_store, expected, dim):
     table, column = DIM_TABLES[dim]
     assert store_counts(cassandra_store, table, column, "day") == expected[dim]
     assert sum(store_counts(cassandra_store, table, column, "month").values()) == 924
+
+
+@pytest.mark.parametrize("pair", sorted(PAIR_TABLES))
+def test_descriptor_rollups_equal_raw_recount_on_both_stores(sqlite_load, cassandra_store, expected, pair):
+    table, columns = PAIR_TABLES[pair]
+    for store in (sqlite_load[0], cassandra_store):
+        for grain in ("day", "month"):
+            assert store_pairs(store, table, columns, grain) == expected[pair], (store.url, grain)
 
 
 def test_cassandra_holds_the_same_rollups_as_sqlite(sqlite_load, cassandra_store):

@@ -20,7 +20,7 @@ from pipeline.stores import open_store
 pytestmark = pytest.mark.integration
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
-BY = ("borough", "community_district", "zip", "complaint_type", "agency", "day")
+BY = ("borough", "community_district", "zip", "complaint_type", "agency", "descriptor", "day")
 
 
 def counts_cli(store_url: str, by: str) -> Counter:

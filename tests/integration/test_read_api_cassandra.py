@@ -45,6 +45,10 @@ def same(a: pd.DataFrame, b: pd.DataFrame) -> None:
     lambda api: api.timeliness(Filters(), by="borough"),
     lambda api: api.hour_of_week_baseline(weeks=4, end=date(2024, 4, 7)),
     lambda api: api.vocabulary("agency"),
+    lambda api: api.counts("descriptor", Filters(complaint_type="Noise - Residential")),
+    lambda api: api.counts("borough", Filters(descriptor="Loud Music/Party", start=date(2024, 2, 3))),
+    lambda api: api.timeseries(Filters(descriptor="ENTIRE BUILDING", borough="Bronx"), "week"),
+    lambda api: api.top_areas("community_district", Filters(descriptor="Pothole")),
 ])
 def test_same_answers_as_sqlite(apis, call):
     cass, lite, _ = apis
@@ -56,6 +60,16 @@ def test_bounds_and_counts_equal_recount(apis):
     assert cass.date_bounds() == (reqs["created"].min().date(), reqs["created"].max().date())
     got = cass.counts("complaint_type")
     assert dict(zip(got["complaint_type"], got["count"], strict=True)) == reqs.groupby("complaint_type").size().to_dict()
+
+
+def test_descriptor_counts_equal_recount(apis):
+    cass, _, reqs = apis
+    got = cass.counts("descriptor", Filters(complaint_type="Street Condition"))
+    want = reqs[reqs["complaint_type"] == "Street Condition"].groupby("descriptor").size().to_dict()
+    assert dict(zip(got["descriptor"], got["count"], strict=True)) == want
+    got = cass.counts("borough", Filters(descriptor="Loud Music/Party"))
+    want = reqs[reqs["descriptor"] == "Loud Music/Party"].groupby("borough").size().to_dict()
+    assert dict(zip(got["borough"], got["count"], strict=True)) == want
 
 
 def test_client_side_sums_give_the_same_answers(apis):

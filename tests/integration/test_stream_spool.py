@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from collections import Counter
 from datetime import timedelta
 
 import pytest
@@ -34,6 +35,12 @@ def test_spool_replay_into_sqlite(sample_csv, tmp_path):
     want = h.expected_counts(records)
     with open_store(f"sqlite:///{tmp_path}/rollups.db") as store:
         assert h.live_counts(store, {k[0] for k in want}) == want
+        # descriptors are counted live too (issue 14), a missing one as 'Unspecified' like the batch
+        periods = sorted({k[0] for k in want})
+        got = store.aggregate("live_descriptors", "minute", periods[0], periods[-1],
+                              ["period", "complaint_type", "descriptor"])
+        assert Counter({tuple(r[:3]): int(r[3]) for r in got.itertuples(index=False) if r[3]}) == Counter(
+            (h.minute(r["created_at"]), r["complaint_type"], r["descriptor"] or "Unspecified") for r in records)
         assert live_read.status(store, "spool")["malformed_total"] == 2
         now = max(r["created_at"] for r in records)
         zips = live_read.last_hour_by_zip(store, now=now)

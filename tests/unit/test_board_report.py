@@ -92,3 +92,20 @@ def test_the_report_page_renders_and_a_bad_district_gets_a_notice(app):
         assert "July 2023" in page and "July 2022" in page and "Open past due by agency" in page
         assert "No such community district" in str(report.layout(district="999"))
         assert "Ignored the month" in str(report.layout(district="301", month="13-2024"))
+
+
+def test_the_top_descriptors_equal_a_recount(app, reqs):
+    """Issue 14: the district's most frequent (type, descriptor) pairs of the month, against the same
+    month a year earlier, equal a recount of the requests."""
+    with app.server.test_request_context("/"):
+        reads = Reads()
+        report = rd.build(reads, "301", "2024-05", reads("freshness"))
+    now, before = month_of(reqs, "301", "2024-05"), month_of(reqs, "301", "2023-05")
+    counts = now.groupby(["complaint_type", "descriptor"]).size()
+    prior = before.groupby(["complaint_type", "descriptor"]).size()
+    got = report.descriptors
+    assert len(got) == min(rd.TOP_DESCRIPTORS, len(counts)) and got["count"].is_monotonic_decreasing
+    for t, d, n, p in zip(got["complaint_type"], got["descriptor"], got["count"], got["prior"], strict=True):
+        assert (n, p) == (counts[(t, d)], prior.get((t, d), 0))
+    assert got["count"].iloc[-1] >= counts.drop(list(zip(got["complaint_type"], got["descriptor"],
+                                                         strict=True))).max()

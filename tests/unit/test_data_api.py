@@ -70,6 +70,27 @@ def test_the_numbers_equal_a_recount(client, reqs):
     assert dict(zip(frame["complaint_type"], frame["count"], strict=True)) == got
 
 
+def test_the_top_descriptors_chart_is_served_with_the_numbers_drawn_and_recounted(client, reqs):
+    """Issue 14 (before the tests that build another app, which takes the process's read model): the
+    top-descriptors view is in the registry, so the API serves it; its numbers are
+    the chart's frame and a recount; an unknown descriptor gets a notice, not an error."""
+    for page in ("overview", "rankings"):
+        query = {"range": "all", "type": "Noise - Residential", "borough": "Brooklyn"}
+        body = client.get(f"/api/v1/charts/{page}/top-descriptors?" + urlencode(query)).get_json()
+        drawn = csv_frame(REGISTRY[(page, "top-descriptors")], "?" + urlencode(query))
+        got = {r["descriptor"]: r["count"] for r in body["rows"]}
+        assert got == dict(zip(drawn["descriptor"], drawn["count"], strict=True))
+        mine = reqs[(reqs["complaint_type"] == "Noise - Residential") & (reqs["borough"] == "Brooklyn")]
+        assert got == mine["descriptor"].value_counts().to_dict() and len(got) == 3
+    no_type = client.get("/api/v1/charts/overview/top-descriptors?range=all")
+    assert no_type.status_code == 400 and "complaint type" in no_type.get_json()["error"]
+    narrowed = client.get("/api/v1/charts/overview/top-types?range=all&descriptor=Loud+Music%2FParty").get_json()
+    want = reqs[reqs["descriptor"] == "Loud Music/Party"]["complaint_type"].value_counts().to_dict()
+    assert {r["complaint_type"]: r["count"] for r in narrowed["rows"]} == want and len(want) == 2
+    odd = client.get("/api/v1/charts/overview/top-types?range=all&descriptor=Nothing+like+it").get_json()
+    assert odd["rows"] == [] and "Nothing like it" in " ".join(odd["notices"])
+
+
 def test_bad_parameters_get_the_pages_notices_not_errors(client):
     body = client.get("/api/v1/charts/trends/trend?range=custom&start=0600-01-01&gran=hour&borough=Atlantis")
     assert body.status_code == 200
@@ -132,3 +153,4 @@ def test_generated_requests_never_get_a_server_error(client, data, params):
                      for k, v in params)
     r = client.get(f"/api/v1/charts/{page}/{name}?{query}")
     assert r.status_code < 500, (page, name, query, r.get_data(as_text=True)[:300])
+
