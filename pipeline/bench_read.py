@@ -43,7 +43,7 @@ STATUSES = ("Closed", "Open", "In Progress", "Pending", "Assigned")
 # The rollups World synthesises; every other rollup is a sum of one of them (narrow_source).
 WIDE = ("requests", "districts", "zips", "channels", "status", "resolution", "timeliness", "hour_of_week",
         "district_timeliness", "district_resolution")
-NARROW = tuple(name for name in ROLLUPS if name not in WIDE)
+NARROW = tuple(name for name, r in ROLLUPS.items() if name not in WIDE and "day" in r.grains)  # not hotspots
 LAYOUTS = {"narrow": TABLE_PREFERENCE, "wide": tuple(n for n in TABLE_PREFERENCE if n in WIDE)}
 
 

@@ -150,12 +150,18 @@ def _coordinate(c: Column, bounds: tuple[float, float]) -> Column:
 
 
 def street_column(c: Column) -> Column:
-    """pipeline.places.normalise_street as a column expression (the same RULES, in order)."""
+    """pipeline.places.normalise_street as a column expression (the same rules, in the same order)."""
     s = F.upper(c.cast("string"))
-    for pattern, repl in places.RULES:
+    for pattern, repl in places.CLEAN:
         s = F.regexp_replace(s, pattern, repl)
-    s = F.trim(s)
-    return F.when(s != "", s)
+    words = F.create_map(*[F.lit(x) for pair in places.WORDS.items() for x in pair])
+
+    def word(w: Column) -> Column:
+        w = F.regexp_replace(w, *places.ORDINAL)
+        return F.coalesce(F.try_element_at(words, w), w)
+
+    s = F.array_join(F.transform(F.split(F.trim(s), " "), word), " ")
+    return F.when((s != "") & ~s.isin(*places.PLACEHOLDERS), s)
 
 
 PLACE_PARTS = ("_place_a", "_place_s1", "_place_s2")
