@@ -20,6 +20,7 @@ from pipeline.series import SLACK, period_bounds
 
 TOP_TYPES = 10
 TOP_AGENCIES = 8
+TOP_PLACES = 5
 MONTH = re.compile(r"(\d{4})-(0[1-9]|1[0-2])")
 
 
@@ -43,6 +44,7 @@ class BoardReport:
     median_h: float | None
     city_median_h: float | None
     areas: pd.DataFrame  # the borough's districts: id, name, borough, count, population, value, value_text
+    hotspots: pd.DataFrame | None = None  # the district's top places this month: address, count
 
 
 def month_range(month: str) -> tuple[date, date]:
@@ -141,4 +143,5 @@ def build(reads: Reads, district: str, month: str, through: datetime | None) -> 
         district=ident, name=name, borough=borough, month=month, prior=prior, complete=whole,
         total=int(types_now["count"].sum()), total_prior=int(types_prior["count"].sum()),
         types=_types(types_now, types_prior), past_due=_past_due(reads("timeliness", f, "agency")),
-        closed=closed, median_h=median, city_median_h=city, areas=_areas(reads, f, borough))
+        closed=closed, median_h=median, city_median_h=city, areas=_areas(reads, f, borough),
+        hotspots=reads("hotspot_places", f, None, TOP_PLACES)[["address", "count"]])
