@@ -37,6 +37,11 @@ def places_frame(s: st.State, reads: Reads) -> pd.DataFrame:
     return top.assign(rank=range(1, len(top) + 1))[PLACE_COLUMNS]
 
 
+def area_name(district: str, borough: str) -> str:
+    """'Brooklyn CD 1' (one address text may name places in two districts), else the borough."""
+    return geo.names("community_district").get(district, (borough, borough))[0]
+
+
 def hex_figure(df: pd.DataFrame, s: st.State):
     return hex_figures.hex_map(df, geo.url("borough"), list(geo.names("borough")), s.cell)
 
@@ -45,7 +50,8 @@ def places_figure(df: pd.DataFrame, s: st.State):
     if df.empty:
         return figures.empty("No addresses match these filters." if not s.cell else
                              "No addresses in this hexagon for these filters.", 520)
-    label = df.apply(lambda r: f"{r['rank']}. {r['address']} ({r['borough']})", axis=1)
+    label = df.apply(lambda r: f"{r['rank']}. {r['address']} ({area_name(r['community_district'], r['borough'])})",
+                     axis=1)
     return figures.bars(df.assign(label=label), "label", "count", f"Requests, {df['months'].iloc[0]}", height=520)
 
 

@@ -16,6 +16,7 @@ from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
+from app.pages.hotspots import area_name
 from pipeline.stores import open_store
 
 pytestmark = pytest.mark.browser
@@ -70,9 +71,10 @@ def wait(driver, condition, timeout: float = 30):
     return WebDriverWait(driver, timeout, poll_frequency=0.1).until(condition)
 
 
-def drawn_places(driver) -> dict[str, int]:
+def drawn_places(driver) -> dict[tuple[str, str], int]:
+    """{(place, area name): count} of the drawn bars ('3. 100 MAIN ST (Brooklyn CD 1)')."""
     labels, counts = driver.execute_script(PLACES)
-    return {label.split(". ", 1)[1].rsplit(" (", 1)[0]: int(n) for label, n in zip(labels, counts, strict=True)}
+    return {tuple(label.split(". ", 1)[1][:-1].rsplit(" (", 1)): int(n) for label, n in zip(labels, counts, strict=True)}
 
 
 def recount(reqs: pd.DataFrame, cell: str | None = None) -> tuple[dict, dict]:
@@ -80,7 +82,8 @@ def recount(reqs: pd.DataFrame, cell: str | None = None) -> tuple[dict, dict]:
     cells = sel[sel["cell"] != "Unspecified"]["cell"].value_counts().to_dict()
     if cell:
         sel = sel[sel["cell"] == cell]
-    places = sel[sel["address"] != "Unspecified"]["address"].value_counts().to_dict()
+    sel = sel[sel["address"] != "Unspecified"]
+    places = sel.groupby(["address", sel["community_district"].map(lambda d: area_name(d, BOROUGH))]).size().to_dict()
     return places, cells
 
 
@@ -112,7 +115,8 @@ def test_the_data_api_serves_the_places_drawn(served, driver):
     body = driver.execute_async_script(
         "const done = arguments[arguments.length - 1];"
         "fetch('api/v1/charts/hotspots/places?" + FILTERS + "').then(r => r.json()).then(done, e => done(String(e)));")
-    assert {r["address"]: r["count"] for r in body["rows"]} == shown and shown
+    assert {(r["address"], area_name(r["community_district"], r["borough"])): r["count"]
+            for r in body["rows"]} == shown and shown
 
 
 def test_a_bad_cell_in_a_link_is_a_notice(served, driver):
