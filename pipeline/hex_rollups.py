@@ -42,7 +42,7 @@ def with_cell(requests: DataFrame) -> DataFrame:
 def month_rows(requests: DataFrame, now: datetime) -> Iterator[tuple[str, pd.DataFrame]]:
     """(table, month rows as pandas) of every month-only rollup, over the given lake rows."""
     df = with_cell(requests.select("created_at", "latitude", "longitude", "address", "complaint_type",
-                                   "borough", "community_district"))
+                                   "borough", "community_district"))  # compute_rollup would add it too
     finest = rollups.compute_rollup(df, ROLLUPS["hotspots"], "month", now=now).cache()
     try:
         for name in MONTH_ONLY:
