@@ -102,8 +102,8 @@ ROLLUPS: dict[str, Rollup] = {r.name: r for r in (
     # (resolution HEX_RESOLUTION) of the request's coordinates, Unspecified without them; `address`
     # the normalised place (pipeline/places.py). The type leads so a type filter is a clustering
     # slice. Row budget (docs/OPERATIONS.md, "Hotspots"): every place is kept, one row per
-    # (month, type, district, cell, place) with requests: at most the lake's rows of the month, in
-    # practice ~0.75 of them (most places have one request a month); reads touch only the months and
+    # (month, type, district, cell, place) with requests: at most the lake's rows of the month (0.86
+    # of them on the real sample, where most places have one request a month); reads touch only the months and
     # the type asked for, and the answer is cut to HOTSPOT_TOP places. Why no threshold ("places
     # with >= 2 a month"): a place's months under the threshold would be missing from its count
     # over a longer range, and every count shown must equal a recount of the raw rows.
