@@ -131,7 +131,7 @@ def zip_map_figure(zips: pd.DataFrame, geojson_url: str, region_ids: list[str]) 
         marker_line_color="#ffffff", colorbar={"title": {"text": "last hour", "side": "right"}, "thickness": 10},
         hovertemplate="ZIP %{location}: %{z}<extra></extra>")
     return go.Figure([outline, counts], figures.layout(
-        360, False, map={"style": figures.CLEAR_MAP_STYLE, "center": {"lat": 40.705, "lon": -73.978}, "zoom": 8.8},
+        360, False, map={"style": "white-bg", "center": {"lat": 40.705, "lon": -73.978}, "zoom": 8.8},
         uirevision="live"))
 
 

@@ -106,6 +106,8 @@ def test_map_and_list_draw_the_recount_and_a_click_narrows_to_a_cell(served, dri
     wait(driver, lambda d: d.find_elements(By.ID, "hotspots-cell-note"))
     wait(driver, lambda d: d.execute_script(DRAWN) and drawn_places(d) == recount(reqs, cell)[0])
     assert cell in driver.find_element(By.ID, "hotspots-cell-note").text
+    severe = [e for e in driver.get_log("browser") if e["level"] == "SEVERE" and "favicon" not in e["message"]]
+    assert severe == []
 
 
 def test_the_data_api_serves_the_places_drawn(served, driver):

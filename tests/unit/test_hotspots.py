@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 from rollup_fixtures import load, make_requests, with_places
 
-from app import hex_figures, live_view
+from app import hex_figures
 from app import state as st
 from app.figures import CLEAR_MAP_STYLE
 from app.pages.hotspots import click_cell
@@ -120,9 +120,3 @@ def test_hex_map_draws_closed_cell_rings_and_follows_the_theme():
     assert fig.layout.map.style == CLEAR_MAP_STYLE and fig.layout.paper_bgcolor == "rgba(0,0,0,0)"
     assert list(fig.data[2].locations) == [CELL]  # the selected cell outlined
     assert "No requests" in hex_figures.hex_map(cells.iloc[:0], "", []).layout.annotations[0].text
-
-
-def test_the_live_map_has_no_white_background():
-    fig = live_view.zip_map_figure(pd.DataFrame({"zip": ["10027"], "count": [3]}), "/z.geojson", ["10027"])
-    assert fig.layout.map.style == CLEAR_MAP_STYLE
-    assert CLEAR_MAP_STYLE["layers"][0]["paint"]["background-color"] == "rgba(0,0,0,0)"
