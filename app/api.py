@@ -47,6 +47,7 @@ PARAMETER_HELP = {
     "area_a": "First borough to compare.",
     "area_b": "Second borough to compare.",
     "types": "Up to five complaint types separated by |.",
+    "cell": "Hotspots: an H3 cell id of resolution 8 (e.g. 882a100d2dfffff); narrows the places to that cell.",
 }
 ENUMS = {"range": list(st.RANGES), "borough": list(st.AREA_CHOICES), "level": list(st.LEVELS),
          "metric": list(st.METRICS), "gran": list(st.GRANULARITIES), "split": list(st.SPLITS),

@@ -23,7 +23,7 @@ import psutil
 STATES = ("?range=30d", "?range=365d", "?range=all", "?range=365d&borough=Brooklyn",
           "?range=30d&type=Noise+-+Residential", "?range=365d&level=zip&metric=per_10k",
           "?range=365d&gran=month&split=borough")
-PAGES = ("overview", "map", "trends", "rankings", "resolution")
+PAGES = ("overview", "map", "trends", "rankings", "resolution", "hotspots")
 # Issue 14: the pages drawing the top-descriptors view, for a type, and every page under a descriptor.
 DESCRIPTOR_STATES = ("?range=30d&type=Noise+-+Residential", "?range=all&type=HEAT%2FHOT+WATER&borough=Brooklyn",
                      "?range=365d&type=Noise+-+Residential&descriptor=Loud+Music%2FParty")
@@ -52,11 +52,11 @@ def callback_request(dependency: dict, values: dict[str, object]) -> dict:
             "state": fill(dependency["state"])}
 
 
-def page_dependencies(client) -> dict[str, list[dict]]:
+def page_dependencies(client, pages: tuple[str, ...] = PAGES) -> dict[str, list[dict]]:
     """Each page's main callbacks: those fed by its URL-state store."""
     deps = client.get("/_dash-dependencies").get_json()
     found: dict[str, list[dict]] = {}
-    for page in PAGES:
+    for page in pages:
         found[page] = [d for d in deps if any(i["id"] == f"{page}-state" for i in d["inputs"])]
     return found
 
@@ -74,11 +74,12 @@ def _summary(times: list[float]) -> dict[str, float]:
             "p95_ms": round(times[int(0.95 * (len(times) - 1))], 1), "max_ms": round(times[-1], 1)}
 
 
-def time_callbacks(client, rounds: int, states: tuple[str, ...] = STATES) -> dict[str, dict[str, object]]:
+def time_callbacks(client, rounds: int, pages: tuple[str, ...] = PAGES,
+                   states: tuple[str, ...] = STATES) -> dict[str, dict[str, object]]:
     """Per page: the first round (each state's first visit: the read API's cache is cold for it) and
     all rounds (what a busy server sees, later visits answered from the read API's cache)."""
     results = {}
-    for page, deps in page_dependencies(client).items():
+    for page, deps in page_dependencies(client, pages).items():
         cold, every = [], []
         for r in range(rounds):
             for search in states:
@@ -146,7 +147,9 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--store", required=True, help="store URL, e.g. cassandra://127.0.0.1:9042/nyc311_bench")
     ap.add_argument("--rounds", type=int, default=5, help="repetitions of every URL state per page")
     ap.add_argument("--no-browser", action="store_true", help="skip the Chromium map render")
+    ap.add_argument("--pages", default=",".join(PAGES), help="pages to time, comma-separated (default: all)")
     args = ap.parse_args(argv)
+    pages = tuple(p for p in args.pages.split(",") if p in PAGES)
 
     os.environ["NYC311_STORE_URL"] = args.store
     from app.main import create_app
@@ -156,11 +159,13 @@ def main(argv: list[str] | None = None) -> None:
     client = app.server.test_client()
     client.get("/")  # first request registers the page router
     # one warm-up pass: connections opened, boundary layers loaded, plans cached
-    for page, deps in page_dependencies(client).items():
+    for page, deps in page_dependencies(client, pages).items():
         for dep in deps:
             call(client, dep, {f"{page}-state.data": STATES[0]})
-    report: dict[str, object] = {"store": args.store, "callbacks": time_callbacks(client, args.rounds),
-                                 "descriptor_views": time_callbacks(client, args.rounds, DESCRIPTOR_STATES)}
+    report: dict[str, object] = {
+        "store": args.store, "callbacks": time_callbacks(client, args.rounds, pages),
+        "descriptor_views": time_callbacks(client, args.rounds, tuple(p for p in pages if p != "hotspots"),
+                                           DESCRIPTOR_STATES)}
     report["rss_mb_after_all_pages"] = psutil.Process().memory_info().rss / 2**20
     if not args.no_browser:
         server, url = _serve(app)

@@ -18,7 +18,7 @@ from typing import Any
 
 from pipeline import read_api
 from pipeline.byte_cache import ByteLRU
-from pipeline.read_api import ReadAPI
+from pipeline.hotspots import HotspotAPI as ReadAPI  # the ReadAPI plus the hotspot queries
 from pipeline.stores import StoreUnavailable, open_store
 
 log = logging.getLogger(__name__)

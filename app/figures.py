@@ -19,6 +19,11 @@ ACCENT = COLORS[0]
 TEXT = "#8a94a6"
 GRID = "rgba(138,148,166,0.22)"
 SCALE = [[0.0, "#dbeafe"], [0.5, "#60a5fa"], [1.0, "#1e3a8a"]]
+# A tile map with no tiles and a transparent background (a MapLibre style): the card shows through, so the
+# hexagon map follows the light and dark themes like every other figure ("white-bg" is a white box in dark
+# mode). Not used by the live map: patched in place every second there, it raised "Map error." in plotly.
+CLEAR_MAP_STYLE = {"version": 8, "sources": {}, "layers": [
+    {"id": "background", "type": "background", "paint": {"background-color": "rgba(0,0,0,0)"}}]}
 TIMELINESS_COLORS = {"on_time": "#10b981", "late": "#f59e0b", "open_past_due": "#ef4444"}
 TIMELINESS_LABELS = {"on_time": "Closed on time", "late": "Closed late", "open_past_due": "Open past due"}
 

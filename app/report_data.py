@@ -21,6 +21,7 @@ from pipeline.series import SLACK, period_bounds
 TOP_TYPES = 10
 TOP_DESCRIPTORS = 8
 TOP_AGENCIES = 8
+TOP_PLACES = 5
 MONTH = re.compile(r"(\d{4})-(0[1-9]|1[0-2])")
 
 
@@ -45,6 +46,7 @@ class BoardReport:
     median_h: float | None
     city_median_h: float | None
     areas: pd.DataFrame  # the borough's districts: id, name, borough, count, population, value, value_text
+    hotspots: pd.DataFrame | None = None  # the district's top places this month: address, count
 
 
 def month_range(month: str) -> tuple[date, date]:
@@ -165,5 +167,7 @@ def build(reads: Reads, district: str, month: str, through: datetime | None) -> 
     return BoardReport(
         district=ident, name=name, borough=borough, month=month, prior=prior, complete=whole,
         total=int(types_now["count"].sum()), total_prior=int(types_prior["count"].sum()),
-        types=_types(types_now, types_prior), descriptors=_descriptors(reads, f, fp, types_now), past_due=_past_due(reads("timeliness", f, "agency")),
-        closed=closed, median_h=median, city_median_h=city, areas=_areas(reads, f, borough))
+        types=_types(types_now, types_prior), descriptors=_descriptors(reads, f, fp, types_now),
+        past_due=_past_due(reads("timeliness", f, "agency")),
+        closed=closed, median_h=median, city_median_h=city, areas=_areas(reads, f, borough),
+        hotspots=reads("hotspot_places", f, None, TOP_PLACES)[["address", "count"]])

@@ -59,6 +59,7 @@ class State:
     types: tuple[str, ...] = ()
     embed: bool = False
     descriptor: str | None = None  # within the complaint type (e.g. Loud Music/Party); its own rollups
+    cell: str | None = None  # hotspots: the H3 cell clicked (pipeline/hotspots.py)
 
     def but(self, **changes) -> State:
         return replace(self, **changes)
@@ -97,6 +98,13 @@ def _pattern(rx: str):
     return check
 
 
+def _cell(v: str) -> str:
+    from pipeline.hotspots import is_cell
+    if not is_cell(v):
+        raise ValueError
+    return v
+
+
 def _flag(v: str) -> bool:
     if v not in ("0", "1", "true", "false"):
         raise ValueError
@@ -116,11 +124,12 @@ PARSERS = {
     "type": _text, "agency": _text, "descriptor": _text,
     "level": _choice(LEVELS), "metric": _choice(METRICS), "gran": _choice(GRANULARITIES),
     "split": _choice(SPLITS), "area_a": _choice(AREA_CHOICES), "area_b": _choice(AREA_CHOICES),
-    "types": _types, "embed": _flag,
+    "types": _types, "embed": _flag, "cell": _cell,
 }
 LABELS = {"range": "date range", "start": "start date", "end": "end date", "district": "community district",
           "zip": "ZIP code", "type": "complaint type", "gran": "granularity",
-          "area_a": "first area", "area_b": "second area", "types": "complaint types"}
+          "area_a": "first area", "area_b": "second area", "types": "complaint types",
+          "cell": "hexagon cell"}
 
 
 def _shown(value: str) -> str:

@@ -29,7 +29,7 @@ from datetime import UTC, date, datetime
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
-from pipeline import ingest, lake, provenance, rollups
+from pipeline import hex_rollups, ingest, lake, provenance, rollups
 from pipeline.normalize import tag_unusable
 from pipeline.schema import REQUEST_COLUMN_NAMES
 from pipeline.stores.base import Store
@@ -139,6 +139,8 @@ def write_rollups(store: Store, requests: DataFrame, months: list[str], now: dat
         with ThreadPoolExecutor(max_workers=1) as writer:
             pending = []
             for name, rollup in ROLLUPS.items():
+                if "day" not in rollup.grains:  # month-only rollups (hotspots): counted below
+                    continue
                 parent = parent_of(rollup, {n: ROLLUPS[n] for n in counted})
                 day = (rollups.coarsen(counted[parent], rollup, "day") if parent
                        else rollups.compute_rollup(requests, rollup, "day", now=now)).cache()
@@ -154,6 +156,8 @@ def write_rollups(store: Store, requests: DataFrame, months: list[str], now: dat
                     report.detail["spark counts"] = report.detail.get("spark counts", 0.0) + time.perf_counter() - t0
                     pending.append((f"{name}/{grain}", writer.submit(replace, name, grain, periods, pdf)))
                     del pdf
+            for name, pdf in hex_rollups.month_rows(requests, now):
+                pending.append((f"{name}/month", writer.submit(replace, name, "month", periods_of("month", months), pdf)))
             for key, done in pending:
                 report.rollup_rows[key] = done.result()
     finally:

@@ -19,6 +19,7 @@ import re
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from pipeline import places
 from pipeline.schema import BOROUGH_CODES, BOROUGHS, NY_TZ, REQUEST_COLUMNS, UNSPECIFIED
 
 SCHEMA_VERSION = 1
@@ -234,6 +235,8 @@ def record_from_raw(raw: dict, parse_time_value) -> dict:
         channel=(text(raw.get("channel")) or "").upper() or UNSPECIFIED,
         latitude=number(raw.get("latitude")), longitude=number(raw.get("longitude")),
         created_month=rec["created_at"].strftime("%Y-%m"),
+        address=places.place(raw.get("incident_address") or raw.get("address"), raw.get("address_type"),
+                             raw.get("intersection_street_1"), raw.get("intersection_street_2")),
     )
     if rec["borough"] == UNSPECIFIED and rec["community_district"] != UNSPECIFIED:
         rec["borough"] = BOROUGH_CODES[int(rec["community_district"][0])]

@@ -41,6 +41,11 @@ EXPORT_COLUMNS: dict[str, str] = {
     "Open Data Channel Type": "channel",
     "Latitude": "latitude",
     "Longitude": "longitude",
+    # the parts of the normalised place (pipeline/places.py); both export eras carry them
+    "Incident Address": "incident_address",
+    "Address Type": "address_type",
+    "Intersection Street 1": "intersection_street_1",
+    "Intersection Street 2": "intersection_street_2",
 }
 # Without these a file is not a 311 export at all (a clear error beats quarantining every row).
 REQUIRED_HEADERS = ("Unique Key", "Created Date")

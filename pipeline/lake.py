@@ -123,17 +123,41 @@ def committed(action, what: str, tries: int = RETRIES, sleep=time.sleep):
 def ensure(spark: SparkSession, path: str) -> None:
     """Create the lake table if it is missing; convert an older plain-Parquet lake in place."""
     if exists(spark, path):
+        evolve(spark, path)
         return
     if _parquet_lake(spark, path):
         log.info("lake: converting the Parquet lake at %s to Delta", path)
         sql = f"CONVERT TO DELTA parquet.{_quoted(path)} PARTITIONED BY ({PARTITION} string)"
         committed(lambda: exists(spark, path) or spark.sql(sql), "converting the table")
+        evolve(spark, path)
         return
     # an empty write commits version 0, also over the empty _delta_log a killed creation leaves
     # (CREATE TABLE IF NOT EXISTS takes that folder for a table and skips); two creators conflict
     # like any other commits and the later one is retried
     create = empty(spark).write.format("delta").partitionBy(PARTITION).mode("append")
     committed(lambda: exists(spark, path) or create.save(path), "creating the table")
+
+
+def _missing_columns(spark: SparkSession, path: str) -> list[tuple[str, str]]:
+    """Lake columns (name, type) a table written by an older version lacks (e.g. `address`)."""
+    have = set(spark.read.format("delta").load(path).columns)
+    return [(f.name, f.dataType.simpleString()) for f in _parse_datatype_string(LAKE_DDL).fields
+            if f.name not in have]
+
+
+def evolve(spark: SparkSession, path: str) -> None:
+    """Add the columns an older lake lacks (ALTER TABLE ADD COLUMNS: a log-only commit; old rows read
+    them as null, and `read` fills those as the schema's default), so MERGE's `SET *` finds them."""
+    def add():
+        missing = _missing_columns(spark, path)
+        if missing:
+            cols = ", ".join(f"{c} {t}" for c, t in missing)
+            spark.sql(f"ALTER TABLE delta.{_quoted(path)} ADD COLUMNS ({cols})")
+    committed(add, "adding new columns")
+
+
+# Columns added after the first lakes were written, and what their old rows read as.
+ADDED_DEFAULTS = {"address": "Unspecified"}
 
 
 def read(spark: SparkSession, path: str, months: list[str] | None = None) -> DataFrame:
@@ -145,7 +169,9 @@ def read(spark: SparkSession, path: str, months: list[str] | None = None) -> Dat
         else:
             return empty(spark)
     else:
-        df = spark.read.format("delta").load(path).select(*LAKE_COLUMNS)
+        df = spark.read.format("delta").load(path)
+        df = df.select(*[F.col(c) if c in df.columns else F.lit(None).cast("string").alias(c) for c in LAKE_COLUMNS])
+    df = df.withColumns({c: F.coalesce(F.col(c), F.lit(v)) for c, v in ADDED_DEFAULTS.items()})
     return df if months is None else df.where(F.col(PARTITION).isin(months))
 
 

@@ -23,6 +23,7 @@ from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 from pyspark.sql.types import StringType, TimestampType
 
+from pipeline import places
 from pipeline.schema import BOROUGH_CODES, CREATED_YEARS, REQUEST_COLUMNS, UNSPECIFIED
 from pipeline.settings import ROOT
 
@@ -148,6 +149,43 @@ def _coordinate(c: Column, bounds: tuple[float, float]) -> Column:
     return F.when(v.between(*bounds), v)
 
 
+def street_column(c: Column) -> Column:
+    """pipeline.places.normalise_street as a column expression (the same rules, in the same order)."""
+    s = F.upper(c.cast("string"))
+    for pattern, repl in places.CLEAN:
+        s = F.regexp_replace(s, pattern, repl)
+    words = F.create_map(*[F.lit(x) for pair in places.WORDS.items() for x in pair])
+
+    def word(w: Column) -> Column:
+        w = F.regexp_replace(w, *places.ORDINAL)
+        return F.coalesce(F.try_element_at(words, w), w)
+
+    s = F.array_join(F.transform(F.split(F.trim(s), " "), word), " ")
+    return F.when((s != "") & ~s.isin(*places.PLACEHOLDERS), s)
+
+
+PLACE_PARTS = ("_place_a", "_place_s1", "_place_s2")
+
+
+def place_parts(df: DataFrame, address: Column, street_1: Column, street_2: Column) -> DataFrame:
+    """The three normalised streets as columns of their own: place_column refers to each several
+    times, and inlined its ~40 nested regexp_replace calls blew up the generated code (Spark keeps a
+    non-cheap expression used more than once in its own projection)."""
+    return df.withColumns(dict(zip(PLACE_PARTS, (street_column(c) for c in (address, street_1, street_2)),
+                                   strict=True)))
+
+
+def place_column(address_type: Column) -> Column:
+    """pipeline.places.place as a column expression over place_parts: intersections sorted, else
+    the address."""
+    a, s1, s2 = (F.col(c) for c in PLACE_PARTS)
+    crossing = F.when(s1.isNotNull() & s2.isNotNull() & (s1 != s2),
+                      F.concat(F.least(s1, s2), F.lit(" & "), F.greatest(s1, s2)))
+    is_crossing = (F.upper(F.trim(address_type.cast("string"))) == F.lit(places.INTERSECTION)) | a.isNull()
+    chosen = F.coalesce(F.when(is_crossing, crossing), a, F.lit(UNSPECIFIED))
+    return F.substring(chosen, 1, places.MAX_PLACE_CHARS)
+
+
 def normalize(df: DataFrame) -> DataFrame:
     """Every column of REQUEST_COLUMNS, normalised, followed by the input's other columns.
 
@@ -157,6 +195,9 @@ def normalize(df: DataFrame) -> DataFrame:
     def col(name: str) -> Column:
         return F.col(name) if name in types else F.lit(None).cast("string")
 
+    # live events carry the place already normalised (`address`); normalising it again keeps it
+    df = place_parts(df, F.coalesce(_text(col("incident_address")), _text(col("address"))),
+                     col("intersection_street_1"), col("intersection_street_2"))
     lat, lon = _coordinate(col("latitude"), NYC_BOUNDS["lat"]), _coordinate(col("longitude"), NYC_BOUNDS["lon"])
     both = lat.isNotNull() & lon.isNotNull()
     created = parse_time(col("created_at"), types.get("created_at", StringType()))
@@ -177,9 +218,10 @@ def normalize(df: DataFrame) -> DataFrame:
         "latitude": F.when(both, lat),
         "longitude": F.when(both, lon),
         "created_month": F.date_format(created, "yyyy-MM"),
+        "address": place_column(col("address_type")),
     }
     typed = [out[c].cast(t).alias(c) for c, t in REQUEST_COLUMNS]
-    names = {c for c, _ in REQUEST_COLUMNS}
+    names = {c for c, _ in REQUEST_COLUMNS} | set(PLACE_PARTS)
     return df.select(*typed, *[F.col(c) for c in df.columns if c not in names])
 
 

@@ -11,7 +11,8 @@ Semantics (New York time: the session time zone is America/New_York, pipeline/sp
   (res_bin = index of the first upper bound >= the value);
 - `timeliness`: with_due = has a due date, on_time = closed_at <= due_at, late = closed_at >
   due_at, open_past_due = not closed and due_at < `now` (the time of the load);
-- `hour_of_week`: how = weekday (Monday = 0) * 24 + hour.
+- `hour_of_week`: how = weekday (Monday = 0) * 24 + hour;
+- `cell`: the H3 cell of latitude/longitude (pipeline/hex_rollups.py), Unspecified without them.
 """
 from __future__ import annotations
 
@@ -52,6 +53,9 @@ def _rows(df: DataFrame, rollup: Rollup, now: datetime) -> tuple[DataFrame, list
     """The rows a rollup counts (with its derived dimension columns) and its measure expressions.
     Chosen by the rollup's derived dimension or measures, not its name, so a narrow twin of a rollup
     (pipeline/tables.py) counts exactly what the wide one does."""
+    if "cell" in rollup.dims and "cell" not in df.columns:  # H3 cell of the coordinates (hotspots)
+        from pipeline.hex_rollups import with_cell
+        df = with_cell(df)
     if "res_bin" in rollup.dims:
         hours = resolution_hours(df)
         return df.where(hours > 0).withColumn("res_bin", res_bin(hours)), [F.count(F.lit(1)).alias("n")]

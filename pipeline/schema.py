@@ -40,6 +40,8 @@ REQUEST_COLUMNS: tuple[tuple[str, str], ...] = (
     ("latitude", "double"),
     ("longitude", "double"),
     ("created_month", "string"),       # YYYY-MM in New York time: the lake's partition column
+    ("address", "string"),             # normalised place, pipeline/places.py (last: lakes written before
+                                       # it gain it by ALTER TABLE ADD COLUMNS, pipeline/lake.py)
 )
 REQUEST_COLUMN_NAMES = tuple(c for c, _ in REQUEST_COLUMNS)
 

@@ -34,7 +34,9 @@ SODA_FIELDS = {
     "resolution_action_updated_date": "updated_at", "agency": "agency", "agency_name": "agency_name",
     "complaint_type": "complaint_type", "descriptor": "descriptor", "status": "status", "borough": "borough",
     "community_board": "community_district", "incident_zip": "zip", "open_data_channel_type": "channel",
-    "latitude": "latitude", "longitude": "longitude",
+    "latitude": "latitude", "longitude": "longitude", "incident_address": "incident_address",
+    "address_type": "address_type", "intersection_street_1": "intersection_street_1",
+    "intersection_street_2": "intersection_street_2",
 }
 MAX_PAGE = 50_000
 

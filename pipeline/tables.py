@@ -106,7 +106,22 @@ ROLLUPS: dict[str, Rollup] = {r.name: r for r in (
     Rollup("district_descriptors", ("community_district", "borough", "complaint_type", "agency", "descriptor")),
     Rollup("descriptors", ("borough", "complaint_type", "agency", "descriptor"), live_table="live_descriptors"),
     Rollup("type_descriptors", ("complaint_type", "agency", "descriptor")),
+    # Hotspots (pipeline/hotspots.py), month grain only, batch only (the streaming job's lake rows
+    # carry the place, so `batch --recompute` counts streamed requests too). `cell` is the H3 cell
+    # (resolution HEX_RESOLUTION) of the request's coordinates, Unspecified without them; `address`
+    # the normalised place (pipeline/places.py). The type leads so a type filter is a clustering
+    # slice. Row budget (docs/OPERATIONS.md, "Hotspots"): every place is kept, one row per
+    # (month, type, district, cell, place) with requests: at most the lake's rows of the month (0.86
+    # of them on the real sample, where most places have one request a month); reads touch only the months and
+    # the type asked for, and the answer is cut to HOTSPOT_TOP places. Why no threshold ("places
+    # with >= 2 a month"): a place's months under the threshold would be missing from its count
+    # over a longer range, and every count shown must equal a recount of the raw rows.
+    Rollup("hotspots", ("complaint_type", "borough", "community_district", "cell", "address"), grains=("month",)),
+    # requests per H3 cell: the hexagon map (a sum of `hotspots` over places, ~1/40 of its rows)
+    Rollup("hex_cells", ("complaint_type", "borough", "community_district", "cell"), grains=("month",)),
 )}
+HEX_RESOLUTION = 8   # ~0.74 km2 hexagons: ~1,500 cover the city, a block or two across
+HOTSPOT_TOP = 25     # places a hotspot list shows at most
 
 # The descriptor rollups, smallest first: the read API prefers them last (read_api.TABLE_PREFERENCE),
 # so only a query that names the descriptor reads them.

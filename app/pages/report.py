@@ -108,12 +108,20 @@ def report_body(r: rd.BoardReport, notice: str) -> list:
             {"count": figures.fmt_int, "prior": figures.fmt_int, "change_pct": _pct},
             f"What the requests say: the {rd.TOP_DESCRIPTORS} most frequent descriptors this month, against the "
             "same month a year earlier.")),
-        _section("Open past due by agency", _table(
-            r.past_due, {"agency": "Agency", "with_due": "With a due date", "open_past_due": "Open past due",
-                         "on_time_pct": "Closed on time"},
-            {"with_due": figures.fmt_int, "open_past_due": figures.fmt_int,
-             "on_time_pct": lambda v: "–" if pd.isna(v) else f"{v:.1f}%"},
-            "Requests created this month that carry the city's due date, by agency (most open past due first).")),
+        dbc.Row([
+            dbc.Col(_section("Open past due by agency", _table(
+                r.past_due, {"agency": "Agency", "with_due": "With a due date", "open_past_due": "Open past due",
+                             "on_time_pct": "Closed on time"},
+                {"with_due": figures.fmt_int, "open_past_due": figures.fmt_int,
+                 "on_time_pct": lambda v: "–" if pd.isna(v) else f"{v:.1f}%"},
+                "Requests created this month that carry the city's due date, by agency (most open past due first).")),
+                xs=12, lg=7),
+            dbc.Col(_section("Hotspots", _table(
+                r.hotspots if r.hotspots is not None else pd.DataFrame(columns=["address", "count"]),
+                {"address": "Address or intersection", "count": "Requests"}, {"count": figures.fmt_int},
+                f"The {rd.TOP_PLACES} places with the most requests this month (addresses normalised).")),
+                xs=12, lg=5),
+        ], className="g-3"),
         html.P("Source: NYC 311 Service Requests as loaded into this dashboard (see About the data). Days in New "
                "York time; a request counts in the month it was created, in its latest version.",
                className="small text-body-secondary report-foot"),

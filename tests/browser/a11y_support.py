@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 AXE_JS = Path(__file__).resolve().parent / "axe" / "node_modules" / "axe-core" / "axe.min.js"
-PAGES = ("", "map", "trends", "rankings", "resolution", "live", "about", "report/301")
+PAGES = ("", "map", "trends", "rankings", "resolution", "hotspots", "live", "about", "report/301")
 IMPACTS = ("critical", "serious", "moderate", "minor")
 
 # Ready when no Dash callback is pending and no chart still shows its "Loading…" placeholder.

@@ -21,7 +21,7 @@ from pipeline.stores import open_store
 pytestmark = pytest.mark.browser
 
 PAGES = {"": "Overview", "map": "Map", "trends": "Trends", "rankings": "Rankings", "resolution": "Resolution",
-         "about": "About"}
+         "hotspots": "Hotspots", "about": "About"}
 CHARTS_DRAWN = """
 const graphs = [...document.querySelectorAll('.page .js-plotly-plot')];
 return graphs.length > 0 && graphs.every(g => g.data && g.layout &&
@@ -231,7 +231,10 @@ def test_the_board_report_renders_every_section_and_prints_on_two_pages(served, 
     title = driver.find_element(By.CSS_SELECTOR, "h1.report-title").text
     assert title.startswith("Brooklyn CD 1: 311 in ")
     sections = [e.text for e in driver.find_elements(By.CSS_SELECTOR, ".report-h2")]
-    assert sections == ["Top complaint types", "Where in the borough", "Top descriptors", "Open past due by agency"]
+    assert sections == ["Top complaint types", "Where in the borough", "Top descriptors", "Open past due by agency",
+                        "Hotspots"]
+    hot = driver.find_elements(By.XPATH, "//section[h2[normalize-space()='Hotspots']]//table//tbody/tr")
+    assert 1 <= len(hot) <= 5 and "None in this month" not in hot[0].text
     assert len(driver.find_elements(By.CSS_SELECTOR, ".report-table tbody tr")) >= 2
     wait(driver, lambda d: d.execute_script("const g = document.querySelector('.report-map .js-plotly-plot');"
                                             "return !!(g && g.data && g.data.length);"))

@@ -1,0 +1,67 @@
+"""The hexagon density map of the Hotspots page: H3 cells in, figure out (pure, unit-tested).
+
+Why a tile map without tiles (figures.CLEAR_MAP_STYLE): the cells carry their own shapes (GeoJSON
+from h3.cell_to_boundary), no tile server is reachable, and a transparent background follows the
+light and dark themes. Borough outlines (the map page's layer, fetched by URL) give the context.
+"""
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+import plotly.graph_objects as go
+
+from app import figures
+
+NYC_CENTER = {"lat": 40.705, "lon": -73.978}
+
+
+def cells_geojson(cells: list[str]) -> dict:
+    """The cells as a GeoJSON FeatureCollection keyed by cell id ([lon, lat] rings, closed)."""
+    import h3
+    features = []
+    for c in cells:
+        ring = [[lon, lat] for lat, lon in h3.cell_to_boundary(c)]
+        features.append({"type": "Feature", "id": c, "properties": {},
+                         "geometry": {"type": "Polygon", "coordinates": [ring + ring[:1]]}})
+    return {"type": "FeatureCollection", "features": features}
+
+
+def view_of(cells: list[str]) -> tuple[dict, float]:
+    """Centre and zoom that fit the cells (the whole city when there are none)."""
+    import h3
+    if not cells:
+        return NYC_CENTER, 9.2
+    pts = [h3.cell_to_latlng(c) for c in cells]
+    lats, lons = [p[0] for p in pts], [p[1] for p in pts]
+    span = max(max(lons) - min(lons), (max(lats) - min(lats)) * 1.3, 0.02)
+    zoom = max(8.8, min(13.0, math.log2(360 / span) - 0.8))
+    return {"lat": (max(lats) + min(lats)) / 2, "lon": (max(lons) + min(lons)) / 2}, zoom
+
+
+def hex_map(cells: pd.DataFrame, outline_url: str, outline_ids: list[str], selected: str | None = None,
+            height: int = 520) -> go.Figure:
+    """Cells coloured by requests (cells columns cell, count, top_types); the selected cell outlined."""
+    if cells.empty:
+        return figures.empty("No requests with coordinates match these filters.", height)
+    ids = list(cells["cell"])
+    geojson = cells_geojson(ids)
+    outline = go.Choroplethmap(geojson=outline_url, featureidkey="id", locations=outline_ids,
+                               z=[0] * len(outline_ids), showscale=False, hoverinfo="skip",
+                               colorscale=[[0, "rgba(200,205,214,0.25)"], [1, "rgba(200,205,214,0.25)"]],
+                               marker_line_width=0.6, marker_line_color="#9aa4b2")
+    counts = go.Choroplethmap(
+        geojson=geojson, locations=ids, z=[int(v) for v in cells["count"]], colorscale=figures.SCALE,
+        zmin=0, zmax=float(cells["count"].quantile(0.98)) or None, marker_line_width=0.5,
+        marker_line_color="#ffffff", marker_opacity=0.85,
+        customdata=list(zip(cells["count"].map(figures.fmt_int), cells["top_types"], strict=True)),
+        hovertemplate="<b>%{customdata[0]} requests</b><br>%{customdata[1]}<br>cell %{location}<extra></extra>",
+        colorbar={"title": {"text": "Requests", "side": "right"}, "thickness": 12})
+    traces = [outline, counts]
+    if selected in ids:
+        traces.append(go.Choroplethmap(geojson=geojson, locations=[selected], z=[0], showscale=False,
+                                       colorscale=[[0, "rgba(0,0,0,0)"], [1, "rgba(0,0,0,0)"]],
+                                       marker_line_width=3, marker_line_color=figures.COLORS[1], hoverinfo="skip"))
+    center, zoom = view_of([selected] if selected in ids else ids)
+    return go.Figure(traces, figures.layout(height, False, clickmode="event",
+                                            map={"style": figures.CLEAR_MAP_STYLE, "center": center, "zoom": zoom}))

@@ -1,0 +1,29 @@
+-- Rendered from pipeline/tables.py by `python -m pipeline schema --write-ddl`; applied in
+-- version order by ensure_schema(). Do not edit by hand: change tables.py and re-render.
+
+CREATE TABLE IF NOT EXISTS hotspots (
+    grain TEXT NOT NULL,
+    bucket TEXT NOT NULL,
+    period TEXT NOT NULL,
+    complaint_type TEXT NOT NULL,
+    borough TEXT NOT NULL,
+    community_district TEXT NOT NULL,
+    cell TEXT NOT NULL,
+    address TEXT NOT NULL,
+    n INTEGER,
+    expires_at REAL,
+    PRIMARY KEY (grain, bucket, period, complaint_type, borough, community_district, cell, address)
+) WITHOUT ROWID;
+
+CREATE TABLE IF NOT EXISTS hex_cells (
+    grain TEXT NOT NULL,
+    bucket TEXT NOT NULL,
+    period TEXT NOT NULL,
+    complaint_type TEXT NOT NULL,
+    borough TEXT NOT NULL,
+    community_district TEXT NOT NULL,
+    cell TEXT NOT NULL,
+    n INTEGER,
+    expires_at REAL,
+    PRIMARY KEY (grain, bucket, period, complaint_type, borough, community_district, cell)
+) WITHOUT ROWID;

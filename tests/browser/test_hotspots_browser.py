@@ -1,0 +1,129 @@
+"""The Hotspots page in real headless Chromium over the real Cassandra store: for a complaint type
+and a borough the hexagon map and the list of places draw the recounted numbers, a click on a
+hexagon narrows the list to that cell (and says so), the data API serves the numbers drawn, and a
+bad cell id in a link is a notice, not an error."""
+from __future__ import annotations
+
+import os
+import tempfile
+from urllib.parse import parse_qs, urlparse
+
+import pandas as pd
+import pytest
+from app_support import ServedApp, chrome, fill_store, make_requests
+from rollup_fixtures import with_places
+from selenium.webdriver.common.action_chains import ActionChains
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support.ui import WebDriverWait
+
+from app.pages.hotspots import area_name
+from pipeline.stores import open_store
+
+pytestmark = pytest.mark.browser
+
+TYPE, BOROUGH = "Noise - Residential", "Brooklyn"
+FILTERS = "range=all&type=Noise+-+Residential&borough=Brooklyn"
+DRAWN = """
+const g = document.querySelector('.page-hotspots .js-plotly-plot');
+const graphs = [...document.querySelectorAll('.page-hotspots .js-plotly-plot')];
+return graphs.length === 2 && graphs.every(g => g._fullData && g.layout &&
+    !((g.layout.annotations || []).some(a => /Loading/.test(a.text))));
+"""
+PLACES = """
+const card = [...document.querySelectorAll('.chart-card')].find(c => (c.querySelector('h2') || {})
+    .innerText.startsWith('Top 25 addresses')); const g = card.querySelector('.js-plotly-plot');
+return g._fullData.length ? [Array.from(g._fullData[0].y), Array.from(g._fullData[0].x)] : [[], []];
+"""
+CELLS = """
+const card = [...document.querySelectorAll('.chart-card')].find(c => (c.querySelector('h2') || {})
+    .innerText === 'Requests by hexagon'); const g = card.querySelector('.js-plotly-plot');
+return [Array.from(g._fullData[1].locations), Array.from(g._fullData[1].z)];
+"""
+
+
+@pytest.fixture(scope="module")
+def reqs() -> pd.DataFrame:
+    return with_places(make_requests(n=1200, seed=5))
+
+
+@pytest.fixture(scope="module")
+def served(cassandra_url, reqs):
+    assert os.path.exists("/usr/bin/chromium") and os.path.exists("/usr/bin/chromedriver"), \
+        "headless Chromium is required: run `make sysdeps`"
+    u = urlparse(cassandra_url)
+    url = u._replace(path=f"{u.path}_hotspots_app").geturl()
+    store = open_store(url)
+    fill_store(store, reqs)
+    store.close()
+    app = ServedApp(url)
+    yield app
+    app.close()
+
+
+@pytest.fixture(scope="module")
+def driver(served):
+    d = chrome(tempfile.mkdtemp(prefix="hot-dl-"), tempfile.mkdtemp(prefix="hot-chrome-"))
+    yield d
+    d.quit()
+
+
+def wait(driver, condition, timeout: float = 30):
+    return WebDriverWait(driver, timeout, poll_frequency=0.1).until(condition)
+
+
+def drawn_places(driver) -> dict[tuple[str, str], int]:
+    """{(place, area name): count} of the drawn bars ('3. 100 MAIN ST (Brooklyn CD 1)')."""
+    labels, counts = driver.execute_script(PLACES)
+    return {tuple(label.split(". ", 1)[1][:-1].rsplit(" (", 1)): int(n) for label, n in zip(labels, counts, strict=True)}
+
+
+def recount(reqs: pd.DataFrame, cell: str | None = None) -> tuple[dict, dict]:
+    sel = reqs[(reqs["complaint_type"] == TYPE) & (reqs["borough"] == BOROUGH)]
+    cells = sel[sel["cell"] != "Unspecified"]["cell"].value_counts().to_dict()
+    if cell:
+        sel = sel[sel["cell"] == cell]
+    sel = sel[sel["address"] != "Unspecified"]
+    places = sel.groupby(["address", sel["community_district"].map(lambda d: area_name(d, BOROUGH))]).size().to_dict()
+    return places, cells
+
+
+def test_map_and_list_draw_the_recount_and_a_click_narrows_to_a_cell(served, driver, reqs):
+    driver.get(served.url + "hotspots?" + FILTERS)
+    wait(driver, lambda d: d.execute_script(DRAWN))
+    want_places, want_cells = recount(reqs)
+    locations, z = driver.execute_script(CELLS)
+    assert dict(zip(locations, map(int, z), strict=True)) == want_cells
+    assert drawn_places(driver) == want_places
+    # click the busiest hexagon where the map draws it (MapLibre projects its centre to pixels)
+    cell = max(want_cells, key=lambda c: (want_cells[c], c))
+    canvas, x, y = driver.execute_script(
+        "const [lat, lon] = arguments[0]; const g = [...document.querySelectorAll('.page-hotspots .js-plotly-plot')][0];"
+        "const map = g._fullLayout.map._subplot.map; const p = map.project([lon, lat]);"
+        "const c = map.getCanvas(); const r = c.getBoundingClientRect();"
+        "return [c, p.x - r.width / 2, p.y - r.height / 2];", list(__import__("h3").cell_to_latlng(cell)))
+    ActionChains(driver).move_to_element_with_offset(canvas, int(x), int(y)).pause(0.5).click().perform()
+    wait(driver, lambda d: parse_qs(urlparse(d.current_url).query).get("cell") == [cell])
+    wait(driver, lambda d: d.find_elements(By.ID, "hotspots-cell-note"))
+    wait(driver, lambda d: d.execute_script(DRAWN) and drawn_places(d) == recount(reqs, cell)[0])
+    assert cell in driver.find_element(By.ID, "hotspots-cell-note").text
+    severe = [e for e in driver.get_log("browser") if e["level"] == "SEVERE" and "favicon" not in e["message"]]
+    assert severe == []
+
+
+def test_the_data_api_serves_the_places_drawn(served, driver):
+    driver.get(served.url + "hotspots?" + FILTERS)
+    wait(driver, lambda d: d.execute_script(DRAWN))
+    shown = drawn_places(driver)
+    body = driver.execute_async_script(
+        "const done = arguments[arguments.length - 1];"
+        "fetch('api/v1/charts/hotspots/places?" + FILTERS + "').then(r => r.json()).then(done, e => done(String(e)));")
+    assert {(r["address"], area_name(r["community_district"], r["borough"])): r["count"]
+            for r in body["rows"]} == shown and shown
+
+
+def test_a_bad_cell_in_a_link_is_a_notice(served, driver):
+    driver.get(served.url + "hotspots?range=all&cell=not-a-cell")
+    alert = wait(driver, lambda d: d.find_element(By.ID, "url-alert"))
+    assert "hexagon cell" in alert.text and "not-a-cell" in alert.text
+    wait(driver, lambda d: d.execute_script(DRAWN))
+    assert not driver.find_elements(By.ID, "unavailable-alert")

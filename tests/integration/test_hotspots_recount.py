@@ -1,0 +1,157 @@
+"""Hotspots end to end: the batch job's `hotspots` and `hex_cells` rollups, read through
+pipeline/hotspots.py, equal a recount of the raw CSV rows made here with Python's csv module, on
+the real sample (both export eras) and on synthetic rows, in SQLite and in Cassandra."""
+from __future__ import annotations
+
+import csv
+from collections import Counter
+from datetime import UTC, date, datetime
+from pathlib import Path
+from urllib.parse import urlparse
+
+import h3
+import pytest
+
+from pipeline import batch, places
+from pipeline.hotspots import HotspotAPI
+from pipeline.read_api import Filters
+from pipeline.stores import open_store
+from pipeline.tables import HEX_RESOLUTION
+
+pytestmark = pytest.mark.integration
+
+NOW = datetime(2022, 6, 1, tzinfo=UTC)
+ROOT = Path(__file__).resolve().parents[2]
+SAMPLE = ROOT / "data" / "nyc_311_sample_2022.csv"
+LEGACY = ROOT / "tests" / "fixtures" / "nyc_311_legacy_sample.csv"
+BOROUGHS = {"BRONX": "Bronx", "BROOKLYN": "Brooklyn", "MANHATTAN": "Manhattan", "QUEENS": "Queens",
+            "STATEN ISLAND": "Staten Island"}
+
+
+def raw_rows(path: Path) -> list[dict]:
+    with open(path, newline="", encoding="utf-8") as fh:
+        return list(csv.DictReader(fh))
+
+
+def recount(rows: list[dict], type_: str | None = None, borough: str | None = None, cell: str | None = None):
+    """(places Counter keyed by (place, borough), cells Counter) of raw export rows."""
+    placec, cellc = Counter(), Counter()
+    for r in rows:
+        b = BOROUGHS.get(r["Borough"].strip().upper(), "Unspecified")
+        if (type_ and r["Complaint Type"].strip() != type_) or (borough and b != borough):
+            continue
+        try:
+            lat, lon = float(r["Latitude"]), float(r["Longitude"])
+            c = h3.latlng_to_cell(lat, lon, HEX_RESOLUTION) if 40.45 <= lat <= 40.95 and -74.3 <= lon <= -73.65 else None
+        except ValueError:
+            c = None
+        if cell and c != cell:
+            continue
+        p = places.place(r["Incident Address"], r["Address Type"], r["Intersection Street 1"],
+                         r["Intersection Street 2"])
+        if p != "Unspecified":
+            placec[(p, b)] += 1
+        if c:
+            cellc[c] += 1
+    return placec, cellc
+
+
+def shown_places(api: HotspotAPI, f: Filters, cell: str | None = None) -> Counter:
+    got = api.hotspot_places(f, cell, 1000)
+    return Counter({(a, b): int(n) for a, b, n in zip(got["address"], got["borough"], got["count"], strict=True)})
+
+
+def load(spark, store, path: Path, tmp: Path) -> HotspotAPI:
+    batch.load_input(spark, store, str(path), str(tmp / "lake"), str(tmp / "quarantine"), now=NOW)
+    return HotspotAPI(store, cache=False)
+
+
+@pytest.fixture(scope="module")
+def sqlite_api(spark, tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("hot_sqlite")
+    store = open_store(f"sqlite:///{tmp}/rollups.db")
+    yield load(spark, store, SAMPLE, tmp)
+    store.close()
+
+
+@pytest.fixture(scope="module")
+def cassandra_api(spark, cassandra_url, tmp_path_factory):
+    u = urlparse(cassandra_url)
+    store = open_store(f"cassandra://{u.netloc}{u.path}_hotspots")
+    yield load(spark, store, SAMPLE, tmp_path_factory.mktemp("hot_cassandra"))
+    store.close()
+
+
+CASES = [dict(), dict(type_="Noise - Residential"), dict(borough="Manhattan"),
+         dict(type_="Illegal Parking", borough="Brooklyn")]
+
+
+def _filters(type_=None, borough=None) -> Filters:
+    return Filters(complaint_type=type_, borough=borough)
+
+
+@pytest.mark.parametrize("store", ["sqlite", "cassandra"])
+@pytest.mark.parametrize("case", CASES, ids=lambda c: "-".join(c.values()) or "all")
+def test_places_and_cells_equal_a_recount(request, store, case):
+    api = request.getfixturevalue(f"{store}_api")
+    want_places, want_cells = recount(raw_rows(SAMPLE), **case)
+    assert want_places, "the case must select something"
+    assert shown_places(api, _filters(**case)) == want_places
+    cells = api.hotspot_cells(_filters(**case))
+    assert Counter(dict(zip(cells["cell"], cells["count"].astype(int), strict=True))) == want_cells
+    assert (cells["months"] == "2022-05").all()
+    # a cell narrows the list to that cell's places
+    busiest = cells["cell"].iloc[0]
+    assert shown_places(api, _filters(**case), busiest) == recount(raw_rows(SAMPLE), **case, cell=busiest)[0]
+
+
+def test_top_places_are_ranked_and_cut(sqlite_api):
+    got = sqlite_api.hotspot_places(Filters(), None, 5)
+    want = recount(raw_rows(SAMPLE))[0]
+    assert list(got["count"]) == sorted(want.values(), reverse=True)[:5]
+    assert got["address"].iloc[0] == "364 W 127 ST" and int(got["count"].iloc[0]) == 9
+
+
+def test_legacy_era_equals_a_recount(spark, tmp_path):
+    store = open_store(f"sqlite:///{tmp_path}/rollups.db")
+    try:
+        api = load(spark, store, LEGACY, tmp_path)
+        want_places, want_cells = recount(raw_rows(LEGACY))
+        assert shown_places(api, Filters()) == want_places
+        cells = api.hotspot_cells(Filters())
+        assert Counter(dict(zip(cells["cell"], cells["count"].astype(int), strict=True))) == want_cells
+    finally:
+        store.close()
+
+
+def test_synthetic_spellings_are_one_place_over_months(spark, tmp_path):
+    """Spellings of one address and both orders of one intersection are one place, and a place's
+    count over two months is the sum of both (no month is left out)."""
+    header = list(raw_rows(SAMPLE)[0])
+    base = {h: "" for h in header} | {"Agency": "NYPD", "Complaint Type": "Noise - Street/Sidewalk",
+                                      "Borough": "BROOKLYN", "Community Board": "01 BROOKLYN",
+                                      "Latitude": "40.7128", "Longitude": "-73.9570", "Status": "Open"}
+    spellings = [("123 MAIN STREET", "ADDRESS", "", ""), ("123 Main St.", "ADDRESS", "", ""),
+                 ("123 main  st", "ADDRESS", "X", "Y"), ("BEDFORD AVENUE", "INTERSECTION", "BEDFORD AVENUE", "NORTH 7 STREET"),
+                 ("N 7TH ST", "INTERSECTION", "North 7th St", "Bedford Ave")]
+    rows = []
+    for i, (a, t, s1, s2) in enumerate(spellings * 2):
+        month = "05" if i < len(spellings) else "06"
+        rows.append(base | {"Unique Key": str(900000 + i), "Created Date": f"{month}/0{1 + i % 5}/2022 10:00:00 AM",
+                            "Incident Address": a, "Address Type": t, "Intersection Street 1": s1,
+                            "Intersection Street 2": s2})
+    path = tmp_path / "synthetic.csv"
+    with open(path, "w", newline="", encoding="utf-8") as fh:
+        w = csv.DictWriter(fh, header)
+        w.writeheader()
+        w.writerows(rows)
+    store = open_store(f"sqlite:///{tmp_path}/rollups.db")
+    try:
+        api = load(spark, store, path, tmp_path)
+        both = shown_places(api, Filters())
+        assert both == Counter({("123 MAIN ST", "Brooklyn"): 6, ("BEDFORD AVE & N 7 ST", "Brooklyn"): 4})
+        assert both == recount(rows)[0]
+        june = shown_places(api, Filters(start=date(2022, 6, 1), end=date(2022, 6, 30)))
+        assert june == Counter({("123 MAIN ST", "Brooklyn"): 3, ("BEDFORD AVE & N 7 ST", "Brooklyn"): 2})
+    finally:
+        store.close()
