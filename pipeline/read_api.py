@@ -45,8 +45,9 @@ TIME_GROUPS = ("day", "week", "month")
 TABLE_PREFERENCE = ("totals", "boroughs", "status_boroughs", "types", "timeliness_types", "district_totals",
                     "zip_totals", "resolution_agencies", "resolution_boroughs", "requests", "timeliness", "channels", "status",
                     "resolution_types", "type_districts", "type_zips", "districts", "zips", "resolution",
-                    "hour_of_week", "district_timeliness", "district_resolution", *DESCRIPTOR_ROLLUPS,
-                    "hex_cells", "hotspots")  # month grain only: read by pipeline/hotspots.py
+                    "hour_of_week", "district_timeliness", "district_resolution",
+                    "hex_cells", "hotspots",  # month grain only: read by pipeline/hotspots.py
+                    *DESCRIPTOR_ROLLUPS)  # last: read only when a query names the descriptor
 LIVE_PREFERENCE = tuple(name for name in TABLE_PREFERENCE if ROLLUPS[name].live_table)
 AREA_LEVELS = ("borough", "community_district", "zip")
 FILTER_COLUMNS = ("borough", "complaint_type", "agency", "community_district", "zip", "descriptor")
