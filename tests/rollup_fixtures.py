@@ -100,3 +100,27 @@ def load(store, reqs: pd.DataFrame) -> None:
             rows = rollup_rows(reqs, table, grain)
             store.replace_periods(table, grain, sorted(rows["period"].unique()), rows)
     store.set_meta("data_version", "1")
+
+
+def sqlite_read_api(reqs: pd.DataFrame, folder):
+    """A ReadAPI (no cache) over a fresh SQLite store holding the rollups of `reqs`."""
+    from pipeline.read_api import ReadAPI
+    from pipeline.stores import open_store
+
+    store = open_store(f"sqlite:///{folder}/rollups.db")
+    store.ensure_schema()
+    load(store, reqs)
+    return ReadAPI(store, cache=False)
+
+
+def recount(reqs: pd.DataFrame, by, start=None, end=None, **eq) -> dict:
+    """Requests per `by` value created from `start` to `end` (New York days) with the columns in `eq`."""
+    day = reqs["created"].dt.date
+    m = pd.Series(True, index=reqs.index)
+    if start:
+        m &= day >= start
+    if end:
+        m &= day <= end
+    for c, v in eq.items():
+        m &= reqs[c] == v
+    return reqs[m].groupby(by).size().to_dict()

@@ -8,12 +8,11 @@ from datetime import date
 
 import pandas as pd
 import pytest
-from rollup_fixtures import load, make_requests
+from rollup_fixtures import make_requests, recount, sqlite_read_api
 
 from pipeline.live_sink import live_rows
 from pipeline.live_state import STATE_COLUMNS, RequestState
 from pipeline.read_api import TABLE_PREFERENCE, Filters, ReadAPI, table_for
-from pipeline.stores import open_store
 from pipeline.tables import ROLLUPS
 
 pytestmark = pytest.mark.unit
@@ -27,22 +26,8 @@ def reqs() -> pd.DataFrame:
 
 @pytest.fixture(scope="module")
 def api(reqs, tmp_path_factory) -> ReadAPI:
-    store = open_store(f"sqlite:///{tmp_path_factory.mktemp('desc')}/rollups.db")
-    store.ensure_schema()
-    load(store, reqs)
-    return ReadAPI(store, cache=False)
+    return sqlite_read_api(reqs, tmp_path_factory.mktemp('desc'))
 
-
-def recount(reqs, by, start=None, end=None, **eq) -> dict:
-    day = reqs["created"].dt.date
-    m = pd.Series(True, index=reqs.index)
-    if start:
-        m &= day >= start
-    if end:
-        m &= day <= end
-    for c, v in eq.items():
-        m &= reqs[c] == v
-    return reqs[m].groupby(by).size().to_dict()
 
 
 def as_dict(frame: pd.DataFrame, key: str) -> dict:

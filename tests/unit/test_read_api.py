@@ -8,7 +8,7 @@ from datetime import date
 import numpy as np
 import pandas as pd
 import pytest
-from rollup_fixtures import load, make_requests, rollup_rows
+from rollup_fixtures import load, make_requests, recount, rollup_rows, sqlite_read_api
 
 from pipeline import read_api
 from pipeline.read_api import Filters, ReadAPI, percentile_from_bins, plan_range
@@ -24,22 +24,8 @@ def reqs() -> pd.DataFrame:
 
 @pytest.fixture(scope="module")
 def api(reqs, tmp_path_factory) -> ReadAPI:
-    store = open_store(f"sqlite:///{tmp_path_factory.mktemp('api')}/rollups.db")
-    store.ensure_schema()
-    load(store, reqs)
-    return ReadAPI(store, cache=False)
+    return sqlite_read_api(reqs, tmp_path_factory.mktemp('api'))
 
-
-def recount(reqs, by, start=None, end=None, **eq) -> dict:
-    day = reqs["created"].dt.date
-    m = pd.Series(True, index=reqs.index)
-    if start:
-        m &= day >= start
-    if end:
-        m &= day <= end
-    for c, v in eq.items():
-        m &= reqs[c] == v
-    return reqs[m].groupby(by).size().to_dict()
 
 
 # -- pure planning ---------------------------------------------------------------------------------
