@@ -46,3 +46,22 @@ def test_nothing_changed_stages_nothing(tmp_path):
     state.apply(0, events(["a"]), 0)
     path = tmp_path / "changes.parquet"
     assert lake_changes.stage(state, 0, path) == (0, None) and not path.exists()
+
+
+def test_staged_times_never_take_pandas_float_path(tmp_path, monkeypatch):
+    """pandas' float-to-datetime path overflowed at random on null rows (uninitialised scratch,
+    rounded under errstate(over="raise")); the stage must not depend on it."""
+    from pandas.core.tools import datetimes
+
+    def overflow(*args, **kwargs):
+        raise FloatingPointError("overflow encountered in multiply")
+
+    monkeypatch.setattr(datetimes, "cast_from_unit_vectorized", overflow)
+    state = RequestState(tmp_path / "s.db")
+    state.apply(1, events(["c", "d"]), 0)
+    state.apply(2, events(["e"], closed=True), 0)
+    path = tmp_path / "changes.parquet"
+    assert lake_changes.stage(state, 0, path, chunk=2) == (3, 2)
+    got = pq.read_table(path).to_pandas().set_index("unique_key")
+    assert got.loc["e", "closed_at"] == pd.Timestamp(T0 + 10**6, unit="us", tz="UTC")
+    assert got.loc["c", "created_at"] == pd.Timestamp(T0, unit="us", tz="UTC") and pd.isna(got.loc["d", "closed_at"])
