@@ -19,11 +19,21 @@ ACCENT = COLORS[0]
 TEXT = "#8a94a6"
 GRID = "rgba(138,148,166,0.22)"
 SCALE = [[0.0, "#dbeafe"], [0.5, "#60a5fa"], [1.0, "#1e3a8a"]]
-# A tile map with no tiles and a transparent background (a MapLibre style): the card shows through, so the
-# hexagon map follows the light and dark themes like every other figure ("white-bg" is a white box in dark
-# mode). Not used by the live map: patched in place every second there, it raised "Map error." in plotly.
-CLEAR_MAP_STYLE = {"version": 8, "sources": {}, "layers": [
-    {"id": "background", "type": "background", "paint": {"background-color": "rgba(0,0,0,0)"}}]}
+# The one map style of the tile-less maps (the hexagon map, the live ZIP map): a MapLibre style whose only
+# layer is a transparent background, so the card shows through and the maps follow the light and dark themes
+# like every other figure (plotly's "white-bg" is a white box in dark mode). No tiles, glyphs or sprites:
+# nothing is fetched.
+# Why one empty GeoJSON source instead of `"sources": {}`: the style must survive Plotly.react (each patch of
+# the live map, each new hexagon figure) unchanged. There plotly's supplyDefaults relinks private keys from the
+# old full layout and deletes every object left empty, inside the style too (it is the caller's own object,
+# valType "any"), so an empty `sources` vanished; the style no longer matched the drawn one, plotly re-set it,
+# MapLibre refused it ('missing required property "sources"') and plotly threw "Map error." on every other
+# update. With a source in it the style stays equal, plotly never re-sets it, and updates patch the traces only.
+CLEAR_MAP_STYLE = {
+    "version": 8,
+    "sources": {"none": {"type": "geojson", "data": {"type": "FeatureCollection", "features": []}}},
+    "layers": [{"id": "background", "type": "background", "paint": {"background-color": "rgba(0,0,0,0)"}}],
+}
 TIMELINESS_COLORS = {"on_time": "#10b981", "late": "#f59e0b", "open_past_due": "#ef4444"}
 TIMELINESS_LABELS = {"on_time": "Closed on time", "late": "Closed late", "open_past_due": "Open past due"}
 

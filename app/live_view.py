@@ -120,7 +120,8 @@ def minutes_figure(series: dict[str, list[int]], now: datetime) -> go.Figure:
 
 def zip_map_figure(zips: pd.DataFrame, geojson_url: str, region_ids: list[str]) -> go.Figure:
     """Last hour's requests by ZIP over every ZIP's outline. The shapes are fetched by URL (cached by
-    the browser), never shipped in a refresh; a refresh patches the second trace's counts only."""
+    the browser), never shipped in a refresh; a refresh patches the second trace's counts only. On the
+    transparent figures.CLEAR_MAP_STYLE, so the map follows the theme (it survives the patches unchanged)."""
     outline = go.Choroplethmap(geojson=geojson_url, featureidkey="properties.id", locations=region_ids,
                                z=[0] * len(region_ids), showscale=False, hoverinfo="skip",
                                colorscale=[[0, "rgba(200,205,214,0.35)"], [1, "rgba(200,205,214,0.35)"]],
@@ -131,7 +132,7 @@ def zip_map_figure(zips: pd.DataFrame, geojson_url: str, region_ids: list[str]) 
         marker_line_color="#ffffff", colorbar={"title": {"text": "last hour", "side": "right"}, "thickness": 10},
         hovertemplate="ZIP %{location}: %{z}<extra></extra>")
     return go.Figure([outline, counts], figures.layout(
-        360, False, map={"style": "white-bg", "center": {"lat": 40.705, "lon": -73.978}, "zoom": 8.8},
+        360, False, map={"style": figures.CLEAR_MAP_STYLE, "center": {"lat": 40.705, "lon": -73.978}, "zoom": 8.8},
         uirevision="live"))
 
 

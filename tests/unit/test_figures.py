@@ -89,3 +89,28 @@ def test_boundary_layers_are_small_and_keyed_like_the_read_api():
         path = geo.GEO_DIR / geo.LAYER_FILES[level]
         assert len(gzip.compress(path.read_bytes())) <= 300 * 1024
         assert expect in geo.names(level)
+
+
+def test_clear_map_style_is_transparent_offline_and_survives_plotly_updates():
+    """The live and hexagon maps' style: a transparent background, nothing to fetch, and no empty object
+    in it: on Plotly.react plotly deletes empty objects inside the style (relinking private keys), so
+    the style would differ from the drawn one on every update, be re-set, and MapLibre would refuse it
+    ('missing required property "sources"', plotly's "Map error.")."""
+    from app import live_view
+
+    def objects(value):
+        if isinstance(value, dict):
+            yield value
+            for v in value.values():
+                yield from objects(v)
+        elif isinstance(value, list):
+            for v in value:
+                yield from objects(v)
+
+    style = figures.CLEAR_MAP_STYLE
+    assert all(objects(style)) and style["sources"]
+    assert [layer["type"] for layer in style["layers"]] == ["background"]
+    assert style["layers"][0]["paint"]["background-color"] == "rgba(0,0,0,0)"
+    assert "glyphs" not in style and "sprite" not in style and "http" not in str(style)
+    live = live_view.zip_map_figure(pd.DataFrame({"zip": ["10451"], "count": [3]}), "/assets/geo/zip.geojson", ["10451"])
+    assert live.layout.map.style == style and live.layout.paper_bgcolor == "rgba(0,0,0,0)"
