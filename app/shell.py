@@ -18,7 +18,6 @@ from app.charts import REGISTRY, URL, Reads, csv_frame, register_tables
 from app.data import DataUnavailable
 from pipeline.schema import BOROUGHS, UNSPECIFIED
 
-FILTER_INPUTS = ("f-range", "f-borough", "f-type", "f-descriptor", "f-agency")
 # Dash's page template with the document language set (WCAG 3.1.1) and its script holder as a plain
 # div: Dash's own <footer> there would be a second contentinfo landmark next to the app's footer.
 INDEX_STRING = """<!DOCTYPE html>

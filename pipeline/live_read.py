@@ -105,14 +105,3 @@ def health_notes(status_row: dict | None, health_row: dict | None) -> list[str]:
     if lag is not None and not pd.isna(lag) and int(lag) >= BACKLOG_SHOWN:
         notes.append(f"catching up: {int(lag):,} message(s) behind")
     return notes
-
-
-def seconds_behind(store: Store, job: str = "live", now: datetime | None = None) -> float | None:
-    """Stream freshness: seconds since the newest event the job has written was produced (None
-    before the first batch). Grows while the producer or the job is down."""
-    row = status(store, job)
-    if row is None or row.get("last_produced_at") is None or pd.isna(row["last_produced_at"]):
-        return None
-    produced = pd.Timestamp(row["last_produced_at"])
-    produced = produced.tz_localize("UTC") if produced.tzinfo is None else produced
-    return max(0.0, (pd.Timestamp(_now(now)) - produced).total_seconds())

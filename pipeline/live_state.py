@@ -103,9 +103,6 @@ class RequestState:
         finally:
             cur.close()
 
-    def newest(self, n: int) -> pd.DataFrame:
-        return self._frame("1 = 1 ORDER BY created_at DESC, unique_key DESC LIMIT ?", (n,))
-
     def max_created(self) -> int | None:
         return self.conn.execute("SELECT MAX(created_at) FROM requests").fetchone()[0]
 

@@ -28,8 +28,6 @@ AGENCY_NAMES: dict[str, str] = {
     "HRA": "Human Resources Administration",
 }
 
-BOROUGH_KEYS = ("Bronx", "Brooklyn", "Manhattan", "Queens", "Staten Island")
-
 
 @dataclass(frozen=True)
 class ComplaintType:

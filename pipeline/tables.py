@@ -15,8 +15,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-GRAINS = ("day", "month", "minute")
-
 # Upper bounds, in hours, of the resolution-time histogram bins (mergeable: sum counts per bin over
 # any range, then read percentiles off the cumulative counts). Roughly logarithmic so medians are
 # exact to within a bin width that stays small relative to the value.
