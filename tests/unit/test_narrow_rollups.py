@@ -88,3 +88,12 @@ def test_read_api_answers_the_same_from_narrow_and_wide_rollups(tmp_path):
         else:
             assert a == b, label
     assert narrow.counts("borough")["count"].sum() == len(reqs)
+
+
+def test_every_rollup_has_one_read_rank():
+    """A rollup added to pipeline/tables.py without a place in read_api.TABLE_PREFERENCE would be
+    loaded and stored but never read (table_for only considers ranked rollups)."""
+    from pipeline.read_api import TABLE_PREFERENCE
+    assert sorted(TABLE_PREFERENCE) == sorted(ROLLUPS), (
+        f"unranked: {sorted(set(ROLLUPS) - set(TABLE_PREFERENCE))}; "
+        f"ranked twice or unknown: {sorted(n for n in set(TABLE_PREFERENCE) if TABLE_PREFERENCE.count(n) > 1 or n not in ROLLUPS)}")
