@@ -11,12 +11,10 @@ from datetime import datetime, timedelta
 import pandas as pd
 
 from pipeline.events import NY
-from pipeline.rollups import PERIOD_FORMATS
 from pipeline.stores.base import Store, StoreUnavailable
-from pipeline.tables import EXTRA_TABLES
+from pipeline.tables import EXTRA_TABLES, PERIOD_STRFTIME
 
-MINUTE = "%Y-%m-%dT%H:%M"
-assert PERIOD_FORMATS["minute"] == "yyyy-MM-dd'T'HH:mm"  # the same minute spelling as the rollups
+MINUTE = PERIOD_STRFTIME["minute"]
 
 
 def _minute(t: datetime) -> str:

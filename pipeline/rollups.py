@@ -22,10 +22,15 @@ from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
 from pipeline.schema import UNSPECIFIED
-from pipeline.tables import INT_DIMS, RESOLUTION_BINS_H, ROLLUPS, TIMELINESS_MEASURES, Rollup
-
-PERIOD_FORMATS = {"day": "yyyy-MM-dd", "month": "yyyy-MM", "minute": "yyyy-MM-dd'T'HH:mm"}
-BUCKET_LENGTHS = {"day": 7, "month": 4, "minute": 13}  # pipeline.tables.bucket_of, as a column
+from pipeline.tables import (
+    BUCKET_LENGTHS,
+    INT_DIMS,
+    PERIOD_FORMATS,
+    RESOLUTION_BINS_H,
+    ROLLUPS,
+    TIMELINESS_MEASURES,
+    Rollup,
+)
 
 
 def resolution_hours(df: DataFrame) -> Column:

@@ -37,10 +37,10 @@ from pipeline.lean_memory import lean_python
 from pipeline.live_sink import LiveSink
 from pipeline.live_state import STATE_COLUMNS, RequestState
 from pipeline.normalize import normalize
-from pipeline.rollups import PERIOD_FORMATS
 from pipeline.schema import REQUEST_COLUMNS
 from pipeline.settings import Settings, get
 from pipeline.spark import build_session
+from pipeline.tables import PERIOD_FORMATS
 
 log = logging.getLogger("pipeline.stream")
 

@@ -130,16 +130,20 @@ INT_DIMS = frozenset({"res_bin", "how"})
 
 LIVE_TTL_SECONDS = 48 * 3600
 
+# How a period is spelled at each grain, in New York time: Spark's date_format pattern (the batch and
+# streaming rollups), Python's strftime (the live reads), and the length of its partition bucket
+# (year for months, month for days, hour for minutes). Here, not in pipeline/rollups.py, so the web
+# workers that read live minutes never import pyspark.
+PERIOD_FORMATS = {"day": "yyyy-MM-dd", "month": "yyyy-MM", "minute": "yyyy-MM-dd'T'HH:mm"}
+PERIOD_STRFTIME = {"day": "%Y-%m-%d", "month": "%Y-%m", "minute": "%Y-%m-%dT%H:%M"}
+BUCKET_LENGTHS = {"day": 7, "month": 4, "minute": 13}
+
 
 def bucket_of(grain: str, period: str) -> str:
     """Partition bucket of a period: year for months, month for days, hour for minutes."""
-    if grain == "month":
-        return period[:4]
-    if grain == "day":
-        return period[:7]
-    if grain == "minute":
-        return period[:13]
-    raise ValueError(f"unknown grain {grain!r}")
+    if grain not in BUCKET_LENGTHS:
+        raise ValueError(f"unknown grain {grain!r}")
+    return period[:BUCKET_LENGTHS[grain]]
 
 
 # -- physical tables -------------------------------------------------------------------------------
