@@ -19,6 +19,7 @@ from dash import Patch, html
 
 from app import figures
 from pipeline.schema import BOROUGHS, UNSPECIFIED
+from pipeline.tables import PERIOD_STRFTIME
 
 LIVE_BOROUGHS = (*BOROUGHS, UNSPECIFIED)
 WINDOW_MINUTES = 60
@@ -59,7 +60,7 @@ def window_start(now: datetime) -> datetime:
 
 def minute_labels(now: datetime) -> list[str]:
     start = window_start(now)
-    return [(start + timedelta(minutes=i)).strftime("%Y-%m-%dT%H:%M") for i in range(WINDOW_MINUTES)]
+    return [(start + timedelta(minutes=i)).strftime(PERIOD_STRFTIME["minute"]) for i in range(WINDOW_MINUTES)]
 
 
 def expected_last_hour(baseline: pd.DataFrame, now: datetime) -> pd.DataFrame:

@@ -33,7 +33,7 @@ from pipeline import hex_rollups, ingest, lake, provenance, rollups
 from pipeline.normalize import tag_unusable
 from pipeline.schema import REQUEST_COLUMN_NAMES
 from pipeline.stores.base import Store
-from pipeline.tables import ROLLUPS, Rollup
+from pipeline.tables import DERIVED_DIMS, ROLLUPS, Rollup
 
 BATCH_GRAINS = ("day", "month")
 
@@ -100,17 +100,12 @@ def quarantine_rows(tagged: DataFrame) -> DataFrame:
         "unique_key", F.col("_created_raw").alias("created_date"), F.col(ingest.CORRUPT).alias("raw_record"))
 
 
-# Dimensions compute_rollup derives from a request (pipeline/rollups.py): a rollup holding one counts
-# other rows (closed requests per resolution bin, requests per hour of week) than one without.
-DERIVED_DIMS = frozenset({"res_bin", "how"})
-
-
 def parent_of(rollup: Rollup, computed: dict[str, Rollup]) -> str | None:
     """An already computed rollup that the rollup is a sum of: same measures, same derived dimensions,
     a superset of its dimensions (every measure is a count, so summing over the extra ones is exact)."""
-    derived = set(rollup.dims) & DERIVED_DIMS
+    derived = set(rollup.dims) & set(DERIVED_DIMS)
     return next((name for name, p in computed.items()
-                 if p.measures == rollup.measures and set(p.dims) & DERIVED_DIMS == derived
+                 if p.measures == rollup.measures and set(p.dims) & set(DERIVED_DIMS) == derived
                  and set(rollup.dims) <= set(p.dims)), None)
 
 

@@ -31,7 +31,7 @@ from pipeline.lean_memory import give_back
 from pipeline.live_state import DIMS, LIVE_WINDOW_US, STATE_COLUMNS, RequestState, dims_of
 from pipeline.settings import Settings
 from pipeline.stores import StoreUnavailable, open_store
-from pipeline.tables import EXTRA_TABLES, LIVE_TTL_SECONDS, RECENT_TTL_SECONDS, ROLLUPS
+from pipeline.tables import EXTRA_TABLES, LIVE_TTL_SECONDS, PERIOD_STRFTIME, RECENT_TTL_SECONDS, ROLLUPS
 
 log = logging.getLogger("pipeline.stream")
 
@@ -75,7 +75,7 @@ def vanished(before: pd.DataFrame, after: dict[str, pd.DataFrame]) -> dict[str, 
 def live_cut(now_s: float) -> str:
     """The first minute (New York, period format) of the live window that ends at the wall clock."""
     cut = pd.Timestamp(int(now_s * 10**6) - LIVE_WINDOW_US, unit="us", tz="UTC")
-    return cut.tz_convert("America/New_York").strftime("%Y-%m-%dT%H:%M")
+    return cut.tz_convert(ev.NY).strftime(PERIOD_STRFTIME["minute"])
 
 
 def _plain(v):

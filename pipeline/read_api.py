@@ -33,7 +33,7 @@ from pipeline.byte_cache import ByteLRU
 from pipeline.population import population
 from pipeline.schema import CREATED_YEARS, NY_TZ, UNSPECIFIED
 from pipeline.stores.base import Store
-from pipeline.tables import DESCRIPTOR_ROLLUPS, RESOLUTION_BINS_H, ROLLUPS
+from pipeline.tables import DESCRIPTOR_ROLLUPS, PERIOD_STRFTIME, RESOLUTION_BINS_H, ROLLUPS
 
 # Dimensions `counts` can group by, and the rollup table that holds each.
 GROUPABLE = ("borough", "community_district", "zip", "complaint_type", "agency", "channel", "status",
@@ -497,8 +497,8 @@ class ReadAPI:
         until = until or since + timedelta(hours=48)
         table = ROLLUPS[table_for({c for c in (by,) if c} | set(f.dims()), preference=LIVE_PREFERENCE)]
         keys = [*(["period"] if per_minute else []), *([by] if by else [])]
-        frame = self.store.aggregate(table.live_table, "minute", since.strftime("%Y-%m-%dT%H:%M"),
-                                     until.strftime("%Y-%m-%dT%H:%M"), keys, f.dims())
+        frame = self.store.aggregate(table.live_table, "minute", since.strftime(PERIOD_STRFTIME["minute"]),
+                                     until.strftime(PERIOD_STRFTIME["minute"]), keys, f.dims())
         frame = frame.rename(columns={"period": "minute", "n": "count"})
         order = [*(["minute"] if per_minute else []), "count"]
         cols = [*(["minute"] if per_minute else []), *([by] if by else []), "count"]

@@ -11,9 +11,7 @@ from datetime import datetime
 import pandas as pd
 
 from pipeline.stores.ddl import all_specs
-from pipeline.tables import INT_DIMS, TableSpec, bucket_of, rollup_of
-
-GRAIN_FORMATS = {"month": "%Y-%m", "day": "%Y-%m-%d", "minute": "%Y-%m-%dT%H:%M"}
+from pipeline.tables import INT_DIMS, PERIOD_STRFTIME, TableSpec, bucket_of, rollup_of
 
 
 def spec_of(table: str) -> TableSpec:
@@ -33,11 +31,11 @@ def rollup_columns(table: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
 
 def check_period(grain: str, period: str) -> None:
     try:
-        ok = datetime.strptime(period, GRAIN_FORMATS[grain]).strftime(GRAIN_FORMATS[grain]) == period
+        ok = datetime.strptime(period, PERIOD_STRFTIME[grain]).strftime(PERIOD_STRFTIME[grain]) == period
     except (KeyError, ValueError):
         ok = False
     if not ok:
-        raise ValueError(f"period {period!r} is not a {grain} period ({GRAIN_FORMATS.get(grain, '?')})")
+        raise ValueError(f"period {period!r} is not a {grain} period ({PERIOD_STRFTIME.get(grain, '?')})")
 
 
 def records(spec: TableSpec, rows: pd.DataFrame) -> list[tuple]:
