@@ -1,5 +1,5 @@
 """Reads of the live page over any store: the last hour from the tables the streaming job writes
-(pipeline/stream.py), through the streaming engineer's read helpers (pipeline/live_read.py).
+(pipeline/stream.py), through the live read helpers (pipeline/live_read.py).
 
 Why apart from the page: these are the only store queries of the live page, and they must behave
 the same on SQLite and Cassandra (tests/integration/test_serving_live_store.py runs both); the

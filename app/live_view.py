@@ -2,8 +2,8 @@
 what a refresh must send.
 
 Why pure: the live page's callback runs for every open tab every few seconds, so what it sends is
-decided here from data alone (no store, no clock) and unit-tested; app/pages/live.py only reads the
-store and hands the result over.
+decided here from data alone (no store, no clock) and unit-tested; app/live_store.py reads the store
+and app/pages/live.py hands its snapshot over.
 """
 from __future__ import annotations
 

@@ -2,7 +2,7 @@
 
 Why the URL is the one source of truth: filters write the query string and pages redraw from it,
 so a copied link reopens the same view, the back button works, and embed mode (?embed=1) is just
-one more parameter (the serving engineer's app/serving.py builds on `state.parse(...).embed`).
+one more parameter (app/serving.py builds on `state.parse(...).embed`).
 """
 from __future__ import annotations
 

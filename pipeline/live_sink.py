@@ -47,7 +47,7 @@ def live_rows(state: RequestState, periods: set[str]) -> dict[str, pd.DataFrame]
 
     The count is compute_rollup's for rollups measured by `n` (requests per period and dims); it is
     taken in the state's SQLite, next to the data, because a Spark job per micro-batch over a whole
-    minute of requests would cost seconds of freshness (tests/integration/test_stream_rollups.py
+    minute of requests would cost seconds of freshness (tests/integration/test_stream_socrata_dead_letters.py
     checks the two agree)."""
     out = {}
     for r in LIVE_ROLLUPS:
