@@ -20,7 +20,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from pipeline import places
-from pipeline.schema import BOROUGH_CODES, BOROUGHS, NY_TZ, REQUEST_COLUMNS, UNSPECIFIED
+from pipeline.schema import BOROUGH_CODES, BOROUGHS, NY, REQUEST_COLUMNS, UNSPECIFIED
 
 SCHEMA_VERSION = 1
 EVENT_TYPES = ("created", "updated", "closed")
@@ -32,7 +32,6 @@ TEXT_FIELDS = tuple(c for c, t in REQUEST_COLUMNS if t == "string")
 FIELDS = (*ENVELOPE, *(c for c, _ in REQUEST_COLUMNS))
 REQUIRED = (*ENVELOPE, "unique_key", "created_at", "complaint_type", "borough", "zip", "community_district")
 
-NY = ZoneInfo(NY_TZ)
 
 # Sanity limits (the contract's, enforced by validate() and by the streaming job's parse): an event
 # outside them is dead-lettered with the reason, never counted. Why these values: 311 started on

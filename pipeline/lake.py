@@ -35,7 +35,7 @@ from pyspark.sql import DataFrame, SparkSession, Window
 from pyspark.sql import functions as F
 from pyspark.sql.types import _parse_datatype_string
 
-from pipeline.schema import REQUEST_COLUMN_NAMES, spark_ddl
+from pipeline.schema import REQUEST_COLUMN_NAMES, UNSPECIFIED, spark_ddl
 
 log = logging.getLogger("pipeline.lake")
 
@@ -157,7 +157,7 @@ def evolve(spark: SparkSession, path: str) -> None:
 
 
 # Columns added after the first lakes were written, and what their old rows read as.
-ADDED_DEFAULTS = {"address": "Unspecified"}
+ADDED_DEFAULTS = {"address": UNSPECIFIED}
 
 
 def read(spark: SparkSession, path: str, months: list[str] | None = None) -> DataFrame:

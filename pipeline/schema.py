@@ -6,7 +6,10 @@ so one rollup definition can run on both (see pipeline/tables.py).
 """
 from __future__ import annotations
 
+from zoneinfo import ZoneInfo
+
 NY_TZ = "America/New_York"
+NY = ZoneInfo(NY_TZ)  # export times are New York local: days and hours are bucketed in this zone
 
 BOROUGHS = ("Bronx", "Brooklyn", "Manhattan", "Queens", "Staten Island")
 UNSPECIFIED = "Unspecified"

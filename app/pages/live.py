@@ -12,7 +12,6 @@ import logging
 import threading
 import time
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
 import dash
 import pandas as pd
@@ -20,11 +19,10 @@ from dash import ClientsideFunction, Input, Output, State, dcc, html, no_update
 
 from app import data, geo, live_store
 from app import live_view as view
-from pipeline.schema import NY_TZ
+from pipeline.schema import NY
 from pipeline.settings import get
 
 log = logging.getLogger(__name__)
-NY = ZoneInfo(NY_TZ)
 SNAPSHOT_TTL_S = 1.0
 BASELINE_TTL_S = 900.0
 

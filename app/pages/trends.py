@@ -12,6 +12,7 @@ from dash import dcc
 from app import charts, figures
 from app import state as st
 from app.charts import Reads
+from pipeline.schema import UNSPECIFIED
 from pipeline.series import mark_complete
 
 PAGE = "trends"
@@ -60,7 +61,7 @@ def two_areas(s: st.State, reads: Reads) -> pd.DataFrame:
     f = reads.filters(s).but(borough=None, community_district=None, zip=None)
     areas = [a for a in (s.area_a, s.area_b) if a]
     if len(areas) < 2:
-        biggest = [b for b in reads("counts", "borough", f)["borough"] if b not in areas and b != "Unspecified"]
+        biggest = [b for b in reads("counts", "borough", f)["borough"] if b not in areas and b != UNSPECIFIED]
         areas = (areas + biggest)[:2]
     frames = [reads.series(f.but(borough=a), s.gran).assign(area=a) for a in dict.fromkeys(areas)]
     if not frames:
