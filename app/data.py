@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from pipeline import read_api
+from pipeline import read_cache
 from pipeline.byte_cache import ByteLRU
 from pipeline.hotspots import HotspotAPI as ReadAPI  # the ReadAPI plus the hotspot queries
 from pipeline.stores import StoreUnavailable, open_store
@@ -116,7 +116,7 @@ def configure(store_url: str, keep_mb: int = 32, read_cache_mb: int | None = Non
     global _model
     _model = ReadModel(store_url, keep_bytes=keep_mb * 1024 * 1024)
     if read_cache_mb is not None:
-        read_api.configure_cache(read_cache_mb * 1024 * 1024)
+        read_cache.configure_cache(read_cache_mb * 1024 * 1024)
     return _model
 
 

@@ -32,7 +32,8 @@ from datetime import date, timedelta
 import numpy as np
 import pandas as pd
 
-from pipeline.read_api import TABLE_PREFERENCE, Filters, ReadAPI, plan_range, table_for
+from pipeline.read_api import TABLE_PREFERENCE, Filters, ReadAPI, table_for
+from pipeline.read_plan import plan_range
 from pipeline.schema import BOROUGH_CODES, BOROUGHS
 from pipeline.stores import open_store
 from pipeline.tables import RESOLUTION_BINS_H, ROLLUPS, bucket_of

@@ -13,24 +13,20 @@ Conventions:
 - every method returns a pandas DataFrame with the documented columns, sorted as documented, and an
   empty frame with those columns when nothing matches.
 
-Caching: answers are kept in a process-wide LRU bounded in bytes (pipeline/byte_cache.py; setting
-read_cache_mb), keyed by (store URL, query) and tagged with
-the store's `data_version` meta value, which the batch job bumps after each load; the version is re-read at
-most every VERSION_CHECK_S seconds, so a dashboard sees a reload within that delay. Live (minute)
-queries and freshness are never cached. ReadAPI(store, cache=False) measures the cold cost.
+Caching (pipeline/read_cache.py): answers are kept in a process-wide LRU bounded in bytes, tagged
+with the store's `data_version`, so a dashboard sees a reload within seconds. Live (minute) queries
+and freshness are never cached. ReadAPI(store, cache=False) measures the cold cost.
 """
 from __future__ import annotations
 
-import functools
-import time
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 
-import numpy as np
 import pandas as pd
 
-from pipeline.byte_cache import ByteLRU
 from pipeline.population import population
+from pipeline.read_cache import cached
+from pipeline.read_plan import month_end, percentiles_from_bins, period_label, period_range, plan_range
 from pipeline.schema import CREATED_YEARS, NY_TZ, UNSPECIFIED
 from pipeline.stores.base import Store
 from pipeline.tables import DESCRIPTOR_ROLLUPS, PERIOD_STRFTIME, RESOLUTION_BINS_H, ROLLUPS
@@ -53,9 +49,6 @@ AREA_LEVELS = ("borough", "community_district", "zip")
 FILTER_COLUMNS = ("borough", "complaint_type", "agency", "community_district", "zip", "descriptor")
 OTHER = "Other"
 
-VERSION_CHECK_S = 2.0
-CACHE_ENTRIES = 512
-CACHE_BYTES = 64 * 1024 * 1024  # default; the app sets read_cache_mb through configure_cache
 # A series never holds more periods than this (about five and a half years of days): every answer
 # of the API stays bounded whatever the filters say (issue 10: 1678-2261 by day was 213,000 labels).
 MAX_PERIODS = 2000
@@ -102,76 +95,6 @@ class Filters:
         return {c: getattr(self, c) for c in FILTER_COLUMNS if getattr(self, c) is not None}
 
 
-# -- range planning (pure) -------------------------------------------------------------------------
-def _month_end(d: date) -> date:
-    return (d.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
-
-
-def plan_range(start: date, end: date, months: bool = True) -> list[tuple[str, str, str]]:
-    """(grain, first period, last period) segments covering start..end: month rows for the whole
-    months inside, day rows for the partial months at the edges (all days when months=False)."""
-    if start > end:
-        return []
-    if not months:
-        return [("day", start.isoformat(), end.isoformat())]
-    first_full = start if start.day == 1 else _month_end(start) + timedelta(days=1)
-    last_full = end if end == _month_end(end) else end.replace(day=1) - timedelta(days=1)
-    if first_full > last_full:
-        return [("day", start.isoformat(), end.isoformat())]
-    segments = []
-    if start < first_full:
-        segments.append(("day", start.isoformat(), (first_full - timedelta(days=1)).isoformat()))
-    segments.append(("month", first_full.isoformat()[:7], last_full.isoformat()[:7]))
-    if last_full < end:
-        segments.append(("day", (last_full + timedelta(days=1)).isoformat(), end.isoformat()))
-    return segments
-
-
-def period_label(periods: pd.Series, grain: str, granularity: str) -> pd.Series:
-    """Rollup periods ('YYYY-MM' or 'YYYY-MM-DD') as 'YYYY-MM-DD' labels of day/week/month."""
-    if granularity == "month":
-        return periods.str[:7] + "-01"
-    if grain != "day":
-        raise ValueError(f"{granularity} series need day rows")
-    if granularity == "day":
-        return periods
-    days = pd.to_datetime(periods, format="%Y-%m-%d")
-    return (days - pd.to_timedelta(days.dt.weekday, unit="D")).dt.strftime("%Y-%m-%d")
-
-
-def period_range(start: date, end: date, granularity: str) -> list[str]:
-    """Every label from the period holding start to the one holding end."""
-    if granularity == "day":
-        first, step = start, "D"
-    elif granularity == "week":
-        first, step = start - timedelta(days=start.weekday()), "7D"
-    else:
-        first, step = start.replace(day=1), "MS"
-    return [d.strftime("%Y-%m-%d") for d in pd.date_range(first, end, freq=step)]
-
-
-def percentile_from_bins(counts: np.ndarray, q: float) -> float:
-    """The q-quantile of values binned by RESOLUTION_BINS_H, interpolated linearly inside its bin
-    (exact to the bin width; the open last bin answers its lower edge)."""
-    return float(percentiles_from_bins(np.asarray(counts, dtype="float64")[None, :], q)[0])
-
-
-def percentiles_from_bins(counts: np.ndarray, q: float) -> np.ndarray:
-    """percentile_from_bins for each row of a (groups x bins) matrix, vectorised."""
-    upper = np.array(RESOLUTION_BINS_H)
-    lower = np.concatenate([[0.0], upper[:-1]])
-    total = counts.sum(axis=1)
-    cum = counts.cumsum(axis=1)
-    target = q * total
-    i = np.minimum((cum < target[:, None] - 1e-9).sum(axis=1), counts.shape[1] - 1)
-    rows = np.arange(len(counts))
-    before = cum[rows, i] - counts[rows, i]
-    inside = np.divide(target - before, counts[rows, i], out=np.zeros(len(counts)), where=counts[rows, i] > 0)
-    width = np.where(np.isinf(upper[i]), 0.0, upper[i] - lower[i])
-    out = lower[i] + width * inside
-    return np.where(total > 0, out, np.nan)
-
-
 def table_for(columns: set[str], measures: tuple[str, ...] = ("n",), preference=None) -> str:
     """The first table of `preference` (default TABLE_PREFERENCE) holding `columns` and `measures`.
     A table with a derived dimension (res_bin, how) counts something else than requests, so it
@@ -183,41 +106,6 @@ def table_for(columns: set[str], measures: tuple[str, ...] = ("n",), preference=
     raise ValueError(f"no rollup holds {', '.join(sorted(columns))} together: drop one of these filters")
 
 
-# -- cache -----------------------------------------------------------------------------------------
-_cache = ByteLRU(CACHE_BYTES, CACHE_ENTRIES)
-_versions: dict[str, tuple[float, str | None]] = {}
-
-
-def _copy(value):
-    return value.copy() if isinstance(value, pd.DataFrame) else value
-
-
-def configure_cache(max_bytes: int) -> None:
-    """Set the process-wide answer cache's byte budget (0 turns caching off)."""
-    _cache.resize(max_bytes)
-
-
-def cache_bytes() -> int:
-    return _cache.bytes
-
-
-def cached(method):
-    """Memoise a query per (store, data_version, method, arguments), in the byte-bounded LRU."""
-    @functools.wraps(method)
-    def wrapper(self: ReadAPI, *args, **kwargs):
-        if not self.cache:
-            return method(self, *args, **kwargs)
-        key = (self.store.url, self.tables, method.__name__, args, tuple(sorted(kwargs.items())))
-        version = self._data_version()
-        hit = _cache.get(key)
-        if hit is not None and hit[0] == version:
-            return _copy(hit[1])
-        value = method(self, *args, **kwargs)
-        _cache.put(key, (version, _copy(value)))
-        return value
-    return wrapper
-
-
 class ReadAPI:
     """Queries over one store. Cheap to build; holds no connection of its own."""
 
@@ -227,14 +115,6 @@ class ReadAPI:
         self.store = store
         self.cache = cache
         self.tables = tables
-
-    def _data_version(self) -> str | None:
-        now = time.monotonic()
-        seen = _versions.get(self.store.url)
-        if seen is None or now - seen[0] > VERSION_CHECK_S:
-            seen = (now, self.store.get_meta("data_version"))
-            _versions[self.store.url] = seen
-        return seen[1]
 
     # -- plumbing ------------------------------------------------------------------------------
     def _range(self, f: Filters) -> tuple[date, date] | None:
@@ -460,7 +340,7 @@ class ReadAPI:
             return None
         days = []
         for bucket in (buckets[0], buckets[-1]):
-            frame = self.store.aggregate(table, "day", f"{bucket}-01", _month_end(
+            frame = self.store.aggregate(table, "day", f"{bucket}-01", month_end(
                 date.fromisoformat(f"{bucket}-01")).isoformat(), ["period"])
             days.extend(frame.loc[frame["n"] > 0, "period"])
         if not days:

@@ -10,8 +10,9 @@ import pandas as pd
 import pytest
 from rollup_fixtures import load, make_requests, recount, rollup_rows, sqlite_read_api
 
-from pipeline import read_api
-from pipeline.read_api import Filters, ReadAPI, percentile_from_bins, plan_range
+from pipeline import read_cache
+from pipeline.read_api import Filters, ReadAPI
+from pipeline.read_plan import percentile_from_bins, plan_range
 from pipeline.stores import open_store
 from pipeline.tables import EXTRA_TABLES, RESOLUTION_BINS_H, ROLLUPS
 
@@ -186,7 +187,7 @@ def test_empty_store_gives_empty_frames(tmp_path):
 
 
 def test_cache_serves_copies_until_data_version_changes(tmp_path, reqs, monkeypatch):
-    monkeypatch.setattr(read_api, "VERSION_CHECK_S", 0.0)
+    monkeypatch.setattr(read_cache, "VERSION_CHECK_S", 0.0)
     store = open_store(f"sqlite:///{tmp_path}/cache.db")
     store.ensure_schema()
     small = reqs[reqs["created"] < "2024-02-01"]
