@@ -7,8 +7,11 @@ from __future__ import annotations
 
 import os
 import socket
+import tempfile
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import numpy as np
 import pandas as pd
@@ -123,6 +126,33 @@ def chrome(download_dir: str, user_data_dir: str, width: int = 1400, height: int
     driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=opts)
     driver.execute_cdp_cmd("Browser.setDownloadBehavior", {"behavior": "allow", "downloadPath": download_dir})
     return driver
+
+
+@contextmanager
+def served_over(url: str, reqs: pd.DataFrame) -> Iterator[ServedApp]:
+    """The app served on loopback over the store at `url`, filled with `reqs`' rollups first."""
+    from pipeline.stores import open_store
+    store = open_store(url)
+    fill_store(store, reqs)
+    store.close()
+    app = ServedApp(url)
+    try:
+        yield app
+    finally:
+        app.close()
+
+
+@contextmanager
+def headless_chrome(prefix: str, download_dir: str | None = None) -> Iterator:
+    """A chrome() driver with throwaway profile (and download) folders, quit afterwards. Fails, never
+    skips, when Chromium is missing."""
+    assert os.path.exists("/usr/bin/chromium") and os.path.exists("/usr/bin/chromedriver"), \
+        "headless Chromium is required: run `make sysdeps`"
+    driver = chrome(download_dir or tempfile.mkdtemp(prefix=f"{prefix}-dl-"), tempfile.mkdtemp(prefix=f"{prefix}-chrome-"))
+    try:
+        yield driver
+    finally:
+        driver.quit()
 
 
 def app_over_sqlite(reqs: pd.DataFrame, folder, **env: str):

@@ -4,16 +4,13 @@ it), plus the structure axe cannot judge alone: lang, one main landmark, one h1,
 their numbers as a table, and the controls operable from the keyboard."""
 from __future__ import annotations
 
-import tempfile
 import time
 
 import pytest
 from a11y_support import PAGE_SETTLED, PAGES, axe_source, counts, describe, run_axe
-from app_support import ServedApp, chrome, fill_store, make_requests
+from app_support import headless_chrome, make_requests, served_over
 from fuzz_inputs import WORST_URLS
 from selenium.webdriver.support.ui import WebDriverWait
-
-from pipeline.stores import open_store
 
 pytestmark = pytest.mark.browser
 MODES = ("light", "dark", "embed")
@@ -22,20 +19,14 @@ THEME_JS = "return document.documentElement.getAttribute('data-bs-theme')"
 
 @pytest.fixture(scope="module")
 def served(tmp_path_factory):
-    url = f"sqlite:///{tmp_path_factory.mktemp('a11y')}/rollups.db"
-    store = open_store(url)
-    fill_store(store, make_requests(n=1500, seed=3))
-    store.close()
-    app = ServedApp(url)
-    yield app
-    app.close()
+    with served_over(f"sqlite:///{tmp_path_factory.mktemp('a11y')}/rollups.db", make_requests(n=1500, seed=3)) as app:
+        yield app
 
 
 @pytest.fixture(scope="module")
 def driver(served):
-    d = chrome(tempfile.mkdtemp(prefix="a11y-dl-"), tempfile.mkdtemp(prefix="a11y-chrome-"))
-    yield d
-    d.quit()
+    with headless_chrome("a11y") as d:
+        yield d
 
 
 def settle(driver, timeout: float = 30) -> None:

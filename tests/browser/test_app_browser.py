@@ -3,7 +3,6 @@ change the URL and the charts, a click on the map filters the app, a shared link
 view, a chart's CSV downloads with exactly the recounted numbers, and the theme persists."""
 from __future__ import annotations
 
-import os
 import tempfile
 import time
 from pathlib import Path
@@ -11,12 +10,10 @@ from urllib.parse import parse_qs, urlparse
 
 import pandas as pd
 import pytest
-from app_support import ServedApp, chrome, fill_store, make_requests
+from app_support import headless_chrome, make_requests, served_over
 from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
-
-from pipeline.stores import open_store
 
 pytestmark = pytest.mark.browser
 
@@ -36,15 +33,8 @@ def reqs() -> pd.DataFrame:
 
 @pytest.fixture(scope="module")
 def served(cassandra_url, reqs):
-    assert os.path.exists("/usr/bin/chromium") and os.path.exists("/usr/bin/chromedriver"), \
-        "headless Chromium is required: run `make sysdeps`"
-    url = urlparse(cassandra_url)._replace(path="/nyc311_test_app").geturl()
-    store = open_store(url)
-    fill_store(store, reqs)
-    store.close()
-    app = ServedApp(url)
-    yield app
-    app.close()
+    with served_over(urlparse(cassandra_url)._replace(path="/nyc311_test_app").geturl(), reqs) as app:
+        yield app
 
 
 @pytest.fixture(scope="module")
@@ -54,9 +44,8 @@ def downloads() -> Path:
 
 @pytest.fixture(scope="module")
 def driver(served, downloads):
-    d = chrome(str(downloads), tempfile.mkdtemp(prefix="app-chrome-"))
-    yield d
-    d.quit()
+    with headless_chrome("app", str(downloads)) as d:
+        yield d
 
 
 def wait(driver, condition, timeout: float = 30):

@@ -4,20 +4,17 @@ hexagon narrows the list to that cell (and says so), the data API serves the num
 bad cell id in a link is a notice, not an error."""
 from __future__ import annotations
 
-import os
-import tempfile
 from urllib.parse import parse_qs, urlparse
 
 import pandas as pd
 import pytest
-from app_support import ServedApp, chrome, fill_store, make_requests
+from app_support import headless_chrome, make_requests, served_over
 from rollup_fixtures import with_places
 from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
 from app.pages.hotspots import area_name
-from pipeline.stores import open_store
 
 pytestmark = pytest.mark.browser
 
@@ -48,23 +45,15 @@ def reqs() -> pd.DataFrame:
 
 @pytest.fixture(scope="module")
 def served(cassandra_url, reqs):
-    assert os.path.exists("/usr/bin/chromium") and os.path.exists("/usr/bin/chromedriver"), \
-        "headless Chromium is required: run `make sysdeps`"
     u = urlparse(cassandra_url)
-    url = u._replace(path=f"{u.path}_hotspots_app").geturl()
-    store = open_store(url)
-    fill_store(store, reqs)
-    store.close()
-    app = ServedApp(url)
-    yield app
-    app.close()
+    with served_over(u._replace(path=f"{u.path}_hotspots_app").geturl(), reqs) as app:
+        yield app
 
 
 @pytest.fixture(scope="module")
 def driver(served):
-    d = chrome(tempfile.mkdtemp(prefix="hot-dl-"), tempfile.mkdtemp(prefix="hot-chrome-"))
-    yield d
-    d.quit()
+    with headless_chrome("hot") as d:
+        yield d
 
 
 def wait(driver, condition, timeout: float = 30):
