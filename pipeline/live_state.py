@@ -30,13 +30,15 @@ from pathlib import Path
 import pandas as pd
 
 from pipeline.schema import REQUEST_COLUMNS, UNSPECIFIED
+from pipeline.tables import LIVE_DIMS
 
 LIVE_WINDOW_US = 48 * 3600 * 10**6
 # Per request: every normalised column (times as epoch microseconds) plus what the live job needs.
 STATE_COLUMNS = (*(c for c, _ in REQUEST_COLUMNS), "period", "event_type", "event_time", "produced_at",
                  "version", "batch_id")
 TIME_COLUMNS = ("created_at", "closed_at", "due_at", "updated_at", "event_time", "produced_at")
-DIMS = ("period", "borough", "complaint_type", "agency", "community_district", "zip", "descriptor")
+# A request's live row key: its minute and the live rollups' dimensions (pipeline/tables.py LIVE_DIMS).
+DIMS = ("period", *LIVE_DIMS)
 
 
 def dims_of(frame: pd.DataFrame) -> pd.DataFrame:

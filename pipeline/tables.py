@@ -118,6 +118,12 @@ ROLLUPS: dict[str, Rollup] = {r.name: r for r in (
     # requests per H3 cell: the hexagon map (a sum of `hotspots` over places, ~1/40 of its rows)
     Rollup("hex_cells", ("complaint_type", "borough", "community_district", "cell"), grains=("month",)),
 )}
+
+# The live twins, and the dimensions the streaming job must track per request to recount them (in
+# the order the rollups name them): adding a live_table above is the whole change.
+LIVE_ROLLUPS: tuple[Rollup, ...] = tuple(r for r in ROLLUPS.values() if r.live_table)
+LIVE_DIMS: tuple[str, ...] = tuple(dict.fromkeys(d for r in LIVE_ROLLUPS for d in r.dims))
+
 HEX_RESOLUTION = 8   # ~0.74 km2 hexagons: ~1,500 cover the city, a block or two across
 HOTSPOT_TOP = 25     # places a hotspot list shows at most
 

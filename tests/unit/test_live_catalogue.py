@@ -1,0 +1,27 @@
+"""The live side follows the rollup catalogue: a rollup given a live_table in pipeline/tables.py is
+tracked by the streaming job's state with no second list to edit."""
+from __future__ import annotations
+
+import pytest
+
+from pipeline.live_state import DIMS, STATE_COLUMNS
+from pipeline.tables import LIVE_DIMS, LIVE_ROLLUPS, ROLLUPS
+
+pytestmark = pytest.mark.unit
+
+
+def test_live_rollups_are_the_catalogues_rollups_with_a_live_table():
+    assert {r.name for r in LIVE_ROLLUPS} == {r.name for r in ROLLUPS.values() if r.live_table}
+    assert {r.name for r in LIVE_ROLLUPS} >= {"requests", "districts", "zips", "descriptors"}
+
+
+def test_the_state_keys_every_dimension_of_every_live_rollup_and_no_other():
+    assert DIMS == ("period", *LIVE_DIMS)
+    assert set(LIVE_DIMS) == {d for r in LIVE_ROLLUPS for d in r.dims}
+    assert len(set(DIMS)) == len(DIMS)
+    # the state stores each of them, so its counts can group by any live rollup's dimensions
+    assert set(DIMS) <= set(STATE_COLUMNS)
+
+
+def test_live_dimensions_keep_the_order_the_rollups_name_them():
+    assert DIMS == ("period", "borough", "complaint_type", "agency", "community_district", "zip", "descriptor")
