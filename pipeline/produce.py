@@ -4,15 +4,14 @@
     python -m pipeline produce --replay EXPORT.csv --speed 60
     python -m pipeline produce --socrata [--once]
 
-Where the events go is stream_url: kafka://HOST:PORT[,HOST:PORT...]/TOPIC (kafka-python, keyed by
-unique key, acks=all, idempotent) or spool://DIR (the embedded default: one JSON-lines file per small batch).
+Where the events go is stream_url, through the stream gateway (pipeline/streams/): a Kafka topic
+or the embedded spool folder.
 """
 from __future__ import annotations
 
 import argparse
 import csv
 import heapq
-import json
 import logging
 import os
 import random
@@ -21,72 +20,15 @@ from collections.abc import Callable, Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from urllib.parse import urlparse
 
 from pipeline import events as ev
-from pipeline import provenance, spool
+from pipeline import provenance
 from pipeline.schema import BOROUGH_POPULATION, UNSPECIFIED
 from pipeline.settings import Settings, get
 from pipeline.stores import open_store
+from pipeline.streams import open_stream
 
 log = logging.getLogger("pipeline.produce")
-
-
-# -- sinks ------------------------------------------------------------------------------------------
-
-class KafkaSink:
-    """Events to a Kafka topic; `send` returns only once the broker has acknowledged every message."""
-
-    interval = 0.05  # seconds between sends of a steady producer
-
-    def __init__(self, servers: str, topic: str):
-        from kafka import KafkaProducer
-        self.topic = topic
-        # acks=all + idempotence: a write counts once min.insync.replicas brokers hold it, and a
-        # retry after a broker went away never duplicates it (explicit, so a conflicting option raises)
-        self.producer = KafkaProducer(bootstrap_servers=servers, acks="all", enable_idempotence=True, linger_ms=20,
-                                      retries=10, batch_size=256 * 1024, max_request_size=4 * 1024 * 1024)
-
-    def send(self, events: list[dict]) -> None:
-        futures = [self.producer.send(self.topic, key=k, value=v) for k, v in map(ev.encode, events)]
-        self.producer.flush()
-        for f in futures:
-            f.get(timeout=60)
-
-    def dead_letters(self, records: list[dict]) -> None:
-        """Dead-letter records (pipeline/events.py dead_letter) to <topic>-dlq, acknowledged."""
-        futures = [self.producer.send(self.topic + "-dlq", value=json.dumps(r).encode()) for r in records]
-        self.producer.flush()
-        for f in futures:
-            f.get(timeout=60)
-
-    def close(self) -> None:
-        self.producer.close()
-
-
-class SpoolSink:
-    """Events to the spool folder: one atomic JSON-lines file per call."""
-
-    interval = 1.0  # one file a second at most: every file is an entry in the job's source log
-
-    def __init__(self, folder: Path):
-        self.folder = folder
-
-    def send(self, events: list[dict]) -> None:
-        spool.write_lines(self.folder, (ev.encode(e)[1] for e in events))
-
-    def dead_letters(self, records: list[dict]) -> None:
-        spool.write_lines(spool.dlq_dir(self.folder), (json.dumps(r).encode() for r in records))
-
-    def close(self) -> None:
-        pass
-
-
-def open_sink(settings: Settings) -> KafkaSink | SpoolSink:
-    u = urlparse(settings.stream_url)
-    if u.scheme == "kafka":
-        return KafkaSink(u.netloc, u.path.strip("/"))
-    return SpoolSink(spool.spool_dir(settings.stream_url, settings))
 
 
 # -- synthetic --------------------------------------------------------------------------------------
@@ -268,7 +210,7 @@ def run(args: argparse.Namespace) -> int:
         args.socrata = mode(settings) == "real"
         args.synthetic = not args.socrata
         log.info("--auto: %s", "following the city's feed" if args.socrata else "synthetic requests")
-    sink = open_sink(settings)
+    sink = open_stream(settings)
     load = live_load(args, settings)
     record_live(settings, load)
     n = -1

@@ -2,7 +2,8 @@
 
     python -m pipeline stream [--trigger-seconds 1] [--once] [--job live]
 
-Extract: the Kafka topic of stream_url (or the spool folder) as text messages.
+Extract: the messages of stream_url as text, through the stream gateway (pipeline/streams/: a Kafka
+topic or the spool folder).
 Transform: parse with the event schema (pipeline/events.py), tag malformed messages and messages
 outside the contract's sanity limits with a reason, normalise with the batch normaliser
 (pipeline/normalize.py), bucket by one-minute event-time windows of created_at. A request is live
@@ -24,22 +25,20 @@ import logging
 import signal
 import time
 from datetime import datetime
-from pathlib import Path
-from urllib.parse import urlparse
 
-from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 from pyspark.sql.types import StringType, StructField, StructType
 
 from pipeline import events as ev
-from pipeline import spool
 from pipeline.lean_memory import lean_python
-from pipeline.live_sink import LiveSink
+from pipeline.live_sink import open_sink
 from pipeline.live_state import STATE_COLUMNS, RequestState
 from pipeline.normalize import normalize
 from pipeline.schema import REQUEST_COLUMNS
 from pipeline.settings import Settings, get
 from pipeline.spark import build_session
+from pipeline.streams import open_stream
 from pipeline.tables import PERIOD_FORMATS
 
 log = logging.getLogger("pipeline.stream")
@@ -144,30 +143,6 @@ def parse_events(raw: DataFrame) -> DataFrame:
 
 # -- job --------------------------------------------------------------------------------------------
 
-def source(spark: SparkSession, settings: Settings, max_per_trigger: int,
-           max_files: int) -> tuple[DataFrame, tuple[str, str] | None, Path | None]:
-    """The message stream of stream_url: (DataFrame with value/partition/offset, kafka (servers, topic), dlq).
-
-    Why the bounds: after downtime the source holds the whole backlog (an hour at 2,000 events/s is
-    7.2 M messages); maxOffsetsPerTrigger / maxFilesPerTrigger cut it into micro-batches of a fixed
-    size, so the driver's memory does not grow with the backlog."""
-    u = urlparse(settings.stream_url)
-    if u.scheme == "kafka":
-        topic = u.path.strip("/")
-        raw = (spark.readStream.format("kafka").option("kafka.bootstrap.servers", u.netloc)
-               .option("subscribe", topic).option("startingOffsets", "earliest").option("failOnDataLoss", "false")
-               .option("maxOffsetsPerTrigger", max_per_trigger).load()
-               .select(F.col("value").cast("string").alias("value"), "partition", "offset"))
-        return raw, (u.netloc, topic), None
-    folder = spool.spool_dir(settings.stream_url, settings)
-    folder.mkdir(parents=True, exist_ok=True)
-    # Files are deleted once their batch is committed: the spool is a queue, not an archive (the lake is).
-    raw = (spark.readStream.format("text").option("maxFilesPerTrigger", max_files).option("cleanSource", "delete")
-           .load(str(folder))
-           .select("value", F.lit(None).cast("int").alias("partition"), F.lit(None).cast("long").alias("offset")))
-    return raw, None, spool.dlq_dir(folder)
-
-
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--job", default="live", help="job name: its checkpoint folder and status row")
     parser.add_argument("--trigger-seconds", type=float, default=1.0, help="micro-batch interval")
@@ -189,18 +164,18 @@ def run(args: argparse.Namespace, settings: Settings | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     settings = settings or get()
     lean_python()
-    is_kafka = settings.stream_url.startswith("kafka:")
-    spark = build_session(f"nyc311-stream-{args.job}", settings, with_kafka=is_kafka, shuffle_partitions=2,
-                          driver_memory=settings.stream_driver_memory, lean=True)
+    stream = open_stream(settings)
+    spark = build_session(f"nyc311-stream-{args.job}", settings, with_kafka=stream.needs_kafka_connector,
+                          shuffle_partitions=2, driver_memory=settings.stream_driver_memory, lean=True)
     checkpoint = settings.path(settings.checkpoint_path) / args.job
     state_path = checkpoint / "request_state.db"
     state = RequestState(state_path)
     bound = getattr(args, "max_per_trigger", None) or settings.stream_max_offsets_per_trigger
     files = getattr(args, "max_files_per_trigger", None) or settings.stream_max_files_per_trigger
-    raw, kafka, dlq = source(spark, settings, bound, files)
+    raw = stream.read(spark, bound, files)
     as_of = getattr(args, "as_of", None)
     clock = time.time if as_of is None else (lambda: as_of.timestamp())
-    sink = LiveSink(spark, settings, args.job, state, state_path, args.lake_every, kafka, dlq, clock)
+    sink = open_sink(spark, settings, args.job, state, state_path, args.lake_every, stream, clock)
     writer = (parse_events(raw).writeStream.foreachBatch(sink.write_batch)
               .option("checkpointLocation", str(checkpoint / "spark")).queryName(args.job))
     writer = writer.trigger(availableNow=True) if args.once else writer.trigger(

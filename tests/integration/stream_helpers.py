@@ -16,7 +16,8 @@ import pandas as pd
 
 from pipeline import events as ev
 from pipeline.events import NY
-from pipeline.produce import KafkaSink, Synthetic
+from pipeline.produce import Synthetic
+from pipeline.streams.kafka import KafkaStream
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -107,7 +108,7 @@ class Producer(threading.Thread):
     """Synthetic requests (and their closures) at a steady rate; a batch the broker did not
     acknowledge is sent again (at-least-once, so the job also sees duplicates)."""
 
-    def __init__(self, sink: KafkaSink, gen: Synthetic, rate: int, seconds: float):
+    def __init__(self, sink: KafkaStream, gen: Synthetic, rate: int, seconds: float):
         super().__init__(daemon=True)
         self.sink, self.gen, self.rate, self.seconds = sink, gen, rate, seconds
         self.created: dict[str, dict] = {}

@@ -26,8 +26,9 @@ import requests
 import stream_helpers as h
 from serving_helpers import live_callback
 
-from pipeline.produce import KafkaSink, Synthetic, _places
+from pipeline.produce import Synthetic, _places
 from pipeline.stores import open_store
+from pipeline.streams.kafka import KafkaStream
 from pipeline.tables import ROLLUPS
 
 # pytest-timeout counts the cluster's start (fixture set-up) against the first test: measured 2 min
@@ -152,7 +153,7 @@ def test_stream_on_the_cluster_survives_a_cassandra_node_and_a_broker_down(loopb
     env = {**h.job_env(f"kafka://{BROKERS}", topic, store_url, tmp_path), "NYC311_SPARK_MASTER": MASTER}
     log = tmp_path / "stream.log"
     gen = Synthetic(_places(sample_csv), seed=15, close_speedup=7200)
-    producer = h.Producer(KafkaSink(BROKERS, topic), gen, rate=50, seconds=90)
+    producer = h.Producer(KafkaStream(BROKERS, topic), gen, rate=50, seconds=90)
     proc = h.start_job(env, log, "--job", job, "--trigger-seconds", "1", "--lake-every", "-1")
     stack = Stack(prefix="/311/", env={"NYC311_STORE_URL": store_url}, workers=1)
     try:

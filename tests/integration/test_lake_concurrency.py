@@ -13,13 +13,14 @@ from pyspark.sql import functions as F
 
 from pipeline import batch, ingest, lake
 from pipeline import events as ev
-from pipeline.live_sink import LiveSink
+from pipeline.live_sink import open_sink
 from pipeline.live_state import RequestState
 from pipeline.normalize import tag_unusable
 from pipeline.produce import read_export
 from pipeline.settings import load
 from pipeline.stores import open_store
 from pipeline.stream import parse_events
+from pipeline.streams.spool import SpoolStream
 
 pytestmark = pytest.mark.integration
 
@@ -83,7 +84,7 @@ def test_batch_load_and_stream_merge_overlap_and_both_updates_land(spark, sample
     state_path = tmp_path / "checkpoint" / "request_state.db"
     state_path.parent.mkdir()
     state = RequestState(state_path)
-    sink = LiveSink(spark, settings, "concurrency", state, state_path, 3600.0, None, tmp_path / "dlq",
+    sink = open_sink(spark, settings, "concurrency", state, state_path, 3600.0, SpoolStream(tmp_path / "spool"),
                     clock=lambda: NOW.timestamp())
     batch_done, failures = threading.Event(), []
 

@@ -15,8 +15,9 @@ import stream_helpers as h
 
 from pipeline import batch, lake
 from pipeline import events as ev
-from pipeline.produce import KafkaSink, Synthetic, _places
+from pipeline.produce import Synthetic, _places
 from pipeline.stores import open_store
+from pipeline.streams.kafka import KafkaStream
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -52,7 +53,7 @@ def test_counts_survive_kill9_and_server_restarts(spark, kafka_url, cassandra_ur
     gen = Synthetic(_places(sample_csv), seed=11, close_speedup=7200)
     # events flow until the last restart (each restart of the job takes 10-30 s, so a fixed span ran
     # dry before the tenth kill and left no merge to kill), then 10 s more
-    producer = h.Producer(KafkaSink(urlparse(kafka_url).netloc, kafka_topic), gen, rate=50, seconds=1200)
+    producer = h.Producer(KafkaStream(urlparse(kafka_url).netloc, kafka_topic), gen, rate=50, seconds=1200)
     producer.start()
     args = ("--job", job, "--trigger-seconds", "1", "--max-per-trigger", "700", "--lake-every", "4")
 

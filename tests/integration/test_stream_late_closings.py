@@ -17,8 +17,9 @@ import stream_helpers as h
 
 from pipeline import batch
 from pipeline import events as ev
-from pipeline.produce import KafkaSink, read_export
+from pipeline.produce import read_export
 from pipeline.stores import open_store
+from pipeline.streams.kafka import KafkaStream
 from pipeline.tables import RESOLUTION_BINS_H
 
 pytestmark = pytest.mark.integration
@@ -86,7 +87,7 @@ def test_closings_days_later_reach_the_history_rollups(spark, kafka_url, cassand
     final = [({**r, "closed_at": closing, "updated_at": closing, "status": "Closed"} if i % 3 != 2 else r)
              for i, r in enumerate(sorted(opened, key=lambda r: r["unique_key"]))]
     h.create_topic(kafka_url, kafka_topic)
-    sink = KafkaSink(urlparse(kafka_url).netloc, kafka_topic)
+    sink = KafkaStream(urlparse(kafka_url).netloc, kafka_topic)
     sink.send([ev.make_event(r, "closed", closing, now, "socrata") for r in final if r["closed_at"] is not None])
     sink.close()
 

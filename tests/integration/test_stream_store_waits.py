@@ -12,8 +12,9 @@ import stream_helpers as h
 
 from pipeline import events as ev
 from pipeline import live_read
-from pipeline.produce import SpoolSink, Synthetic, _places
+from pipeline.produce import Synthetic, _places
 from pipeline.stores import open_store
+from pipeline.streams.spool import SpoolStream
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -24,7 +25,7 @@ def test_the_job_waits_out_a_locked_store(sample_csv, tmp_path):
     with open_store(store_url) as store:
         store.ensure_schema()
     env = {**h.job_env("kafka://unused:1/x", "x", store_url, tmp_path), "NYC311_STREAM_URL": f"spool://{tmp_path}/spool"}
-    sink = SpoolSink(tmp_path / "spool")
+    sink = SpoolStream(tmp_path / "spool")
     gen = Synthetic(_places(sample_csv), seed=3, close_speedup=1)
     created = []
 

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 from rollup_fixtures import make_requests, recount, sqlite_read_api
 
-from pipeline.live_sink import live_rows
+from pipeline.live_rows import live_rows
 from pipeline.live_state import STATE_COLUMNS, RequestState
 from pipeline.read_api import TABLE_PREFERENCE, Filters, ReadAPI, table_for
 from pipeline.tables import ROLLUPS
