@@ -20,6 +20,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from pipeline import places
+from pipeline.cleaning import dim, text
 from pipeline.schema import BOROUGH_CODES, BOROUGHS, NY, REQUEST_COLUMNS, UNSPECIFIED
 
 SCHEMA_VERSION = 1
@@ -170,17 +171,6 @@ def validate(event: object) -> None:
 
 
 # -- normalising raw rows (export CSV and SODA JSON share these) ----------------------------------
-
-def text(value: object) -> str | None:
-    s = str(value).strip() if value is not None else ""
-    return s or None
-
-
-def dim(value: object) -> str:
-    """A dimension value: never null (Unspecified), as the batch record."""
-    s = text(value)
-    return UNSPECIFIED if s is None or s.upper() in ("N/A", "NA", "UNSPECIFIED") else s
-
 
 def borough(value: object) -> str:
     return _BORO_BY_NAME.get((text(value) or "").upper(), UNSPECIFIED)

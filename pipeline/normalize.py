@@ -24,6 +24,7 @@ from pyspark.sql import functions as F
 from pyspark.sql.types import StringType, TimestampType
 
 from pipeline import places
+from pipeline.cleaning import dim_col, text_col
 from pipeline.schema import BOROUGH_CODES, CREATED_YEARS, REQUEST_COLUMNS, UNSPECIFIED
 from pipeline.settings import ROOT
 
@@ -85,22 +86,11 @@ def _zips_by_borough() -> dict[str, list[str]]:
     return groups
 
 
-def _text(c: Column) -> Column:
-    """Trimmed text, null when empty."""
-    t = F.trim(c.cast("string"))
-    return F.when(t != "", t)
-
-
-def _dim(c: Column) -> Column:
-    """A dimension value: trimmed, `Unspecified` when absent (rollup keys are never null)."""
-    return F.coalesce(_text(c), F.lit(UNSPECIFIED))
-
-
 def parse_time(c: Column, dtype=StringType()) -> Column:
     """A time column as a timestamp: kept when already one, else parsed as New York wall time."""
     if isinstance(dtype, TimestampType):
         return c
-    t = _text(c)
+    t = text_col(c)
     iso = F.coalesce(*[F.try_to_timestamp(t, F.lit(fmt)) for fmt in TIME_FORMATS[1:]])
     return F.when(F.substring(t, 5, 1) == "-", iso).otherwise(F.try_to_timestamp(t, F.lit(TIME_FORMATS[0])))
 
@@ -196,25 +186,25 @@ def normalize(df: DataFrame) -> DataFrame:
         return F.col(name) if name in types else F.lit(None).cast("string")
 
     # live events carry the place already normalised (`address`); normalising it again keeps it
-    df = place_parts(df, F.coalesce(_text(col("incident_address")), _text(col("address"))),
+    df = place_parts(df, F.coalesce(text_col(col("incident_address")), text_col(col("address"))),
                      col("intersection_street_1"), col("intersection_street_2"))
     lat, lon = _coordinate(col("latitude"), NYC_BOUNDS["lat"]), _coordinate(col("longitude"), NYC_BOUNDS["lon"])
     both = lat.isNotNull() & lon.isNotNull()
     created = parse_time(col("created_at"), types.get("created_at", StringType()))
     out = {
-        "unique_key": _text(col("unique_key")),
+        "unique_key": text_col(col("unique_key")),
         "created_at": created,
         **{c: parse_time(col(c), types.get(c, StringType())) for c in ("closed_at", "due_at", "updated_at")},
-        "agency": _dim(col("agency")),
-        "agency_name": _text(col("agency_name")),
-        "complaint_type": _dim(col("complaint_type")),
-        "descriptor": _text(col("descriptor")),
-        "status": _dim(col("status")),
+        "agency": dim_col(col("agency")),
+        "agency_name": text_col(col("agency_name")),
+        "complaint_type": dim_col(col("complaint_type")),
+        "descriptor": text_col(col("descriptor")),
+        "status": dim_col(col("status")),
         "borough": F.coalesce(borough_name(col("borough")), district_borough(col("community_district")),
                               zip_borough(col("zip")), F.lit(UNSPECIFIED)),
         "community_district": community_district(col("community_district")),
         "zip": F.coalesce(zip5(col("zip")), F.lit(UNSPECIFIED)),
-        "channel": F.coalesce(F.upper(_text(col("channel"))), F.lit(UNSPECIFIED)),
+        "channel": F.coalesce(F.upper(text_col(col("channel"))), F.lit(UNSPECIFIED)),
         "latitude": F.when(both, lat),
         "longitude": F.when(both, lon),
         "created_month": F.date_format(created, "yyyy-MM"),
@@ -233,7 +223,7 @@ def tag_unusable(raw: DataFrame) -> DataFrame:
     created_raw = F.col("created_at").cast("string") if "created_at" in raw.columns else F.lit(None).cast("string")
     df = normalize(raw.withColumn("_created_raw", created_raw))
     checks = [(F.col("_corrupt_record").isNotNull(), MALFORMED)] if has_corrupt else []
-    checks += [(F.col("unique_key").isNull(), NO_KEY), (_text(F.col("_created_raw")).isNull(), NO_CREATED),
+    checks += [(F.col("unique_key").isNull(), NO_KEY), (text_col(F.col("_created_raw")).isNull(), NO_CREATED),
                (F.col("created_at").isNull(), BAD_CREATED),
                (~F.year("created_at").between(*CREATED_YEARS), OUT_OF_RANGE)]
     reason = F.when(checks[0][0], F.lit(checks[0][1]))

@@ -31,6 +31,7 @@ from pyspark.sql import functions as F
 from pyspark.sql.types import StringType, StructField, StructType
 
 from pipeline import events as ev
+from pipeline.cleaning import text_col
 from pipeline.lean_memory import lean_python
 from pipeline.live_sink import open_sink
 from pipeline.live_state import STATE_COLUMNS, RequestState
@@ -51,11 +52,6 @@ TYPE_RANK = {t: i for i, t in enumerate(ev.EVENT_TYPES)}
 
 # -- transform (pure DataFrame functions) -----------------------------------------------------------
 
-def _text(c):
-    t = F.trim(c)
-    return F.when(t != "", t)
-
-
 def _year_ok(c):
     return F.year(c).between(*ev.YEAR_RANGE)
 
@@ -65,7 +61,7 @@ def sanity_checks(fields: dict, ts: dict) -> list:
     applies them: outside them an event never reaches the state, the store or the lake."""
     checks = []
     for f in ("event_time", "produced_at", *ev.TIME_FIELDS):
-        raw = _text(fields[f])
+        raw = text_col(fields[f])
         checks.append((raw.isNotNull() & ts[f].isNull(), F.concat(F.lit(f"{f} "), raw, F.lit(" is not a timestamp"))))
         checks.append((ts[f].isNotNull() & ~_year_ok(ts[f]),
                        F.concat(F.lit(f"{f} "), raw, F.lit(f" is outside {ev.YEAR_RANGE[0]}-{ev.YEAR_RANGE[1]}"))))
@@ -96,20 +92,20 @@ def parse_events(raw: DataFrame) -> DataFrame:
         "_e", F.when((F.col("_bytes") <= ev.MAX_MESSAGE_BYTES) & F.trim(F.col("value")).startswith("{"), e))
     df = df.select("value", "partition", "offset", "_bytes", F.col("_e").isNull().alias("_no_json"),
                    *[F.col("_e").getField(f).alias(f"_f_{f}") for f in ev.FIELDS])
-    df = df.select("*", *[_text(F.col(f"_f_{f}")).try_cast("timestamp").alias(f"_t_{f}") for f in stamps])
+    df = df.select("*", *[text_col(F.col(f"_f_{f}")).try_cast("timestamp").alias(f"_t_{f}") for f in stamps])
     fields = {f: F.col(f"_f_{f}") for f in ev.FIELDS}
     ts = {f: F.col(f"_t_{f}") for f in stamps}
     size = F.col("_bytes")
     checks = [
         (size > ev.MAX_MESSAGE_BYTES, F.format_string(f"message of %d bytes is larger than {ev.MAX_MESSAGE_BYTES}", size)),
         (F.col("_no_json"), F.lit("not a JSON object")),
-        (_text(fields["unique_key"]).isNull(), F.lit("missing field unique_key")),
+        (text_col(fields["unique_key"]).isNull(), F.lit("missing field unique_key")),
         (F.coalesce(fields["schema_version"], F.lit("")) != str(ev.SCHEMA_VERSION),
          F.concat(F.lit("schema_version "), F.coalesce(fields["schema_version"], F.lit("null")),
                   F.lit(f" is not {ev.SCHEMA_VERSION}"))),
         (~F.coalesce(fields["event_type"], F.lit("")).isin(*ev.EVENT_TYPES),
          F.concat(F.lit("event_type "), F.coalesce(fields["event_type"], F.lit("null")), F.lit(" is unknown"))),
-        (_text(fields["created_at"]).isNull(), F.lit("missing field created_at")),
+        (text_col(fields["created_at"]).isNull(), F.lit("missing field created_at")),
         (ts["created_at"].isNull(), F.concat(F.lit("created_at "), fields["created_at"], F.lit(" is not a timestamp"))),
         (ts["event_time"].isNull(), F.lit("event_time missing or not a timestamp")),
         *sanity_checks(fields, ts),
