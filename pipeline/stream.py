@@ -10,9 +10,10 @@ outside the contract's sanity limits with a reason, normalise with the batch nor
 while it was created at most 48 h before the wall clock; every valid event, whatever its age, still
 reaches the request state and the lake.
 Load (pipeline/live_sink.py, one micro-batch at a time, via foreachBatch): dead letters; the request
-state (pipeline/live_state.py); the minute rows of live_requests / live_districts / live_zips for
-the live minutes the batch touched, recounted from the state over the same rollup dimensions
-(pipeline/tables.py; a test checks the rows equal the batch job's `compute_rollup` at minute grain), as
+state (pipeline/live_state.py); the minute rows of every live table (pipeline/tables.py LIVE_ROLLUPS)
+for the live minutes the batch touched, recounted from the state over the same rollup dimensions
+(tests/integration/test_stream_socrata_dead_letters.py checks the rows equal the batch job's
+`compute_rollup` at minute grain), as
 absolute counts upserted with a 48 h TTL (so a replayed batch rewrites the same values: exactly-once
 effect after a crash); the newest requests into recent_events; the cleaned-request lake (merged
 every --lake-every seconds, so `batch --recompute` folds live data into history); and the
