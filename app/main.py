@@ -6,27 +6,15 @@ app in the same process (tests) gets every callback too.
 """
 from __future__ import annotations
 
-import importlib
-import pkgutil
 from pathlib import Path
 
 import dash
 import dash_bootstrap_components as dbc  # noqa: F401 - registers the component suite
 
-from app import api, data, inputs, serving, shell
+from app import api, data, inputs, pages, serving, shell
 from pipeline import settings as settings_mod
 
 ROOT = Path(__file__).resolve().parent.parent
-# Analysis pages in navbar order; any other module in app/pages (e.g. live.py) is added after them.
-PAGE_ORDER = ("overview", "map", "trends", "rankings", "resolution")
-LAST = ("about",)
-
-
-def _page_modules() -> list[str]:
-    import app.pages as pages
-    found = [m.name for m in pkgutil.iter_modules(pages.__path__) if not m.name.startswith("_")]
-    middle = sorted(n for n in found if n not in PAGE_ORDER + LAST)
-    return [n for n in PAGE_ORDER if n in found] + middle + [n for n in LAST if n in found]
 
 
 def create_app(settings: settings_mod.Settings | None = None) -> dash.Dash:
@@ -41,11 +29,7 @@ def create_app(settings: settings_mod.Settings | None = None) -> dash.Dash:
                    {"name": "description", "content": "NYC 311 service requests: volumes, places, trends and "
                                                       "how fast the city resolves them."}],
     )
-    for name in _page_modules():
-        module = importlib.import_module(f"app.pages.{name}")
-        register = getattr(module, "register", None)
-        if register is not None:
-            register(app)
+    pages.install(app)  # every page of app/pages/__init__.PAGES, in its order, with its callbacks
     app.index_string = shell.INDEX_STRING  # <html lang="en">
     app.layout = shell.layout
     shell.register(app)

@@ -119,9 +119,6 @@ def layout(**_query) -> html.Div:
     ], className="live-page")
 
 
-dash.register_page(__name__, path="/live", name="Live", title="Live — The 411 on the 311", order=90, layout=layout)
-
-
 # -- callbacks ------------------------------------------------------------------------------------------
 
 def register(app: dash.Dash) -> None:

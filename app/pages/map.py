@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import math
 
-import dash
 import dash_bootstrap_components as dbc
 import pandas as pd
 from dash import Input, Output, State, no_update
@@ -131,8 +130,6 @@ def click_filter(search: str | None, level: str, region: str) -> str:
 
 
 def register(app) -> None:
-    dash.register_page(__name__, path="/map", name="Map", title="Map — The 411 on the 311", order=10,
-                       layout=layout)
     charts.register(app, PAGE, CHARTS)
     charts.write_options(app, {"map-level": "level", "map-metric": "metric"})
 

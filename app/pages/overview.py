@@ -1,7 +1,6 @@
 """Overview (/): the headline numbers for the chosen filters and where the volume comes from."""
 from __future__ import annotations
 
-import dash
 import dash_bootstrap_components as dbc
 import pandas as pd
 from dash import Input, Output, dcc, html
@@ -123,8 +122,6 @@ def layout(**query):
 
 
 def register(app) -> None:
-    dash.register_page(__name__, path="/", name="Overview", title="Overview — The 411 on the 311", order=0,
-                       layout=layout)
     charts.register(app, PAGE, CHARTS)
 
     @app.callback(Output("overview-kpis", "children"), Input(f"{PAGE}-state", "data"),

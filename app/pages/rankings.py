@@ -121,8 +121,6 @@ def layout(**query):
 
 
 def register(app) -> None:
-    dash.register_page(__name__, path="/rankings", name="Rankings", title="Rankings — The 411 on the 311",
-                       order=30, layout=layout)
     charts.register(app, PAGE, CHARTS)
     charts.write_options(app, {"rankings-types": "types"})
 

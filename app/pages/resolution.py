@@ -1,7 +1,6 @@
 """Resolution (/resolution): how long requests take to close, who is late, and what is still open."""
 from __future__ import annotations
 
-import dash
 import dash_bootstrap_components as dbc
 import pandas as pd
 from dash import Input, Output, dcc, html
@@ -97,8 +96,6 @@ def layout(**query):
 
 
 def register(app) -> None:
-    dash.register_page(__name__, path="/resolution", name="Resolution", title="Resolution — The 411 on the 311",
-                       order=40, layout=layout)
     charts.register(app, PAGE, CHARTS)
 
     @app.callback(Output("resolution-kpis", "children"), Input(f"{PAGE}-state", "data"),

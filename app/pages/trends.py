@@ -4,7 +4,6 @@ from __future__ import annotations
 import calendar
 from datetime import timedelta
 
-import dash
 import dash_bootstrap_components as dbc
 import pandas as pd
 from dash import dcc
@@ -119,8 +118,6 @@ def layout(**query):
 
 
 def register(app) -> None:
-    dash.register_page(__name__, path="/trends", name="Trends", title="Trends — The 411 on the 311", order=20,
-                       layout=layout)
     charts.register(app, PAGE, CHARTS)
     charts.write_options(app, {"trends-gran": "gran", "trends-split": "split", "trends-area-a": "area_a",
                                "trends-area-b": "area_b"})
