@@ -1,4 +1,6 @@
-"""The app's one read model: a ReadAPI over the configured store, with last-good-data fallback.
+"""The app's one read model: a ReadAPI (the rollups) and a LiveAPI (the stream's last hour) over the
+configured store, with last-good-data fallback for both. Pages and app modules read only through it:
+none holds a store.
 
 Why lazy and per process: gunicorn forks workers after importing the app, and a database
 connection (SQLite handle, Cassandra session) must not cross a fork, so each process opens its own
@@ -19,6 +21,7 @@ from typing import Any
 from pipeline import read_cache
 from pipeline.byte_cache import ByteLRU
 from pipeline.hotspots import HotspotAPI as ReadAPI  # the ReadAPI plus the hotspot queries
+from pipeline.live_read import LiveAPI
 from pipeline.stores import StoreUnavailable, open_store
 
 log = logging.getLogger(__name__)
@@ -82,17 +85,32 @@ class ReadModel:
             except Exception:  # noqa: BLE001 - a broken store may fail to close; we drop it anyway
                 log.debug("closing a failed store", exc_info=True)
 
+    def ping(self) -> None:
+        """A trivial query on the store, raising whatever it raises (for /healthz: no fallback)."""
+        self.api().store.ping()
+
     def ask(self, method: str, *args, cache: float = 0.0, **kwargs) -> Answer:
         """api.<method>(*args, **kwargs); on a connection error the last good answer, flagged stale.
 
         `cache` > 0 reuses an answer younger than that many seconds (for slow-changing facts)."""
-        key = (method, args, tuple(sorted(kwargs.items())))
+        return self._answer((method, args, tuple(sorted(kwargs.items()))), method, cache,
+                            lambda: getattr(self.api(), method)(*args, **kwargs))
+
+    def ask_live(self, method: str, *args, **kwargs) -> Answer:
+        """LiveAPI.<method>(*args, **kwargs), with the same fallback as ask().
+
+        A live read is asked for a moving `now`, so its last good answer is the newest one of that
+        method, whatever moment it was for: it is remembered under the method's name alone."""
+        return self._answer(("live", method), method, 0.0,
+                            lambda: getattr(LiveAPI(self.api().store), method)(*args, **kwargs))
+
+    def _answer(self, key: tuple, method: str, cache: float, call: Callable[[], Any]) -> Answer:
         now = time.time()
         hit = self._good.get(key)
         if cache and hit and now - hit[0] < cache:
             return Answer(hit[1])
         try:
-            value = getattr(self.api(), method)(*args, **kwargs)
+            value = call()
         except Exception as exc:
             if not is_connection_error(exc):
                 raise

@@ -17,7 +17,7 @@ import dash
 import pandas as pd
 from dash import ClientsideFunction, Input, Output, State, dcc, html, no_update
 
-from app import data, geo, live_store
+from app import data, geo
 from app import live_view as view
 from pipeline.schema import NY
 from pipeline.settings import get
@@ -37,11 +37,13 @@ def _baseline() -> pd.DataFrame:
         return data.model().ask("hour_of_week_baseline", cache=BASELINE_TTL_S).value
     except Exception as exc:  # noqa: BLE001 - no baseline means no alerts, not a broken page
         log.warning("no hour-of-week baseline: %s", exc)
-        return live_store.EMPTY_BASELINE
+        return view.EMPTY_BASELINE
 
 
 def read_snapshot(now: datetime) -> view.LiveSnapshot:
-    return live_store.read_snapshot(data.model().api().store, now, _baseline())
+    """The last hour from the read model: its last good answer, marked stale, while the store is down."""
+    answer = data.model().ask_live("last_hour", now, view.FEED_LENGTH)
+    return view.snapshot(answer.value, now, _baseline(), answer.stale_since)
 
 
 class _Shared:

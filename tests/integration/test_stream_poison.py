@@ -96,7 +96,7 @@ def test_expired_offsets_are_recorded_and_shown(kafka_url, cassandra_url, kafka_
     and named on the live page, not skipped silently (failOnDataLoss=false)."""
     from kafka import KafkaAdminClient, TopicPartition
 
-    from app.live_store import stream_status
+    from pipeline.live_read import LiveAPI
     h.create_topic(kafka_url, kafka_topic, partitions=1)
     servers = urlparse(kafka_url).netloc
     env = h.job_env(kafka_url, kafka_topic, h.store_url(cassandra_url, "expired"), tmp_path)
@@ -129,5 +129,5 @@ def test_expired_offsets_are_recorded_and_shown(kafka_url, cassandra_url, kafka_
         want = h.expected_counts(kept)
         assert h.live_counts(store, {k[0] for k in want}) == want
         assert int(store.select("pipeline_health", {"job": job}).iloc[0]["offsets_lost"]) == 30
-        _, shown = stream_status(store, datetime.now(ev.NY).replace(tzinfo=None), job)
+        _, shown = LiveAPI(store).stream_status(datetime.now(ev.NY).replace(tzinfo=None), job)
         assert "30 message(s) expired in Kafka before they were read" in shown
