@@ -7,7 +7,7 @@ import dash_bootstrap_components as dbc
 import pandas as pd
 from dash import Input, Output, State, no_update
 
-from app import charts, descriptors, figures, geo, inputs
+from app import charts, descriptors, figures, geo, inputs, metrics
 from app import state as st
 from app.charts import URL, Reads
 
@@ -54,11 +54,7 @@ def region_frame(s: st.State, reads: Reads) -> pd.DataFrame:
         res = reads("resolution", "borough", f)
         frame["value"] = frame["id"].map(dict(zip(res["borough"], res["median_h"], strict=True))).astype(float)
     else:
-        mix = reads("status_mix", f, "borough")
-        total = mix.groupby("borough")["count"].sum()
-        open_ = mix[mix["status"] != "Closed"].groupby("borough")["count"].sum()
-        share = (open_.reindex(total.index, fill_value=0) / total.where(total > 0) * 100)
-        frame["value"] = frame["id"].map(share).astype(float)
+        frame["value"] = frame["id"].map(metrics.open_share(reads("status_mix", f, "borough"))).astype(float)
     known = geo.names(level)
     frame = frame[frame["id"].isin(known)].copy()  # 'Unspecified' and ZIPs outside the layer have no shape
     frame["name"] = frame["id"].map(lambda i: known[i][0])
