@@ -244,6 +244,21 @@ def register(app, page: str, charts: list[Chart]) -> None:
         return [*figs, notice, notice is None]
 
 
+def register_kpis(app, page: str, build: Callable[[st.State, Reads], object],
+                  unavailable: Callable[[Exception], object], errors: tuple[type[Exception], ...]) -> None:
+    """The callback of a page's headline row (`<page>-kpis`): redrawn with the page's state and on
+    its retry tick, so it recovers with the charts; `unavailable` draws the row for `errors`."""
+    @app.callback(Output(f"{page}-kpis", "children"), Input(f"{page}-state", "data"),
+                  Input(f"{page}-retry", "n_intervals"))
+    def kpis(search, _tick):
+        reads = Reads()
+        s = reads.state(search)  # checked and clamped: the payload is client-made
+        try:
+            return build(s, reads)
+        except errors as exc:
+            return unavailable(exc)
+
+
 def register_tables(app) -> None:
     """One callback for every chart's number table: drawn from the same frame as the chart (and the
     CSV) when its disclosure is opened, and redrawn while open when the view changes."""

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import dash_bootstrap_components as dbc
 import pandas as pd
-from dash import Input, Output, dcc, html
+from dash import dcc, html
 
 from app import charts, descriptors, figures, metrics
 from app import state as st
@@ -111,15 +111,11 @@ def layout(**query):
 
 def register(app) -> None:
     charts.register(app, PAGE, CHARTS)
+    charts.register_kpis(app, PAGE, lambda s, reads: kpi_cards(kpi_frame(s, reads)), _unavailable,
+                         (DataUnavailable,))
 
-    @app.callback(Output("overview-kpis", "children"), Input(f"{PAGE}-state", "data"),
-                  Input(f"{PAGE}-retry", "n_intervals"))
-    def kpis(search, _tick):
-        reads = Reads()
-        s = reads.state(search)  # checked and clamped: the payload is client-made
-        try:
-            return kpi_cards(kpi_frame(s, reads))
-        except DataUnavailable:
-            return [kpi_card(lbl, "–", "data unavailable", ident=i) for lbl, i in (
-                ("Requests", "requests"), ("Change vs previous period", "change"), ("Open now", "open"),
-                ("Median resolution", "median"))]
+
+def _unavailable(_exc: Exception) -> list[dbc.Col]:
+    return [kpi_card(lbl, "–", "data unavailable", ident=i) for lbl, i in (
+        ("Requests", "requests"), ("Change vs previous period", "change"), ("Open now", "open"),
+        ("Median resolution", "median"))]

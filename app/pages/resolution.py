@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import dash_bootstrap_components as dbc
 import pandas as pd
-from dash import Input, Output, dcc, html
+from dash import dcc, html
 
 from app import charts, descriptors, figures, metrics
 from app import state as st
@@ -88,13 +88,6 @@ def layout(**query):
 
 def register(app) -> None:
     charts.register(app, PAGE, CHARTS)
-
-    @app.callback(Output("resolution-kpis", "children"), Input(f"{PAGE}-state", "data"),
-                  Input(f"{PAGE}-retry", "n_intervals"))
-    def kpis(search, _tick):
-        reads = Reads()
-        s = reads.state(search)  # checked and clamped: the payload is client-made
-        try:
-            return summary(s, reads)
-        except (DataUnavailable, NotAvailable) as exc:
-            return dbc.Col(dbc.Alert(str(exc), color="secondary", className="py-2 mb-0"))
+    charts.register_kpis(app, PAGE, summary,
+                         lambda exc: dbc.Col(dbc.Alert(str(exc), color="secondary", className="py-2 mb-0")),
+                         (DataUnavailable, NotAvailable))
