@@ -15,7 +15,7 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 from serving_support import app_server, chromium, sqlite_store
 
-from app.proxy import free_port
+from bench.proxy import free_port
 
 pytestmark = pytest.mark.browser
 

@@ -15,7 +15,7 @@ import pytest
 from selenium.webdriver.support.ui import WebDriverWait
 from serving_support import FEED_JS, TOTAL_JS, app_server, chromium, sqlite_store
 
-from app.proxy import ROOT
+from bench.proxy import ROOT
 
 pytestmark = pytest.mark.browser
 

@@ -143,7 +143,7 @@ def create_replicated_topic(topic: str) -> None:
 
 
 def test_stream_on_the_cluster_survives_a_cassandra_node_and_a_broker_down(loopback_cluster, sample_csv, tmp_path):
-    from app.proxy import Stack
+    from bench.proxy import Stack
     topic, keyspace, job = f"c15-{uuid.uuid4().hex[:8]}", f"c15_stream_{uuid.uuid4().hex[:6]}", "live"
     create_replicated_topic(topic)
     store_url = cassandra_url(keyspace)

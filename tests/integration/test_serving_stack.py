@@ -10,7 +10,7 @@ import pytest
 import requests
 from serving_helpers import live_callback
 
-from app.proxy import NGINX, Stack
+from bench.proxy import NGINX, Stack
 from pipeline.stores import open_store
 
 pytestmark = pytest.mark.integration

@@ -17,7 +17,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "browser"))
 from app_support import fill_store, make_requests  # noqa: E402
 
 from app import data  # noqa: E402
-from app.bench_app import call, callback_request, page_dependencies  # noqa: E402
+from bench.app import call, callback_request, page_dependencies  # noqa: E402
 from pipeline.settings import load  # noqa: E402
 from pipeline.stores import open_store  # noqa: E402
 

@@ -15,8 +15,8 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "browser"))
 from app_support import fill_store, make_requests  # noqa: E402
 
-from app.bench_app import callback_request  # noqa: E402
 from app.data import ReadModel  # noqa: E402
+from bench.app import callback_request  # noqa: E402
 from pipeline import read_api, read_cache  # noqa: E402
 from pipeline.settings import load  # noqa: E402
 from pipeline.stores import open_store  # noqa: E402
