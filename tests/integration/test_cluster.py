@@ -23,12 +23,12 @@ from pathlib import Path
 
 import pytest
 import requests
-import stream_helpers as h
-from serving_helpers import live_callback
 
 from pipeline.produce import KafkaSink, Synthetic, _places
 from pipeline.stores import open_store
 from pipeline.tables import ROLLUPS
+from tests.support import stream_helpers as h
+from tests.support.serving_helpers import live_callback
 
 # pytest-timeout counts the cluster's start (fixture set-up) against the first test: measured 2 min
 # to start and 11-13 min for the two batch runs at load average 20-30 on the 2-core box

@@ -9,23 +9,19 @@ from __future__ import annotations
 import os
 import random
 import subprocess
-import sys
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 import numpy as np
 import psutil
 import pytest
 import requests
-from fuzz_inputs import payload, url
-from rollup_fixtures import load, make_requests
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "browser"))
-from serving_support import gunicorn  # noqa: E402
 
 from pipeline.stores import open_store
+from tests.support.fuzz_inputs import payload, url
+from tests.support.rollup_fixtures import load, make_requests
+from tests.support.serving_support import gunicorn
 
 pytestmark = pytest.mark.integration
 REQUESTS = int(os.environ.get("NYC311_FUZZ_REQUESTS", 10_000))

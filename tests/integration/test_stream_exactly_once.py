@@ -11,12 +11,12 @@ from collections import Counter
 from urllib.parse import urlparse
 
 import pytest
-import stream_helpers as h
 
 from pipeline import batch, lake
 from pipeline import events as ev
 from pipeline.produce import KafkaSink, Synthetic, _places
 from pipeline.stores import open_store
+from tests.support import stream_helpers as h
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 

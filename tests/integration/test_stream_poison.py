@@ -11,11 +11,11 @@ from datetime import UTC, datetime, timedelta
 from urllib.parse import urlparse
 
 import pytest
-import stream_helpers as h
 
 from pipeline import events as ev
 from pipeline.produce import KafkaSink, Synthetic, _places
 from pipeline.stores import open_store
+from tests.support import stream_helpers as h
 
 pytestmark = pytest.mark.integration
 

@@ -8,12 +8,12 @@ import time
 from datetime import UTC, datetime
 
 import pytest
-import stream_helpers as h
 
 from pipeline import events as ev
 from pipeline import live_read
 from pipeline.produce import SpoolSink, Synthetic, _places
 from pipeline.stores import open_store
+from tests.support import stream_helpers as h
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 

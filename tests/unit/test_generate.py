@@ -269,10 +269,7 @@ def test_no_dirt_when_asked_for_none():
 
 
 def test_legacy_fixture_is_rebuilt_from_the_sample(tmp_path, sample_csv):
-    import importlib.util
-    spec = importlib.util.spec_from_file_location("make_legacy", FIXTURES / "make_legacy.py")
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
+    from tests.fixtures import make_legacy as mod
     mod.write(tmp_path / "legacy.csv")
     committed = FIXTURES / "nyc_311_legacy_sample.csv"
     assert (tmp_path / "legacy.csv").read_bytes() == committed.read_bytes()
