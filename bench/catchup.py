@@ -30,7 +30,7 @@ from pathlib import Path
 from bench.stream import Job, live_total, ny_minute
 from pipeline import events as ev
 from pipeline import live_read
-from pipeline.produce import Synthetic, _places
+from pipeline.produce import Synthetic, sample_places
 from pipeline.settings import DATA_DIR
 from pipeline.stores import StoreUnavailable, open_store
 
@@ -42,7 +42,7 @@ _SLOTS = ("K", "C", "E", "P", "M", "X", "U")  # key, created, event time, produc
 def templates(seed: int = 1) -> list[tuple[str, str]]:
     """(created, closed) message templates: validated synthetic events with str.format slots for
     the key and the times ({K} {C} {E} {P} {M} {X} {U}; {X} and {U} are JSON values, quoted or null)."""
-    gen = Synthetic(_places(DATA_DIR / "nyc_311_sample_2022.csv"), seed=seed)
+    gen = Synthetic(sample_places(DATA_DIR / "nyc_311_sample_2022.csv"), seed=seed)
     now = datetime.now(UTC)
     out = []
     for _ in range(TEMPLATES):

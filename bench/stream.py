@@ -36,7 +36,7 @@ from datetime import UTC, datetime
 import psutil
 
 from pipeline import events as ev
-from pipeline.produce import KafkaSink, Synthetic, _places
+from pipeline.produce import KafkaSink, Synthetic, sample_places
 from pipeline.settings import DATA_DIR, ROOT
 from pipeline.stores import StoreUnavailable, open_store
 
@@ -185,7 +185,7 @@ def freshness(args: argparse.Namespace, store_url: str) -> dict:
     probes: list[float] = []  # produce times (epoch s), one per producer batch
     seen: dict[float, float] = {}
     sink = KafkaSink(args.kafka, topic)
-    gen = Synthetic(_places(DATA_DIR / "nyc_311_sample_2022.csv"), seed=1)
+    gen = Synthetic(sample_places(DATA_DIR / "nyc_311_sample_2022.csv"), seed=1)
     # Warm-up, not measured: the job's first micro-batches compile their plans (tens of seconds on a
     # busy 2-core box); the clock starts once a first batch has reached Cassandra.
     now = datetime.now(UTC)

@@ -24,7 +24,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from pipeline.produce import KafkaSink, Synthetic, _places
+from pipeline.produce import KafkaSink, Synthetic, sample_places
 from pipeline.stores import open_store
 from pipeline.tables import ROLLUPS
 from tests.support import stream_helpers as h
@@ -151,7 +151,7 @@ def test_stream_on_the_cluster_survives_a_cassandra_node_and_a_broker_down(loopb
     store.ensure_schema()
     env = {**h.job_env(f"kafka://{BROKERS}", topic, store_url, tmp_path), "NYC311_SPARK_MASTER": MASTER}
     log = tmp_path / "stream.log"
-    gen = Synthetic(_places(sample_csv), seed=15, close_speedup=7200)
+    gen = Synthetic(sample_places(sample_csv), seed=15, close_speedup=7200)
     producer = h.Producer(KafkaSink(BROKERS, topic), gen, rate=50, seconds=90)
     proc = h.start_job(env, log, "--job", job, "--trigger-seconds", "1", "--lake-every", "-1")
     stack = Stack(prefix="/311/", env={"NYC311_STORE_URL": store_url}, workers=1)
