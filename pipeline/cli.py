@@ -12,7 +12,7 @@ from datetime import date
 from pipeline.schema import CREATED_YEARS
 
 COMMANDS: dict[str, tuple[str, str]] = {
-    "generate": ("pipeline.generate", "write N years of realistic synthetic 311 history in the export format"),
+    "generate": ("pipeline.synthetic.generate", "write N years of realistic synthetic 311 history in the export format"),
     "batch": ("pipeline.batch", "load 311 export CSVs into the lake and recompute the rollups they touch"),
     "counts": ("pipeline.counts", "print request counts grouped by one dimension, as CSV"),
     "bootstrap": ("pipeline.bootstrap", "first start: the city's last 90 days when its API answers, else synthetic history"),

@@ -91,7 +91,7 @@ def open_sink(settings: Settings) -> KafkaSink | SpoolSink:
 
 # -- synthetic --------------------------------------------------------------------------------------
 
-def _places(sample_csv: Path) -> dict[str, list[dict]]:
+def sample_places(sample_csv: Path) -> dict[str, list[dict]]:
     """Real places (ZIP, district, coordinates) per borough, from the shared sample export."""
     places: dict[str, list[dict]] = {}
     for rec in read_export(sample_csv):
@@ -102,13 +102,13 @@ def _places(sample_csv: Path) -> dict[str, list[dict]]:
 
 
 class Synthetic:
-    """Live requests with the history generator's calibrated mix (pipeline/synthetic_mix.py): complaint
+    """Live requests with the history generator's calibrated mix (pipeline/synthetic/): complaint
     type by yearly weight, borough by population times the type's borough multiplier, a real place in
     that borough; some requests close later after a lognormal resolution time (sped up so closures
     show within a session)."""
 
     def __init__(self, places: dict[str, list[dict]], seed: int | None = None, close_speedup: float = 60.0):
-        from pipeline.synthetic_mix import AGENCY_NAMES, TYPES
+        from pipeline.synthetic.complaints import AGENCY_NAMES, TYPES
         self.rng = random.Random(seed)
         self.types, self.agency_names = TYPES, AGENCY_NAMES
         self.type_weights = [t.weight for t in TYPES]
@@ -275,7 +275,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         if args.synthetic:
             from pipeline.settings import DATA_DIR
-            gen = Synthetic(_places(DATA_DIR / "nyc_311_sample_2022.csv"), seed=args.seed)
+            gen = Synthetic(sample_places(DATA_DIR / "nyc_311_sample_2022.csv"), seed=args.seed)
             n = run_synthetic(sink, gen, args.rate, args.count, args.duration)
         elif args.replay:
             n = run_replay(sink, args.replay, args.speed)

@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from app import live_view as view
-from app.bench_web import random_events, write
+from bench.web import random_events, write
 from pipeline.live_read import LiveAPI
 from pipeline.stores import open_store
 

@@ -13,13 +13,13 @@ from datetime import UTC, datetime, timedelta
 from urllib.parse import urlparse
 
 import pytest
-import stream_helpers as h
 
 from pipeline import batch
 from pipeline import events as ev
 from pipeline.produce import KafkaSink, read_export
 from pipeline.stores import open_store
 from pipeline.tables import RESOLUTION_BINS_H
+from tests.support import stream_helpers as h
 
 pytestmark = pytest.mark.integration
 

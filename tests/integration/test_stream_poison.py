@@ -11,11 +11,11 @@ from datetime import UTC, datetime, timedelta
 from urllib.parse import urlparse
 
 import pytest
-import stream_helpers as h
 
 from pipeline import events as ev
-from pipeline.produce import KafkaSink, Synthetic, _places
+from pipeline.produce import KafkaSink, Synthetic, sample_places
 from pipeline.stores import open_store
+from tests.support import stream_helpers as h
 
 pytestmark = pytest.mark.integration
 
@@ -48,7 +48,7 @@ def test_poison_is_dead_lettered_and_the_job_keeps_running(kafka_url, cassandra_
     env = h.job_env(kafka_url, kafka_topic, h.store_url(cassandra_url, "poison"), tmp_path)
     log = tmp_path / "stream.log"
     proc = h.start_job(env, log, "--job", job, "--trigger-seconds", "1", "--lake-every", "5")
-    gen = Synthetic(_places(sample_csv), seed=5, close_speedup=1)
+    gen = Synthetic(sample_places(sample_csv), seed=5, close_speedup=1)
     sink = KafkaSink(servers, kafka_topic)
     raw = KafkaProducer(bootstrap_servers=servers, acks="all", max_request_size=2 * 1024 * 1024)
     created, bad = [], poison(gen, datetime.now(UTC))
@@ -101,7 +101,7 @@ def test_expired_offsets_are_recorded_and_shown(kafka_url, cassandra_url, kafka_
     servers = urlparse(kafka_url).netloc
     env = h.job_env(kafka_url, kafka_topic, h.store_url(cassandra_url, "expired"), tmp_path)
     job = f"lost-{uuid.uuid4().hex[:6]}"
-    gen = Synthetic(_places(sample_csv), seed=6, close_speedup=1)
+    gen = Synthetic(sample_places(sample_csv), seed=6, close_speedup=1)
     sink = KafkaSink(servers, kafka_topic)
 
     def send(n: int) -> list[dict]:

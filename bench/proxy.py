@@ -1,7 +1,7 @@
 """Run the production stack (nginx -> gunicorn) on this machine, or print the nginx site config.
 
-    python -m app.proxy site --listen 80 --upstream 127.0.0.1:8050 --prefix /311/ > /etc/nginx/sites-available/nyc311
-    python -m app.proxy run --port 8080 --prefix /311/      # both servers on 127.0.0.1, Ctrl-C stops them
+    python -m bench.proxy site --listen 80 --upstream 127.0.0.1:8050 --prefix /311/ > /etc/nginx/sites-available/nyc311
+    python -m bench.proxy run --port 8080 --prefix /311/      # both servers on 127.0.0.1, Ctrl-C stops them
 
 Why a launcher of our own: the integration test and the web benchmark must exercise exactly the
 configuration an operator deploys (config/nginx/nyc311.conf, config/gunicorn.conf.py); nginx runs
@@ -170,7 +170,7 @@ class Stack:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m app.proxy", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m bench.proxy", description=__doc__.split("\n\n")[0])
     sub = parser.add_subparsers(dest="cmd", required=True)
     site = sub.add_parser("site", help="print the nginx site config with its placeholders filled")
     site.add_argument("--listen", default="80")
