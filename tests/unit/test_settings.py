@@ -148,3 +148,22 @@ def test_server_settings_are_checked(env, names):
         S.load(env=env, file=NO_FILE)
     for word in names:
         assert word in str(err.value)
+
+
+def test_product_code_is_handed_its_settings_not_the_global_getter():
+    """One Settings object passed down: entry points load it (create_app, the CLI, gunicorn's config,
+    app.proxy) and hand it on; no module of app/ or pipeline/ reaches for the process-wide get()."""
+    import ast
+    offenders = []
+    for folder in ("app", "pipeline"):
+        for path in sorted((S.ROOT / folder).rglob("*.py")):
+            if path == S.ROOT / "pipeline" / "settings.py":
+                continue
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+                if isinstance(node, ast.ImportFrom) and node.module == "pipeline.settings" \
+                        and any(a.name == "get" for a in node.names):
+                    offenders.append(f"{path.relative_to(S.ROOT)}:{node.lineno}")
+                if isinstance(node, ast.Attribute) and node.attr == "get" and isinstance(node.value, ast.Name) \
+                        and node.value.id in ("settings", "settings_mod", "S"):
+                    offenders.append(f"{path.relative_to(S.ROOT)}:{node.lineno}")
+    assert not offenders, f"pass the Settings down instead of calling get(): {', '.join(offenders)}"
