@@ -54,7 +54,7 @@ class ReadModel:
     read model it is built on rather than from a global."""
 
     KEEP = 512        # last-good answers kept at most (LRU) ...
-    KEEP_BYTES = 32 * 1024 * 1024  # ... and at most this many bytes of them (setting app_cache_mb)
+    KEEP_BYTES = DEFAULTS.app_cache_mb * 1024 * 1024  # ... and at most this many bytes of them (app_cache_mb)
     META_TTL = 30.0   # seconds vocabularies, bounds and freshness are reused between calls
 
     def __init__(self, store_url: str, opener: Callable[[str], Any] | None = None, keep_bytes: int | None = None,
