@@ -22,6 +22,7 @@ from pipeline import read_cache
 from pipeline.byte_cache import ByteLRU
 from pipeline.hotspots import HotspotAPI as ReadAPI  # the ReadAPI plus the hotspot queries
 from pipeline.live_read import LiveAPI
+from pipeline.settings import DEFAULTS, Settings
 from pipeline.stores import StoreUnavailable, open_store
 
 log = logging.getLogger(__name__)
@@ -50,15 +51,20 @@ class Answer:
 
 
 class ReadModel:
-    """Calls ReadAPI methods by name; remembers the last good answer of each call."""
+    """Calls ReadAPI methods by name; remembers the last good answer of each call.
+
+    It also carries the app's Settings, so a page reads its knobs (live_interval_ms, ...) from the
+    read model it is built on rather than from a global."""
 
     KEEP = 512        # last-good answers kept at most (LRU) ...
-    KEEP_BYTES = 32 * 1024 * 1024  # ... and at most this many bytes of them (setting app_cache_mb)
+    KEEP_BYTES = DEFAULTS.app_cache_mb * 1024 * 1024  # ... and at most this many bytes of them (app_cache_mb)
     META_TTL = 30.0   # seconds vocabularies, bounds and freshness are reused between calls
 
-    def __init__(self, store_url: str, opener: Callable[[str], Any] = open_store, keep_bytes: int | None = None):
+    def __init__(self, store_url: str, opener: Callable[[str], Any] | None = None, keep_bytes: int | None = None,
+                 settings: Settings | None = None):
         self.store_url = store_url
-        self._opener = opener
+        self.settings = settings or DEFAULTS
+        self._opener = opener or (lambda url: open_store(url, self.settings))
         self._api: ReadAPI | None = None
         self._pid: int | None = None
         self._lock = threading.Lock()
@@ -128,13 +134,12 @@ class ReadModel:
 _model: ReadModel | None = None
 
 
-def configure(store_url: str, keep_mb: int = 32, read_cache_mb: int | None = None) -> ReadModel:
-    """Set the process's read model (create_app calls this with the configured store URL and the
-    byte budgets of both caches: this one's last-good answers and the read API's)."""
+def configure(settings: Settings) -> ReadModel:
+    """Set the process's read model (create_app calls this with its Settings: the store URL and the
+    byte budgets of both caches, this one's last-good answers and the read API's)."""
     global _model
-    _model = ReadModel(store_url, keep_bytes=keep_mb * 1024 * 1024)
-    if read_cache_mb is not None:
-        read_cache.configure_cache(read_cache_mb * 1024 * 1024)
+    _model = ReadModel(settings.store_url, keep_bytes=settings.app_cache_mb * 1024 * 1024, settings=settings)
+    read_cache.configure_cache(settings.read_cache_mb * 1024 * 1024)
     return _model
 
 

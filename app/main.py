@@ -12,14 +12,16 @@ import dash
 import dash_bootstrap_components as dbc  # noqa: F401 - registers the component suite
 
 from app import api, data, inputs, pages, serving, shell
-from pipeline import settings as settings_mod
+from pipeline.settings import Settings, load
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def create_app(settings: settings_mod.Settings | None = None) -> dash.Dash:
-    s = settings or settings_mod.get()
-    data.configure(s.store_url, s.app_cache_mb, s.read_cache_mb)
+def create_app(settings: Settings | None = None) -> dash.Dash:
+    """The app over `settings` (default: config/settings.toml and NYC311_*, read once here); the
+    same object reaches the read model (and through it the pages and the store), serving and the API."""
+    s = settings or load()
+    data.configure(s)
     app = dash.Dash(
         __name__, use_pages=True, pages_folder="", assets_folder=str(ROOT / "assets"),
         title="The 411 on the 311", update_title=None, suppress_callback_exceptions=True,

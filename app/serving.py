@@ -13,7 +13,7 @@ from urllib.parse import urlencode
 import dash
 from flask import Response, jsonify, redirect, request
 
-from pipeline.settings import Settings, get
+from pipeline.settings import Settings
 
 
 def read_model():
@@ -57,9 +57,8 @@ def embed_target(prefix: str, page: str, args: dict[str, str]) -> str:
     return f"{prefix.rstrip('/')}/{page}?{urlencode(query)}"
 
 
-def install(app: dash.Dash, settings: Settings | None = None) -> None:
+def install(app: dash.Dash, settings: Settings) -> None:
     """Attach headers, /healthz and /embed/<page> to the Dash app's Flask server."""
-    settings = settings or get()
     headers = security_headers(settings)
     server = app.server
 

@@ -136,7 +136,7 @@ class LiveSink:
         self.lake_every, self.kafka, self.dlq_folder = lake_every, kafka, dlq_folder
         self.health = {"job": job, "state": "starting", "state_since": pd.Timestamp.now(tz="UTC"),
                        "offsets_lost": state.offsets_lost(), "store_waits": 0}
-        self.raw_store = open_store(settings.store_url)
+        self.raw_store = open_store(settings.store_url, settings)
         self.store = PatientStore(self.raw_store, self.waiting)
         self.store.ensure_schema()
         self.last_batch = time.time()

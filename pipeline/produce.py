@@ -26,7 +26,8 @@ from urllib.parse import urlparse
 from pipeline import events as ev
 from pipeline import provenance, spool
 from pipeline.schema import BOROUGH_POPULATION, UNSPECIFIED
-from pipeline.settings import Settings, get
+from pipeline.settings import Settings
+from pipeline.settings import load as load_settings
 from pipeline.stores import open_store
 
 log = logging.getLogger("pipeline.produce")
@@ -254,15 +255,15 @@ def record_live(settings: Settings, load: provenance.Load) -> None:
     fatal: the feed goes on. No ensure_schema here: creating Cassandra tables from two processes at
     once (this and the streaming job) can disagree; `make run` creates them before the producer starts."""
     try:
-        with open_store(settings.store_url) as store:
+        with open_store(settings.store_url, settings) as store:
             provenance.record(store, load)
     except Exception as exc:  # noqa: BLE001 - any store failure: say so and keep producing
         log.error("could not record this producer's provenance in %s: %s", settings.store_url, exc)
 
 
-def run(args: argparse.Namespace) -> int:
+def run(args: argparse.Namespace, settings: Settings | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
-    settings = get()
+    settings = settings or load_settings()
     if args.auto:  # the Procfile's producer: the same kind of data as the history make run loaded
         from pipeline.bootstrap import mode
         args.socrata = mode(settings) == "real"

@@ -20,7 +20,6 @@ from dash import ClientsideFunction, Input, Output, State, dcc, html, no_update
 from app import data, geo
 from app import live_view as view
 from pipeline.schema import NY
-from pipeline.settings import get
 
 log = logging.getLogger(__name__)
 SNAPSHOT_TTL_S = 1.0
@@ -99,7 +98,7 @@ def layout(**_query) -> html.Div:
         prep = _empty("store unavailable")
     graph_config = {"displayModeBar": False}
     return html.Div([
-        dcc.Interval(id="live-interval", interval=get().live_interval_ms),
+        dcc.Interval(id="live-interval", interval=data.model().settings.live_interval_ms),
         dcc.Store(id="live-state", data=prep.state),
         dcc.Store(id="live-fresh", data=prep.fresh),
         html.Div([html.H1("Live: the last hour", className="live-title"),

@@ -97,12 +97,10 @@ class CassandraStore(Store):
                  write_consistency: str | None = None):
         from cassandra import ConsistencyLevel
 
-        from pipeline.settings import get
+        from pipeline.settings import DEFAULTS
         self.url = url
-        if read_consistency is None or write_consistency is None:
-            settings = get()
-            read_consistency = read_consistency or settings.cassandra_read_consistency
-            write_consistency = write_consistency or settings.cassandra_write_consistency
+        read_consistency = read_consistency or DEFAULTS.cassandra_read_consistency  # open_store passes the settings'
+        write_consistency = write_consistency or DEFAULTS.cassandra_write_consistency
         self.read_cl = ConsistencyLevel.name_to_value[read_consistency.upper()]
         self.write_cl = ConsistencyLevel.name_to_value[write_consistency.upper()]
         # filters and GROUP BY inside Cassandra (True, measured faster by bench.read --compare) or
