@@ -22,7 +22,7 @@ import time
 from datetime import date, timedelta
 from pathlib import Path
 
-from pipeline.settings import ROOT
+from pipeline.settings import ROOT, load
 
 BENCH = ROOT / "var" / "bench"
 END = date(2025, 12, 30)         # fixed, so the cached file is reused run after run
@@ -86,7 +86,6 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("NYC311_SPARK_DRIVER_MEMORY", "6g")
 
     from pipeline import batch
-    from pipeline.settings import load
     from pipeline.spark import build_session
     from pipeline.stores import open_store
     from pipeline.tables import ROLLUPS
@@ -103,7 +102,7 @@ def main(argv: list[str] | None = None) -> int:
     spark = build_session("nyc311-bench-batch", load())
     startup = time.perf_counter() - t0
     try:
-        with open_store(args.store) as store:
+        with open_store(args.store, load()) as store:
             report = batch.load_input(spark, store, str(history), str(lake_path), str(quarantine))
         cpu = cpu_seconds() - cpu0
     finally:

@@ -31,7 +31,7 @@ from bench.stream import Job, live_total, ny_minute
 from pipeline import events as ev
 from pipeline import live_read
 from pipeline.produce import Synthetic, sample_places
-from pipeline.settings import DATA_DIR
+from pipeline.settings import DATA_DIR, load
 from pipeline.stores import StoreUnavailable, open_store
 
 CLOSE_EVERY = 10  # every tenth event is a closing
@@ -127,7 +127,7 @@ def produce_backlog(servers: str, topic: str, n: int, rate: float, workers: int)
 
 def run(args: argparse.Namespace, store_url: str) -> dict:
     """Produce the backlog, start the job, follow its status row every second until the lag is 0."""
-    store = open_store(store_url)
+    store = open_store(store_url, load())
     store.ensure_schema()
     if args.reuse_backlog:
         made = json.loads(Path(args.reuse_backlog).read_text())

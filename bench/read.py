@@ -32,6 +32,7 @@ from datetime import date, timedelta
 import numpy as np
 import pandas as pd
 
+from pipeline import settings as settings_mod
 from pipeline.read_api import TABLE_PREFERENCE, Filters, ReadAPI, table_for
 from pipeline.read_plan import plan_range
 from pipeline.schema import BOROUGH_CODES, BOROUGHS
@@ -335,7 +336,7 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
     last = args.last_day
     first = date(last.year - args.years + 1, 1, 1)
-    store = open_store(args.store)
+    store = open_store(args.store, settings_mod.load())
     store.ensure_schema()
     signature = f"v1 {first} {last} {args.requests_per_day} {args.day_months}"
     narrow_signature = f"{signature} {','.join(NARROW)}"

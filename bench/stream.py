@@ -37,7 +37,7 @@ import psutil
 
 from pipeline import events as ev
 from pipeline.produce import KafkaSink, Synthetic, sample_places
-from pipeline.settings import DATA_DIR, ROOT
+from pipeline.settings import DATA_DIR, ROOT, load
 from pipeline.stores import StoreUnavailable, open_store
 
 
@@ -176,7 +176,7 @@ def ny_minute(epoch_s: float) -> str:
 
 def freshness(args: argparse.Namespace, store_url: str) -> dict:
     """Part 2: `rate` events/s for `seconds` through a running job; freshness and exact counts."""
-    store = open_store(store_url)
+    store = open_store(store_url, load())
     store.ensure_schema()
     job = Job(args.kafka, store_url, args.lake_every)
     job.start()

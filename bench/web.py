@@ -235,9 +235,10 @@ def _run(args: argparse.Namespace, folder: str) -> dict:
     if args.store_url:
         env["NYC311_STORE_URL"] = args.store_url
     else:
+        from pipeline.settings import load
         from pipeline.stores import open_store
         url = f"sqlite:///{folder}/rollups.db"
-        store = open_store(url)
+        store = open_store(url, load())
         store.ensure_schema()
         now = datetime.now(ZoneInfo("UTC"))
         seeded = random_events(args.seed_events, now - timedelta(minutes=59), now, rng, "s")
