@@ -14,6 +14,7 @@ from app import data
 from app import live_view as view
 from pipeline import live_read
 from pipeline.events import NY
+from pipeline.settings import load
 
 pytestmark = pytest.mark.unit
 
@@ -48,7 +49,7 @@ def test_a_live_read_falls_back_to_the_last_good_answer(store_url):
 
 def test_the_live_page_says_its_data_is_stale(store_url):
     from app.pages import live
-    model = data.configure(store_url)
+    model = data.configure(load({"NYC311_STORE_URL": store_url}))
     assert live.read_snapshot(NOW).status == "running"
     model.store_url = DOWN
     model._forget_store()
