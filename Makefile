@@ -56,7 +56,7 @@ test: setup  ## set up, start Kafka and Cassandra, run the whole suite, stop the
 	bash scripts/test.sh
 
 lint: venv  ## ruff
-	$(VENV)/bin/ruff check app pipeline tests scripts
+	$(VENV)/bin/ruff check app bench pipeline tests scripts
 
 bench: venv  ## all benchmarks (see README: Benchmarks)
 	bash scripts/bench.sh

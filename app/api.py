@@ -24,7 +24,7 @@ from app import state as st
 from app.charts import REGISTRY, NotAvailable, Reads
 from app.data import DataUnavailable
 from pipeline.read_api import QueryTooLarge
-from pipeline.settings import Settings, get
+from pipeline.settings import Settings
 
 PREFIX = "/api/v1"
 FORMATS = ("json", "csv")
@@ -193,7 +193,7 @@ def openapi() -> dict:
     }
 
 
-def about_html() -> str:
+def about_html(rate_per_min: int) -> str:
     base = dash.get_relative_path("/").rstrip("/")
     example = f"{base}{PREFIX}/charts/overview/top-types?range=365d&borough=BROOKLYN"
     items = "".join(f'<li><a href="{base}{c["url"]}">{c["page"]}/{c["name"]}</a>: {c["title"]}</li>'
@@ -211,15 +211,14 @@ browser works here too. The numbers are the ones the charts draw. The full descr
 curl '{example}&amp;format=csv'</pre>
 <p>R: <code>read.csv("…&amp;format=csv", comment.char = "#")</code>. Python: <code>pandas.read_csv(url, comment="#")</code>.
 Excel: Data → From Web, with the CSV link. A CSV starts with a <code>#</code> line when the days hold synthetic data.</p>
-<h2>Limits</h2><p>Requests are rate-limited per address ({get().api_rate_per_min} a minute); over the limit the
+<h2>Limits</h2><p>Requests are rate-limited per address ({rate_per_min} a minute); over the limit the
 answer is 429 with Retry-After. Values the pages would ignore are ignored here too and listed in
 <code>notices</code>.</p>
 <h2>Charts</h2><ul>{items}</ul></main></body></html>"""
 
 
-def install(app: dash.Dash, settings: Settings | None = None) -> None:
+def install(app: dash.Dash, settings: Settings) -> None:
     """Attach the /api/v1 routes to the Dash app's Flask server."""
-    settings = settings or get()
     limiter = RateLimiter(settings.api_rate_per_min, max(1, settings.api_rate_per_min // 4))
     server = app.server
 
@@ -244,7 +243,7 @@ def install(app: dash.Dash, settings: Settings | None = None) -> None:
     @server.route(PREFIX + "/")
     @server.route(PREFIX)
     def _about():
-        return respond(about_html(), mimetype="text/html")
+        return respond(about_html(settings.api_rate_per_min), mimetype="text/html")
 
     @server.route(PREFIX + "/openapi.json")
     def _openapi():

@@ -29,7 +29,6 @@ from app import state as st
 from app.data import DataUnavailable, model
 from pipeline.read_api import Filters, QueryTooLarge
 from pipeline.series import mark_complete
-from pipeline.settings import get as settings
 
 TABLE_ROWS = 200  # rows of a chart's numbers shown as a table (the CSV has them all)
 
@@ -210,6 +209,11 @@ def _draw(c: Chart, s: st.State, reads: Reads, search: object) -> tuple[go.Figur
         return figures.empty("This chart could not be drawn. The error has been logged.", c.height), None
 
 
+def settings():
+    """The app's Settings, from the read model create_app built it with (not a global read)."""
+    return model().settings
+
+
 def render(charts: list[Chart], search: object) -> tuple[list[go.Figure], object]:
     """Every chart of a page for one URL state, and the page's data notice.
 
@@ -219,14 +223,15 @@ def render(charts: list[Chart], search: object) -> tuple[list[go.Figure], object
     reads = Reads()
     s = reads.state(search)
     futures = [_POOL.submit(_draw, c, s, reads, search) for c in charts]
-    wait_futures(futures, timeout=settings().request_budget_s)
+    budget = settings().request_budget_s
+    wait_futures(futures, timeout=budget)
     drawn: list[tuple[go.Figure, str | None]] = []
     for c, fut in zip(charts, futures, strict=True):
         if fut.done():
             drawn.append(fut.result())
         else:
             fut.cancel()
-            log.warning("chart %s/%s over the %s s budget for %r", c.page, c.name, settings().request_budget_s, search)
+            log.warning("chart %s/%s over the %s s budget for %r", c.page, c.name, budget, search)
             drawn.append((figures.empty("This chart took too long to draw: try a shorter range.", c.height), None))
     failure = next((f for _, f in drawn if f), None)
     notice = unavailable_notice(failure) if failure else stale_notice(reads.stale_since)
@@ -242,6 +247,21 @@ def register(app, page: str, charts: list[Chart]) -> None:
     def draw(search, _tick):
         figs, notice = render(charts, search)
         return [*figs, notice, notice is None]
+
+
+def register_kpis(app, page: str, build: Callable[[st.State, Reads], object],
+                  unavailable: Callable[[Exception], object], errors: tuple[type[Exception], ...]) -> None:
+    """The callback of a page's headline row (`<page>-kpis`): redrawn with the page's state and on
+    its retry tick, so it recovers with the charts; `unavailable` draws the row for `errors`."""
+    @app.callback(Output(f"{page}-kpis", "children"), Input(f"{page}-state", "data"),
+                  Input(f"{page}-retry", "n_intervals"))
+    def kpis(search, _tick):
+        reads = Reads()
+        s = reads.state(search)  # checked and clamped: the payload is client-made
+        try:
+            return build(s, reads)
+        except errors as exc:
+            return unavailable(exc)
 
 
 def register_tables(app) -> None:

@@ -1,4 +1,6 @@
-"""The app's one read model: a ReadAPI over the configured store, with last-good-data fallback.
+"""The app's one read model: a ReadAPI (the rollups) and a LiveAPI (the stream's last hour) over the
+configured store, with last-good-data fallback for both. Pages and app modules read only through it:
+none holds a store.
 
 Why lazy and per process: gunicorn forks workers after importing the app, and a database
 connection (SQLite handle, Cassandra session) must not cross a fork, so each process opens its own
@@ -19,6 +21,8 @@ from typing import Any
 from pipeline import read_cache
 from pipeline.byte_cache import ByteLRU
 from pipeline.hotspots import HotspotAPI as ReadAPI  # the ReadAPI plus the hotspot queries
+from pipeline.live_read import LiveAPI
+from pipeline.settings import DEFAULTS, Settings
 from pipeline.stores import StoreUnavailable, open_store
 
 log = logging.getLogger(__name__)
@@ -47,15 +51,20 @@ class Answer:
 
 
 class ReadModel:
-    """Calls ReadAPI methods by name; remembers the last good answer of each call."""
+    """Calls ReadAPI methods by name; remembers the last good answer of each call.
+
+    It also carries the app's Settings, so a page reads its knobs (live_interval_ms, ...) from the
+    read model it is built on rather than from a global."""
 
     KEEP = 512        # last-good answers kept at most (LRU) ...
-    KEEP_BYTES = 32 * 1024 * 1024  # ... and at most this many bytes of them (setting app_cache_mb)
+    KEEP_BYTES = DEFAULTS.app_cache_mb * 1024 * 1024  # ... and at most this many bytes of them (app_cache_mb)
     META_TTL = 30.0   # seconds vocabularies, bounds and freshness are reused between calls
 
-    def __init__(self, store_url: str, opener: Callable[[str], Any] = open_store, keep_bytes: int | None = None):
+    def __init__(self, store_url: str, opener: Callable[[str], Any] | None = None, keep_bytes: int | None = None,
+                 settings: Settings | None = None):
         self.store_url = store_url
-        self._opener = opener
+        self.settings = settings or DEFAULTS
+        self._opener = opener or (lambda url: open_store(url, self.settings))
         self._api: ReadAPI | None = None
         self._pid: int | None = None
         self._lock = threading.Lock()
@@ -82,17 +91,32 @@ class ReadModel:
             except Exception:  # noqa: BLE001 - a broken store may fail to close; we drop it anyway
                 log.debug("closing a failed store", exc_info=True)
 
+    def ping(self) -> None:
+        """A trivial query on the store, raising whatever it raises (for /healthz: no fallback)."""
+        self.api().store.ping()
+
     def ask(self, method: str, *args, cache: float = 0.0, **kwargs) -> Answer:
         """api.<method>(*args, **kwargs); on a connection error the last good answer, flagged stale.
 
         `cache` > 0 reuses an answer younger than that many seconds (for slow-changing facts)."""
-        key = (method, args, tuple(sorted(kwargs.items())))
+        return self._answer((method, args, tuple(sorted(kwargs.items()))), method, cache,
+                            lambda: getattr(self.api(), method)(*args, **kwargs))
+
+    def ask_live(self, method: str, *args, **kwargs) -> Answer:
+        """LiveAPI.<method>(*args, **kwargs), with the same fallback as ask().
+
+        A live read is asked for a moving `now`, so its last good answer is the newest one of that
+        method, whatever moment it was for: it is remembered under the method's name alone."""
+        return self._answer(("live", method), method, 0.0,
+                            lambda: getattr(LiveAPI(self.api().store), method)(*args, **kwargs))
+
+    def _answer(self, key: tuple, method: str, cache: float, call: Callable[[], Any]) -> Answer:
         now = time.time()
         hit = self._good.get(key)
         if cache and hit and now - hit[0] < cache:
             return Answer(hit[1])
         try:
-            value = getattr(self.api(), method)(*args, **kwargs)
+            value = call()
         except Exception as exc:
             if not is_connection_error(exc):
                 raise
@@ -110,13 +134,12 @@ class ReadModel:
 _model: ReadModel | None = None
 
 
-def configure(store_url: str, keep_mb: int = 32, read_cache_mb: int | None = None) -> ReadModel:
-    """Set the process's read model (create_app calls this with the configured store URL and the
-    byte budgets of both caches: this one's last-good answers and the read API's)."""
+def configure(settings: Settings) -> ReadModel:
+    """Set the process's read model (create_app calls this with its Settings: the store URL and the
+    byte budgets of both caches, this one's last-good answers and the read API's)."""
     global _model
-    _model = ReadModel(store_url, keep_bytes=keep_mb * 1024 * 1024)
-    if read_cache_mb is not None:
-        read_cache.configure_cache(read_cache_mb * 1024 * 1024)
+    _model = ReadModel(settings.store_url, keep_bytes=settings.app_cache_mb * 1024 * 1024, settings=settings)
+    read_cache.configure_cache(settings.read_cache_mb * 1024 * 1024)
     return _model
 
 

@@ -2,8 +2,8 @@
 what a refresh must send.
 
 Why pure: the live page's callback runs for every open tab every few seconds, so what it sends is
-decided here from data alone (no store, no clock) and unit-tested; app/live_store.py reads the store
-and app/pages/live.py hands its snapshot over.
+decided here from data alone (no store, no clock) and unit-tested; app/pages/live.py asks the read
+model (app/data.py) for the last hour and hands it over.
 """
 from __future__ import annotations
 
@@ -18,7 +18,8 @@ import plotly.graph_objects as go
 from dash import Patch, html
 
 from app import figures
-from pipeline.schema import BOROUGHS, UNSPECIFIED
+from pipeline.live_read import LastHour
+from pipeline.schema import BOROUGHS, NY, UNSPECIFIED
 from pipeline.tables import PERIOD_STRFTIME
 
 LIVE_BOROUGHS = (*BOROUGHS, UNSPECIFIED)
@@ -32,6 +33,8 @@ BASELINE_FLOOR = 0.5  # requests/hour: a type that is almost never reported stil
 ALERTS_SHOWN = 8
 
 FEED_COLUMNS = ("unique_key", "created_at", "borough", "complaint_type", "descriptor", "zip")
+BASELINE_COLUMNS = ["borough", "complaint_type", "how", "mean"]
+EMPTY_BASELINE = pd.DataFrame(columns=BASELINE_COLUMNS)
 
 
 @dataclass(frozen=True)
@@ -44,8 +47,19 @@ class LiveSnapshot:
     feed: pd.DataFrame             # FEED_COLUMNS, newest first
     latest: datetime | None = None  # newest event time the stream has written
     status: str = "unknown"        # stream status as the streaming job reports it
-    baseline: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(
-        columns=["borough", "complaint_type", "how", "mean"]))
+    baseline: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=BASELINE_COLUMNS))
+
+
+def snapshot(hour: LastHour, now: datetime, baseline: pd.DataFrame = EMPTY_BASELINE,
+             stale_since: float | None = None) -> LiveSnapshot:
+    """The snapshot of the read model's last hour. An answer kept from before the store stopped
+    answering (`stale_since`, epoch seconds of that read) says so in the status line, in place of
+    the stream's status, which is as old as the rest."""
+    status = hour.status
+    if stale_since is not None:
+        status = f"store unavailable: showing the data read at {datetime.fromtimestamp(stale_since, NY):%H:%M:%S}"
+    return LiveSnapshot(now=now, minutes=hour.minutes, by_type=hour.by_type, zips=hour.zips,
+                        feed=hour.feed[list(FEED_COLUMNS)], latest=hour.latest, status=status, baseline=baseline)
 
 
 def hour_of_week(t: datetime) -> int:

@@ -6,32 +6,22 @@ app in the same process (tests) gets every callback too.
 """
 from __future__ import annotations
 
-import importlib
-import pkgutil
 from pathlib import Path
 
 import dash
 import dash_bootstrap_components as dbc  # noqa: F401 - registers the component suite
 
-from app import api, data, inputs, serving, shell
-from pipeline import settings as settings_mod
+from app import api, data, inputs, pages, serving, shell
+from pipeline.settings import Settings, load
 
 ROOT = Path(__file__).resolve().parent.parent
-# Analysis pages in navbar order; any other module in app/pages (e.g. live.py) is added after them.
-PAGE_ORDER = ("overview", "map", "trends", "rankings", "resolution")
-LAST = ("about",)
 
 
-def _page_modules() -> list[str]:
-    import app.pages as pages
-    found = [m.name for m in pkgutil.iter_modules(pages.__path__) if not m.name.startswith("_")]
-    middle = sorted(n for n in found if n not in PAGE_ORDER + LAST)
-    return [n for n in PAGE_ORDER if n in found] + middle + [n for n in LAST if n in found]
-
-
-def create_app(settings: settings_mod.Settings | None = None) -> dash.Dash:
-    s = settings or settings_mod.get()
-    data.configure(s.store_url, s.app_cache_mb, s.read_cache_mb)
+def create_app(settings: Settings | None = None) -> dash.Dash:
+    """The app over `settings` (default: config/settings.toml and NYC311_*, read once here); the
+    same object reaches the read model (and through it the pages and the store), serving and the API."""
+    s = settings or load()
+    data.configure(s)
     app = dash.Dash(
         __name__, use_pages=True, pages_folder="", assets_folder=str(ROOT / "assets"),
         title="The 411 on the 311", update_title=None, suppress_callback_exceptions=True,
@@ -41,11 +31,7 @@ def create_app(settings: settings_mod.Settings | None = None) -> dash.Dash:
                    {"name": "description", "content": "NYC 311 service requests: volumes, places, trends and "
                                                       "how fast the city resolves them."}],
     )
-    for name in _page_modules():
-        module = importlib.import_module(f"app.pages.{name}")
-        register = getattr(module, "register", None)
-        if register is not None:
-            register(app)
+    pages.install(app)  # every page of app/pages/__init__.PAGES, in its order, with its callbacks
     app.index_string = shell.INDEX_STRING  # <html lang="en">
     app.layout = shell.layout
     shell.register(app)

@@ -2,8 +2,9 @@
 
 Why here and not in the shell: these are properties of every response (an iframe policy that is
 missing on one page is a hole), so they hang off Flask's after_request, independent of which page
-or callback answered. /healthz pings the same store the pages read (opened lazily, once per worker
-process, so gunicorn may fork before any connection exists: see config/gunicorn.conf.py).
+or callback answered. /healthz pings the store through the same read model the pages read (which
+opens it lazily, once per worker process, so gunicorn may fork before any connection exists: see
+config/gunicorn.conf.py).
 """
 from __future__ import annotations
 
@@ -12,14 +13,13 @@ from urllib.parse import urlencode
 import dash
 from flask import Response, jsonify, redirect, request
 
-from pipeline.settings import Settings, get
-from pipeline.stores import Store
+from pipeline.settings import Settings
 
 
-def store() -> Store:
-    """The worker's store: the one the pages read through (app/data.py opens it lazily per process)."""
+def read_model():
+    """The worker's read model (app/data.py): what /healthz pings."""
     from app import data
-    return data.model().api().store
+    return data.model()
 
 
 def security_headers(settings: Settings) -> dict[str, str]:
@@ -36,8 +36,9 @@ def security_headers(settings: Settings) -> dict[str, str]:
     return headers
 
 
-def health(get_store=store, details: bool = False) -> tuple[dict, int]:
+def health(get_store=read_model, details: bool = False) -> tuple[dict, int]:
     """(body, status) of /healthz: 200 when the store answers a trivial query, 503 with the reason.
+    `get_store` gives anything with ping(): the read model, which pings its store without fallback.
 
     The reason names only the kind of failure unless `details` (setting healthz_details=1): a
     driver's message carries the store's hosts or file path, which the public must not see."""
@@ -56,9 +57,8 @@ def embed_target(prefix: str, page: str, args: dict[str, str]) -> str:
     return f"{prefix.rstrip('/')}/{page}?{urlencode(query)}"
 
 
-def install(app: dash.Dash, settings: Settings | None = None) -> None:
+def install(app: dash.Dash, settings: Settings) -> None:
     """Attach headers, /healthz and /embed/<page> to the Dash app's Flask server."""
-    settings = settings or get()
     headers = security_headers(settings)
     server = app.server
 

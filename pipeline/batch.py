@@ -245,8 +245,9 @@ def add_arguments(parser) -> None:
                         help="with --recompute: first day whose month is recounted")
 
 
-def run(args) -> int:
-    from pipeline.settings import get
+def run(args, settings=None) -> int:
+    """`settings`: the CLI's (pipeline/cli.py); read here only when called on its own."""
+    from pipeline.settings import load
     from pipeline.spark import build_session
     from pipeline.stores import open_store
 
@@ -256,7 +257,7 @@ def run(args) -> int:
     if args.recompute and not args.since:
         print("batch: --recompute needs --since YYYY-MM-DD", file=sys.stderr)
         return 2
-    s = get()
+    s = settings or load()
     lake_path = args.lake or str(s.path(s.lake_path))
     quarantine_path = args.quarantine or str(s.path(s.quarantine_path))
     t0 = time.perf_counter()
@@ -268,7 +269,7 @@ def run(args) -> int:
     spark = build_session("nyc311-batch", s)
     startup = time.perf_counter() - t0
     try:
-        with open_store(args.store or s.store_url) as store:
+        with open_store(args.store or s.store_url, s) as store:
             if args.recompute:
                 report = recompute(spark, store, lake_path, args.since)
             else:

@@ -103,11 +103,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--rows-per-year", type=int, default=3_200_000, help="synthetic: requests a year")
 
 
-def run(args: argparse.Namespace) -> int:
-    from pipeline.settings import get
+def run(args: argparse.Namespace, settings: Settings | None = None) -> int:
+    from pipeline.settings import load
     from pipeline.spark import build_session
     from pipeline.stores import open_store
-    s = get()
+    s = settings or load()
     t0 = time.monotonic()
     try:
         chosen = choose(s)
@@ -118,7 +118,7 @@ def run(args: argparse.Namespace) -> int:
           file=sys.stderr)
     spark = build_session("nyc311-bootstrap", s)
     try:
-        with open_store(s.store_url) as store:
+        with open_store(s.store_url, s) as store:
             chosen = bootstrap(spark, store, s, args.years, args.rows_per_year, probe=lambda _s: chosen == "real")
     except SocrataError as exc:
         print(f"bootstrap: {exc}", file=sys.stderr)

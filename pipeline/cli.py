@@ -1,18 +1,22 @@
 """Command line: each command lives in its own module exposing `add_arguments(parser)` and `run(args)`.
 
 Modules are imported lazily so `--help` and light commands (counts) do not pay for Spark start-up.
+The settings are loaded once here and handed to the command (`run(args, settings)`), which passes
+them on to the Spark session and the store; a command that needs none (generate) takes only args.
 """
 from __future__ import annotations
 
 import argparse
 import importlib
+import inspect
 import sys
 from datetime import date
 
 from pipeline.schema import CREATED_YEARS
+from pipeline.settings import load
 
 COMMANDS: dict[str, tuple[str, str]] = {
-    "generate": ("pipeline.generate", "write N years of realistic synthetic 311 history in the export format"),
+    "generate": ("pipeline.synthetic.generate", "write N years of realistic synthetic 311 history in the export format"),
     "batch": ("pipeline.batch", "load 311 export CSVs into the lake and recompute the rollups they touch"),
     "counts": ("pipeline.counts", "print request counts grouped by one dimension, as CSV"),
     "bootstrap": ("pipeline.bootstrap", "first start: the city's last 90 days when its API answers, else synthetic history"),
@@ -49,5 +53,7 @@ def main(argv: list[str] | None = None) -> None:
     name = next((a for a in argv if not a.startswith("-")), None)
     parser = build_parser(only=name if name in COMMANDS else None)
     args = parser.parse_args(argv)
-    module = importlib.import_module(COMMANDS[args.command][0])
-    raise SystemExit(module.run(args) or 0)
+    run = importlib.import_module(COMMANDS[args.command][0]).run
+    if "settings" in inspect.signature(run).parameters:
+        raise SystemExit(run(args, load()) or 0)
+    raise SystemExit(run(args) or 0)

@@ -11,7 +11,8 @@ from __future__ import annotations
 import argparse
 import sys
 
-from pipeline import provenance, settings
+from pipeline import provenance
+from pipeline import settings as settings_mod
 from pipeline.cli import day
 from pipeline.read_api import Filters, ReadAPI
 from pipeline.schema import BOROUGHS, UNSPECIFIED
@@ -46,13 +47,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.set_defaults(_parser=parser)
 
 
-def run(args: argparse.Namespace) -> int:
+def run(args: argparse.Namespace, settings: settings_mod.Settings | None = None) -> int:
     if args.start and args.end and args.start > args.end:
         args._parser.error(f"--start {args.start} is after --end {args.end}")
-    url = args.store or settings.get().store_url
+    s = settings or settings_mod.load()
+    url = args.store or s.store_url
     f = Filters(start=args.start, end=args.end, borough=args.borough, complaint_type=args.complaint_type)
     try:
-        api = ReadAPI(open_store(url), cache=False)
+        api = ReadAPI(open_store(url, s), cache=False)
         frame = api.counts(args.by, f)
         synthetic = provenance.synthetic_in(api.loads(), args.start, args.end)
     except (StoreUnavailable, ValueError) as exc:

@@ -248,9 +248,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--store", metavar="URL", help="rollup store (default: setting store_url)")
 
 
-def run(args: argparse.Namespace) -> int:
-    from pipeline.settings import get
-    s = get()
+def run(args: argparse.Namespace, settings=None) -> int:
+    from pipeline.settings import load
+    s = settings or load()
     until = args.until or datetime.now(NY).date()
     try:
         parts = plan(args.since, until, s.socrata_dataset, s.socrata_legacy_dataset)
@@ -272,7 +272,7 @@ def run(args: argparse.Namespace) -> int:
     from pipeline.stores import open_store
     spark = build_session("nyc311-fetch", s)
     try:
-        with open_store(args.store or s.store_url) as store:
+        with open_store(args.store or s.store_url, s) as store:
             report = load(spark, store, fetched, raw_dir, str(s.path(s.lake_path)), str(s.path(s.quarantine_path)))
     finally:
         spark.stop()

@@ -69,7 +69,7 @@ class LiveSink:
 
 def open_sink(spark, settings: Settings, job: str, state: RequestState, state_path: Path, lake_every: float,
               stream: Stream, clock: Callable[[], float] = time.time) -> LiveSink:
-    raw_store = open_store(settings.store_url)
+    raw_store = open_store(settings.store_url, settings)
     health = Health(job, state.offsets_lost(), raw_store)
     store = PatientStore(raw_store, health.waiting)
     store.ensure_schema()

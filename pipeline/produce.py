@@ -24,7 +24,8 @@ from pathlib import Path
 from pipeline import events as ev
 from pipeline import provenance
 from pipeline.schema import BOROUGH_POPULATION, UNSPECIFIED
-from pipeline.settings import Settings, get
+from pipeline.settings import Settings
+from pipeline.settings import load as load_settings
 from pipeline.stores import open_store
 from pipeline.streams import open_stream
 
@@ -33,7 +34,7 @@ log = logging.getLogger("pipeline.produce")
 
 # -- synthetic --------------------------------------------------------------------------------------
 
-def _places(sample_csv: Path) -> dict[str, list[dict]]:
+def sample_places(sample_csv: Path) -> dict[str, list[dict]]:
     """Real places (ZIP, district, coordinates) per borough, from the shared sample export."""
     places: dict[str, list[dict]] = {}
     for rec in read_export(sample_csv):
@@ -44,13 +45,13 @@ def _places(sample_csv: Path) -> dict[str, list[dict]]:
 
 
 class Synthetic:
-    """Live requests with the history generator's calibrated mix (pipeline/synthetic_mix.py): complaint
+    """Live requests with the history generator's calibrated mix (pipeline/synthetic/): complaint
     type by yearly weight, borough by population times the type's borough multiplier, a real place in
     that borough; some requests close later after a lognormal resolution time (sped up so closures
     show within a session)."""
 
     def __init__(self, places: dict[str, list[dict]], seed: int | None = None, close_speedup: float = 60.0):
-        from pipeline.synthetic_mix import AGENCY_NAMES, TYPES
+        from pipeline.synthetic.complaints import AGENCY_NAMES, TYPES
         self.rng = random.Random(seed)
         self.types, self.agency_names = TYPES, AGENCY_NAMES
         self.type_weights = [t.weight for t in TYPES]
@@ -196,15 +197,15 @@ def record_live(settings: Settings, load: provenance.Load) -> None:
     fatal: the feed goes on. No ensure_schema here: creating Cassandra tables from two processes at
     once (this and the streaming job) can disagree; `make run` creates them before the producer starts."""
     try:
-        with open_store(settings.store_url) as store:
+        with open_store(settings.store_url, settings) as store:
             provenance.record(store, load)
     except Exception as exc:  # noqa: BLE001 - any store failure: say so and keep producing
         log.error("could not record this producer's provenance in %s: %s", settings.store_url, exc)
 
 
-def run(args: argparse.Namespace) -> int:
+def run(args: argparse.Namespace, settings: Settings | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
-    settings = get()
+    settings = settings or load_settings()
     if args.auto:  # the Procfile's producer: the same kind of data as the history make run loaded
         from pipeline.bootstrap import mode
         args.socrata = mode(settings) == "real"
@@ -217,7 +218,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         if args.synthetic:
             from pipeline.settings import DATA_DIR
-            gen = Synthetic(_places(DATA_DIR / "nyc_311_sample_2022.csv"), seed=args.seed)
+            gen = Synthetic(sample_places(DATA_DIR / "nyc_311_sample_2022.csv"), seed=args.seed)
             n = run_synthetic(sink, gen, args.rate, args.count, args.duration)
         elif args.replay:
             n = run_replay(sink, args.replay, args.speed)

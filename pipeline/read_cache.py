@@ -15,10 +15,11 @@ import time
 import pandas as pd
 
 from pipeline.byte_cache import ByteLRU
+from pipeline.settings import DEFAULTS
 
 VERSION_CHECK_S = 2.0
 CACHE_ENTRIES = 512
-CACHE_BYTES = 64 * 1024 * 1024  # default; the app sets read_cache_mb through configure_cache
+CACHE_BYTES = DEFAULTS.read_cache_mb * 1024 * 1024  # until the app sets read_cache_mb through configure_cache
 
 _cache = ByteLRU(CACHE_BYTES, CACHE_ENTRIES)
 _versions: dict[str, tuple[float, str | None]] = {}

@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from pipeline import settings
+from pipeline.settings import Settings, load
 from pipeline.stores import StoreUnavailable, ddl, open_store
 
 
@@ -16,13 +16,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="write statements missing from config/cql and config/sqlite as a new version")
 
 
-def run(args: argparse.Namespace) -> int:
+def run(args: argparse.Namespace, settings: Settings | None = None) -> int:
     if args.write_ddl:
         for path in ddl.write_new_version():
             print(f"wrote {path}", file=sys.stderr)
-    url = args.store or settings.get().store_url
+    s = settings or load()
+    url = args.store or s.store_url
     try:
-        with open_store(url) as store:
+        with open_store(url, s) as store:
             store.ensure_schema()
             version = store.schema_version()
     except StoreUnavailable as exc:

@@ -16,7 +16,7 @@ import glob
 import os
 
 from pipeline.schema import NY_TZ
-from pipeline.settings import Settings, get
+from pipeline.settings import Settings, load
 
 # The streaming job's driver JVM runs for weeks beside its Python: these keep its resident memory near
 # its heap. Serial GC has no G1 region tables and never grows past the heap; metaspace, the code
@@ -48,7 +48,7 @@ def build_session(app_name: str, settings: Settings | None = None, with_kafka: b
     `lean` adds LEAN_JVM_OPTIONS (the streaming job: driver and Python together under 1.5 GB)."""
     from pyspark.sql import SparkSession
 
-    s = settings or get()
+    s = settings or load()
     os.environ.setdefault("PYSPARK_PYTHON", os.path.realpath(os.sys.executable))
     if lean:
         os.environ.setdefault("MALLOC_ARENA_MAX", "2")  # inherited by the driver JVM started below

@@ -38,7 +38,7 @@ from pipeline.live_sink import open_sink
 from pipeline.live_state import STATE_COLUMNS, RequestState
 from pipeline.normalize import normalize
 from pipeline.schema import REQUEST_COLUMNS
-from pipeline.settings import Settings, get
+from pipeline.settings import Settings, load
 from pipeline.spark import build_session
 from pipeline.streams import open_stream
 from pipeline.tables import PERIOD_FORMATS
@@ -159,7 +159,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace, settings: Settings | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
-    settings = settings or get()
+    settings = settings or load()
     lean_python()
     stream = open_stream(settings)
     spark = build_session(f"nyc311-stream-{args.job}", settings, with_kafka=stream.needs_kafka_connector,

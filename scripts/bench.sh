@@ -6,7 +6,7 @@
 #   read      every read-API query over ten years of rollups in Cassandra (p50/p95, cold and cached)
 #   stream    catch-up after an hour's downtime (7.2M-event backlog): rate, time, peak memory, exact
 #             counts; then 2,000 events/s for 5 min: freshness p50/p95/max, memory. Options of
-#             pipeline/bench_stream.py via BENCH_STREAM_ARGS, e.g. "--backlog 1000000" or "--part freshness"
+#             bench/stream.py via BENCH_STREAM_ARGS, e.g. "--backlog 1000000" or "--part freshness"
 #   app       Dash callback server times, Map first render in Chromium, worker RSS
 #   web       100 users through nginx -> gunicorn for 5 min: errors, p95, CPU, bytes per refresh
 # Figures print to stdout; the issue notes quote them.
@@ -22,12 +22,12 @@ for part in "${parts[@]}"; do
   echo "==================== $part"
   case "$part" in
     services) bash scripts/bench-services.sh ;;
-    batch)    bash scripts/services.sh up && $PY -m pipeline.bench_batch ;;
-    read)     bash scripts/services.sh up && $PY -m pipeline.bench_read --store "$BENCH_STORE" ;;
+    batch)    bash scripts/services.sh up && $PY -m bench.batch ;;
+    read)     bash scripts/services.sh up && $PY -m bench.read --store "$BENCH_STORE" ;;
     # shellcheck disable=SC2086 # BENCH_STREAM_ARGS is a list of options
-    stream)   bash scripts/services.sh up && $PY -m pipeline.bench_stream --store "$BENCH_STORE" ${BENCH_STREAM_ARGS:-} ;;
-    app)      bash scripts/services.sh up && $PY -m app.bench_app --store "$BENCH_STORE" ;;
-    web)      $PY -m app.bench_web ;;
+    stream)   bash scripts/services.sh up && $PY -m bench.stream --store "$BENCH_STORE" ${BENCH_STREAM_ARGS:-} ;;
+    app)      bash scripts/services.sh up && $PY -m bench.app --store "$BENCH_STORE" ;;
+    web)      $PY -m bench.web ;;
     *) echo "unknown part $part" >&2; exit 2 ;;
   esac
 done

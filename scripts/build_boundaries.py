@@ -1,10 +1,11 @@
-"""Simplified map layers for the dashboard: `python scripts/build_boundaries.py`.
+"""Simplified map layers for the dashboard: `.venv/bin/python scripts/build_boundaries.py [--source DIR] [--out DIR]`.
 
 Why: the city's boundary files are 1-4 MB of survey-grade coordinates; a browser choropleth needs a
 few hundred KB. Each layer is simplified with shapely (topology-preserving), coordinates rounded to
 ~10 m, and every feature gets one `id` property in the read API's normalised spelling (borough name,
 BoroCD as text, five-digit ZIP) so the app can join rollups to shapes. Outputs are committed under
-assets/geo/ (Dash serves assets/ as static files). Sources: data/README.md.
+assets/geo/ (Dash serves assets/ as static files). Sources: data/README.md; --source defaults to the
+repository's data/ and --out to its assets/geo/, both found from this file, so it runs from any clone.
 """
 from __future__ import annotations
 
@@ -70,8 +71,8 @@ def build_layer(source: Path, props, tolerance: float) -> dict:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--source", type=Path, default=SOURCE)
-    ap.add_argument("--out", type=Path, default=OUT)
+    ap.add_argument("--source", type=Path, default=SOURCE, help="folder of the city's boundary files (default: data/)")
+    ap.add_argument("--out", type=Path, default=OUT, help="folder for the simplified layers (default: assets/geo/)")
     args = ap.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     for name, (fname, props, tol) in LAYERS.items():

@@ -2,7 +2,8 @@
 
 Why a generated CSV instead of reading GeoJSON at run time: the Spark job turns these tables into
 literal map expressions (no join, no file access on executors), and the streaming job reuses them.
-Run: `.venv/bin/python scripts/build_reference_data.py [DATA_DIR]` (default: the repo's data/).
+Run: `.venv/bin/python scripts/build_reference_data.py [DATA_DIR]` (default: the repository's data/, found
+from this file, so it runs from any clone; output: config/reference/).
 Source: NYC ZIP code tabulation areas (pediacities), Modified ZCTAs (for ZIPs folded into another's
 tabulation area) and NYC DCP community districts (nycd), see
 data/README.md.

@@ -77,3 +77,21 @@ def sqlite_store(tmp_path):
 def sample_csv() -> str:
     assert os.path.exists(SAMPLE_CSV), f"missing sample {SAMPLE_CSV}"
     return SAMPLE_CSV
+
+
+def reset_dash_registries() -> None:
+    """Empty Dash's process-wide page and callback registries (in place: dash holds references)."""
+    from dash import _callback, _pages
+    _pages.PAGE_REGISTRY.clear()
+    for registry in (_callback.GLOBAL_CALLBACK_LIST, _callback.GLOBAL_CALLBACK_MAP, _callback.GLOBAL_INLINE_SCRIPTS):
+        registry.clear()
+
+
+@pytest.fixture(scope="module", autouse=True)
+def dash_registries():
+    """Each test module starts and ends with empty Dash registries, so the pages and callbacks an app
+    of one module registered never leak into the next: every app a module builds registers its own
+    (app/pages/__init__.install), and a page that only registered at import would be missed here."""
+    reset_dash_registries()
+    yield reset_dash_registries  # for a test that builds apps one after another
+    reset_dash_registries()

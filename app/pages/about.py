@@ -1,7 +1,6 @@
 """About (/about): where the data comes from, what every number means, and how fresh it is."""
 from __future__ import annotations
 
-import dash
 import dash_bootstrap_components as dbc
 from dash import Input, Output, dcc, html
 
@@ -87,8 +86,6 @@ def layout(**query):
 
 
 def register(app) -> None:
-    dash.register_page(__name__, path="/about", name="About", title="About — The 411 on the 311", order=100,
-                       layout=layout)
 
     @app.callback(Output("about-loads", "children"), Input(f"{PAGE}-state", "data"))
     def loads(_search):

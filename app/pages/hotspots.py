@@ -95,8 +95,6 @@ def click_cell(search: str | None, click: object) -> str | None:
 
 
 def register(app) -> None:
-    dash.register_page(__name__, path="/hotspots", name="Hotspots", title="Hotspots — The 411 on the 311",
-                       order=15, layout=layout)
     charts.register(app, PAGE, CHARTS)
 
     @app.callback(Output(URL, "search", allow_duplicate=True),

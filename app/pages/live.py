@@ -17,10 +17,9 @@ import dash
 import pandas as pd
 from dash import ClientsideFunction, Input, Output, State, dcc, html, no_update
 
-from app import data, geo, live_store
+from app import data, geo
 from app import live_view as view
 from pipeline.schema import NY
-from pipeline.settings import get
 
 log = logging.getLogger(__name__)
 SNAPSHOT_TTL_S = 1.0
@@ -37,11 +36,13 @@ def _baseline() -> pd.DataFrame:
         return data.model().ask("hour_of_week_baseline", cache=BASELINE_TTL_S).value
     except Exception as exc:  # noqa: BLE001 - no baseline means no alerts, not a broken page
         log.warning("no hour-of-week baseline: %s", exc)
-        return live_store.EMPTY_BASELINE
+        return view.EMPTY_BASELINE
 
 
 def read_snapshot(now: datetime) -> view.LiveSnapshot:
-    return live_store.read_snapshot(data.model().api().store, now, _baseline())
+    """The last hour from the read model: its last good answer, marked stale, while the store is down."""
+    answer = data.model().ask_live("last_hour", now, view.FEED_LENGTH)
+    return view.snapshot(answer.value, now, _baseline(), answer.stale_since)
 
 
 class _Shared:
@@ -97,7 +98,7 @@ def layout(**_query) -> html.Div:
         prep = _empty("store unavailable")
     graph_config = {"displayModeBar": False}
     return html.Div([
-        dcc.Interval(id="live-interval", interval=get().live_interval_ms),
+        dcc.Interval(id="live-interval", interval=data.model().settings.live_interval_ms),
         dcc.Store(id="live-state", data=prep.state),
         dcc.Store(id="live-fresh", data=prep.fresh),
         html.Div([html.H1("Live: the last hour", className="live-title"),
@@ -117,9 +118,6 @@ def layout(**_query) -> html.Div:
         html.Details([html.Summary("Show the charts' numbers as tables", className="small"),
                       html.Div(prep.numbers, id="live-numbers")], className="chart-numbers mt-2"),
     ], className="live-page")
-
-
-dash.register_page(__name__, path="/live", name="Live", title="Live — The 411 on the 311", order=90, layout=layout)
 
 
 # -- callbacks ------------------------------------------------------------------------------------------

@@ -3,12 +3,11 @@ from __future__ import annotations
 
 import math
 
-import dash
 import dash_bootstrap_components as dbc
 import pandas as pd
 from dash import Input, Output, State, no_update
 
-from app import charts, descriptors, figures, geo, inputs
+from app import charts, descriptors, figures, geo, inputs, metrics
 from app import state as st
 from app.charts import URL, Reads
 
@@ -55,11 +54,7 @@ def region_frame(s: st.State, reads: Reads) -> pd.DataFrame:
         res = reads("resolution", "borough", f)
         frame["value"] = frame["id"].map(dict(zip(res["borough"], res["median_h"], strict=True))).astype(float)
     else:
-        mix = reads("status_mix", f, "borough")
-        total = mix.groupby("borough")["count"].sum()
-        open_ = mix[mix["status"] != "Closed"].groupby("borough")["count"].sum()
-        share = (open_.reindex(total.index, fill_value=0) / total.where(total > 0) * 100)
-        frame["value"] = frame["id"].map(share).astype(float)
+        frame["value"] = frame["id"].map(metrics.open_share(reads("status_mix", f, "borough"))).astype(float)
     known = geo.names(level)
     frame = frame[frame["id"].isin(known)].copy()  # 'Unspecified' and ZIPs outside the layer have no shape
     frame["name"] = frame["id"].map(lambda i: known[i][0])
@@ -131,8 +126,6 @@ def click_filter(search: str | None, level: str, region: str) -> str:
 
 
 def register(app) -> None:
-    dash.register_page(__name__, path="/map", name="Map", title="Map — The 411 on the 311", order=10,
-                       layout=layout)
     charts.register(app, PAGE, CHARTS)
     charts.write_options(app, {"map-level": "level", "map-metric": "metric"})
 

@@ -1,12 +1,11 @@
 """Overview (/): the headline numbers for the chosen filters and where the volume comes from."""
 from __future__ import annotations
 
-import dash
 import dash_bootstrap_components as dbc
 import pandas as pd
-from dash import Input, Output, dcc, html
+from dash import dcc, html
 
-from app import charts, descriptors, figures
+from app import charts, descriptors, figures, metrics
 from app import state as st
 from app.charts import Reads
 from app.data import DataUnavailable
@@ -17,10 +16,7 @@ TOP_TYPES = 12
 
 def granularity_for(f) -> str:
     """Daily points for a quarter or less, weekly up to two years, monthly beyond."""
-    if f.start is None or f.end is None:
-        return "month"
-    days = (f.end - f.start).days + 1
-    return "day" if days <= 92 else "week" if days <= 731 else "month"
+    return metrics.span_granularity(f.start, f.end, 92, 731)
 
 
 def over_time(s: st.State, reads: Reads) -> pd.DataFrame:
@@ -61,10 +57,8 @@ def kpi_frame(s: st.State, reads: Reads) -> pd.DataFrame:
     total = int(reads("counts", "borough", f)["count"].sum())
     prev_total = int(reads("counts", "borough", prev)["count"].sum()) if prev else None
     borough_level = not (s.district or s.zip or s.descriptor)  # status and resolution: by borough, no descriptor
-    res = reads("resolution", None, f) if borough_level else pd.DataFrame()
-    median = float(res["median_h"].iloc[0]) if not res.empty else None
-    prev_res = reads("resolution", None, prev) if prev and borough_level else None
-    prev_median = float(prev_res["median_h"].iloc[0]) if prev_res is not None and not prev_res.empty else None
+    median = metrics.first(reads("resolution", None, f), "median_h") if borough_level else None
+    prev_median = metrics.first(reads("resolution", None, prev), "median_h") if prev and borough_level else None
     return pd.DataFrame.from_records([
         {"metric": "requests", "value": total, "previous": prev_total},
         {"metric": "open_now", "value": reads("open_now", f) if borough_level else None, "previous": None},
@@ -80,19 +74,12 @@ def kpi_card(label: str, value: str, sub: str, tone: str = "", ident: str = "") 
     ]), className="kpi-card h-100 shadow-sm"), xs=6, lg=3)
 
 
-def _num(v):
-    return None if v is None or pd.isna(v) else v
-
-
 def kpi_cards(k: pd.DataFrame) -> list[dbc.Col]:
-    row = {m: (_num(v), _num(p)) for m, v, p in zip(k["metric"], k["value"], k["previous"], strict=True)}
-    total, prev_total = row["requests"]
-    pct = figures.change(total, prev_total)
-    median, prev_median = row["median_h"]
-    mpct = figures.change(median, prev_median)
-    open_now = row["open_now"][0]
+    n = metrics.kpi_numbers(k)
+    total, prev_total, pct, median, mpct, open_now = (n[key] for key in ("total", "prev_total", "pct", "median",
+                                                                          "mpct", "open_now"))
     open_sub = ("kept by borough, not by descriptor" if open_now is None else
-                f"{open_now / total * 100:.1f}% of these requests" if total else "of these requests")
+                f"{n['open_pct']:.1f}% of these requests" if n["open_pct"] is not None else "of these requests")
     tone = "" if pct is None else ("up" if pct > 0 else "down")
     return [
         kpi_card("Requests", figures.fmt_int(total),
@@ -123,18 +110,12 @@ def layout(**query):
 
 
 def register(app) -> None:
-    dash.register_page(__name__, path="/", name="Overview", title="Overview — The 411 on the 311", order=0,
-                       layout=layout)
     charts.register(app, PAGE, CHARTS)
+    charts.register_kpis(app, PAGE, lambda s, reads: kpi_cards(kpi_frame(s, reads)), _unavailable,
+                         (DataUnavailable,))
 
-    @app.callback(Output("overview-kpis", "children"), Input(f"{PAGE}-state", "data"),
-                  Input(f"{PAGE}-retry", "n_intervals"))
-    def kpis(search, _tick):
-        reads = Reads()
-        s = reads.state(search)  # checked and clamped: the payload is client-made
-        try:
-            return kpi_cards(kpi_frame(s, reads))
-        except DataUnavailable:
-            return [kpi_card(lbl, "–", "data unavailable", ident=i) for lbl, i in (
-                ("Requests", "requests"), ("Change vs previous period", "change"), ("Open now", "open"),
-                ("Median resolution", "median"))]
+
+def _unavailable(_exc: Exception) -> list[dbc.Col]:
+    return [kpi_card(lbl, "–", "data unavailable", ident=i) for lbl, i in (
+        ("Requests", "requests"), ("Change vs previous period", "change"), ("Open now", "open"),
+        ("Median resolution", "median"))]

@@ -6,7 +6,7 @@ import dash_bootstrap_components as dbc
 import pandas as pd
 from dash import Input, Output, dcc, html
 
-from app import charts, descriptors, figures, geo
+from app import charts, descriptors, figures, geo, metrics
 from app import state as st
 from app.charts import Reads
 from app.data import DataUnavailable
@@ -18,10 +18,7 @@ COLUMNS = ["rank", "area", "name", "borough", "requests", "population", "per_10k
 
 
 def sparkline_granularity(f) -> str:
-    if f.start is None or f.end is None:
-        return "month"
-    days = (f.end - f.start).days + 1
-    return "day" if days <= 31 else "week" if days <= 183 else "month"
+    return metrics.span_granularity(f.start, f.end, 31, 183)
 
 
 def _types(s: st.State) -> list[str | None]:
@@ -40,36 +37,26 @@ def areas(s: st.State, reads: Reads, level: str) -> tuple[pd.DataFrame, pd.DataF
         ft = f.but(complaint_type=t)
         totals.append(reads("top_areas", level, ft, 10_000, False))
         series.append(reads("timeseries", ft, gran, level))
-    tot = pd.concat(totals, ignore_index=True)
-    tot = tot.groupby(level, as_index=False).agg(count=("count", "sum"), borough=("borough", "first"),
-                                                  population=("population", "first"))
-    tot["per_10k"] = tot["count"] / tot["population"] * 10_000
-    ser = pd.concat(series, ignore_index=True).groupby(["period", level], as_index=False)["count"].sum()
-    return tot, ser
+    return metrics.sum_areas(totals, series, level)
 
 
 def award_frame(s: st.State, reads: Reads, level: str, per_capita: bool) -> pd.DataFrame:
     tot, ser = areas(s, reads, level)
-    if per_capita:
-        if tot["population"].notna().sum() == 0 and not tot.empty:
-            raise charts.NotAvailable("No population figures are loaded for this level, so no per-resident rate.")
-        tot = tot[tot["population"] >= st.MIN_POPULATION]
-    key = "per_10k" if per_capita else "count"
-    top = tot.sort_values([key, level], ascending=[False, True]).head(N).reset_index(drop=True)
+    if per_capita and tot["population"].notna().sum() == 0 and not tot.empty:
+        raise charts.NotAvailable("No population figures are loaded for this level, so no per-resident rate.")
+    top = metrics.top_areas(tot, level, per_capita, N, st.MIN_POPULATION)
     names = geo.names(level)
     rows = []
     for i, r in top.iterrows():
         values = ser[ser[level] == r[level]].sort_values("period")
         counts = values["count"].tolist()
-        half = len(counts) // 2
-        first, last = sum(counts[:half]), sum(counts[len(counts) - half:])
         rows.append({
             "rank": i + 1, "area": r[level], "name": names.get(str(r[level]), (str(r[level]), ""))[0],
             "borough": r["borough"], "requests": int(r["count"]), "population": r["population"],
             "per_10k": r["per_10k"], "trend": figures.sparkline(counts),
             "first_period": values["period"].iloc[0] if len(values) else None,
             "series": ";".join(str(c) for c in counts),
-            "change_pct": figures.change(last, first) if half else None,
+            "change_pct": metrics.halves_change(counts),
         })
     return pd.DataFrame(rows, columns=COLUMNS)
 
@@ -121,8 +108,6 @@ def layout(**query):
 
 
 def register(app) -> None:
-    dash.register_page(__name__, path="/rankings", name="Rankings", title="Rankings — The 411 on the 311",
-                       order=30, layout=layout)
     charts.register(app, PAGE, CHARTS)
     charts.write_options(app, {"rankings-types": "types"})
 

@@ -165,10 +165,6 @@ def index_layout(**_query) -> html.Div:
 
 
 def register(app) -> None:
-    dash.register_page(__name__, path_template="/report/<district>", name="Board report", nav=False,
-                       title="Community board report — The 411 on the 311", layout=layout)
-    dash.register_page(f"{__name__}_index", path="/report", name="Board reports", nav=False,
-                       title="Community board reports — The 411 on the 311", layout=index_layout)
     app.clientside_callback("function(n) { if (n) { window.print(); } return ''; }",
                             Output("report-print", "title"), Input("report-print", "n_clicks"),
                             prevent_initial_call=True)

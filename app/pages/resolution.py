@@ -1,12 +1,11 @@
 """Resolution (/resolution): how long requests take to close, who is late, and what is still open."""
 from __future__ import annotations
 
-import dash
 import dash_bootstrap_components as dbc
 import pandas as pd
-from dash import Input, Output, dcc, html
+from dash import dcc, html
 
-from app import charts, descriptors, figures
+from app import charts, descriptors, figures, metrics
 from app import state as st
 from app.charts import NotAvailable, Reads
 from app.data import DataUnavailable
@@ -41,10 +40,7 @@ def timeliness_by_agency(s: st.State, reads: Reads) -> pd.DataFrame:
     charts.borough_level(s)
     descriptors.not_kept(s, "Status, resolution times and due dates")
     frame = reads("timeliness", reads.filters(s), "agency")
-    frame = frame[frame["with_due"] > 0].head(TOP).reset_index(drop=True)
-    for col in ("on_time", "late", "open_past_due"):
-        frame[f"{col}_pct"] = (frame[col] / frame["with_due"] * 100).round(1)
-    return frame
+    return metrics.due_shares(frame[frame["with_due"] > 0].head(TOP).reset_index(drop=True))
 
 
 CHARTS = [
@@ -66,18 +62,12 @@ def summary(s: st.State, reads: Reads) -> list:
     charts.borough_level(s)
     descriptors.not_kept(s, "Status, resolution times and due dates")
     f = reads.filters(s)
-    res = reads("resolution", None, f)
-    due = reads("timeliness", f)
-    median = res["median_h"].iloc[0] if not res.empty else None
-    p90 = res["p90_h"].iloc[0] if not res.empty else None
-    with_due = int(due["with_due"].sum()) if not due.empty else 0
-    on_time = int(due["on_time"].sum()) if not due.empty else 0
-    past_due = int(due["open_past_due"].sum()) if not due.empty else 0
-    cells = [("Median time to close", figures.fmt_hours(median), "closed requests"),
-             ("90th percentile", figures.fmt_hours(p90), "9 in 10 close faster"),
-             ("Closed on time", f"{on_time / with_due * 100:.1f}%" if with_due else "–",
-              f"of {figures.fmt_int(with_due)} with a due date"),
-             ("Open past due", figures.fmt_int(past_due), "as of the last load")]
+    n = metrics.resolution_numbers(reads("resolution", None, f), reads("timeliness", f))
+    cells = [("Median time to close", figures.fmt_hours(n["median"]), "closed requests"),
+             ("90th percentile", figures.fmt_hours(n["p90"]), "9 in 10 close faster"),
+             ("Closed on time", "–" if n["on_time_pct"] is None else f"{n['on_time_pct']:.1f}%",
+              f"of {figures.fmt_int(n['with_due'])} with a due date"),
+             ("Open past due", figures.fmt_int(n["past_due"]), "as of the last load")]
     return [dbc.Col(dbc.Card(dbc.CardBody([html.Div(label, className="kpi-label"),
                                            html.Div(value, className="kpi-value"),
                                            html.Div(sub, className="kpi-sub")]),
@@ -97,16 +87,7 @@ def layout(**query):
 
 
 def register(app) -> None:
-    dash.register_page(__name__, path="/resolution", name="Resolution", title="Resolution — The 411 on the 311",
-                       order=40, layout=layout)
     charts.register(app, PAGE, CHARTS)
-
-    @app.callback(Output("resolution-kpis", "children"), Input(f"{PAGE}-state", "data"),
-                  Input(f"{PAGE}-retry", "n_intervals"))
-    def kpis(search, _tick):
-        reads = Reads()
-        s = reads.state(search)  # checked and clamped: the payload is client-made
-        try:
-            return summary(s, reads)
-        except (DataUnavailable, NotAvailable) as exc:
-            return dbc.Col(dbc.Alert(str(exc), color="secondary", className="py-2 mb-0"))
+    charts.register_kpis(app, PAGE, summary,
+                         lambda exc: dbc.Col(dbc.Alert(str(exc), color="secondary", className="py-2 mb-0")),
+                         (DataUnavailable, NotAvailable))

@@ -1,15 +1,11 @@
 """Trends (/trends): volumes over time by complaint type or area, year over year, two areas side by side."""
 from __future__ import annotations
 
-import calendar
-from datetime import timedelta
-
-import dash
 import dash_bootstrap_components as dbc
 import pandas as pd
 from dash import dcc
 
-from app import charts, figures
+from app import charts, figures, metrics
 from app import state as st
 from app.charts import Reads
 from pipeline.schema import UNSPECIFIED
@@ -25,15 +21,8 @@ def trend(s: st.State, reads: Reads) -> pd.DataFrame:
 
 
 def shift_back(f, gran: str):
-    """The comparison window a year earlier: 52 weeks back for days and weeks (same weekdays, so
-    Mondays line up), twelve months back for months."""
-    def back(d):
-        if d is None:
-            return None
-        if gran == "month":
-            return d.replace(year=d.year - 1, day=min(d.day, calendar.monthrange(d.year - 1, d.month)[1]))
-        return d - timedelta(weeks=52)
-    return f.but(start=back(f.start), end=back(f.end))
+    """The comparison window a year earlier (metrics.year_before of both ends)."""
+    return f.but(start=metrics.year_before(f.start, gran), end=metrics.year_before(f.end, gran))
 
 
 def year_over_year(s: st.State, reads: Reads) -> pd.DataFrame:
@@ -45,16 +34,9 @@ def year_over_year(s: st.State, reads: Reads) -> pd.DataFrame:
     if bounds and f.start is None:
         f = f.but(start=bounds[0])
     prev_f = shift_back(f, s.gran)
-    cur = reads.series(f, s.gran).assign(series="This period")
-    cur["actual_period"] = cur["period"]
     # a year ago is history: only the date range can cut its periods short, not the data's end
     prev = mark_complete(reads("timeseries", prev_f, s.gran), s.gran, prev_f.start, prev_f.end, None)
-    # pair the earlier periods with this period's, in order (equal counts of periods by construction)
-    n = min(len(cur), len(prev))
-    prev = prev.iloc[len(prev) - n:].reset_index(drop=True)
-    prev = pd.DataFrame({"period": cur["period"].iloc[len(cur) - n:].to_numpy(), "count": prev["count"],
-                         "series": "A year earlier", "actual_period": prev["period"], "complete": prev["complete"]})
-    return pd.concat([cur, prev], ignore_index=True)[["series", "period", "actual_period", "count", "complete"]]
+    return metrics.align_year_over_year(reads.series(f, s.gran), prev)
 
 
 def two_areas(s: st.State, reads: Reads) -> pd.DataFrame:
@@ -119,8 +101,6 @@ def layout(**query):
 
 
 def register(app) -> None:
-    dash.register_page(__name__, path="/trends", name="Trends", title="Trends — The 411 on the 311", order=20,
-                       layout=layout)
     charts.register(app, PAGE, CHARTS)
     charts.write_options(app, {"trends-gran": "gran", "trends-split": "split", "trends-area-a": "area_a",
                                "trends-area-b": "area_b"})

@@ -5,7 +5,7 @@ Why this layout: tables are partitioned by (grain, bucket) and clustered by peri
 by a clustering range. Every statement is prepared; writes are idempotent upserts (no counters), so
 replaying a batch or a stream micro-batch is harmless. replace_periods deletes each period by its
 clustering prefix (one range tombstone) and then writes UNLOGGED batches that each hold rows of a
-single partition (one mutation per batch on the replica; see bench_read for the measured gain over
+single partition (one mutation per batch on the replica; see bench/read.py for the measured gain over
 single-row inserts).
 
 Processes and threads: the driver's Cluster owns an event-loop thread (libev from the wheel), which
@@ -97,15 +97,13 @@ class CassandraStore(Store):
                  write_consistency: str | None = None):
         from cassandra import ConsistencyLevel
 
-        from pipeline.settings import get
+        from pipeline.settings import DEFAULTS
         self.url = url
-        if read_consistency is None or write_consistency is None:
-            settings = get()
-            read_consistency = read_consistency or settings.cassandra_read_consistency
-            write_consistency = write_consistency or settings.cassandra_write_consistency
+        read_consistency = read_consistency or DEFAULTS.cassandra_read_consistency  # open_store passes the settings'
+        write_consistency = write_consistency or DEFAULTS.cassandra_write_consistency
         self.read_cl = ConsistencyLevel.name_to_value[read_consistency.upper()]
         self.write_cl = ConsistencyLevel.name_to_value[write_consistency.upper()]
-        # filters and GROUP BY inside Cassandra (True, measured faster by bench_read --compare) or
+        # filters and GROUP BY inside Cassandra (True, measured faster by bench.read --compare) or
         # plain rows summed in pandas (False): both must give the same answers (tested)
         self.server_group_by = server_group_by
         self.hosts, self.port, self.keyspace, self.rf = parse_url(url)
@@ -259,7 +257,7 @@ class CassandraStore(Store):
         by_partition: dict[tuple, list[tuple]] = defaultdict(list)
         for r in records:
             by_partition[r[:npk]].append(r if ttl is None else (*r, int(ttl)))
-        if BATCH_ROWS <= 1:  # single-row inserts (bench_read --compare measures both)
+        if BATCH_ROWS <= 1:  # single-row inserts (bench.read --compare measures both)
             self._concurrent(execute_concurrent, [(insert, r) for rows in by_partition.values() for r in rows])
             return
         statements = []
@@ -305,7 +303,7 @@ class CassandraStore(Store):
         scans beyond the partitions named), and when the grouping columns form a prefix of the
         clustering key Cassandra sums per (period, prefix) itself (GROUP BY), which cuts the rows
         sent to us; partial sums of the partitions are added up in pandas. server_group_by=False
-        reads plain rows instead (bench_read --compare measures both).
+        reads plain rows instead (bench.read --compare measures both).
         When filters fix the leading dimensions (day and month grains), the periods are named
         (`period IN ?`) so that each (period, filtered prefix) is a clustering slice Cassandra seeks
         to, instead of filtering every row of the period range."""

@@ -19,7 +19,7 @@ from urllib.parse import urlparse
 
 import pandas as pd
 
-from pipeline import settings
+from pipeline.settings import resolve
 from pipeline.stores import ddl
 from pipeline.stores import rows as rowlib
 from pipeline.stores.base import Store, StoreUnavailable
@@ -34,7 +34,7 @@ def sqlite_path(url: str) -> str:
     path = (u.netloc + u.path)[1:] if not u.netloc else u.netloc + u.path
     if not path:
         raise ValueError(f"store URL {url!r} names no file: use sqlite:///var/rollups.db")
-    return str(settings.get().path(path)) if not os.path.isabs(path) else path
+    return str(resolve(path)) if not os.path.isabs(path) else path
 
 
 class SQLiteStore(Store):

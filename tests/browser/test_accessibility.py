@@ -7,10 +7,11 @@ from __future__ import annotations
 import time
 
 import pytest
-from a11y_support import PAGE_SETTLED, PAGES, axe_source, counts, describe, run_axe
-from app_support import headless_chrome, make_requests, served_over
-from fuzz_inputs import WORST_URLS
 from selenium.webdriver.support.ui import WebDriverWait
+
+from tests.support.a11y_support import PAGE_SETTLED, PAGES, axe_source, counts, describe, run_axe
+from tests.support.app_support import headless_chrome, make_requests, served_over
+from tests.support.fuzz_inputs import WORST_URLS
 
 pytestmark = pytest.mark.browser
 MODES = ("light", "dark", "embed")

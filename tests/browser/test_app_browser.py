@@ -10,10 +10,11 @@ from urllib.parse import parse_qs, urlparse
 
 import pandas as pd
 import pytest
-from app_support import headless_chrome, make_requests, served_over
 from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
+
+from tests.support.app_support import headless_chrome, make_requests, served_over
 
 pytestmark = pytest.mark.browser
 

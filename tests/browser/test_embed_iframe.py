@@ -13,9 +13,9 @@ import pytest
 import requests
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
-from serving_support import app_server, chromium, sqlite_store
 
-from app.proxy import free_port
+from bench.proxy import free_port
+from tests.support.serving_support import app_server, chromium, sqlite_store
 
 pytestmark = pytest.mark.browser
 

@@ -8,13 +8,13 @@ from urllib.parse import parse_qs, urlparse
 
 import pandas as pd
 import pytest
-from app_support import headless_chrome, make_requests, served_over
-from rollup_fixtures import with_places
 from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
 from app.pages.hotspots import area_name
+from tests.support.app_support import headless_chrome, make_requests, served_over
+from tests.support.rollup_fixtures import with_places
 
 pytestmark = pytest.mark.browser
 

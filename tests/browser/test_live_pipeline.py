@@ -13,9 +13,9 @@ from urllib.parse import urlparse
 
 import pytest
 from selenium.webdriver.support.ui import WebDriverWait
-from serving_support import FEED_JS, TOTAL_JS, app_server, chromium, sqlite_store
 
-from app.proxy import ROOT
+from bench.proxy import ROOT
+from tests.support.serving_support import FEED_JS, TOTAL_JS, app_server, chromium, sqlite_store
 
 pytestmark = pytest.mark.browser
 

@@ -14,13 +14,13 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from app_support import ServedApp, chrome
 from conftest import ROOT, SAMPLE_CSV
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
 from pipeline import batch, fetch
 from pipeline.stores import open_store
+from tests.support.app_support import ServedApp, chrome
 
 pytestmark = pytest.mark.browser
 

@@ -19,7 +19,7 @@ SCHOOL = ["School Name", "School Number", "School Region", "School Code", "Schoo
 
 
 def legacy_header(current: list[str]) -> list[str]:
-    """The pre-2018 layout, per /work/shared/data/README.md."""
+    """The pre-2018 layout, per tests/fixtures/README.md ("The legacy (pre-2018) layout")."""
     out = []
     for h in current:
         if h in ("BBL", "Open Data Channel Type"):

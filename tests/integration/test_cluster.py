@@ -23,13 +23,13 @@ from pathlib import Path
 
 import pytest
 import requests
-import stream_helpers as h
-from serving_helpers import live_callback
 
-from pipeline.produce import Synthetic, _places
+from pipeline.produce import Synthetic, sample_places
 from pipeline.stores import open_store
 from pipeline.streams.kafka import KafkaStream
 from pipeline.tables import ROLLUPS
+from tests.support import stream_helpers as h
+from tests.support.serving_helpers import live_callback
 
 # pytest-timeout counts the cluster's start (fixture set-up) against the first test: measured 2 min
 # to start and 11-13 min for the two batch runs at load average 20-30 on the 2-core box
@@ -144,7 +144,7 @@ def create_replicated_topic(topic: str) -> None:
 
 
 def test_stream_on_the_cluster_survives_a_cassandra_node_and_a_broker_down(loopback_cluster, sample_csv, tmp_path):
-    from app.proxy import Stack
+    from bench.proxy import Stack
     topic, keyspace, job = f"c15-{uuid.uuid4().hex[:8]}", f"c15_stream_{uuid.uuid4().hex[:6]}", "live"
     create_replicated_topic(topic)
     store_url = cassandra_url(keyspace)
@@ -152,7 +152,7 @@ def test_stream_on_the_cluster_survives_a_cassandra_node_and_a_broker_down(loopb
     store.ensure_schema()
     env = {**h.job_env(f"kafka://{BROKERS}", topic, store_url, tmp_path), "NYC311_SPARK_MASTER": MASTER}
     log = tmp_path / "stream.log"
-    gen = Synthetic(_places(sample_csv), seed=15, close_speedup=7200)
+    gen = Synthetic(sample_places(sample_csv), seed=15, close_speedup=7200)
     producer = h.Producer(KafkaStream(BROKERS, topic), gen, rate=50, seconds=90)
     proc = h.start_job(env, log, "--job", job, "--trigger-seconds", "1", "--lake-every", "-1")
     stack = Stack(prefix="/311/", env={"NYC311_STORE_URL": store_url}, workers=1)

@@ -1,5 +1,5 @@
 """Fuzz the web edge through real gunicorn (config/gunicorn.conf.py, 2 workers) on loopback: 10,000
-generated URLs and callback payloads (tests/fuzz_inputs.py) must give no response >= 500, a p99 under
+generated URLs and callback payloads (tests/support/fuzz_inputs.py) must give no response >= 500, a p99 under
 2 s, worker RSS growth under 50 MB and every worker at most 300 MB afterwards (issue 10).
 
 Bounded: a fixed number of requests from 8 client threads, each with a timeout, and a deadline for
@@ -9,23 +9,19 @@ from __future__ import annotations
 import os
 import random
 import subprocess
-import sys
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 import numpy as np
 import psutil
 import pytest
 import requests
-from fuzz_inputs import payload, url
-from rollup_fixtures import load, make_requests
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "browser"))
-from serving_support import gunicorn  # noqa: E402
 
 from pipeline.stores import open_store
+from tests.support.fuzz_inputs import payload, url
+from tests.support.rollup_fixtures import load, make_requests
+from tests.support.serving_support import gunicorn
 
 pytestmark = pytest.mark.integration
 REQUESTS = int(os.environ.get("NYC311_FUZZ_REQUESTS", 10_000))

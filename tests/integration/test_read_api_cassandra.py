@@ -7,10 +7,10 @@ from urllib.parse import urlparse
 
 import pandas as pd
 import pytest
-from rollup_fixtures import load, make_requests
 
 from pipeline.read_api import Filters, ReadAPI
 from pipeline.stores import open_store
+from tests.support.rollup_fixtures import load, make_requests
 
 pytestmark = pytest.mark.integration
 

@@ -1,4 +1,4 @@
-"""The live page's reads (app/live_store.py) over SQLite and the real Cassandra: the last hour by
+"""The live page's reads (pipeline/live_read.LiveAPI, as app/live_view shows them) over SQLite and the real Cassandra: the last hour by
 minute, borough x type, ZIP, the newest requests and the stream status, each equal to a recount
 of the events written the way the streaming job writes them."""
 from __future__ import annotations
@@ -10,8 +10,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from app import live_store
-from app.bench_web import random_events, write
+from app import live_view as view
+from bench.web import random_events, write
+from pipeline.live_read import LiveAPI
 from pipeline.stores import open_store
 
 pytestmark = pytest.mark.integration
@@ -39,7 +40,7 @@ def test_last_hour_equals_a_recount(store):
     events = random_events(120, now - timedelta(minutes=75), now, rng, f"r{rng.randrange(10**9)}-")
     write(store, events, now)
     ny_now = now.astimezone(NY).replace(tzinfo=None)
-    snap = live_store.read_snapshot(store, ny_now)
+    snap = view.snapshot(LiveAPI(store).last_hour(ny_now, view.FEED_LENGTH), ny_now)
 
     start = now.replace(second=0) - timedelta(minutes=59)
     inside = events[events["created_at"] >= start]

@@ -8,10 +8,10 @@ import re
 
 import pytest
 import requests
-from serving_helpers import live_callback
 
-from app.proxy import NGINX, Stack
+from bench.proxy import NGINX, Stack
 from pipeline.stores import open_store
+from tests.support.serving_helpers import live_callback
 
 pytestmark = pytest.mark.integration
 

@@ -11,13 +11,13 @@ from collections import Counter
 from urllib.parse import urlparse
 
 import pytest
-import stream_helpers as h
 
 from pipeline import batch, lake
 from pipeline import events as ev
-from pipeline.produce import Synthetic, _places
+from pipeline.produce import Synthetic, sample_places
 from pipeline.stores import open_store
 from pipeline.streams.kafka import KafkaStream
+from tests.support import stream_helpers as h
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -50,7 +50,7 @@ def test_counts_survive_kill9_and_server_restarts(spark, kafka_url, cassandra_ur
     job = f"eo-{uuid.uuid4().hex[:6]}"
     env = h.job_env(kafka_url, kafka_topic, h.store_url(cassandra_url, "once"), tmp_path)
     log = tmp_path / "stream.log"
-    gen = Synthetic(_places(sample_csv), seed=11, close_speedup=7200)
+    gen = Synthetic(sample_places(sample_csv), seed=11, close_speedup=7200)
     # events flow until the last restart (each restart of the job takes 10-30 s, so a fixed span ran
     # dry before the tenth kill and left no merge to kill), then 10 s more
     producer = h.Producer(KafkaStream(urlparse(kafka_url).netloc, kafka_topic), gen, rate=50, seconds=1200)

@@ -13,7 +13,6 @@ from datetime import UTC, datetime, timedelta
 from urllib.parse import urlparse
 
 import pytest
-import stream_helpers as h
 
 from pipeline import batch
 from pipeline import events as ev
@@ -21,6 +20,7 @@ from pipeline.produce import read_export
 from pipeline.stores import open_store
 from pipeline.streams.kafka import KafkaStream
 from pipeline.tables import RESOLUTION_BINS_H
+from tests.support import stream_helpers as h
 
 pytestmark = pytest.mark.integration
 

@@ -11,12 +11,12 @@ from datetime import UTC, datetime, timedelta
 from urllib.parse import urlparse
 
 import pytest
-import stream_helpers as h
 
 from pipeline import events as ev
-from pipeline.produce import Synthetic, _places
+from pipeline.produce import Synthetic, sample_places
 from pipeline.stores import open_store
 from pipeline.streams.kafka import KafkaStream
+from tests.support import stream_helpers as h
 
 pytestmark = pytest.mark.integration
 
@@ -49,7 +49,7 @@ def test_poison_is_dead_lettered_and_the_job_keeps_running(kafka_url, cassandra_
     env = h.job_env(kafka_url, kafka_topic, h.store_url(cassandra_url, "poison"), tmp_path)
     log = tmp_path / "stream.log"
     proc = h.start_job(env, log, "--job", job, "--trigger-seconds", "1", "--lake-every", "5")
-    gen = Synthetic(_places(sample_csv), seed=5, close_speedup=1)
+    gen = Synthetic(sample_places(sample_csv), seed=5, close_speedup=1)
     sink = KafkaStream(servers, kafka_topic)
     raw = KafkaProducer(bootstrap_servers=servers, acks="all", max_request_size=2 * 1024 * 1024)
     created, bad = [], poison(gen, datetime.now(UTC))
@@ -97,12 +97,12 @@ def test_expired_offsets_are_recorded_and_shown(kafka_url, cassandra_url, kafka_
     and named on the live page, not skipped silently (failOnDataLoss=false)."""
     from kafka import KafkaAdminClient, TopicPartition
 
-    from app.live_store import stream_status
+    from pipeline.live_read import LiveAPI
     h.create_topic(kafka_url, kafka_topic, partitions=1)
     servers = urlparse(kafka_url).netloc
     env = h.job_env(kafka_url, kafka_topic, h.store_url(cassandra_url, "expired"), tmp_path)
     job = f"lost-{uuid.uuid4().hex[:6]}"
-    gen = Synthetic(_places(sample_csv), seed=6, close_speedup=1)
+    gen = Synthetic(sample_places(sample_csv), seed=6, close_speedup=1)
     sink = KafkaStream(servers, kafka_topic)
 
     def send(n: int) -> list[dict]:
@@ -130,5 +130,5 @@ def test_expired_offsets_are_recorded_and_shown(kafka_url, cassandra_url, kafka_
         want = h.expected_counts(kept)
         assert h.live_counts(store, {k[0] for k in want}) == want
         assert int(store.select("pipeline_health", {"job": job}).iloc[0]["offsets_lost"]) == 30
-        _, shown = stream_status(store, datetime.now(ev.NY).replace(tzinfo=None), job)
+        _, shown = LiveAPI(store).stream_status(datetime.now(ev.NY).replace(tzinfo=None), job)
         assert "30 message(s) expired in Kafka before they were read" in shown

@@ -13,7 +13,6 @@ from urllib.parse import urlparse
 
 import pandas as pd
 import pytest
-import stream_helpers as h
 
 from pipeline import events as ev
 from pipeline import lake as lake_table
@@ -21,6 +20,7 @@ from pipeline import live_read
 from pipeline.rollups import compute_rollup
 from pipeline.socrata import SODA_FIELDS
 from pipeline.stores import open_store
+from tests.support import stream_helpers as h
 
 pytestmark = pytest.mark.integration
 

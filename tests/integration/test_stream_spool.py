@@ -10,11 +10,11 @@ from collections import Counter
 from datetime import timedelta
 
 import pytest
-import stream_helpers as h
 
 from pipeline import live_read
 from pipeline.produce import read_export
 from pipeline.stores import open_store
+from tests.support import stream_helpers as h
 
 pytestmark = pytest.mark.integration
 

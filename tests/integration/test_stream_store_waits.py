@@ -8,13 +8,13 @@ import time
 from datetime import UTC, datetime
 
 import pytest
-import stream_helpers as h
 
 from pipeline import events as ev
 from pipeline import live_read
-from pipeline.produce import Synthetic, _places
+from pipeline.produce import Synthetic, sample_places
 from pipeline.stores import open_store
 from pipeline.streams.spool import SpoolStream
+from tests.support import stream_helpers as h
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -26,7 +26,7 @@ def test_the_job_waits_out_a_locked_store(sample_csv, tmp_path):
         store.ensure_schema()
     env = {**h.job_env("kafka://unused:1/x", "x", store_url, tmp_path), "NYC311_STREAM_URL": f"spool://{tmp_path}/spool"}
     sink = SpoolStream(tmp_path / "spool")
-    gen = Synthetic(_places(sample_csv), seed=3, close_speedup=1)
+    gen = Synthetic(sample_places(sample_csv), seed=3, close_speedup=1)
     created = []
 
     def send(n: int) -> None:

@@ -12,9 +12,9 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-import stream_helpers as h
 
 from pipeline.stores import open_store
+from tests.support import stream_helpers as h
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 

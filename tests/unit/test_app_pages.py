@@ -6,20 +6,16 @@ import base64
 import io
 import json
 import os
-import sys
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "browser"))
-from app_support import fill_store, make_requests  # noqa: E402
-
-from app import data  # noqa: E402
-from app.bench_app import call, callback_request, page_dependencies  # noqa: E402
-from pipeline.settings import load  # noqa: E402
-from pipeline.stores import open_store  # noqa: E402
+from app import data
+from bench.app import call, callback_request, page_dependencies
+from pipeline.settings import load
+from pipeline.stores import open_store
+from tests.support.app_support import fill_store, make_requests
 
 pytestmark = pytest.mark.unit
 

@@ -1,4 +1,4 @@
-"""The catch-up benchmark's backlog (pipeline/bench_catchup.py): the messages it writes from
+"""The catch-up benchmark's backlog (bench/catchup.py): the messages it writes from
 templates are valid events of the contract, and the distinct requests it promises are right, so
 the benchmark's "live count equals requests produced" compares against a true number."""
 from __future__ import annotations
@@ -7,7 +7,7 @@ from datetime import datetime
 
 import pytest
 
-from pipeline import bench_catchup as bc
+from bench import catchup as bc
 from pipeline import events as ev
 
 pytestmark = pytest.mark.unit

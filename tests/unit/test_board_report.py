@@ -3,20 +3,16 @@ of the requests: the month's types against the same month a year earlier, due da
 closed requests and where the median falls; the default month is the newest whole one."""
 from __future__ import annotations
 
-import sys
 from datetime import date, datetime
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "browser"))
-from app_support import app_over_sqlite, make_requests  # noqa: E402
-
-from app import report_data as rd  # noqa: E402
-from app.charts import Reads  # noqa: E402
-from pipeline.tables import RESOLUTION_BINS_H  # noqa: E402
+from app import report_data as rd
+from app.charts import Reads
+from pipeline.tables import RESOLUTION_BINS_H
+from tests.support.app_support import app_over_sqlite, make_requests
 
 pytestmark = pytest.mark.unit
 

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import io
 import os
-import sys
-from pathlib import Path
 from urllib.parse import quote, urlencode
 
 import pandas as pd
@@ -14,14 +12,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as stg
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "browser"))
-from app_support import app_over_sqlite, make_requests  # noqa: E402
-from fuzz_inputs import DATES, WORDS  # noqa: E402
-
-from app import api  # noqa: E402
-from app.charts import REGISTRY, csv_frame  # noqa: E402
-from pipeline.settings import load  # noqa: E402
-from pipeline.stores import open_store  # noqa: E402
+from app import api
+from app.charts import REGISTRY, csv_frame
+from pipeline.settings import load
+from pipeline.stores import open_store
+from tests.support.app_support import app_over_sqlite, make_requests
+from tests.support.fuzz_inputs import DATES, WORDS
 
 pytestmark = pytest.mark.unit
 

@@ -8,12 +8,12 @@ from datetime import date
 
 import pandas as pd
 import pytest
-from rollup_fixtures import make_requests, recount, sqlite_read_api
 
 from pipeline.live_rows import live_rows
 from pipeline.live_state import STATE_COLUMNS, RequestState
 from pipeline.read_api import TABLE_PREFERENCE, Filters, ReadAPI, table_for
 from pipeline.tables import ROLLUPS
+from tests.support.rollup_fixtures import make_requests, recount, sqlite_read_api
 
 pytestmark = pytest.mark.unit
 DESCRIPTOR_TABLES = ("type_descriptors", "descriptors", "district_descriptors")

@@ -102,8 +102,8 @@ def test_replay_reads_the_real_sample(sample_csv):
 
 
 def test_synthetic_requests_are_valid_and_close_later(sample_csv):
-    from pipeline.produce import _places
-    gen = Synthetic(_places(sample_csv), seed=7, close_speedup=1e9)
+    from pipeline.produce import sample_places
+    gen = Synthetic(sample_places(sample_csv), seed=7, close_speedup=1e9)
     now = datetime.now(UTC)
     recs = [gen.new_request(now) for _ in range(300)]
     assert len({r["unique_key"] for r in recs}) == 300

@@ -15,10 +15,10 @@ import pandas as pd
 import pytest
 import shapely
 
-from pipeline import generate as g
-from pipeline import synthetic_mix as mix
 from pipeline.cli import build_parser
-from pipeline.synthetic_places import build_pool, district_polygons, state_plane, zip_areas
+from pipeline.synthetic import complaints, layout, mix, mix_arrays, rows, timeline
+from pipeline.synthetic import generate as g
+from pipeline.synthetic.places import build_pool, district_polygons, state_plane, zip_areas
 
 pytestmark = pytest.mark.unit
 
@@ -53,18 +53,18 @@ def df(current) -> pd.DataFrame:
 def test_header_is_the_real_exports(current, sample_csv):
     with open(sample_csv, encoding="utf-8") as fh:
         assert current.split("\n", 1)[0] == fh.readline().rstrip("\n")
-    assert len(g.CURRENT_COLUMNS) == 41
+    assert len(layout.CURRENT_COLUMNS) == 41
 
 
 def test_legacy_layout():
-    cols = g.LEGACY_COLUMNS
+    cols = layout.LEGACY_COLUMNS
     assert len(cols) == 53 and len(set(cols)) == 53
     assert "BBL" not in cols and "Open Data Channel Type" not in cols
     for c in ("School Name", "School Not Found", "Garage Lot Name", "Ferry Direction", "Ferry Terminal Name",
               "Vehicle Type", "Bridge Highway Segment", "Latitude", "Longitude", "Location"):
         assert c in cols
-    shared = [c for c in g.CURRENT_COLUMNS if c in cols]
-    assert shared == [c for c in cols if c in g.CURRENT_COLUMNS]  # same relative order
+    shared = [c for c in layout.CURRENT_COLUMNS if c in cols]
+    assert shared == [c for c in cols if c in layout.CURRENT_COLUMNS]  # same relative order
     assert len(shared) == 39
     rows = list(csv.reader(io.StringIO(_write(rows=2_000, era="legacy"))))
     assert tuple(rows[0]) == cols
@@ -127,13 +127,13 @@ def test_dates_parse_lie_in_range_and_exist_in_new_york(df):
 
 def test_fall_back_hour_and_format_round_trip():
     local = np.array([pd.Timestamp("2021-11-07 01:30").value] * 400, dtype=np.int64)
-    utc = g.from_local(local, np.random.default_rng(1))
+    utc = timeline.from_local(local, np.random.default_rng(1))
     assert set(np.unique(utc - local) // (3600 * 10**9)) == {4, 5}  # both instants of the repeated hour
-    assert set(g.format_local(g.to_local(utc))) == {"11/07/2021 01:30:00 AM"}
+    assert set(timeline.format_local(timeline.to_local(utc))) == {"11/07/2021 01:30:00 AM"}
     gap = np.array([pd.Timestamp("2022-03-13 02:15").value], dtype=np.int64)
-    assert g.format_local(g.to_local(g.from_local(gap, np.random.default_rng(1))))[0] == "03/13/2022 03:00:00 AM"
+    assert timeline.format_local(timeline.to_local(timeline.from_local(gap, np.random.default_rng(1))))[0] == "03/13/2022 03:00:00 AM"
     noon_midnight = np.array([pd.Timestamp("2022-05-01 00:00:05").value, pd.Timestamp("2022-05-01 12:00:05").value])
-    assert list(g.format_local(noon_midnight)) == ["05/01/2022 12:00:05 AM", "05/01/2022 12:00:05 PM"]
+    assert list(timeline.format_local(noon_midnight)) == ["05/01/2022 12:00:05 AM", "05/01/2022 12:00:05 PM"]
 
 
 def test_creation_follows_the_clock_and_the_calendar():
@@ -189,16 +189,16 @@ def test_pool_is_deterministic():
 
 
 def test_complaint_mix_matches_the_calibration(df):
-    tables = g.mix_tables()
-    p = g.plan(20_000, END, DAYS, 7, tables)
+    tables = mix_arrays.mix_tables()
+    p = timeline.plan(20_000, END, DAYS, 7, tables)
     expected = p.type_day.sum(axis=1) / p.type_day.sum()
     observed = df["Complaint Type"].value_counts(normalize=True)
     for t, share in zip(tables.types, expected, strict=True):
         assert abs(observed.get(t.name, 0.0) - share) < max(0.01, 0.2 * share), t.name
     assert len(observed) >= 40
-    agency = {t.name: t.agency for t in mix.TYPES}
+    agency = {t.name: t.agency for t in complaints.TYPES}
     assert (df["Agency"] == df["Complaint Type"].map(agency)).all()
-    assert (df["Agency Name"] == df["Agency"].map(mix.AGENCY_NAMES)).all()
+    assert (df["Agency Name"] == df["Agency"].map(complaints.AGENCY_NAMES)).all()
     assert set(df["Open Data Channel Type"]) <= set(mix.CHANNELS)
 
 
@@ -208,7 +208,7 @@ def test_status_and_dates_agree(df):
     assert (clean.loc[closed, "Closed Date"] != "").all()
     first = ~clean["Unique Key"].duplicated(keep="last")  # earlier versions of updated keys are open
     assert (clean.loc[~closed & first, "Closed Date"] == "").all()
-    assert set(clean["Status"]) <= set(g.STATUSES)
+    assert set(clean["Status"]) <= set(layout.STATUSES)
     due = clean["Due Date"] != ""
     assert set(clean.loc[due, "Agency"]) <= set(mix.DUE_DAYS) and due.any()
 
@@ -225,14 +225,14 @@ def test_keys_increase_with_time(df):
 
 
 def test_dirty_rows_are_the_real_kinds():
-    p = g.plan(20_000, END, DAYS, 7)
+    p = timeline.plan(20_000, END, DAYS, 7)
     pool = build_pool(7)
-    chunk = g.generate_chunk(p, 0, DAYS, pool=pool, zcdf=g.zip_cdfs(pool, g.mix_tables()), seed=7,
+    chunk = rows.generate_chunk(p, 0, DAYS, pool=pool, zcdf=mix_arrays.zip_cdfs(pool, mix_arrays.mix_tables()), seed=7,
                              key_start=None, dirty_fraction=0.1)
     share = (chunk.dirty != "").mean()
     assert 0.08 < share < 0.12
     assert set(chunk.dirty) - {""} == set(mix.DIRTY_KINDS)
-    d = _frame(g.header("current") + chunk.render())
+    d = _frame(layout.header("current") + chunk.render())
     created = pd.to_datetime(d["Created Date"], format=FMT, errors="coerce")
     closed = pd.to_datetime(d["Closed Date"], format=FMT, errors="coerce")
     assert (closed < created).sum() > 50
@@ -269,15 +269,12 @@ def test_no_dirt_when_asked_for_none():
 
 
 def test_legacy_fixture_is_rebuilt_from_the_sample(tmp_path, sample_csv):
-    import importlib.util
-    spec = importlib.util.spec_from_file_location("make_legacy", FIXTURES / "make_legacy.py")
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
+    from tests.fixtures import make_legacy as mod
     mod.write(tmp_path / "legacy.csv")
     committed = FIXTURES / "nyc_311_legacy_sample.csv"
     assert (tmp_path / "legacy.csv").read_bytes() == committed.read_bytes()
     rows = list(csv.reader(io.StringIO(committed.read_text(encoding="utf-8"))))
-    assert tuple(rows[0]) == g.LEGACY_COLUMNS and len(rows) == 201 and {len(r) for r in rows} == {53}
+    assert tuple(rows[0]) == layout.LEGACY_COLUMNS and len(rows) == 201 and {len(r) for r in rows} == {53}
     sample = pd.read_csv(sample_csv, dtype=str, keep_default_na=False).set_index("Unique Key")
     legacy = pd.DataFrame(rows[1:], columns=rows[0]).set_index("Unique Key")
     shared = [c for c in legacy.columns if c in sample.columns]
@@ -309,8 +306,8 @@ def test_output_names(tmp_path):
 
 def test_sunday_midnight_looks_like_the_real_sample(sample_csv):
     """The one hour we have real rows for (Sunday 2022-05-01, 00:00-01:00) is NYPD noise at night."""
-    tables = g.mix_tables()
-    p = g.plan(1_000, date(2022, 5, 1), 1, 1, tables)
+    tables = mix_arrays.mix_tables()
+    p = timeline.plan(1_000, date(2022, 5, 1), 1, 1, tables)
     hour_pmf = np.diff(np.concatenate([np.zeros((tables.hour_cdf.shape[0], 2, 1)), tables.hour_cdf], axis=2), axis=2)
     share = p.type_day[:, 0] * hour_pmf[tables.profile, 1, 0]
     share = pd.Series(share / share.sum(), index=[t.name for t in tables.types])

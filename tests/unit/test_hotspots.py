@@ -6,7 +6,6 @@ from datetime import date
 import h3
 import pandas as pd
 import pytest
-from rollup_fixtures import load, make_requests, with_places
 
 from app import hex_figures
 from app import state as st
@@ -15,6 +14,7 @@ from app.pages.hotspots import click_cell
 from pipeline import hotspots
 from pipeline.read_api import Filters
 from pipeline.tables import HEX_RESOLUTION
+from tests.support.rollup_fixtures import load, make_requests, with_places
 
 pytestmark = pytest.mark.unit
 

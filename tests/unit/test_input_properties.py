@@ -11,11 +11,11 @@ from urllib.parse import quote
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as S
-from rollup_fixtures import load, make_requests
 
 from app import state as st
 from pipeline.read_api import MAX_PERIODS, Filters, QueryTooLarge, ReadAPI
 from pipeline.stores import open_store
+from tests.support.rollup_fixtures import load, make_requests
 
 pytestmark = pytest.mark.unit
 

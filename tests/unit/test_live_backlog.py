@@ -1,7 +1,7 @@
 """The live page says the stream is catching up while a backlog lasts (issue 9, bounded catch-up).
 
 Why through the store: the note comes from the job's status row (lag_messages, written every
-micro-batch) through app/live_store.py into what the page's freshness line shows, so the test
+micro-batch) through the live reads (pipeline/live_read.LiveAPI) into what the page's freshness line shows, so the test
 writes the rows the job writes and reads what the page would send."""
 from __future__ import annotations
 
@@ -10,7 +10,6 @@ from datetime import datetime
 import pandas as pd
 import pytest
 
-from app import live_store
 from app import live_view as view
 from pipeline import live_read
 from pipeline.events import NY
@@ -29,17 +28,17 @@ def _job_rows(store, lag: int | None, state: str = "running") -> None:
     """The status and health rows the streaming job writes after a micro-batch (pipeline/live_sink.py)."""
     t = pd.Timestamp(NOW, tz=NY).tz_convert("UTC")
     store.upsert("pipeline_status", pd.DataFrame([{
-        "job": live_store.JOB, "batch_id": 7, "last_batch_time": t, "last_event_time": t - pd.Timedelta(minutes=50),
+        "job": live_read.JOB, "batch_id": 7, "last_batch_time": t, "last_event_time": t - pd.Timedelta(minutes=50),
         "last_produced_at": t - pd.Timedelta(minutes=50), "batch_rows": 20000, "input_rate": 2500.0,
         "lag_messages": lag, "seconds_behind": 3000.0, "malformed_batch": 0, "malformed_total": 0,
         "requests_tracked": 140000}]))
-    store.upsert("pipeline_health", pd.DataFrame([{"job": live_store.JOB, "state": state, "state_since": t,
+    store.upsert("pipeline_health", pd.DataFrame([{"job": live_read.JOB, "state": state, "state_since": t,
                                                   "offsets_lost": 0, "store_waits": 0}]))
 
 
 def _shown(store) -> str:
     """The status the live page's freshness line shows (assets/live.js appends it)."""
-    return view.Prepared(live_store.read_snapshot(store, NOW)).fresh["status"]
+    return view.Prepared(view.snapshot(live_read.LiveAPI(store).last_hour(NOW), NOW)).fresh["status"]
 
 
 def test_backlog_is_shown_while_it_lasts(store):

@@ -6,14 +6,14 @@ from datetime import UTC, date, datetime
 
 import pandas as pd
 import pytest
-from rollup_fixtures import load, make_requests
 
-from pipeline.bench_read import LAYOUTS, dashboard_queries
+from bench.read import LAYOUTS, dashboard_queries
 from pipeline.normalize import normalize
 from pipeline.read_api import ReadAPI, table_for
 from pipeline.rollups import compute_rollup
 from pipeline.stores import open_store
 from pipeline.tables import ROLLUPS
+from tests.support.rollup_fixtures import load, make_requests
 
 pytestmark = pytest.mark.unit
 

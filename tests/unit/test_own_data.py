@@ -39,7 +39,7 @@ def test_data_files_are_in_the_repo_with_their_sources():
     for f in DATA_DIR.iterdir():
         if f.name != "README.md":
             assert f"`{f.name}`" in readme, f"data/README.md does not name the source of {f.name}"
-    from pipeline import synthetic_places as sp
+    from pipeline.synthetic import places as sp
     for path in (sp.ZIP_GEOJSON, sp.CD_GEOJSON, sp.MODZCTA_GEOJSON, sp.SAMPLE_CSV, population.DISTRICT_CSV):
         assert path.is_file() and path.parent == DATA_DIR, path
 

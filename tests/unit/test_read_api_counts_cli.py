@@ -6,10 +6,10 @@ from contextlib import redirect_stderr, redirect_stdout
 
 import pandas as pd
 import pytest
-from rollup_fixtures import load, make_requests
 
 from pipeline.cli import main
 from pipeline.stores import ddl, open_store
+from tests.support.rollup_fixtures import load, make_requests
 
 pytestmark = pytest.mark.unit
 

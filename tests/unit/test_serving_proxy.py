@@ -1,11 +1,11 @@
-"""app/proxy.py: the nginx site config an operator deploys, rendered from config/nginx/nyc311.conf."""
+"""bench/proxy.py: the nginx site config an operator deploys, rendered from config/nginx/nyc311.conf."""
 from __future__ import annotations
 
 import re
 
 import pytest
 
-from app.proxy import site_config
+from bench.proxy import site_config
 
 pytestmark = pytest.mark.unit
 

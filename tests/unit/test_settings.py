@@ -77,6 +77,11 @@ def test_relative_paths_resolve_against_project_root():
     ({"NYC311_STREAM_MAX_OFFSETS_PER_TRIGGER": "0"}, ["stream_max_offsets_per_trigger", "at least 1"]),
     ({"NYC311_STREAM_MAX_FILES_PER_TRIGGER": "-5"}, ["stream_max_files_per_trigger", "at least 1"]),
     ({"NYC311_STREAM_DRIVER_MEMORY": "lots"}, ["stream_driver_memory", "768m"]),
+    ({"NYC311_WEB_THREADS": "0"}, ["web_threads", "at least 1"]),
+    ({"NYC311_WEB_LOG_LEVEL": "loud"}, ["web_log_level", "info"]),
+    ({"NYC311_NGINX_CALLBACK_RATE": "lots"}, ["nginx_callback_rate", "10r/s"]),
+    ({"NYC311_NGINX_LISTEN": "everywhere"}, ["nginx_listen", "ADDRESS:PORT"]),
+    ({"WEB_CONCURRENCY": "-1"}, ["web_workers", "negative"]),
 ])
 def test_bad_values_name_the_setting_and_the_fix(env, names):
     with pytest.raises(S.SettingsError) as err:
@@ -103,3 +108,53 @@ def test_consistency_levels_are_case_insensitive_and_writes_may_use_any():
     s = S.load(env={"NYC311_CASSANDRA_READ_CONSISTENCY": "quorum", "NYC311_CASSANDRA_WRITE_CONSISTENCY": "any"},
                file=NO_FILE)
     assert (s.cassandra_read_consistency, s.cassandra_write_consistency) == ("QUORUM", "ANY")
+
+
+def test_readme_settings_table_is_the_registry():
+    """The README's table is printed from the registry (`python -m pipeline.settings --markdown`):
+    a setting added, removed or changed without re-printing it fails here."""
+    readme = (S.ROOT / "README.md").read_text(encoding="utf-8")
+    start = readme.index("| setting | default | meaning |")
+    end = readme.index("\n\n", start) + 1
+    assert readme[start:end] == S.markdown_table(), "re-print it: python -m pipeline.settings --markdown"
+
+
+def test_shipped_file_holds_overrides_only():
+    """Defaults live once, in pipeline/settings.py; config/settings.toml repeats none of them."""
+    import tomllib
+    with open(S.CONFIG_DIR / "settings.toml", "rb") as fh:
+        shipped = tomllib.load(fh)
+    repeated = [k for k, v in shipped.items() if v == getattr(S.DEFAULTS, k)]
+    assert not repeated, f"config/settings.toml repeats the defaults of {', '.join(repeated)}"
+
+
+def test_registry_is_read_off_the_settings_fields():
+    assert [s.name for s in S.REGISTRY] == [f.name for f in S.fields(S.Settings)]
+    assert S.DEFAULTS == S.load(env={}, file=NO_FILE)
+    assert all(s.help and s.kind in (int, str) for s in S.REGISTRY)
+
+
+def test_gunicorn_conventional_names_apply_below_nyc311_ones():
+    s = S.load(env={"WEB_CONCURRENCY": "3", "GUNICORN_THREADS": "2", "GUNICORN_ACCESS_LOG": "/dev/null"}, file=NO_FILE)
+    assert (s.web_workers, s.web_threads, s.web_access_log) == (3, 2, "/dev/null")
+    s = S.load(env={"WEB_CONCURRENCY": "3", "NYC311_WEB_WORKERS": "5"}, file=NO_FILE)
+    assert s.web_workers == 5
+
+
+def test_product_code_is_handed_its_settings_not_the_global_getter():
+    """One Settings object passed down: entry points load it (create_app, the CLI, gunicorn's config,
+    bench.proxy) and hand it on; no module of app/ or pipeline/ reaches for the process-wide get()."""
+    import ast
+    offenders = []
+    for folder in ("app", "pipeline"):
+        for path in sorted((S.ROOT / folder).rglob("*.py")):
+            if path == S.ROOT / "pipeline" / "settings.py":
+                continue
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+                if isinstance(node, ast.ImportFrom) and node.module == "pipeline.settings" \
+                        and any(a.name == "get" for a in node.names):
+                    offenders.append(f"{path.relative_to(S.ROOT)}:{node.lineno}")
+                if isinstance(node, ast.Attribute) and node.attr == "get" and isinstance(node.value, ast.Name) \
+                        and node.value.id in ("settings", "settings_mod", "S"):
+                    offenders.append(f"{path.relative_to(S.ROOT)}:{node.lineno}")
+    assert not offenders, f"pass the Settings down instead of calling get(): {', '.join(offenders)}"

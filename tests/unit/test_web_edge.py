@@ -5,21 +5,17 @@ from __future__ import annotations
 
 import json
 import os
-import sys
 from datetime import date
-from pathlib import Path
 
 import pandas as pd
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "browser"))
-from app_support import fill_store, make_requests  # noqa: E402
-
-from app.bench_app import callback_request  # noqa: E402
-from app.data import ReadModel  # noqa: E402
-from pipeline import read_api, read_cache  # noqa: E402
-from pipeline.settings import load  # noqa: E402
-from pipeline.stores import open_store  # noqa: E402
+from app.data import ReadModel
+from bench.app import callback_request
+from pipeline import read_api, read_cache
+from pipeline.settings import load
+from pipeline.stores import open_store
+from tests.support.app_support import fill_store, make_requests
 
 pytestmark = pytest.mark.unit
 
@@ -122,7 +118,7 @@ def test_last_good_answers_are_bounded_in_bytes():
 
 def test_stored_periods_outside_1900_2100_never_reach_date_bounds(tmp_path):
     """A 9999 row that slipped past the batch job (issue 10: it broke every page) is ignored."""
-    from rollup_fixtures import rollup_rows
+    from tests.support.rollup_fixtures import rollup_rows
     store = open_store(f"sqlite:///{tmp_path}/rollups.db")
     reqs = make_requests(n=200)
     fill_store(store, reqs)

@@ -1,12 +1,12 @@
 """Benchmark: synthetic events through real Kafka -> Spark (local) -> Cassandra (or SQLite).
 
-    python -m pipeline.bench_stream [--part catchup|freshness|both] [--backlog 7200000] [--rate 2000]
+    python -m bench.stream [--part catchup|freshness|both] [--backlog 7200000] [--rate 2000]
                                     [--seconds 300] [--kafka 127.0.0.1:9092]
                                     [--store cassandra://127.0.0.1:9042/nyc311_bench]
 
 Needs Kafka and Cassandra up (`make services-up`). Two parts, each with a streaming job of its own
 as a subprocess on a fresh topic:
-1. catch-up (pipeline/bench_catchup.py): a backlog of `backlog` events (an hour of downtime at
+1. catch-up (bench/catchup.py): a backlog of `backlog` events (an hour of downtime at
    `rate`) is produced with the job stopped, then the job starts and works it off in bounded
    micro-batches: catch-up rate, time, peak memory, the live page's backlog note, exact counts.
 2. freshness: the job runs, `rate` new requests a second (plus their closures) for `seconds`:
@@ -36,8 +36,8 @@ from datetime import UTC, datetime
 import psutil
 
 from pipeline import events as ev
-from pipeline.produce import Synthetic, _places
-from pipeline.settings import DATA_DIR, ROOT
+from pipeline.produce import Synthetic, sample_places
+from pipeline.settings import DATA_DIR, ROOT, load
 from pipeline.stores import StoreUnavailable, open_store
 from pipeline.streams.kafka import KafkaStream
 
@@ -177,7 +177,7 @@ def ny_minute(epoch_s: float) -> str:
 
 def freshness(args: argparse.Namespace, store_url: str) -> dict:
     """Part 2: `rate` events/s for `seconds` through a running job; freshness and exact counts."""
-    store = open_store(store_url)
+    store = open_store(store_url, load())
     store.ensure_schema()
     job = Job(args.kafka, store_url, args.lake_every)
     job.start()
@@ -186,7 +186,7 @@ def freshness(args: argparse.Namespace, store_url: str) -> dict:
     probes: list[float] = []  # produce times (epoch s), one per producer batch
     seen: dict[float, float] = {}
     sink = KafkaStream(args.kafka, topic)
-    gen = Synthetic(_places(DATA_DIR / "nyc_311_sample_2022.csv"), seed=1)
+    gen = Synthetic(sample_places(DATA_DIR / "nyc_311_sample_2022.csv"), seed=1)
     # Warm-up, not measured: the job's first micro-batches compile their plans (tens of seconds on a
     # busy 2-core box); the clock starts once a first batch has reached Cassandra.
     now = datetime.now(UTC)
@@ -260,7 +260,7 @@ def freshness(args: argparse.Namespace, store_url: str) -> dict:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from pipeline import bench_catchup
+    from bench import catchup
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--part", choices=("catchup", "freshness", "both"), default="both")
     ap.add_argument("--rate", type=int, default=2000, help="production rate (events/s) of both parts")
@@ -281,7 +281,7 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     report = {}
     if args.part in ("catchup", "both"):
-        report["catchup"] = bench_catchup.run(args, args.store)
+        report["catchup"] = catchup.run(args, args.store)
         print(json.dumps(report["catchup"], indent=2), flush=True)
     if args.part in ("freshness", "both"):
         report["freshness"] = freshness(args, args.store)

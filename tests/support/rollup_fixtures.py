@@ -1,6 +1,7 @@
 """Hand-built requests and the rollup rows they imply, for read-API and store tests: every answer
 of the read API can then be compared with a recount of the requests (imported by unit and
-integration tests; tests/ is on sys.path through its conftest)."""
+integration tests as tests.support.rollup_fixtures; pytest puts the repository root on sys.path,
+pyproject.toml `pythonpath`)."""
 from __future__ import annotations
 
 import numpy as np

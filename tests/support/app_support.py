@@ -16,7 +16,8 @@ from contextlib import contextmanager
 import numpy as np
 import pandas as pd
 import requests
-from rollup_fixtures import load
+
+from tests.support.rollup_fixtures import load
 
 TYPES = (("Noise - Residential", "NYPD"), ("HEAT/HOT WATER", "HPD"), ("Illegal Parking", "NYPD"),
          ("Street Condition", "DOT"), ("Water System", "DEP"))

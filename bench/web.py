@@ -1,6 +1,6 @@
 """Web benchmark: simulated dashboard users through nginx -> gunicorn on loopback.
 
-    python -m app.bench_web [--users 100] [--duration 300] [--poll 5] [--page-every 30]
+    python -m bench.web [--users 100] [--duration 300] [--poll 5] [--page-every 30]
 
 Each user opens the live page (HTML, layout, dependencies, the page-router and shell callbacks)
 every --page-every seconds and polls the live refresh callback every --poll seconds with the view
@@ -31,7 +31,7 @@ import pandas as pd
 import psutil
 import requests
 
-from app.proxy import Stack
+from bench.proxy import Stack
 from pipeline.schema import BOROUGHS
 from pipeline.tables import LIVE_TTL_SECONDS, RECENT_TTL_SECONDS, bucket_of
 
@@ -235,9 +235,10 @@ def _run(args: argparse.Namespace, folder: str) -> dict:
     if args.store_url:
         env["NYC311_STORE_URL"] = args.store_url
     else:
+        from pipeline.settings import load
         from pipeline.stores import open_store
         url = f"sqlite:///{folder}/rollups.db"
-        store = open_store(url)
+        store = open_store(url, load())
         store.ensure_schema()
         now = datetime.now(ZoneInfo("UTC"))
         seeded = random_events(args.seed_events, now - timedelta(minutes=59), now, rng, "s")
@@ -290,7 +291,7 @@ def _run(args: argparse.Namespace, folder: str) -> dict:
 
 
 def main(argv: list[str] | None = None) -> None:
-    p = argparse.ArgumentParser(prog="python -m app.bench_web", description=__doc__.split("\n\n")[0])
+    p = argparse.ArgumentParser(prog="python -m bench.web", description=__doc__.split("\n\n")[0])
     p.add_argument("--users", type=int, default=100)
     p.add_argument("--duration", type=float, default=300, help="seconds (the run stops by itself)")
     p.add_argument("--poll", type=float, default=5, help="seconds between live refreshes per user")

@@ -1,4 +1,4 @@
-"""Benchmark part 1 (`python -m pipeline.bench_stream --part catchup`): catching up after downtime.
+"""Benchmark part 1 (`python -m bench.stream --part catchup`): catching up after downtime.
 
 An hour of downtime at 2,000 events/s leaves 7.2 M messages in Kafka. This part writes such a
 backlog into a fresh topic while the job is stopped, then starts the job and measures how it works
@@ -6,7 +6,7 @@ the backlog off in bounded micro-batches (stream_max_offsets_per_trigger):
 - the catch-up rate (events/s, from the job's start and from its first batch) and its ratio to
   the production rate it has to outrun;
 - the peak resident memory of the job's driver JVM, its Python driver and any Python workers,
-  together (pipeline/bench_stream.py PeakMemory, sampled every second);
+  together (bench/stream.py PeakMemory, sampled every second);
 - whether the live page says it is catching up while the backlog lasts (the note that
   pipeline/live_read.py health_notes derives from the status row);
 - whether the live counts equal the distinct requests produced.
@@ -27,11 +27,11 @@ from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
 
+from bench.stream import Job, live_total, ny_minute
 from pipeline import events as ev
 from pipeline import live_read
-from pipeline.bench_stream import Job, live_total, ny_minute
-from pipeline.produce import Synthetic, _places
-from pipeline.settings import DATA_DIR
+from pipeline.produce import Synthetic, sample_places
+from pipeline.settings import DATA_DIR, load
 from pipeline.stores import StoreUnavailable, open_store
 
 CLOSE_EVERY = 10  # every tenth event is a closing
@@ -42,7 +42,7 @@ _SLOTS = ("K", "C", "E", "P", "M", "X", "U")  # key, created, event time, produc
 def templates(seed: int = 1) -> list[tuple[str, str]]:
     """(created, closed) message templates: validated synthetic events with str.format slots for
     the key and the times ({K} {C} {E} {P} {M} {X} {U}; {X} and {U} are JSON values, quoted or null)."""
-    gen = Synthetic(_places(DATA_DIR / "nyc_311_sample_2022.csv"), seed=seed)
+    gen = Synthetic(sample_places(DATA_DIR / "nyc_311_sample_2022.csv"), seed=seed)
     now = datetime.now(UTC)
     out = []
     for _ in range(TEMPLATES):
@@ -127,7 +127,7 @@ def produce_backlog(servers: str, topic: str, n: int, rate: float, workers: int)
 
 def run(args: argparse.Namespace, store_url: str) -> dict:
     """Produce the backlog, start the job, follow its status row every second until the lag is 0."""
-    store = open_store(store_url)
+    store = open_store(store_url, load())
     store.ensure_schema()
     if args.reuse_backlog:
         made = json.loads(Path(args.reuse_backlog).read_text())

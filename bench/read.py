@@ -1,7 +1,7 @@
 """Read-API benchmark: every query the dashboard makes, over ten years of rollups.
 
-    python -m pipeline.bench_read --store cassandra://127.0.0.1:9042/nyc311_bench
-    python -m pipeline.bench_read --store sqlite:///var/bench_rollups.db
+    python -m bench.read --store cassandra://127.0.0.1:9042/nyc311_bench
+    python -m bench.read --store sqlite:///var/bench_rollups.db
 
 So as not to depend on the batch job, it synthesises rollup rows directly (realistic sparsity:
 requests are drawn per period from a Zipf-like mix of complaint types and areas, ~3 M a year), loads
@@ -32,6 +32,7 @@ from datetime import date, timedelta
 import numpy as np
 import pandas as pd
 
+from pipeline import settings as settings_mod
 from pipeline.read_api import TABLE_PREFERENCE, Filters, ReadAPI, table_for
 from pipeline.read_plan import plan_range
 from pipeline.schema import BOROUGH_CODES, BOROUGHS
@@ -318,7 +319,7 @@ def compare(store, world: World, api: ReadAPI, last: date, top_type: str, repeat
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m pipeline.bench_read", description=__doc__.split("\n\n")[0])
+    p = argparse.ArgumentParser(prog="python -m bench.read", description=__doc__.split("\n\n")[0])
     p.add_argument("--store", default="cassandra://127.0.0.1:9042/nyc311_bench")
     p.add_argument("--years", type=int, default=10)
     p.add_argument("--last-day", type=date.fromisoformat, default=date(2025, 11, 27))
@@ -335,7 +336,7 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
     last = args.last_day
     first = date(last.year - args.years + 1, 1, 1)
-    store = open_store(args.store)
+    store = open_store(args.store, settings_mod.load())
     store.ensure_schema()
     signature = f"v1 {first} {last} {args.requests_per_day} {args.day_months}"
     narrow_signature = f"{signature} {','.join(NARROW)}"

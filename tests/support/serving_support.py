@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from app.proxy import GUNICORN, ROOT, free_port
+from bench.proxy import GUNICORN, ROOT, free_port
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMEDRIVER = "/usr/bin/chromedriver"

@@ -1,7 +1,8 @@
 """Run the production stack (nginx -> gunicorn) on this machine, or print the nginx site config.
 
-    python -m app.proxy site --listen 80 --upstream 127.0.0.1:8050 --prefix /311/ > /etc/nginx/sites-available/nyc311
-    python -m app.proxy run --port 8080 --prefix /311/      # both servers on 127.0.0.1, Ctrl-C stops them
+    python -m bench.proxy site --listen 80 --upstream 127.0.0.1:8050 --prefix /311/ > /etc/nginx/sites-available/nyc311
+    python -m bench.proxy site > ...   # the same from the settings nginx_listen, app_host:app_port, url_prefix
+    python -m bench.proxy run --port 8080 --prefix /311/      # both servers on 127.0.0.1, Ctrl-C stops them
 
 Why a launcher of our own: the integration test and the web benchmark must exercise exactly the
 configuration an operator deploys (config/nginx/nyc311.conf, config/gunicorn.conf.py); nginx runs
@@ -23,7 +24,7 @@ from pathlib import Path
 
 import requests
 
-from pipeline.settings import Settings, load
+from pipeline.settings import DEFAULTS, Settings, load
 
 ROOT = Path(__file__).resolve().parent.parent
 NGINX_DIR = ROOT / "config" / "nginx"
@@ -60,8 +61,8 @@ def header_directives(settings: Settings | None = None) -> str:
                     for name, value in security_headers(settings or load()).items())
 
 
-CALLBACK_RATE = "10r/s"   # callback POSTs per client address: a page load fires about ten at once
-CALLBACK_BURST = 40
+CALLBACK_RATE = DEFAULTS.nginx_callback_rate   # callback POSTs per client address (settings nginx_callback_*)
+CALLBACK_BURST = DEFAULTS.nginx_callback_burst
 
 
 def site_config(listen: str, upstream: str, prefix: str = "/", assets: Path = ROOT / "assets",
@@ -170,21 +171,23 @@ class Stack:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m app.proxy", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m bench.proxy", description=__doc__.split("\n\n")[0])
     sub = parser.add_subparsers(dest="cmd", required=True)
     site = sub.add_parser("site", help="print the nginx site config with its placeholders filled")
-    site.add_argument("--listen", default="80")
-    site.add_argument("--upstream", default="127.0.0.1:8050")
-    site.add_argument("--prefix", default="/")
+    settings = load()  # the defaults below: nginx listens and proxies where the settings say
+    site.add_argument("--listen", default=settings.nginx_listen, help="setting nginx_listen")
+    site.add_argument("--upstream", default=settings.upstream, help="gunicorn's address: settings app_host:app_port")
+    site.add_argument("--prefix", default=settings.url_prefix, help="setting url_prefix")
     site.add_argument("--assets", default=str(ROOT / "assets"))
-    site.add_argument("--callback-rate", default=CALLBACK_RATE, help="callback POSTs per client address, e.g. 10r/s")
-    site.add_argument("--callback-burst", type=int, default=CALLBACK_BURST)
+    site.add_argument("--callback-rate", default=settings.nginx_callback_rate,
+                      help="callback POSTs per client address, e.g. 10r/s (setting nginx_callback_rate)")
+    site.add_argument("--callback-burst", type=int, default=settings.nginx_callback_burst)
     run = sub.add_parser("run", help="start gunicorn behind nginx on 127.0.0.1 until Ctrl-C")
     run.add_argument("--port", type=int, default=8080)
     run.add_argument("--prefix", default="/")
     args = parser.parse_args(argv)
     if args.cmd == "site":
-        print(site_config(args.listen, args.upstream, args.prefix, Path(args.assets),
+        print(site_config(args.listen, args.upstream, args.prefix, Path(args.assets), settings=settings,
                           callback_rate=args.callback_rate, callback_burst=args.callback_burst))
         return
     with Stack(prefix=args.prefix, port=args.port) as stack:

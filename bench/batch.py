@@ -1,6 +1,6 @@
-"""Benchmark of the batch job: `python -m pipeline.bench_batch [--rows N] [--store URL]`.
+"""Benchmark of the batch job: `python -m bench.batch [--rows N] [--store URL]`.
 
-1. Generates N synthetic export rows (default 5,000,000, about 2 GB; pipeline.generate at the real
+1. Generates N synthetic export rows (default 5,000,000, about 2 GB; pipeline.synthetic.generate at the real
    city's rate of ~3.2 million a year, so N rows span N/3.2M years), cached under var/bench/.
 2. Loads them into a fresh lake and the store (default cassandra://127.0.0.1:9042/nyc311_bench):
    rows/s overall and per stage (target >= 50,000 rows/s on 2 cores).
@@ -22,7 +22,7 @@ import time
 from datetime import date, timedelta
 from pathlib import Path
 
-from pipeline.settings import ROOT
+from pipeline.settings import ROOT, load
 
 BENCH = ROOT / "var" / "bench"
 END = date(2025, 12, 30)         # fixed, so the cached file is reused run after run
@@ -31,7 +31,7 @@ ROWS_PER_YEAR = 3_200_000
 
 def synthetic(rows: int, end: date, days: int, seed: int, name: str) -> Path:
     """The cached synthetic export (generated once per size)."""
-    from pipeline.generate import generate
+    from pipeline.synthetic.generate import generate
     path = BENCH / name
     if not path.exists():
         BENCH.mkdir(parents=True, exist_ok=True)
@@ -77,7 +77,7 @@ def duckdb_borough_day(csv_path: Path) -> tuple[float, int]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m pipeline.bench_batch", description=__doc__.split("\n")[0])
+    ap = argparse.ArgumentParser(prog="python -m bench.batch", description=__doc__.split("\n")[0])
     ap.add_argument("--rows", type=int, default=5_000_000, help="rows of history (default 5,000,000)")
     ap.add_argument("--day-rows", type=int, default=10_000, help="rows of the one extra day (default 10,000)")
     ap.add_argument("--store", default="cassandra://127.0.0.1:9042/nyc311_bench")
@@ -86,7 +86,6 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("NYC311_SPARK_DRIVER_MEMORY", "6g")
 
     from pipeline import batch
-    from pipeline.settings import load
     from pipeline.spark import build_session
     from pipeline.stores import open_store
     from pipeline.tables import ROLLUPS
@@ -103,7 +102,7 @@ def main(argv: list[str] | None = None) -> int:
     spark = build_session("nyc311-bench-batch", load())
     startup = time.perf_counter() - t0
     try:
-        with open_store(args.store) as store:
+        with open_store(args.store, load()) as store:
             report = batch.load_input(spark, store, str(history), str(lake_path), str(quarantine))
         cpu = cpu_seconds() - cpu0
     finally:

@@ -1,4 +1,4 @@
-"""Dashboard benchmark: `python -m app.bench_app --store URL [--rounds 20] [--no-browser]`.
+"""Dashboard benchmark: `python -m bench.app --store URL [--rounds 20] [--no-browser]`.
 
 Measures what the issue targets, the way a user meets it:
 - server time of each page's main callbacks through the real endpoint (POST /_dash-update-component,

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-AXE_JS = Path(__file__).resolve().parent / "axe" / "node_modules" / "axe-core" / "axe.min.js"
+AXE_JS = Path(__file__).resolve().parents[1] / "browser" / "axe" / "node_modules" / "axe-core" / "axe.min.js"
 PAGES = ("", "map", "trends", "rankings", "resolution", "hotspots", "live", "about", "report/301")
 IMPACTS = ("critical", "serious", "moderate", "minor")
 
