@@ -23,7 +23,7 @@ from app import descriptors, provenance_view
 from app import state as st
 from app.charts import REGISTRY, NotAvailable, Reads
 from app.data import DataUnavailable
-from pipeline.read_api import QueryTooLarge
+from pipeline.read.api import QueryTooLarge
 from pipeline.settings import Settings
 
 PREFIX = "/api/v1"

@@ -27,8 +27,8 @@ from dash import MATCH, Input, Output, State, ctx, dcc, html, no_update
 from app import figures
 from app import state as st
 from app.data import DataUnavailable, model
-from pipeline.read_api import Filters, QueryTooLarge
-from pipeline.series import mark_complete
+from pipeline.read.api import Filters, QueryTooLarge
+from pipeline.read.series import mark_complete
 
 TABLE_ROWS = 200  # rows of a chart's numbers shown as a table (the CSV has them all)
 
@@ -79,7 +79,7 @@ class Reads:
         return st.filters(s, self.bounds())
 
     def series(self, f: Filters, granularity: str, *args) -> pd.DataFrame:
-        """The read API's time series with each period's `complete` flag (pipeline/series.py)."""
+        """The read API's time series with each period's `complete` flag (pipeline/read/series.py)."""
         through = self("freshness", cache=model().META_TTL)
         return mark_complete(self("timeseries", f, granularity, *args), granularity, f.start, f.end, through)
 

@@ -18,10 +18,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from pipeline import read_cache
-from pipeline.byte_cache import ByteLRU
-from pipeline.hotspots import HotspotAPI as ReadAPI  # the ReadAPI plus the hotspot queries
-from pipeline.live_read import LiveAPI
+from pipeline.read import cache as read_cache
+from pipeline.read.byte_cache import ByteLRU
+from pipeline.read.hotspots import HotspotAPI as ReadAPI  # the ReadAPI plus the hotspot queries
+from pipeline.read.live import LiveAPI
 from pipeline.settings import DEFAULTS, Settings
 from pipeline.stores import StoreUnavailable, open_store
 
@@ -68,7 +68,7 @@ class ReadModel:
         self._api: ReadAPI | None = None
         self._pid: int | None = None
         self._lock = threading.Lock()
-        # key -> (fetched at, value), bounded in bytes (pipeline/byte_cache.py)
+        # key -> (fetched at, value), bounded in bytes (pipeline/read/byte_cache.py)
         self._good = ByteLRU(self.KEEP_BYTES if keep_bytes is None else keep_bytes, self.KEEP)
 
     @property

@@ -3,7 +3,7 @@ overview and rankings pages, and what a chart says when its rollups do not keep 
 
 Why a module of its own: the descriptor reaches every page, but most of what it needs is the same
 few lines (which views can honour it, where its vocabulary comes from), and the pages stay thin.
-Descriptors are counted in their own rollups (pipeline/tables.py: descriptors, type_descriptors,
+Descriptors are counted in their own rollups (pipeline/rollups/tables.py: descriptors, type_descriptors,
 district_descriptors), so status, channels, resolution and due dates, kept without the descriptor,
 say so on the chart instead of silently showing every descriptor's numbers.
 """
@@ -14,7 +14,7 @@ import pandas as pd
 from app import state as st
 from app.charts import NotAvailable, Reads
 from app.data import DataUnavailable
-from pipeline.read_api import Filters
+from pipeline.read.api import Filters
 
 TOP = 15
 VOCAB_TTL = 300  # seconds the filter's options are reused (they change only with a load)

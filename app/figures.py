@@ -11,7 +11,7 @@ import math
 import pandas as pd
 import plotly.graph_objects as go
 
-from pipeline.read_api import OTHER
+from pipeline.read.api import OTHER
 
 COLORS = ("#2563eb", "#f59e0b", "#10b981", "#ef4444", "#8b5cf6", "#06b6d4", "#ec4899", "#84cc16",
           "#64748b", "#f97316", "#14b8a6")
@@ -114,7 +114,7 @@ INCOMPLETE_NOTE = {"text": "dashed: incomplete period", "showarrow": False, "x":
 
 def _line(part: pd.DataFrame, hover: str, **trace) -> list[go.Scatter]:
     """One series as a solid line over its complete periods and a dashed one over the incomplete
-    (pipeline/series.py: the last period cut short by the data's end or the date range), so a
+    (pipeline/read/series.py: the last period cut short by the data's end or the date range), so a
     partial period never reads as a fall. Without a `complete` column: one solid line."""
     x, y = list(part["period"]), list(part["count"])
     if "complete" not in part or part["complete"].all():

@@ -18,9 +18,9 @@ import plotly.graph_objects as go
 from dash import Patch, html
 
 from app import figures
-from pipeline.live_read import LastHour
+from pipeline.read.live import LastHour
+from pipeline.rollups.tables import PERIOD_STRFTIME
 from pipeline.schema import BOROUGHS, NY, UNSPECIFIED
-from pipeline.tables import PERIOD_STRFTIME
 
 LIVE_BOROUGHS = (*BOROUGHS, UNSPECIFIED)
 WINDOW_MINUTES = 60

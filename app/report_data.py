@@ -15,8 +15,8 @@ import pandas as pd
 
 from app import geo
 from app.charts import Reads
-from pipeline.read_api import Filters
-from pipeline.series import SLACK, period_bounds
+from pipeline.read.api import Filters
+from pipeline.read.series import SLACK, period_bounds
 
 TOP_TYPES = 10
 TOP_DESCRIPTORS = 8

@@ -11,7 +11,7 @@ from dataclasses import dataclass, fields, replace
 from datetime import date, timedelta
 from urllib.parse import parse_qs, urlencode
 
-from pipeline.read_api import Filters
+from pipeline.read.api import Filters
 from pipeline.schema import BOROUGHS, UNSPECIFIED
 
 RANGES = {"7d": "Last 7 days", "30d": "Last 30 days", "365d": "Last 365 days", "all": "All time",
@@ -59,7 +59,7 @@ class State:
     types: tuple[str, ...] = ()
     embed: bool = False
     descriptor: str | None = None  # within the complaint type (e.g. Loud Music/Party); its own rollups
-    cell: str | None = None  # hotspots: the H3 cell clicked (pipeline/hotspots.py)
+    cell: str | None = None  # hotspots: the H3 cell clicked (pipeline/read/hotspots.py)
 
     def but(self, **changes) -> State:
         return replace(self, **changes)
@@ -99,7 +99,7 @@ def _pattern(rx: str):
 
 
 def _cell(v: str) -> str:
-    from pipeline.hotspots import is_cell
+    from pipeline.read.hotspots import is_cell
     if not is_cell(v):
         raise ValueError
     return v
@@ -182,7 +182,7 @@ def parse(search: object, bounds: tuple[date, date] | None = None) -> tuple[Stat
     if state.district and state.zip:
         notices.append("A ZIP code and a community district cannot be combined: kept the ZIP code.")
         state = state.but(district=None)
-    if state.descriptor and state.zip:  # no rollup keeps ZIP codes by descriptor (pipeline/tables.py)
+    if state.descriptor and state.zip:  # no rollup keeps ZIP codes by descriptor (pipeline/rollups/tables.py)
         notices.append("A ZIP code and a descriptor cannot be combined: kept the ZIP code.")
         state = state.but(descriptor=None)
     if bounds is not None:

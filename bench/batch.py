@@ -85,10 +85,10 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("NYC311_SPARK_MASTER", "local[2]")
     os.environ.setdefault("NYC311_SPARK_DRIVER_MEMORY", "6g")
 
-    from pipeline import batch
+    from pipeline.rollups import batch
+    from pipeline.rollups.tables import ROLLUPS
     from pipeline.spark import build_session
     from pipeline.stores import open_store
-    from pipeline.tables import ROLLUPS
 
     days = max(1, round(args.rows / ROWS_PER_YEAR * 365))
     history = synthetic(args.rows, END, days, 311, f"history_{args.rows}_{END}.csv")

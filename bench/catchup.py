@@ -8,11 +8,11 @@ the backlog off in bounded micro-batches (stream_max_offsets_per_trigger):
 - the peak resident memory of the job's driver JVM, its Python driver and any Python workers,
   together (bench/stream.py PeakMemory, sampled every second);
 - whether the live page says it is catching up while the backlog lasts (the note that
-  pipeline/live_read.py health_notes derives from the status row);
+  pipeline/read/live.py health_notes derives from the status row);
 - whether the live counts equal the distinct requests produced.
 
 Why the backlog is written from templates: building and validating every event with
-pipeline/events.py costs ~100 us, 12 minutes for 7.2 M on a busy box; the templates are real
+pipeline/streams/events.py costs ~100 us, 12 minutes for 7.2 M on a busy box; the templates are real
 validated events whose key and times are substituted, so the job parses the same messages.
 Every tenth event closes a request produced ~1,000 events earlier (the real feed's closings),
 so the distinct requests are 90 % of the events.
@@ -28,11 +28,11 @@ from functools import lru_cache
 from pathlib import Path
 
 from bench.stream import Job, live_total, ny_minute
-from pipeline import events as ev
-from pipeline import live_read
-from pipeline.produce import Synthetic, sample_places
+from pipeline.producers.produce import Synthetic, sample_places
+from pipeline.read import live as live_read
 from pipeline.settings import DATA_DIR, load
 from pipeline.stores import StoreUnavailable, open_store
+from pipeline.streams import events as ev
 
 CLOSE_EVERY = 10  # every tenth event is a closing
 TEMPLATES = 500

@@ -13,7 +13,7 @@ What is loaded: month rows of every rollup for all years, day rows of `requests`
 and week series), and day rows of the other rollups for the first month and the last
 `--day-months` months, the only day partitions the benchmark's ranges read (partial months at range
 edges). Partitions are (grain, bucket), so day partitions that no query reads do not change read
-cost. The narrow rollups (pipeline/tables.py) are sums of the synthesised wide rows, exactly what the
+cost. The narrow rollups (pipeline/rollups/tables.py) are sums of the synthesised wide rows, exactly what the
 batch job's compute_rollup gives from the same requests. The load is skipped when the store already
 holds the same synthetic data (meta bench_loaded; bench_narrow for the narrow tables, which are added
 to an older load without rewriting it: the wide rows are synthesised again, identically, from the seed).
@@ -33,11 +33,11 @@ import numpy as np
 import pandas as pd
 
 from pipeline import settings as settings_mod
-from pipeline.read_api import TABLE_PREFERENCE, Filters, ReadAPI, table_for
-from pipeline.read_plan import plan_range
+from pipeline.read.api import TABLE_PREFERENCE, Filters, ReadAPI, table_for
+from pipeline.read.plan import plan_range
+from pipeline.rollups.tables import RESOLUTION_BINS_H, ROLLUPS, bucket_of
 from pipeline.schema import BOROUGH_CODES, BOROUGHS
 from pipeline.stores import open_store
-from pipeline.tables import RESOLUTION_BINS_H, ROLLUPS, bucket_of
 
 AGENCIES = ("NYPD", "HPD", "DOT", "DSNY", "DEP", "DOB", "DPR", "DOHMH", "TLC", "DHS")
 CHANNELS = ("PHONE", "ONLINE", "MOBILE", "OTHER")

@@ -35,10 +35,10 @@ from datetime import UTC, datetime
 
 import psutil
 
-from pipeline import events as ev
-from pipeline.produce import Synthetic, sample_places
+from pipeline.producers.produce import Synthetic, sample_places
 from pipeline.settings import DATA_DIR, ROOT, load
 from pipeline.stores import StoreUnavailable, open_store
+from pipeline.streams import events as ev
 from pipeline.streams.kafka import KafkaStream
 
 

@@ -32,8 +32,8 @@ import psutil
 import requests
 
 from bench.proxy import Stack
+from pipeline.rollups.tables import LIVE_TTL_SECONDS, RECENT_TTL_SECONDS, bucket_of
 from pipeline.schema import BOROUGHS
-from pipeline.tables import LIVE_TTL_SECONDS, RECENT_TTL_SECONDS, bucket_of
 
 NY = ZoneInfo("America/New_York")
 TYPES = ("Noise - Residential", "Illegal Parking", "HEAT/HOT WATER", "Blocked Driveway", "Street Condition",

@@ -1,7 +1,7 @@
 """`python -m pipeline bootstrap`: what the first `make run` loads into an empty embedded store.
 
 Real data first: with `data_source` = auto, when the city's API answers a one-row query, the last
-90 days are fetched (pipeline/fetch.py) and the live producer follows the city's feed; when it does
+90 days are fetched (pipeline/ingest/fetch.py) and the live producer follows the city's feed; when it does
 not (no internet), half a year of synthetic history at the city's volume plus the real sample is
 loaded, the store records it as synthetic (pipeline/provenance.py) and every page shows the banner.
 `data_source` = real or synthetic forces either (real fails with a clear error when the API does
@@ -18,10 +18,10 @@ from datetime import datetime, timedelta
 
 import requests
 
-from pipeline import fetch
-from pipeline.events import NY
+from pipeline.ingest import fetch
+from pipeline.producers.socrata import SocrataError
 from pipeline.settings import DATA_DIR, ROOT, Settings
-from pipeline.socrata import SocrataError
+from pipeline.streams.events import NY
 
 REAL_DAYS = 90
 SAMPLE_CSV = DATA_DIR / "nyc_311_sample_2022.csv"

@@ -17,13 +17,13 @@ from pipeline.settings import load
 
 COMMANDS: dict[str, tuple[str, str]] = {
     "generate": ("pipeline.synthetic.generate", "write N years of realistic synthetic 311 history in the export format"),
-    "batch": ("pipeline.batch", "load 311 export CSVs into the lake and recompute the rollups they touch"),
-    "counts": ("pipeline.counts", "print request counts grouped by one dimension, as CSV"),
+    "batch": ("pipeline.rollups.batch", "load 311 export CSVs into the lake and recompute the rollups they touch"),
+    "counts": ("pipeline.read.counts", "print request counts grouped by one dimension, as CSV"),
     "bootstrap": ("pipeline.bootstrap", "first start: the city's last 90 days when its API answers, else synthetic history"),
-    "fetch": ("pipeline.fetch", "load the city's 311 history from the NYC Open Data API (resumable), through the batch job"),
-    "produce": ("pipeline.produce", "send live service-request events to the stream (synthetic, replay, Socrata)"),
-    "stream": ("pipeline.stream", "run the Structured Streaming job that keeps the live rollups"),
-    "schema": ("pipeline.schema_cli", "create the store's tables and print the applied schema version"),
+    "fetch": ("pipeline.ingest.fetch", "load the city's 311 history from the NYC Open Data API (resumable), through the batch job"),
+    "produce": ("pipeline.producers.produce", "send live service-request events to the stream (synthetic, replay, Socrata)"),
+    "stream": ("pipeline.stream.job", "run the Structured Streaming job that keeps the live rollups"),
+    "schema": ("pipeline.stores.schema_cli", "create the store's tables and print the applied schema version"),
 }
 
 

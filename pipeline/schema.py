@@ -2,7 +2,7 @@
 the live event stream and the rollups.
 
 Why one list: the streaming job parses events with the same field names the batch loader writes,
-so one rollup definition can run on both (see pipeline/tables.py).
+so one rollup definition can run on both (see pipeline/rollups/tables.py).
 """
 from __future__ import annotations
 
@@ -43,8 +43,8 @@ REQUEST_COLUMNS: tuple[tuple[str, str], ...] = (
     ("latitude", "double"),
     ("longitude", "double"),
     ("created_month", "string"),       # YYYY-MM in New York time: the lake's partition column
-    ("address", "string"),             # normalised place, pipeline/places.py (last: lakes written before
-                                       # it gain it by ALTER TABLE ADD COLUMNS, pipeline/lake.py)
+    ("address", "string"),             # normalised place, pipeline/ingest/places.py (last: lakes written before
+                                       # it gain it by ALTER TABLE ADD COLUMNS, pipeline/lake/table.py)
 )
 REQUEST_COLUMN_NAMES = tuple(c for c, _ in REQUEST_COLUMNS)
 

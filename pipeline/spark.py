@@ -4,7 +4,7 @@ Why these settings: the exports are New York local time, so the session time zon
 America/New_York and every day/hour/minute bucket is a New York bucket; shuffles are small on a
 2-core box; the Kafka connector and Delta Lake jars are fetched ahead by `make jars` and passed as
 spark.jars so a session never resolves anything over the network at start. Every session has Delta
-(the lake is a Delta table, pipeline/lake.py); only sessions that read Kafka carry its connector.
+(the lake is a Delta table, pipeline/lake/table.py); only sessions that read Kafka carry its connector.
 
 On a cluster (spark://, yarn, k8s://) executors connect back to the driver, so its address, bind
 interface and ports are settings (spark_driver_*, spark_blockmanager_port; 127.0.0.1 and any free

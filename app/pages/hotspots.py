@@ -1,6 +1,6 @@
 """Hotspots (/hotspots): where exactly requests come from. A hexagon density map (H3 cells) and the
 addresses and intersections with the most requests for the filters; clicking a hexagon narrows the
-list to that cell (`cell` in the URL). Read from the month-grain hotspot rollups (pipeline/hotspots.py):
+list to that cell (`cell` in the URL). Read from the month-grain hotspot rollups (pipeline/read/hotspots.py):
 a range counts the whole months it touches, which every chart here says."""
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ from dash import Input, Output, State, dcc, no_update
 from app import charts, figures, geo, hex_figures, inputs
 from app import state as st
 from app.charts import URL, NotAvailable, Reads
-from pipeline.hotspots import NotKept, is_cell
-from pipeline.tables import HOTSPOT_TOP
+from pipeline.read.hotspots import NotKept, is_cell
+from pipeline.rollups.tables import HOTSPOT_TOP
 
 PAGE = "hotspots"
 PLACE_COLUMNS = ["rank", "address", "borough", "community_district", "cell", "count", "months"]

@@ -8,8 +8,8 @@ from dash import dcc
 from app import charts, figures, metrics
 from app import state as st
 from app.charts import Reads
+from pipeline.read.series import mark_complete
 from pipeline.schema import UNSPECIFIED
-from pipeline.series import mark_complete
 
 PAGE = "trends"
 TOP_SERIES = 6

@@ -1,4 +1,4 @@
--- Rendered from pipeline/tables.py by `python -m pipeline schema --write-ddl`; applied in
+-- Rendered from pipeline/rollups/tables.py by `python -m pipeline schema --write-ddl`; applied in
 -- version order by ensure_schema(). Do not edit by hand: change tables.py and re-render.
 
 CREATE TABLE IF NOT EXISTS totals (

@@ -1,10 +1,10 @@
-"""The store interface every rollup store implements (see pipeline/tables.py for the tables).
+"""The store interface every rollup store implements (see pipeline/rollups/tables.py for the tables).
 
 Why this shape: the batch job replaces whole periods (a recompute of a month must also remove rows
 whose combination no longer exists, e.g. after a request changed status), the streaming job upserts
 minute rows with a TTL, and the read API asks for sums over a period range with filters, grouped by
 a few columns. Everything else (which rollups to read, stitching months and days) lives in
-pipeline/read_api.py, once for both stores.
+pipeline/read/api.py, once for both stores.
 """
 from __future__ import annotations
 
@@ -53,7 +53,7 @@ class Store(ABC):
 
     @abstractmethod
     def select(self, table: str, where: Mapping[str, object] | None = None, limit: int | None = None) -> pd.DataFrame:
-        """Rows of any table (pipeline/tables.py EXTRA_TABLES: status, recent events, ...) whose columns
+        """Rows of any table (pipeline/rollups/tables.py EXTRA_TABLES: status, recent events, ...) whose columns
         equal `where` (give the whole partition key on Cassandra), in clustering order, at most `limit`."""
 
     @abstractmethod

@@ -1,7 +1,7 @@
 """The scale-out rollup store: Apache Cassandra through cassandra-driver.
 
 Why this layout: tables are partitioned by (grain, bucket) and clustered by period then dims
-(pipeline/tables.py), so a ten-year month-grain query reads ~10 partitions and restricts the period
+(pipeline/rollups/tables.py), so a ten-year month-grain query reads ~10 partitions and restricts the period
 by a clustering range. Every statement is prepared; writes are idempotent upserts (no counters), so
 replaying a batch or a stream micro-batch is harmless. replace_periods deletes each period by its
 clustering prefix (one range tombstone) and then writes UNLOGGED batches that each hold rows of a
@@ -32,10 +32,10 @@ from urllib.parse import parse_qs, urlparse
 
 import pandas as pd
 
+from pipeline.rollups.tables import bucket_of
 from pipeline.stores import ddl
 from pipeline.stores import rows as rowlib
 from pipeline.stores.base import Store, StoreUnavailable
-from pipeline.tables import bucket_of
 
 CONCURRENCY = 64
 BATCH_ROWS = 40          # rows per UNLOGGED single-partition batch (under the 5 KiB warn threshold); 1 = no batches

@@ -1,7 +1,7 @@
-"""Schema of both stores, rendered from pipeline/tables.py and kept as versioned files.
+"""Schema of both stores, rendered from pipeline/rollups/tables.py and kept as versioned files.
 
 Why files and a renderer: config/cql/NNN_*.cql and config/sqlite/NNN_*.sql are what ensure_schema()
-applies and what an operator reads, while pipeline/tables.py is what the jobs code against; a unit
+applies and what an operator reads, while pipeline/rollups/tables.py is what the jobs code against; a unit
 test checks that the files hold exactly the rendered statements. After changing tables.py run
 `python -m pipeline schema --write-ddl`, which adds the new statements as the next version file.
 """
@@ -10,8 +10,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from pipeline.rollups.tables import TableSpec, table_specs
 from pipeline.settings import CONFIG_DIR
-from pipeline.tables import TableSpec, table_specs
 
 CQL_DIR = CONFIG_DIR / "cql"
 SQLITE_DIR = CONFIG_DIR / "sqlite"
@@ -99,7 +99,7 @@ def write_new_version(name: str = "tables") -> list[Path]:
         folder, ext = _dir(dialect)
         folder.mkdir(parents=True, exist_ok=True)
         path = folder / f"{latest_version(dialect) + 1:03d}_{name}.{ext}"
-        header = ("-- Rendered from pipeline/tables.py by `python -m pipeline schema --write-ddl`; applied in\n"
+        header = ("-- Rendered from pipeline/rollups/tables.py by `python -m pipeline schema --write-ddl`; applied in\n"
                   "-- version order by ensure_schema(). Do not edit by hand: change tables.py and re-render.\n")
         path.write_text(header + "".join(f"\n{s};\n" for s in todo))
         written.append(path)

@@ -10,15 +10,15 @@ from datetime import datetime
 
 import pandas as pd
 
+from pipeline.rollups.tables import INT_DIMS, PERIOD_STRFTIME, TableSpec, bucket_of, rollup_of
 from pipeline.stores.ddl import all_specs
-from pipeline.tables import INT_DIMS, PERIOD_STRFTIME, TableSpec, bucket_of, rollup_of
 
 
 def spec_of(table: str) -> TableSpec:
     try:
         return all_specs()[table]
     except KeyError:
-        raise ValueError(f"unknown table {table!r}: declare it in pipeline/tables.py") from None
+        raise ValueError(f"unknown table {table!r}: declare it in pipeline/rollups/tables.py") from None
 
 
 def rollup_columns(table: str) -> tuple[tuple[str, ...], tuple[str, ...]]:

@@ -19,11 +19,11 @@ from urllib.parse import urlparse
 
 import pandas as pd
 
+from pipeline.rollups.tables import bucket_of
 from pipeline.settings import resolve
 from pipeline.stores import ddl
 from pipeline.stores import rows as rowlib
 from pipeline.stores.base import Store, StoreUnavailable
-from pipeline.tables import bucket_of
 
 PURGE_EVERY_S = 600
 

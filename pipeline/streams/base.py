@@ -27,10 +27,10 @@ class Stream(ABC):
 
     @abstractmethod
     def send(self, events: list[dict]) -> None:
-        """Send events (pipeline/events.py); returns only once the stream holds every one."""
+        """Send events (pipeline/streams/events.py); returns only once the stream holds every one."""
 
     def dead_letters(self, records: Iterable[dict], batch_id: int | None = None) -> None:
-        """Dead-letter records (pipeline/events.py dead_letter), acknowledged. `batch_id` is the
+        """Dead-letter records (pipeline/streams/events.py dead_letter), acknowledged. `batch_id` is the
         streaming job's micro-batch: a replayed batch must rewrite its dead letters, not add them again."""
         lines = [json.dumps(r).encode() for r in records]
         if lines:

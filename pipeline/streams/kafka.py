@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
-from pipeline import events as ev
+from pipeline.streams import events as ev
 from pipeline.streams.base import Stream
 
 if TYPE_CHECKING:

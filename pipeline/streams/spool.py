@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from pipeline import events as ev
+from pipeline.streams import events as ev
 from pipeline.streams.base import Stream
 
 if TYPE_CHECKING:

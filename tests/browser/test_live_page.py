@@ -12,7 +12,7 @@ import pytest
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
-from pipeline.tables import LIVE_TTL_SECONDS, RECENT_TTL_SECONDS, bucket_of
+from pipeline.rollups.tables import LIVE_TTL_SECONDS, RECENT_TTL_SECONDS, bucket_of
 from tests.support.serving_support import CALLS_JS, FEED_JS, TOTAL_JS, ZIPS_JS, app_server, chromium, sqlite_store
 
 pytestmark = pytest.mark.browser

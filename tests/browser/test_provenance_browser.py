@@ -18,7 +18,8 @@ from conftest import ROOT, SAMPLE_CSV
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
-from pipeline import batch, fetch
+from pipeline.ingest import fetch
+from pipeline.rollups import batch
 from pipeline.stores import open_store
 from tests.support.app_support import ServedApp, chrome
 

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from pipeline import ingest
-from pipeline.normalize import tag_unusable
+from pipeline.ingest import exports as ingest
+from pipeline.ingest.normalize import tag_unusable
 from pipeline.schema import REQUEST_COLUMN_NAMES
 
 pytestmark = pytest.mark.integration

@@ -13,10 +13,11 @@ from urllib.parse import urlparse
 
 import pytest
 
-from pipeline import batch, lake
-from pipeline.normalize import BAD_CREATED, MALFORMED, NO_KEY
+from pipeline.ingest.normalize import BAD_CREATED, MALFORMED, NO_KEY
+from pipeline.lake import table as lake
+from pipeline.rollups import batch
+from pipeline.rollups.tables import ROLLUPS
 from pipeline.stores import open_store
-from pipeline.tables import ROLLUPS
 
 pytestmark = pytest.mark.integration
 

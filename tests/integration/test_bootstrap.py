@@ -14,10 +14,10 @@ import pytest
 
 from app import provenance_view
 from pipeline import bootstrap, provenance
-from pipeline.events import NY
-from pipeline.read_api import Filters, ReadAPI
+from pipeline.read.api import Filters, ReadAPI
 from pipeline.settings import load
 from pipeline.stores import open_store
+from pipeline.streams.events import NY
 
 pytestmark = pytest.mark.integration
 

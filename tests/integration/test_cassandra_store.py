@@ -9,8 +9,8 @@ from urllib.parse import urlparse
 import pandas as pd
 import pytest
 
+from pipeline.rollups.tables import ROLLUPS, bucket_of
 from pipeline.stores import StoreUnavailable, ddl, open_store
-from pipeline.tables import ROLLUPS, bucket_of
 
 pytestmark = pytest.mark.integration
 

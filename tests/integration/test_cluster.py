@@ -24,10 +24,10 @@ from pathlib import Path
 import pytest
 import requests
 
-from pipeline.produce import Synthetic, sample_places
+from pipeline.producers.produce import Synthetic, sample_places
+from pipeline.rollups.tables import ROLLUPS
 from pipeline.stores import open_store
 from pipeline.streams.kafka import KafkaStream
-from pipeline.tables import ROLLUPS
 from tests.support import stream_helpers as h
 from tests.support.serving_helpers import live_callback
 

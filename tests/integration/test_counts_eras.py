@@ -13,8 +13,8 @@ import pytest
 from conftest import SAMPLE_CSV
 from test_batch_sample import NOW, recount
 
-from pipeline import batch
 from pipeline.cli import main as cli
+from pipeline.rollups import batch
 from pipeline.stores import open_store
 
 pytestmark = pytest.mark.integration

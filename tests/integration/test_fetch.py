@@ -14,9 +14,11 @@ from pathlib import Path
 
 import pytest
 
-from pipeline import fetch, lake, provenance
-from pipeline.read_api import Filters, ReadAPI
-from pipeline.socrata import SocrataError
+from pipeline import provenance
+from pipeline.ingest import fetch
+from pipeline.lake import table as lake
+from pipeline.producers.socrata import SocrataError
+from pipeline.read.api import Filters, ReadAPI
 from pipeline.stores import open_store
 
 pytestmark = pytest.mark.integration

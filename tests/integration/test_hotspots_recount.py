@@ -1,5 +1,5 @@
 """Hotspots end to end: the batch job's `hotspots` and `hex_cells` rollups, read through
-pipeline/hotspots.py, equal a recount of the raw CSV rows made here with Python's csv module, on
+pipeline/read/hotspots.py, equal a recount of the raw CSV rows made here with Python's csv module, on
 the real sample (both export eras) and on synthetic rows, in SQLite and in Cassandra."""
 from __future__ import annotations
 
@@ -12,11 +12,12 @@ from urllib.parse import urlparse
 import h3
 import pytest
 
-from pipeline import batch, places
-from pipeline.hotspots import HotspotAPI
-from pipeline.read_api import Filters
+from pipeline.ingest import places
+from pipeline.read.api import Filters
+from pipeline.read.hotspots import HotspotAPI
+from pipeline.rollups import batch
+from pipeline.rollups.tables import HEX_RESOLUTION
 from pipeline.stores import open_store
-from pipeline.tables import HEX_RESOLUTION
 
 pytestmark = pytest.mark.integration
 

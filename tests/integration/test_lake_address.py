@@ -11,13 +11,14 @@ from pathlib import Path
 import pytest
 from pyspark.sql import functions as F
 
-from pipeline import batch, lake
-from pipeline import events as ev
-from pipeline.hotspots import HotspotAPI
-from pipeline.produce import read_export
-from pipeline.read_api import Filters
+from pipeline.lake import table as lake
+from pipeline.producers.produce import read_export
+from pipeline.read.api import Filters
+from pipeline.read.hotspots import HotspotAPI
+from pipeline.rollups import batch
 from pipeline.stores import open_store
-from pipeline.stream import parse_events
+from pipeline.stream.job import parse_events
+from pipeline.streams import events as ev
 
 pytestmark = pytest.mark.integration
 

@@ -11,15 +11,17 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from pyspark.sql import functions as F
 
-from pipeline import batch, ingest, lake
-from pipeline import events as ev
-from pipeline.live_sink import open_sink
-from pipeline.live_state import RequestState
-from pipeline.normalize import tag_unusable
-from pipeline.produce import read_export
+from pipeline.ingest import exports as ingest
+from pipeline.ingest.normalize import tag_unusable
+from pipeline.lake import table as lake
+from pipeline.producers.produce import read_export
+from pipeline.rollups import batch
 from pipeline.settings import load
 from pipeline.stores import open_store
-from pipeline.stream import parse_events
+from pipeline.stream.job import parse_events
+from pipeline.stream.sink import open_sink
+from pipeline.stream.state import RequestState
+from pipeline.streams import events as ev
 from pipeline.streams.spool import SpoolStream
 
 pytestmark = pytest.mark.integration
@@ -60,7 +62,7 @@ def micros(t: datetime) -> int:
 
 
 def test_batch_load_and_stream_merge_overlap_and_both_updates_land(spark, sample_csv, tmp_path, caplog):
-    caplog.set_level(logging.WARNING, logger="pipeline.lake")
+    caplog.set_level(logging.WARNING, logger="pipeline.lake.table")
     with open(sample_csv, newline="", encoding="utf-8") as fh:
         reader = csv.DictReader(fh)
         header, rows = reader.fieldnames, sorted(reader, key=lambda r: r["Unique Key"])

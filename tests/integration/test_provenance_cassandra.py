@@ -7,7 +7,7 @@ from urllib.parse import urlparse
 import pytest
 
 from pipeline import provenance
-from pipeline.read_api import ReadAPI
+from pipeline.read.api import ReadAPI
 from pipeline.stores import open_store
 
 pytestmark = pytest.mark.integration

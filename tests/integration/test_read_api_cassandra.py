@@ -8,7 +8,7 @@ from urllib.parse import urlparse
 import pandas as pd
 import pytest
 
-from pipeline.read_api import Filters, ReadAPI
+from pipeline.read.api import Filters, ReadAPI
 from pipeline.stores import open_store
 from tests.support.rollup_fixtures import load, make_requests
 

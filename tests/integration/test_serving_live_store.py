@@ -12,7 +12,7 @@ import pytest
 
 from app import live_view as view
 from bench.web import random_events, write
-from pipeline.live_read import LiveAPI
+from pipeline.read.live import LiveAPI
 from pipeline.stores import open_store
 
 pytestmark = pytest.mark.integration

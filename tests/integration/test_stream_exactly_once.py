@@ -12,10 +12,11 @@ from urllib.parse import urlparse
 
 import pytest
 
-from pipeline import batch, lake
-from pipeline import events as ev
-from pipeline.produce import Synthetic, sample_places
+from pipeline.lake import table as lake
+from pipeline.producers.produce import Synthetic, sample_places
+from pipeline.rollups import batch
 from pipeline.stores import open_store
+from pipeline.streams import events as ev
 from pipeline.streams.kafka import KafkaStream
 from tests.support import stream_helpers as h
 

@@ -14,12 +14,12 @@ from urllib.parse import urlparse
 
 import pytest
 
-from pipeline import batch
-from pipeline import events as ev
-from pipeline.produce import read_export
+from pipeline.producers.produce import read_export
+from pipeline.rollups import batch
+from pipeline.rollups.tables import RESOLUTION_BINS_H
 from pipeline.stores import open_store
+from pipeline.streams import events as ev
 from pipeline.streams.kafka import KafkaStream
-from pipeline.tables import RESOLUTION_BINS_H
 from tests.support import stream_helpers as h
 
 pytestmark = pytest.mark.integration

@@ -12,9 +12,9 @@ from urllib.parse import urlparse
 
 import pytest
 
-from pipeline import events as ev
-from pipeline.produce import Synthetic, sample_places
+from pipeline.producers.produce import Synthetic, sample_places
 from pipeline.stores import open_store
+from pipeline.streams import events as ev
 from pipeline.streams.kafka import KafkaStream
 from tests.support import stream_helpers as h
 
@@ -97,7 +97,7 @@ def test_expired_offsets_are_recorded_and_shown(kafka_url, cassandra_url, kafka_
     and named on the live page, not skipped silently (failOnDataLoss=false)."""
     from kafka import KafkaAdminClient, TopicPartition
 
-    from pipeline.live_read import LiveAPI
+    from pipeline.read.live import LiveAPI
     h.create_topic(kafka_url, kafka_topic, partitions=1)
     servers = urlparse(kafka_url).netloc
     env = h.job_env(kafka_url, kafka_topic, h.store_url(cassandra_url, "expired"), tmp_path)

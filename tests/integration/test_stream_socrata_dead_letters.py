@@ -14,12 +14,12 @@ from urllib.parse import urlparse
 import pandas as pd
 import pytest
 
-from pipeline import events as ev
-from pipeline import lake as lake_table
-from pipeline import live_read
-from pipeline.rollups import compute_rollup
-from pipeline.socrata import SODA_FIELDS
+from pipeline.lake import table as lake_table
+from pipeline.producers.socrata import SODA_FIELDS
+from pipeline.read import live as live_read
+from pipeline.rollups.compute import compute_rollup
 from pipeline.stores import open_store
+from pipeline.streams import events as ev
 from tests.support import stream_helpers as h
 
 pytestmark = pytest.mark.integration

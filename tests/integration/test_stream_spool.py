@@ -11,8 +11,8 @@ from datetime import timedelta
 
 import pytest
 
-from pipeline import live_read
-from pipeline.produce import read_export
+from pipeline.producers.produce import read_export
+from pipeline.read import live as live_read
 from pipeline.stores import open_store
 from tests.support import stream_helpers as h
 

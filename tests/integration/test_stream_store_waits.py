@@ -1,5 +1,5 @@
 """A busy store does not crash the streaming job: with the embedded SQLite store locked by another
-writer for longer than its busy timeout, the job waits with back-off (pipeline/live_sink.py), then
+writer for longer than its busy timeout, the job waits with back-off (pipeline/stream/sink.py), then
 catches up with exact counts, one process from start to end."""
 from __future__ import annotations
 
@@ -9,10 +9,10 @@ from datetime import UTC, datetime
 
 import pytest
 
-from pipeline import events as ev
-from pipeline import live_read
-from pipeline.produce import Synthetic, sample_places
+from pipeline.producers.produce import Synthetic, sample_places
+from pipeline.read import live as live_read
 from pipeline.stores import open_store
+from pipeline.streams import events as ev
 from pipeline.streams.spool import SpoolStream
 from tests.support import stream_helpers as h
 

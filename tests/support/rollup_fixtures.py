@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from pipeline.tables import RESOLUTION_BINS_H, ROLLUPS, bucket_of
+from pipeline.rollups.tables import RESOLUTION_BINS_H, ROLLUPS, bucket_of
 
 TYPES = (("Noise - Residential", "NYPD"), ("HEAT/HOT WATER", "HPD"), ("Street Condition", "DOT"))
 AREAS = (("Bronx", "209", "10472"), ("Brooklyn", "301", "11211"), ("Manhattan", "109", "10027"),
@@ -54,12 +54,12 @@ STREETS = ("MAIN ST", "BROADWAY", "E 55 ST & LEXINGTON AVE", "5 AVE", "OCEAN PKW
 
 
 def with_places(reqs: pd.DataFrame) -> pd.DataFrame:
-    """`address` and `cell` (pipeline/tables.py hotspots) for hand-made requests that lack them: the
+    """`address` and `cell` (pipeline/rollups/tables.py hotspots) for hand-made requests that lack them: the
     k-th place of a district (k = row index mod 9) is at a fixed point near the district's, so every
     place lies in one cell; districts without a point have neither."""
     import h3
 
-    from pipeline.tables import HEX_RESOLUTION
+    from pipeline.rollups.tables import HEX_RESOLUTION
     if "address" in reqs and "cell" in reqs:
         return reqs
     k = pd.Series(np.arange(len(reqs)) % len(STREETS), index=reqs.index)
@@ -105,7 +105,7 @@ def load(store, reqs: pd.DataFrame) -> None:
 
 def sqlite_read_api(reqs: pd.DataFrame, folder):
     """A ReadAPI (no cache) over a fresh SQLite store holding the rollups of `reqs`."""
-    from pipeline.read_api import ReadAPI
+    from pipeline.read.api import ReadAPI
     from pipeline.stores import open_store
 
     store = open_store(f"sqlite:///{folder}/rollups.db")

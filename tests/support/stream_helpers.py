@@ -14,9 +14,9 @@ from urllib.parse import urlparse
 
 import pandas as pd
 
-from pipeline import events as ev
-from pipeline.events import NY
-from pipeline.produce import Synthetic
+from pipeline.producers.produce import Synthetic
+from pipeline.streams import events as ev
+from pipeline.streams.events import NY
 from pipeline.streams.kafka import KafkaStream
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -161,7 +161,7 @@ def restart_service(name: str, down_for: float = 3.0) -> None:
 
 def lake_merge_in_flight(log: Path, since: int) -> bool:
     """Whether the job started after byte `since` of its log has begun a lake merge it has not
-    finished (pipeline/live_sink.py logs both ends): killing it now kills it inside a Delta commit."""
+    finished (pipeline/stream/sink.py logs both ends): killing it now kills it inside a Delta commit."""
     with open(log, "rb") as fh:
         fh.seek(since)
         text = fh.read().decode(errors="replace")

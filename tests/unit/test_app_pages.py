@@ -194,7 +194,7 @@ def test_rankings_and_map_show_per_resident_rates_for_districts(client, deps, re
     from app import state as st
     from app.charts import Reads
     from app.pages import rankings
-    from pipeline.population import population
+    from pipeline.read.population import population
     pop = population("community_district")
     counts = reqs[reqs["community_district"] != "Unspecified"]["community_district"].value_counts()
     expected = {cd: n / pop[cd] * 10_000 for cd, n in counts.items()}

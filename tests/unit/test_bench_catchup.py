@@ -8,7 +8,7 @@ from datetime import datetime
 import pytest
 
 from bench import catchup as bc
-from pipeline import events as ev
+from pipeline.streams import events as ev
 
 pytestmark = pytest.mark.unit
 

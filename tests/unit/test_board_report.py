@@ -11,7 +11,7 @@ import pytest
 
 from app import report_data as rd
 from app.charts import Reads
-from pipeline.tables import RESOLUTION_BINS_H
+from pipeline.rollups.tables import RESOLUTION_BINS_H
 from tests.support.app_support import app_over_sqlite, make_requests
 
 pytestmark = pytest.mark.unit

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import pytest
 
-from pipeline import cleaning
-from pipeline import events as ev
-from pipeline.normalize import normalize
+from pipeline.ingest import cleaning
+from pipeline.ingest.normalize import normalize
 from pipeline.schema import UNSPECIFIED
+from pipeline.streams import events as ev
 
 pytestmark = pytest.mark.unit
 

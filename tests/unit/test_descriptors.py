@@ -9,10 +9,10 @@ from datetime import date
 import pandas as pd
 import pytest
 
-from pipeline.live_rows import live_rows
-from pipeline.live_state import STATE_COLUMNS, RequestState
-from pipeline.read_api import TABLE_PREFERENCE, Filters, ReadAPI, table_for
-from pipeline.tables import ROLLUPS
+from pipeline.read.api import TABLE_PREFERENCE, Filters, ReadAPI, table_for
+from pipeline.rollups.tables import ROLLUPS
+from pipeline.stream.rows import live_rows
+from pipeline.stream.state import STATE_COLUMNS, RequestState
 from tests.support.rollup_fixtures import make_requests, recount, sqlite_read_api
 
 pytestmark = pytest.mark.unit

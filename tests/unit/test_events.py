@@ -6,10 +6,10 @@ from datetime import UTC, datetime
 
 import pytest
 
-from pipeline import events as ev
-from pipeline.produce import Synthetic, read_export
+from pipeline.producers.produce import Synthetic, read_export
 from pipeline.schema import REQUEST_COLUMN_NAMES
 from pipeline.settings import CONFIG_DIR
+from pipeline.streams import events as ev
 
 pytestmark = pytest.mark.unit
 
@@ -102,7 +102,7 @@ def test_replay_reads_the_real_sample(sample_csv):
 
 
 def test_synthetic_requests_are_valid_and_close_later(sample_csv):
-    from pipeline.produce import sample_places
+    from pipeline.producers.produce import sample_places
     gen = Synthetic(sample_places(sample_csv), seed=7, close_speedup=1e9)
     now = datetime.now(UTC)
     recs = [gen.new_request(now) for _ in range(300)]
@@ -129,7 +129,7 @@ def _resolved(prop: dict) -> dict:
 
 
 def test_schema_limits_agree_with_the_contract_limits():
-    """The documented limits (config/event.schema.json) are the enforced ones (pipeline/events.py)."""
+    """The documented limits (config/event.schema.json) are the enforced ones (pipeline/streams/events.py)."""
     for f in ev.TEXT_FIELDS:
         assert _resolved(SCHEMA["properties"][f]).get("maxLength") == ev.MAX_TEXT_CHARS, f
     longest = max(len(v) for p in SCHEMA["properties"].values() for v in _resolved(p).get("enum", []) if isinstance(v, str))

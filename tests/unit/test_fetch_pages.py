@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from pipeline import fetch
-from pipeline.ingest import EXPORT_COLUMNS
+from pipeline.ingest import fetch
+from pipeline.ingest.exports import EXPORT_COLUMNS
 
 _spec = importlib.util.spec_from_file_location(
     "socrata_fixture_server", Path(__file__).parents[1] / "fixtures" / "socrata" / "server.py")

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from app import figures
-from pipeline.series import mark_complete, period_bounds
+from pipeline.read.series import mark_complete, period_bounds
 
 pytestmark = pytest.mark.unit
 

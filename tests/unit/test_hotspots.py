@@ -1,4 +1,4 @@
-"""Hotspot reads (pipeline/hotspots.py), their URL state, the hexagon figure and the live map's theme."""
+"""Hotspot reads (pipeline/read/hotspots.py), their URL state, the hexagon figure and the live map's theme."""
 from __future__ import annotations
 
 from datetime import date
@@ -11,9 +11,9 @@ from app import hex_figures
 from app import state as st
 from app.figures import CLEAR_MAP_STYLE
 from app.pages.hotspots import click_cell
-from pipeline import hotspots
-from pipeline.read_api import Filters
-from pipeline.tables import HEX_RESOLUTION
+from pipeline.read import hotspots
+from pipeline.read.api import Filters
+from pipeline.rollups.tables import HEX_RESOLUTION
 from tests.support.rollup_fixtures import load, make_requests, with_places
 
 pytestmark = pytest.mark.unit

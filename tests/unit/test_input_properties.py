@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as S
 
 from app import state as st
-from pipeline.read_api import MAX_PERIODS, Filters, QueryTooLarge, ReadAPI
+from pipeline.read.api import MAX_PERIODS, Filters, QueryTooLarge, ReadAPI
 from pipeline.stores import open_store
 from tests.support.rollup_fixtures import load, make_requests
 

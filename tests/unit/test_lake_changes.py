@@ -1,4 +1,4 @@
-"""The lake merge's staged input (pipeline/lake_changes.py): every changed request once, in chunks
+"""The lake merge's staged input (pipeline/lake/changes.py): every changed request once, in chunks
 whose columns may be all null, with the lake's types and a load sequence in which later batches win."""
 from __future__ import annotations
 
@@ -6,9 +6,9 @@ import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 
-from pipeline import lake_changes
-from pipeline.live_state import STATE_COLUMNS, RequestState
+from pipeline.lake import changes as lake_changes
 from pipeline.schema import REQUEST_COLUMNS
+from pipeline.stream.state import STATE_COLUMNS, RequestState
 
 pytestmark = pytest.mark.unit
 T0 = 1_764_633_600 * 10**6  # 2025-12-02 00:00 UTC in epoch microseconds

@@ -1,10 +1,10 @@
-"""The lake's commit retry (pipeline/lake.py): a commit that lost a race with a concurrent Delta writer
+"""The lake's commit retry (pipeline/lake/table.py): a commit that lost a race with a concurrent Delta writer
 is tried again with growing waits, a bounded number of times; any other failure is raised at once."""
 from __future__ import annotations
 
 import pytest
 
-from pipeline import lake
+from pipeline.lake import table as lake
 
 CONFLICT = ("An error occurred while calling o56.sql.\n: io.delta.exceptions.ConcurrentAppendException: "
             "[DELTA_CONCURRENT_APPEND.WITH_PARTITION_HINT] Transaction conflict detected.")

@@ -1,8 +1,8 @@
-"""The streaming job's Python keeps its memory small (pipeline/lean_memory.py, issue 9's 1.5 GB budget)."""
+"""The streaming job's Python keeps its memory small (pipeline/stream/lean_memory.py, issue 9's 1.5 GB budget)."""
 import pyarrow as pa
 import pytest
 
-from pipeline.lean_memory import give_back, lean_python
+from pipeline.stream.lean_memory import give_back, lean_python
 
 pytestmark = pytest.mark.unit
 

@@ -11,8 +11,8 @@ import pandas as pd
 import pytest
 
 from app import live_view as view
-from pipeline import live_read
-from pipeline.events import NY
+from pipeline.read import live as live_read
+from pipeline.streams.events import NY
 
 pytestmark = pytest.mark.unit
 
@@ -25,7 +25,7 @@ def store(sqlite_store):
 
 
 def _job_rows(store, lag: int | None, state: str = "running") -> None:
-    """The status and health rows the streaming job writes after a micro-batch (pipeline/live_sink.py)."""
+    """The status and health rows the streaming job writes after a micro-batch (pipeline/stream/sink.py)."""
     t = pd.Timestamp(NOW, tz=NY).tz_convert("UTC")
     store.upsert("pipeline_status", pd.DataFrame([{
         "job": live_read.JOB, "batch_id": 7, "last_batch_time": t, "last_event_time": t - pd.Timedelta(minutes=50),

@@ -1,11 +1,11 @@
-"""The live side follows the rollup catalogue: a rollup given a live_table in pipeline/tables.py is
+"""The live side follows the rollup catalogue: a rollup given a live_table in pipeline/rollups/tables.py is
 tracked by the streaming job's state with no second list to edit."""
 from __future__ import annotations
 
 import pytest
 
-from pipeline.live_state import DIMS, STATE_COLUMNS
-from pipeline.tables import LIVE_DIMS, LIVE_ROLLUPS, ROLLUPS
+from pipeline.rollups.tables import LIVE_DIMS, LIVE_ROLLUPS, ROLLUPS
+from pipeline.stream.state import DIMS, STATE_COLUMNS
 
 pytestmark = pytest.mark.unit
 

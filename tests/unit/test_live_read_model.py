@@ -12,9 +12,9 @@ import pytest
 
 from app import data
 from app import live_view as view
-from pipeline import live_read
-from pipeline.events import NY
+from pipeline.read import live as live_read
 from pipeline.settings import load
+from pipeline.streams.events import NY
 
 pytestmark = pytest.mark.unit
 

@@ -8,9 +8,9 @@ import json
 import pandas as pd
 import pytest
 
-from pipeline import live_sink
-from pipeline.live_state import STATE_COLUMNS, RequestState
 from pipeline.settings import load
+from pipeline.stream import sink as live_sink
+from pipeline.stream.state import STATE_COLUMNS, RequestState
 from pipeline.streams.spool import SpoolStream
 
 pytestmark = pytest.mark.unit

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from pipeline.live_state import STATE_COLUMNS, RequestState
+from pipeline.stream.state import STATE_COLUMNS, RequestState
 
 pytestmark = pytest.mark.unit
 HOUR = 3600 * 10**6

@@ -1,4 +1,4 @@
-"""Narrow rollups (pipeline/tables.py): the same counts as the wide ones, and the read API answers the
+"""Narrow rollups (pipeline/rollups/tables.py): the same counts as the wide ones, and the read API answers the
 same from either layout."""
 from __future__ import annotations
 
@@ -8,11 +8,11 @@ import pandas as pd
 import pytest
 
 from bench.read import LAYOUTS, dashboard_queries
-from pipeline.normalize import normalize
-from pipeline.read_api import ReadAPI, table_for
-from pipeline.rollups import compute_rollup
+from pipeline.ingest.normalize import normalize
+from pipeline.read.api import ReadAPI, table_for
+from pipeline.rollups.compute import compute_rollup
+from pipeline.rollups.tables import ROLLUPS
 from pipeline.stores import open_store
-from pipeline.tables import ROLLUPS
 from tests.support.rollup_fixtures import load, make_requests
 
 pytestmark = pytest.mark.unit
@@ -91,9 +91,9 @@ def test_read_api_answers_the_same_from_narrow_and_wide_rollups(tmp_path):
 
 
 def test_every_rollup_has_one_read_rank():
-    """A rollup added to pipeline/tables.py without a place in read_api.TABLE_PREFERENCE would be
+    """A rollup added to pipeline/rollups/tables.py without a place in read_api.TABLE_PREFERENCE would be
     loaded and stored but never read (table_for only considers ranked rollups)."""
-    from pipeline.read_api import TABLE_PREFERENCE
+    from pipeline.read.api import TABLE_PREFERENCE
     assert sorted(TABLE_PREFERENCE) == sorted(ROLLUPS), (
         f"unranked: {sorted(set(ROLLUPS) - set(TABLE_PREFERENCE))}; "
         f"ranked twice or unknown: {sorted(n for n in set(TABLE_PREFERENCE) if TABLE_PREFERENCE.count(n) > 1 or n not in ROLLUPS)}")

@@ -1,12 +1,12 @@
-"""Parsing and normalisation of export rows (pipeline/ingest.py, pipeline/normalize.py)."""
+"""Parsing and normalisation of export rows (pipeline/ingest/exports.py, pipeline/ingest/normalize.py)."""
 from __future__ import annotations
 
 import gzip
 
 import pytest
 
-from pipeline import ingest
-from pipeline.normalize import BAD_CREATED, MALFORMED, NO_CREATED, NO_KEY, OUT_OF_RANGE, normalize, tag_unusable
+from pipeline.ingest import exports as ingest
+from pipeline.ingest.normalize import BAD_CREATED, MALFORMED, NO_CREATED, NO_KEY, OUT_OF_RANGE, normalize, tag_unusable
 from pipeline.schema import REQUEST_COLUMN_NAMES
 
 pytestmark = pytest.mark.unit

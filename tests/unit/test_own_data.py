@@ -7,7 +7,7 @@ import json
 import re
 from pathlib import Path
 
-from pipeline import population
+from pipeline.read import population
 from pipeline.settings import DATA_DIR, ROOT
 
 PRODUCT = ("app", "pipeline", "scripts")

@@ -1,4 +1,4 @@
-"""The normalised place of a request (pipeline/places.py), in Python and as Spark columns."""
+"""The normalised place of a request (pipeline/ingest/places.py), in Python and as Spark columns."""
 from __future__ import annotations
 
 import csv
@@ -6,8 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from pipeline import ingest, places
-from pipeline.normalize import normalize
+from pipeline.ingest import exports as ingest
+from pipeline.ingest import places
+from pipeline.ingest.normalize import normalize
 
 pytestmark = pytest.mark.unit
 
@@ -109,8 +110,8 @@ def test_events_carry_the_place_from_exports_and_soda():
     `batch --recompute` counts streamed requests by place."""
     from datetime import UTC, datetime
 
-    from pipeline import events as ev
-    from pipeline.socrata import event_of
+    from pipeline.producers.socrata import event_of
+    from pipeline.streams import events as ev
     raw = {"unique_key": "1", "created_at": "05/01/2022 12:00:03 AM", "complaint_type": "Noise", "borough": "BRONX",
            "incident_address": "1006 Gerard Avenue", "address_type": "ADDRESS"}
     rec = ev.record_from_raw(raw, ev.export_time)

@@ -6,7 +6,7 @@ from datetime import date
 import pytest
 
 from app import state as st
-from pipeline.read_api import Filters
+from pipeline.read.api import Filters
 
 pytestmark = pytest.mark.unit
 

@@ -9,11 +9,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from pipeline import read_cache
-from pipeline.read_api import Filters, ReadAPI
-from pipeline.read_plan import percentile_from_bins, plan_range
+from pipeline.read import cache as read_cache
+from pipeline.read.api import Filters, ReadAPI
+from pipeline.read.plan import percentile_from_bins, plan_range
+from pipeline.rollups.tables import EXTRA_TABLES, RESOLUTION_BINS_H, ROLLUPS
 from pipeline.stores import open_store
-from pipeline.tables import EXTRA_TABLES, RESOLUTION_BINS_H, ROLLUPS
 from tests.support.rollup_fixtures import load, make_requests, recount, rollup_rows, sqlite_read_api
 
 pytestmark = pytest.mark.unit

@@ -1,13 +1,13 @@
-"""Each rollup of pipeline/tables.py on small inline requests (pipeline/rollups.py)."""
+"""Each rollup of pipeline/rollups/tables.py on small inline requests (pipeline/rollups/compute.py)."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
 
 import pytest
 
-from pipeline.normalize import normalize
-from pipeline.rollups import coarsen, compute_rollup
-from pipeline.tables import RESOLUTION_BINS_H, ROLLUPS
+from pipeline.ingest.normalize import normalize
+from pipeline.rollups.compute import coarsen, compute_rollup
+from pipeline.rollups.tables import RESOLUTION_BINS_H, ROLLUPS
 
 pytestmark = pytest.mark.unit
 
@@ -97,7 +97,7 @@ def test_resolution_bins_only_positive_durations(requests):
 def test_resolution_bin_edges(spark):
     from pyspark.sql import functions as F
 
-    from pipeline.rollups import res_bin
+    from pipeline.rollups.compute import res_bin
     hours = [0.1, 0.25, 0.26, 1.0, 23.9, 24.0, 17520.0, 17520.5, 1e6]
     got = [r[0] for r in spark.createDataFrame([(h,) for h in hours], "h double")
            .select(res_bin(F.col("h"))).collect()]
@@ -137,8 +137,8 @@ def test_month_from_days_equals_month_computed(requests):
 
 
 def test_a_narrow_rollup_summed_from_a_wide_one_equals_its_own_count(requests):
-    from pipeline.batch import parent_of
-    from pipeline.tables import Rollup
+    from pipeline.rollups.batch import parent_of
+    from pipeline.rollups.tables import Rollup
 
     narrow = Rollup("boroughs_only", ("borough",))
     computed = {n: ROLLUPS[n] for n in ("hour_of_week", "resolution", "timeliness", "requests", "zips")}

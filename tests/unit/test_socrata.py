@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from pipeline import events as ev
-from pipeline import socrata
+from pipeline.producers import socrata
+from pipeline.streams import events as ev
 
 pytestmark = pytest.mark.unit
 

@@ -7,16 +7,16 @@ import time
 import pandas as pd
 import pytest
 
+from pipeline.rollups.tables import ROLLUPS
 from pipeline.stores import StoreUnavailable, ddl, open_store
 from pipeline.stores.sqlite import sqlite_path
-from pipeline.tables import ROLLUPS
 
 pytestmark = pytest.mark.unit
 
 
 def req_rows(grain: str, items: list[tuple[str, str, str, int]]) -> pd.DataFrame:
     """requests rows from (period, borough, complaint_type, n); agency NYPD."""
-    from pipeline.tables import bucket_of
+    from pipeline.rollups.tables import bucket_of
     return pd.DataFrame([{"grain": grain, "bucket": bucket_of(grain, p), "period": p, "borough": b,
                           "complaint_type": t, "agency": "NYPD", "n": n} for p, b, t, n in items],
                         columns=list(ROLLUPS["requests"].columns))
@@ -30,7 +30,7 @@ def store(sqlite_store):
 def test_schema_files_hold_exactly_the_tables_of_tables_py():
     for dialect in ("cql", "sqlite"):
         missing = ddl.missing_statements(dialect)
-        assert not missing, (f"config/{dialect} lags pipeline/tables.py: run `python -m pipeline schema --write-ddl` "
+        assert not missing, (f"config/{dialect} lags pipeline/rollups/tables.py: run `python -m pipeline schema --write-ddl` "
                              f"and commit the new file ({len(missing)} statements missing)")
         have = [ddl.normalise(s) for _, stmts in ddl.versions(dialect) for s in stmts]
         assert sorted(have) == sorted(ddl.normalise(s) for s in ddl.rendered(dialect))

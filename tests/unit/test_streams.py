@@ -8,9 +8,9 @@ from datetime import UTC, datetime
 
 import pytest
 
-from pipeline import events as ev
 from pipeline.settings import load
 from pipeline.streams import Stream, open_stream
+from pipeline.streams import events as ev
 from pipeline.streams.kafka import KafkaStream
 from pipeline.streams.spool import SpoolStream
 

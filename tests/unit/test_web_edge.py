@@ -12,7 +12,8 @@ import pytest
 
 from app.data import ReadModel
 from bench.app import callback_request
-from pipeline import read_api, read_cache
+from pipeline.read import api as read_api
+from pipeline.read import cache as read_cache
 from pipeline.settings import load
 from pipeline.stores import open_store
 from tests.support.app_support import fill_store, make_requests

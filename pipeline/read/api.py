@@ -1,0 +1,385 @@
+"""The read API the dashboard calls: every number the app shows comes through here.
+
+Why a layer of its own: the app must never know how rollups are laid out. This module picks
+month-grain rows for the whole months inside a range and day-grain rows for the partial months at
+its edges (so a ten-year query reads ~120 month rows per group, not 3,650 days), and it is the same
+code over SQLite and Cassandra.
+
+Conventions:
+- dates are New York local calendar dates, inclusive at both ends; None = unbounded
+  (start None = first day with data, end None = last day with data);
+- filters are exact values in the normalised spelling (boroughs 'Bronx', ..., 'Staten Island',
+  'Unspecified'; community districts '109'; ZIPs '10027'); None = all;
+- every method returns a pandas DataFrame with the documented columns, sorted as documented, and an
+  empty frame with those columns when nothing matches.
+
+Caching (pipeline/read/cache.py): answers are kept in a process-wide LRU bounded in bytes, tagged
+with the store's `data_version`, so a dashboard sees a reload within seconds. Live (minute) queries
+and freshness are never cached. ReadAPI(store, cache=False) measures the cold cost.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import date, datetime, timedelta
+
+import pandas as pd
+
+from pipeline.read.cache import cached
+from pipeline.read.plan import month_end, percentiles_from_bins, period_label, period_range, plan_range
+from pipeline.read.population import population
+from pipeline.rollups.tables import DESCRIPTOR_ROLLUPS, PERIOD_STRFTIME, RESOLUTION_BINS_H, ROLLUPS
+from pipeline.schema import CREATED_YEARS, NY_TZ, UNSPECIFIED
+from pipeline.stores.base import Store
+
+# Dimensions `counts` can group by, and the rollup table that holds each.
+GROUPABLE = ("borough", "community_district", "zip", "complaint_type", "agency", "channel", "status",
+             "descriptor", "day", "week", "month")
+TIME_GROUPS = ("day", "week", "month")
+# Every rollup the read API reads, smallest first (rows per period): a query reads the first one that
+# holds all the columns it groups/filters by, with the measures it sums (see table_for). The narrow
+# rollups lead, so a ten-year ZIP ranking reads ~ZIPs x months rows, not ZIPs x types x agencies x months.
+TABLE_PREFERENCE = ("totals", "boroughs", "status_boroughs", "types", "timeliness_types", "district_totals",
+                    "zip_totals", "resolution_agencies", "resolution_boroughs", "requests", "timeliness", "channels", "status",
+                    "resolution_types", "type_districts", "type_zips", "districts", "zips", "resolution",
+                    "hour_of_week", "district_timeliness", "district_resolution",
+                    "hex_cells", "hotspots",  # month grain only: read by pipeline/read/hotspots.py
+                    *DESCRIPTOR_ROLLUPS)  # last: read only when a query names the descriptor
+LIVE_PREFERENCE = tuple(name for name in TABLE_PREFERENCE if ROLLUPS[name].live_table)
+AREA_LEVELS = ("borough", "community_district", "zip")
+FILTER_COLUMNS = ("borough", "complaint_type", "agency", "community_district", "zip", "descriptor")
+OTHER = "Other"
+
+# A series never holds more periods than this (about five and a half years of days): every answer
+# of the API stays bounded whatever the filters say (issue 10: 1678-2261 by day was 213,000 labels).
+MAX_PERIODS = 2000
+# Years a stored period may name; anything outside is a bad row that slipped in, and is ignored so
+# that date arithmetic on the bounds can never overflow (the batch job quarantines such rows).
+VALID_YEARS = CREATED_YEARS
+
+
+class QueryTooLarge(ValueError):
+    """The question would give an unbounded answer; the message says how to narrow it."""
+
+
+@dataclass(frozen=True)
+class Filters:
+    start: date | None = None
+    end: date | None = None
+    borough: str | None = None
+    complaint_type: str | None = None
+    agency: str | None = None
+    community_district: str | None = None
+    zip: str | None = None
+    descriptor: str | None = None  # last: callers build Filters(start, end, ...) positionally
+
+    def __post_init__(self) -> None:
+        """Reject what no caller should pass (a URL or a payload that slipped past the app's checks):
+        dates must be dates, dimension values short UTF-8 text."""
+        for name in ("start", "end"):
+            v = getattr(self, name)
+            if v is not None and (not isinstance(v, date) or isinstance(v, datetime)):
+                raise ValueError(f"{name} must be a date, not {type(v).__name__}")
+        for name in FILTER_COLUMNS:
+            v = getattr(self, name)
+            if v is None:
+                continue
+            if not isinstance(v, str) or not v or len(v) > 200:
+                raise ValueError(f"{name} must be a non-empty text of at most 200 characters")
+            v.encode("utf-8")  # a lone surrogate raises UnicodeEncodeError, a ValueError
+
+    def but(self, **changes) -> Filters:
+        return replace(self, **changes)
+
+    def dims(self) -> dict[str, str]:
+        """The non-empty dimension filters, column -> value."""
+        return {c: getattr(self, c) for c in FILTER_COLUMNS if getattr(self, c) is not None}
+
+
+def table_for(columns: set[str], measures: tuple[str, ...] = ("n",), preference=None) -> str:
+    """The first table of `preference` (default TABLE_PREFERENCE) holding `columns` and `measures`.
+    A table with a derived dimension (res_bin, how) counts something else than requests, so it
+    qualifies only when that dimension is asked for."""
+    for name in preference or TABLE_PREFERENCE:
+        rollup = ROLLUPS[name]
+        if rollup.measures == measures and columns <= set(rollup.dims) and rollup.derived <= columns:
+            return name
+    raise ValueError(f"no rollup holds {', '.join(sorted(columns))} together: drop one of these filters")
+
+
+class ReadAPI:
+    """Queries over one store. Cheap to build; holds no connection of its own."""
+
+    def __init__(self, store: Store, cache: bool = True, tables: tuple[str, ...] | None = None):
+        """`tables`: the rollups to read, in order of preference (default TABLE_PREFERENCE); the
+        benchmark passes the wide ones only to measure what the narrow ones save."""
+        self.store = store
+        self.cache = cache
+        self.tables = tables
+
+    # -- plumbing ------------------------------------------------------------------------------
+    def _range(self, f: Filters) -> tuple[date, date] | None:
+        """The filter's range clamped to the data (None when nothing can match)."""
+        bounds = self.date_bounds()
+        if bounds is None:
+            return None
+        start = max(f.start or bounds[0], bounds[0])
+        end = min(f.end or bounds[1], bounds[1])
+        return (start, end) if start <= end else None
+
+    def _sum(self, table: str, f: Filters, by: list[str], granularity: str | None = None) -> pd.DataFrame:
+        """Measures of `table` summed over the filter's range, grouped by `by` (+ 'period' labels)."""
+        measures = list(ROLLUPS[table].measures)
+        cols = [*(["period"] if granularity else []), *by]
+        rng = self._range(f)
+        if rng is None:
+            return pd.DataFrame({c: pd.Series(dtype="object") for c in cols}).assign(
+                **{m: pd.Series(dtype="int64") for m in measures})
+        frames = []
+        for grain, p1, p2 in plan_range(*rng, months=granularity not in ("day", "week")):
+            frame = self.store.aggregate(table, grain, p1, p2, by=[*by, *(["period"] if granularity else [])],
+                                         filters=f.dims())
+            if granularity and not frame.empty:
+                frame["period"] = period_label(frame["period"], grain, granularity)
+            frames.append(frame)
+        frame = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
+        if len(frames) == 1 and granularity in (None, "day"):
+            pass  # one store answer, labels unchanged: already summed per group
+        elif cols:
+            frame = frame.groupby(cols, as_index=False, sort=True)[measures].sum()
+        else:
+            frame = frame[measures].sum().to_frame().T
+        for m in measures:
+            frame[m] = frame[m].astype("int64")
+        return frame[[*cols, *measures]]
+
+    def _table(self, f: Filters, *columns: str, measures: tuple[str, ...] = ("n",)) -> str:
+        return table_for({c for c in columns if c} | set(f.dims()), measures, self.tables)
+
+    def _check_span(self, f: Filters, granularity: str) -> None:
+        """Refuse a series of more than MAX_PERIODS periods, before reading anything."""
+        rng = self._range(f)
+        if rng is None:
+            return
+        days = (rng[1] - rng[0]).days + 1
+        per = {"day": 1, "week": 7, "month": 28}[granularity]
+        if days // per > MAX_PERIODS:
+            raise QueryTooLarge(f"{days:,} days by {granularity} is more than {MAX_PERIODS:,} points: "
+                                "choose a shorter range or a coarser granularity")
+
+    @staticmethod
+    def _check(value, allowed, what: str) -> None:
+        if value not in allowed:
+            raise ValueError(f"{what} must be one of {', '.join(map(str, allowed))}, not {value!r}")
+
+    # -- counts ------------------------------------------------------------------------------
+    @cached
+    def counts(self, by: str, f: Filters = Filters()) -> pd.DataFrame:
+        """Requests created in the range, grouped by one dimension of GROUPABLE.
+
+        Columns [by, 'count']; sorted by count descending (by period ascending for day/week/month;
+        week = ISO week starting Monday, labelled by its Monday 'YYYY-MM-DD')."""
+        self._check(by, GROUPABLE, "by")
+        if by in TIME_GROUPS:
+            frame = self._sum(self._table(f), f, [], granularity=by).rename(columns={"period": by, "n": "count"})
+            return frame[frame["count"] > 0].sort_values(by).reset_index(drop=True)
+        frame = self._sum(self._table(f, by), f, [by]).rename(columns={"n": "count"})
+        frame = frame[frame["count"] > 0]
+        return frame.sort_values(["count", by], ascending=[False, True]).reset_index(drop=True)
+
+    @cached
+    def timeseries(self, f: Filters = Filters(), granularity: str = "day", split_by: str | None = None,
+                   top: int | None = None) -> pd.DataFrame:
+        """Counts per period ('day' | 'week' | 'month'), optionally split by a dimension (keeping the
+        `top` largest groups, the rest summed as 'Other'). Columns ['period', split_by?, 'count'],
+        period as a 'YYYY-MM-DD' string (first day of the week/month); missing periods filled with 0."""
+        self._check(granularity, TIME_GROUPS, "granularity")
+        self._check_span(f, granularity)
+        if split_by is not None:
+            self._check(split_by, tuple(g for g in GROUPABLE if g not in TIME_GROUPS), "split_by")
+        by = [split_by] if split_by else []
+        frame = self._sum(self._table(f, split_by), f, by, granularity=granularity).rename(columns={"n": "count"})
+        bounds = self.date_bounds()
+        if bounds is None:
+            return frame[["period", *by, "count"]]
+        rng = self._range(f)
+        periods = period_range(*rng, granularity) if rng else []
+        if split_by:
+            if top is not None:
+                totals = frame.groupby(split_by)["count"].sum().sort_values(ascending=False, kind="stable")
+                keep = set(totals.index[:top])
+                frame[split_by] = frame[split_by].where(frame[split_by].isin(keep), OTHER)
+                frame = frame.groupby(["period", split_by], as_index=False)["count"].sum()
+            groups = sorted(frame[split_by].unique())
+            index = pd.MultiIndex.from_product([periods, groups], names=["period", split_by])
+            frame = frame.set_index(["period", split_by])["count"].reindex(index, fill_value=0).reset_index()
+        else:
+            frame = frame.set_index("period")["count"].reindex(pd.Index(periods, name="period"), fill_value=0)
+            frame = frame.reset_index()
+        frame["count"] = frame["count"].astype("int64")
+        return frame[["period", *by, "count"]].reset_index(drop=True)
+
+    @cached
+    def top_areas(self, level: str, f: Filters = Filters(), n: int = 10, per_capita: bool = False) -> pd.DataFrame:
+        """Top areas ('zip' | 'community_district' | 'borough') by requests (or per 10,000 residents).
+        Columns [level, 'borough', 'count', 'population', 'per_10k'] (population/per_10k NaN when unknown).
+        'Unspecified' areas are left out; a ZIP or district is shown in the borough most of its
+        requests name."""
+        self._check(level, AREA_LEVELS, "level")
+        by = [level] if level == "borough" else [level, "borough"]
+        frame = self._sum(self._table(f, *by), f, by).rename(columns={"n": "count"})
+        frame = frame[(frame[level] != UNSPECIFIED) & (frame["count"] > 0)]
+        if level != "borough":
+            home = (frame.sort_values(["count", "borough"], ascending=[False, True])
+                    .drop_duplicates(level).set_index(level)["borough"])
+            frame = frame.groupby(level, as_index=False)["count"].sum()
+            frame["borough"] = frame[level].map(home)
+        pop = population(level)
+        frame["population"] = frame[level].map(pop).astype("float64")
+        frame["per_10k"] = frame["count"] / frame["population"] * 10_000
+        key = "per_10k" if per_capita else "count"
+        frame = frame.sort_values([key, level], ascending=[False, True], na_position="last")
+        cols = list(dict.fromkeys([level, "borough", "count", "population", "per_10k"]))
+        frame = frame[cols].head(n).reset_index(drop=True)
+        frame["count"] = frame["count"].astype("int64")
+        return frame
+
+    # -- resolution ----------------------------------------------------------------------------
+    @cached
+    def resolution(self, by: str | None, f: Filters = Filters()) -> pd.DataFrame:
+        """Resolution time of requests created in the range and closed (closed > created), from the
+        histogram bins: columns [by?, 'closed', 'median_h', 'p90_h'], sorted by median_h descending.
+        by in (None, 'borough', 'complaint_type', 'agency').
+        Percentiles interpolate linearly inside the bin holding them (see percentile_from_bins)."""
+        self._check(by, (None, "borough", "complaint_type", "agency"), "by")
+        keys = [by] if by else []
+        frame = self._sum(self._table(f, *keys, "res_bin"), f, [*keys, "res_bin"])
+        cols = [*keys, "closed", "median_h", "p90_h"]
+        frame = frame[frame["n"] > 0]
+        if frame.empty:
+            return pd.DataFrame({c: pd.Series(dtype="object") for c in keys}).assign(
+                closed=pd.Series(dtype="int64"), median_h=pd.Series(dtype="float64"), p90_h=pd.Series(dtype="float64"))
+        bins = frame["res_bin"].astype(int).clip(0, len(RESOLUTION_BINS_H) - 1)
+        index = frame[keys[0]] if keys else pd.Series(0, index=frame.index)
+        matrix = (pd.DataFrame({"g": index, "b": bins, "n": frame["n"]})
+                  .pivot_table(index="g", columns="b", values="n", aggfunc="sum", fill_value=0)
+                  .reindex(columns=range(len(RESOLUTION_BINS_H)), fill_value=0))
+        counts = matrix.to_numpy(dtype="float64")
+        result = pd.DataFrame({"closed": counts.sum(axis=1).astype("int64"),
+                               "median_h": percentiles_from_bins(counts, 0.5),
+                               "p90_h": percentiles_from_bins(counts, 0.9)})
+        if keys:
+            result.insert(0, keys[0], matrix.index.to_numpy())
+        return result.sort_values(["median_h", *keys], ascending=[False, *[True] * len(keys)])[cols].reset_index(drop=True)
+
+    @cached
+    def status_mix(self, f: Filters = Filters(), by: str | None = None) -> pd.DataFrame:
+        """Current status of the requests created in the range: columns [by?, 'status', 'count'],
+        sorted by by, then count descending."""
+        keys = [by] if by else []
+        frame = self._sum(self._table(f, by, "status"), f, [*keys, "status"]).rename(columns={"n": "count"})
+        frame = frame[frame["count"] > 0]
+        return frame.sort_values([*keys, "count", "status"], ascending=[*[True] * len(keys), False, True]
+                                 ).reset_index(drop=True)
+
+    @cached
+    def timeliness(self, f: Filters = Filters(), by: str | None = None) -> pd.DataFrame:
+        """Against the city's due dates: columns [by?, 'with_due', 'on_time', 'late', 'open_past_due']."""
+        keys = [by] if by else []
+        if by is not None and by not in ROLLUPS["timeliness"].dims:
+            raise ValueError(f"timeliness by must be one of {ROLLUPS['timeliness'].dims}")
+        frame = self._sum(self._table(f, *keys, measures=ROLLUPS["timeliness"].measures), f, keys)
+        if keys:
+            frame = frame.sort_values(["with_due", *keys], ascending=[False, True])
+        return frame.reset_index(drop=True)
+
+    @cached
+    def open_now(self, f: Filters = Filters()) -> int:
+        """Requests created in the range whose current status is not Closed."""
+        mix = self.status_mix(f)
+        return int(mix.loc[mix["status"] != "Closed", "count"].sum())
+
+    # -- baseline, vocabularies, freshness --------------------------------------------------------
+    @cached
+    def hour_of_week_baseline(self, weeks: int = 8, end: date | None = None) -> pd.DataFrame:
+        """Mean requests per hour-of-week over the `weeks` full weeks before `end` (default: the
+        latest data day): columns ['borough', 'complaint_type', 'how', 'mean']
+        (how 0 = Monday 00:00 ... 167 = Sunday 23:00).
+        A full week ends on a Sunday: the last Sunday on or before `end`."""
+        cols = ["borough", "complaint_type", "how"]
+        bounds = self.date_bounds()
+        if bounds is None or weeks < 1:
+            return pd.DataFrame({c: pd.Series(dtype="object") for c in cols}).assign(mean=pd.Series(dtype="float64"))
+        end = end or bounds[1]
+        last_sunday = end - timedelta(days=(end.weekday() + 1) % 7)
+        first = last_sunday - timedelta(days=7 * weeks - 1)
+        frame = self._sum(self._table(Filters(), *cols), Filters(start=first, end=last_sunday), cols)
+        frame["mean"] = frame.pop("n") / weeks
+        frame["how"] = frame["how"].astype("int64")
+        return frame.sort_values(cols).reset_index(drop=True)
+
+    @cached
+    def vocabulary(self, kind: str) -> pd.DataFrame:
+        """All values of 'complaint_type' | 'agency' | 'borough' with their all-time totals:
+        columns ['value', 'count'], sorted by count descending (month-grain rows, all months)."""
+        self._check(kind, ("complaint_type", "agency", "borough"), "kind")
+        bounds = self.date_bounds()
+        if bounds is None:
+            return pd.DataFrame({"value": pd.Series(dtype="object"), "count": pd.Series(dtype="int64")})
+        frame = self.store.aggregate(self._table(Filters(), kind), "month", bounds[0].isoformat()[:7],
+                                     bounds[1].isoformat()[:7], [kind])
+        frame = frame.rename(columns={kind: "value", "n": "count"})
+        return frame.sort_values(["count", "value"], ascending=[False, True]).reset_index(drop=True)
+
+    @cached
+    def date_bounds(self) -> tuple[date, date] | None:
+        """First and last New York day with any request loaded, or None for an empty store."""
+        table = self._table(Filters())  # the smallest count rollup: one row per day
+        lo, hi = VALID_YEARS
+        buckets = [b for b in self.store.buckets(table, "day") if b[:4].isdigit() and lo <= int(b[:4]) <= hi]
+        if not buckets:
+            return None
+        days = []
+        for bucket in (buckets[0], buckets[-1]):
+            frame = self.store.aggregate(table, "day", f"{bucket}-01", month_end(
+                date.fromisoformat(f"{bucket}-01")).isoformat(), ["period"])
+            days.extend(frame.loc[frame["n"] > 0, "period"])
+        if not days:
+            return None
+        return date.fromisoformat(min(days)), date.fromisoformat(max(days))
+
+    def loads(self) -> list:
+        """Every recorded load (pipeline/provenance.py), oldest first; never cached (cheap, one meta row)."""
+        from pipeline import provenance
+        return provenance.loads(self.store)
+
+    def freshness(self) -> datetime | None:
+        """Latest created time loaded (New York local, naive), from batch or stream; None if empty.
+        Batch: meta 'freshness' (ISO, New York local). Stream: meta 'live_freshness' if a job sets
+        it, and the `last_event_time` of the streaming job's pipeline_status row (job 'live')."""
+        times = [datetime.fromisoformat(v).replace(tzinfo=None)
+                 for v in (self.store.get_meta(k) for k in ("freshness", "live_freshness")) if v]
+        try:
+            status = self.store.select("pipeline_status", {"job": "live"})
+        except ValueError:  # no such table declared: batch-only deployments
+            status = pd.DataFrame()
+        if not status.empty and pd.notna(status["last_event_time"].iloc[0]):
+            t = pd.Timestamp(status["last_event_time"].iloc[0])
+            t = t.tz_localize("UTC") if t.tzinfo is None else t
+            times.append(t.tz_convert(NY_TZ).tz_localize(None).to_pydatetime())
+        return max(times) if times else None
+
+    # -- live (minute grain, never cached) -----------------------------------------------------
+    def live_counts(self, since: datetime, until: datetime | None = None, by: str | None = None,
+                    f: Filters = Filters(), per_minute: bool = False) -> pd.DataFrame:
+        """Requests of the live_* minute rollups from `since` to `until` (New York local, naive,
+        inclusive minutes; until None = since + 48 h). Columns [minute?, by?, 'count'] where minute is
+        'YYYY-MM-DDTHH:MM' when per_minute; sorted by minute, then count descending."""
+        until = until or since + timedelta(hours=48)
+        table = ROLLUPS[table_for({c for c in (by,) if c} | set(f.dims()), preference=LIVE_PREFERENCE)]
+        keys = [*(["period"] if per_minute else []), *([by] if by else [])]
+        frame = self.store.aggregate(table.live_table, "minute", since.strftime(PERIOD_STRFTIME["minute"]),
+                                     until.strftime(PERIOD_STRFTIME["minute"]), keys, f.dims())
+        frame = frame.rename(columns={"period": "minute", "n": "count"})
+        order = [*(["minute"] if per_minute else []), "count"]
+        cols = [*(["minute"] if per_minute else []), *([by] if by else []), "count"]
+        return frame.sort_values(order, ascending=[*([True] if per_minute else []), False])[cols].reset_index(drop=True)

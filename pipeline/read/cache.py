@@ -1,0 +1,65 @@
+"""The read API's answer cache: one process-wide LRU bounded in bytes (pipeline/read/byte_cache.py; setting
+read_cache_mb), keyed by (store URL, tables, query) and tagged with the store's `data_version` meta
+value, which the batch job bumps after each load.
+
+Why a version tag and not a TTL: a dashboard must never mix answers from before and after a load,
+and between loads every answer stays valid however old. The version is re-read at most every
+VERSION_CHECK_S seconds per store, so a reload shows within that delay at one meta read per
+interval, not one per query.
+"""
+from __future__ import annotations
+
+import functools
+import time
+
+import pandas as pd
+
+from pipeline.read.byte_cache import ByteLRU
+from pipeline.settings import DEFAULTS
+
+VERSION_CHECK_S = 2.0
+CACHE_ENTRIES = 512
+CACHE_BYTES = DEFAULTS.read_cache_mb * 1024 * 1024  # until the app sets read_cache_mb through configure_cache
+
+_cache = ByteLRU(CACHE_BYTES, CACHE_ENTRIES)
+_versions: dict[str, tuple[float, str | None]] = {}
+
+
+def _copy(value):
+    return value.copy() if isinstance(value, pd.DataFrame) else value
+
+
+def configure_cache(max_bytes: int) -> None:
+    """Set the process-wide answer cache's byte budget (0 turns caching off)."""
+    _cache.resize(max_bytes)
+
+
+def cache_bytes() -> int:
+    return _cache.bytes
+
+
+def data_version(store) -> str | None:
+    """The store's data_version, re-read at most every VERSION_CHECK_S seconds."""
+    now = time.monotonic()
+    seen = _versions.get(store.url)
+    if seen is None or now - seen[0] > VERSION_CHECK_S:
+        seen = (now, store.get_meta("data_version"))
+        _versions[store.url] = seen
+    return seen[1]
+
+
+def cached(method):
+    """Memoise a ReadAPI query per (store, tables, data_version, method, arguments)."""
+    @functools.wraps(method)
+    def wrapper(self, *args, **kwargs):
+        if not self.cache:
+            return method(self, *args, **kwargs)
+        key = (self.store.url, self.tables, method.__name__, args, tuple(sorted(kwargs.items())))
+        version = data_version(self.store)
+        hit = _cache.get(key)
+        if hit is not None and hit[0] == version:
+            return _copy(hit[1])
+        value = method(self, *args, **kwargs)
+        _cache.put(key, (version, _copy(value)))
+        return value
+    return wrapper

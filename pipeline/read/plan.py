@@ -1,0 +1,83 @@
+"""The read API's pure arithmetic: which grain segments cover a date range, how rollup periods become
+series labels, and quantiles of resolution times from their binned counts.
+
+Why apart from pipeline/read/api.py: none of it touches a store or a cache, so it is tested on its
+own, and the read API stays about what to read and from where.
+"""
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import numpy as np
+import pandas as pd
+
+from pipeline.rollups.tables import RESOLUTION_BINS_H
+
+
+def month_end(d: date) -> date:
+    return (d.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
+
+
+def plan_range(start: date, end: date, months: bool = True) -> list[tuple[str, str, str]]:
+    """(grain, first period, last period) segments covering start..end: month rows for the whole
+    months inside, day rows for the partial months at the edges (all days when months=False)."""
+    if start > end:
+        return []
+    if not months:
+        return [("day", start.isoformat(), end.isoformat())]
+    first_full = start if start.day == 1 else month_end(start) + timedelta(days=1)
+    last_full = end if end == month_end(end) else end.replace(day=1) - timedelta(days=1)
+    if first_full > last_full:
+        return [("day", start.isoformat(), end.isoformat())]
+    segments = []
+    if start < first_full:
+        segments.append(("day", start.isoformat(), (first_full - timedelta(days=1)).isoformat()))
+    segments.append(("month", first_full.isoformat()[:7], last_full.isoformat()[:7]))
+    if last_full < end:
+        segments.append(("day", (last_full + timedelta(days=1)).isoformat(), end.isoformat()))
+    return segments
+
+
+def period_label(periods: pd.Series, grain: str, granularity: str) -> pd.Series:
+    """Rollup periods ('YYYY-MM' or 'YYYY-MM-DD') as 'YYYY-MM-DD' labels of day/week/month."""
+    if granularity == "month":
+        return periods.str[:7] + "-01"
+    if grain != "day":
+        raise ValueError(f"{granularity} series need day rows")
+    if granularity == "day":
+        return periods
+    days = pd.to_datetime(periods, format="%Y-%m-%d")
+    return (days - pd.to_timedelta(days.dt.weekday, unit="D")).dt.strftime("%Y-%m-%d")
+
+
+def period_range(start: date, end: date, granularity: str) -> list[str]:
+    """Every label from the period holding start to the one holding end."""
+    if granularity == "day":
+        first, step = start, "D"
+    elif granularity == "week":
+        first, step = start - timedelta(days=start.weekday()), "7D"
+    else:
+        first, step = start.replace(day=1), "MS"
+    return [d.strftime("%Y-%m-%d") for d in pd.date_range(first, end, freq=step)]
+
+
+def percentile_from_bins(counts: np.ndarray, q: float) -> float:
+    """The q-quantile of values binned by RESOLUTION_BINS_H, interpolated linearly inside its bin
+    (exact to the bin width; the open last bin answers its lower edge)."""
+    return float(percentiles_from_bins(np.asarray(counts, dtype="float64")[None, :], q)[0])
+
+
+def percentiles_from_bins(counts: np.ndarray, q: float) -> np.ndarray:
+    """percentile_from_bins for each row of a (groups x bins) matrix, vectorised."""
+    upper = np.array(RESOLUTION_BINS_H)
+    lower = np.concatenate([[0.0], upper[:-1]])
+    total = counts.sum(axis=1)
+    cum = counts.cumsum(axis=1)
+    target = q * total
+    i = np.minimum((cum < target[:, None] - 1e-9).sum(axis=1), counts.shape[1] - 1)
+    rows = np.arange(len(counts))
+    before = cum[rows, i] - counts[rows, i]
+    inside = np.divide(target - before, counts[rows, i], out=np.zeros(len(counts)), where=counts[rows, i] > 0)
+    width = np.where(np.isinf(upper[i]), 0.0, upper[i] - lower[i])
+    out = lower[i] + width * inside
+    return np.where(total > 0, out, np.nan)

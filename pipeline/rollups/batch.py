@@ -1,0 +1,289 @@
+"""`python -m pipeline batch`: load 311 export CSVs into the lake and recompute the rollups they touch.
+
+    python -m pipeline batch --input PATH [--store URL] [--lake PATH] [--quarantine PATH]
+    python -m pipeline batch --recompute --since YYYY-MM-DD [--store URL] [--lake PATH]
+
+Extract (pipeline/ingest/exports.py) -> normalise and tag unusable rows (pipeline/ingest/normalize.py) ->
+quarantine them with their reason, file and line -> merge the rest into the lake
+(pipeline/lake/table.py) -> recompute every rollup (pipeline/rollups/compute.py) for exactly the months the load
+touched, day and month grain, from the lake -> replace those periods in the store (day rows only
+for the days the load touched, see write_rollups) -> meta
+`freshness` (latest created time loaded, New York local ISO) and `data_version` (+1) -> one
+provenance record per input file (pipeline/provenance.py: synthetic, API or export, with its days).
+
+Why recompute from the lake rather than add the new rows' counts: a new version of a request
+moves it between statuses or resolution bins, so only a recount of its whole month is right, and
+replacing whole periods makes a re-run idempotent. `--recompute --since` refolds months without
+new input (e.g. after the streaming job appended to the lake).
+Only `run` touches the session, paths and the store; `load_input`/`recompute` receive them.
+"""
+from __future__ import annotations
+
+import calendar
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+
+from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import functions as F
+
+from pipeline import provenance
+from pipeline.ingest import exports as ingest
+from pipeline.ingest.normalize import tag_unusable
+from pipeline.lake import table as lake
+from pipeline.rollups import compute as rollups
+from pipeline.rollups import hexes as hex_rollups
+from pipeline.rollups.tables import DERIVED_DIMS, ROLLUPS, Rollup
+from pipeline.schema import REQUEST_COLUMN_NAMES
+from pipeline.stores.base import Store
+
+BATCH_GRAINS = ("day", "month")
+
+
+@dataclass
+class Report:
+    rows_read: int = 0
+    rows_loaded: int = 0
+    quarantined: dict[str, int] = field(default_factory=dict)
+    months: list[str] = field(default_factory=list)
+    days: list[str] | None = None  # days with loaded rows; None = every day of `months`
+    rollup_rows: dict[str, int] = field(default_factory=dict)
+    stages: dict[str, float] = field(default_factory=dict)
+    detail: dict[str, float] = field(default_factory=dict)  # overlapping parts of stages
+
+    @property
+    def total_s(self) -> float:
+        return sum(self.stages.values())
+
+    def summary(self) -> str:
+        lines = [f"rows read        {self.rows_read:,}", f"rows loaded      {self.rows_loaded:,}",
+                 f"rows quarantined {sum(self.quarantined.values()):,}"]
+        lines += [f"  {why:<26}{n:>10,}" for why, n in sorted(self.quarantined.items())]
+        lines.append(f"months           {len(self.months)} ({', '.join(self.months[:3])}{' ...' if len(self.months) > 3 else ''})")
+        lines.append(f"rollup rows      {sum(self.rollup_rows.values()):,}")
+        lines += [f"{stage:<17}{secs:8.1f} s" for stage, secs in self.stages.items()]
+        lines += [f"  ({part}: {secs:.1f} s, overlapping)" for part, secs in self.detail.items()]
+        lines.append(f"{'total':<17}{self.total_s:8.1f} s"
+                     + (f"  ({self.rows_read / self.total_s:,.0f} rows/s)" if self.rows_read and self.total_s else ""))
+        return "\n".join(lines)
+
+
+class _Stage:
+    """Times a stage into the report and prints a progress line to stderr."""
+
+    def __init__(self, report: Report, name: str):
+        self.report, self.name = report, name
+
+    def __enter__(self):
+        self.t0 = time.perf_counter()
+        print(f"[batch] {self.name} ...", file=sys.stderr, flush=True)
+
+    def __exit__(self, *exc):
+        secs = time.perf_counter() - self.t0
+        self.report.stages[self.name] = self.report.stages.get(self.name, 0.0) + secs
+        print(f"[batch] {self.name} done in {secs:.1f} s", file=sys.stderr, flush=True)
+
+
+def month_days(month: str) -> list[str]:
+    """Every calendar day of a 'YYYY-MM' month (day periods to replace, even those now empty)."""
+    y, m = int(month[:4]), int(month[5:7])
+    return [date(y, m, d).isoformat() for d in range(1, calendar.monthrange(y, m)[1] + 1)]
+
+
+def periods_of(grain: str, months: list[str]) -> list[str]:
+    return [d for m in months for d in month_days(m)] if grain == "day" else list(months)
+
+
+def quarantine_rows(tagged: DataFrame) -> DataFrame:
+    """Quarantine records: reason, where the row came from, and what was read."""
+    bad = tagged.where(F.col("_reason").isNotNull())
+    return ingest.locate_rows(bad, tagged).select(
+        F.col("_reason").alias("reason"), F.col("_source_file").alias("source_file"), F.col("_line").alias("line"),
+        "unique_key", F.col("_created_raw").alias("created_date"), F.col(ingest.CORRUPT).alias("raw_record"))
+
+
+def parent_of(rollup: Rollup, computed: dict[str, Rollup]) -> str | None:
+    """An already computed rollup that the rollup is a sum of: same measures, same derived dimensions,
+    a superset of its dimensions (every measure is a count, so summing over the extra ones is exact)."""
+    derived = set(rollup.dims) & set(DERIVED_DIMS)
+    return next((name for name, p in computed.items()
+                 if p.measures == rollup.measures and set(p.dims) & set(DERIVED_DIMS) == derived
+                 and set(rollup.dims) <= set(p.dims)), None)
+
+
+def time_dependent(rollup: Rollup) -> bool:
+    """Counts that change with the load time alone (open past due), in untouched days too."""
+    return "open_past_due" in rollup.measures
+
+
+def write_rollups(store: Store, requests: DataFrame, months: list[str], now: datetime, report: Report,
+                  days: list[str] | None = None) -> None:
+    """Replace the month periods of `months` in every rollup table with a recount, and their day
+    periods: those in `days` (the days a load touched: a request counts on its created day, so no
+    other day's counts can change) or all of them; time-dependent rollups always all of them.
+
+    Each rollup's day rows are counted from the requests once, or summed from a wider rollup's day
+    rows already counted; month rows are summed from day rows. Why a writer thread: Spark counts
+    the next rollup while the store takes the previous one (the store writes concurrently itself)."""
+    def replace(name: str, grain: str, periods: list[str], pdf) -> int:
+        t0 = time.perf_counter()
+        n = store.replace_periods(name, grain, periods, pdf)
+        report.detail["store writes"] = report.detail.get("store writes", 0.0) + time.perf_counter() - t0
+        return n
+
+    counted: dict[str, DataFrame] = {}  # day rows per rollup, cached
+    try:
+        with ThreadPoolExecutor(max_workers=1) as writer:
+            pending = []
+            for name, rollup in ROLLUPS.items():
+                if "day" not in rollup.grains:  # month-only rollups (hotspots): counted below
+                    continue
+                parent = parent_of(rollup, {n: ROLLUPS[n] for n in counted})
+                day = (rollups.coarsen(counted[parent], rollup, "day") if parent
+                       else rollups.compute_rollup(requests, rollup, "day", now=now)).cache()
+                counted[name] = day
+                for grain in BATCH_GRAINS:
+                    t0 = time.perf_counter()
+                    periods = periods_of(grain, months)
+                    rows = day if grain == "day" else rollups.coarsen(day, rollup, grain)
+                    if grain == "day" and days is not None and not time_dependent(rollup):
+                        periods = sorted(set(days) & set(periods))
+                        rows = rows.where(F.col("period").isin(periods))
+                    pdf = rows.toPandas()
+                    report.detail["spark counts"] = report.detail.get("spark counts", 0.0) + time.perf_counter() - t0
+                    pending.append((f"{name}/{grain}", writer.submit(replace, name, grain, periods, pdf)))
+                    del pdf
+            for name, pdf in hex_rollups.month_rows(requests, now):
+                pending.append((f"{name}/month", writer.submit(replace, name, "month", periods_of("month", months), pdf)))
+            for key, done in pending:
+                report.rollup_rows[key] = done.result()
+    finally:
+        for day in counted.values():
+            day.unpersist()
+
+
+def _finish(store: Store, latest: str | None) -> None:
+    if latest:
+        previous = store.get_meta("freshness")
+        store.set_meta("freshness", max(latest, previous or latest))
+    store.set_meta("data_version", str(int(store.get_meta("data_version") or 0) + 1))
+
+
+def _latest_created(df: DataFrame) -> str | None:
+    return df.agg(F.date_format(F.max("created_at"), "yyyy-MM-dd'T'HH:mm:ss")).first()[0]
+
+
+def load_input(spark: SparkSession, store: Store, input_path: str, lake_path: str, quarantine_path: str,
+               now: datetime | None = None) -> Report:
+    """Load export CSV(s): the whole batch job for one input."""
+    report, now = Report(), now or datetime.now(UTC)
+    load_id = int(time.time() * 1000)
+    store.ensure_schema()
+    with _Stage(report, "extract+normalise"):
+        tagged = tag_unusable(ingest.read_exports(spark, input_path)).cache()
+        counts = {r[0]: r[1] for r in tagged.groupBy("_reason").count().collect()}
+        report.rows_read = sum(counts.values())
+        report.rows_loaded = counts.pop(None, 0)
+        report.quarantined = counts
+    with _Stage(report, "quarantine"):
+        if report.quarantined:
+            quarantine_rows(tagged).write.mode("append").json(f"{quarantine_path.rstrip('/')}/load={load_id}")
+    with _Stage(report, "lake merge"):
+        good = lake.with_load_id(tagged.where(F.col("_reason").isNull()), load_id)
+        latest = _latest_created(good)
+        report.days = sorted(r[0] for r in good.select(F.date_format("created_at", "yyyy-MM-dd")).distinct().collect())
+        report.months = lake.merge(spark, lake_path, good.select(*REQUEST_COLUMN_NAMES, *lake.LOAD_SEQ))
+        tagged.unpersist()
+        per_file = file_days(good)
+    _rollups(spark, store, lake_path, report, now)
+    _finish(store, latest)
+    record_files(store, ingest.export_files(input_path), per_file, load_id)
+    return report
+
+
+def file_days(good: DataFrame) -> dict[str, tuple[int, str, str]]:
+    """Rows loaded per input file with their first and last New York day (for provenance)."""
+    day = F.date_format("created_at", "yyyy-MM-dd")
+    rows = good.groupBy("_source_file").agg(F.count(F.lit(1)), F.min(day), F.max(day)).collect()
+    return {ingest._local(r[0]): (r[1], r[2], r[3]) for r in rows}
+
+
+def record_files(store: Store, files: list[str], per_file: dict[str, tuple[int, str, str]], load_id: int) -> None:
+    """One provenance record per input file (pipeline/provenance.py), after its rows are in the store."""
+    for i, f in enumerate(files):
+        n, first, last = per_file.get(ingest._local(f), (0, None, None))
+        provenance.record(store, provenance.file_load(f, n, first, last, f"batch-{load_id}-{i}"))
+
+
+def recompute(spark: SparkSession, store: Store, lake_path: str, since: date, now: datetime | None = None) -> Report:
+    """Recount every rollup for the lake months from `since` on, without new input."""
+    report, now = Report(), now or datetime.now(UTC)
+    store.ensure_schema()
+    report.months = lake.months(spark, lake_path, since.isoformat()[:7])
+    _rollups(spark, store, lake_path, report, now)
+    _finish(store, _latest_created(lake.read(spark, lake_path, report.months)) if report.months else None)
+    return report
+
+
+def _rollups(spark: SparkSession, store: Store, lake_path: str, report: Report, now: datetime) -> None:
+    if not report.months:
+        return
+    with _Stage(report, "rollups"):
+        requests = lake.read(spark, lake_path, report.months).cache()
+        try:
+            write_rollups(store, requests, report.months, now, report, report.days)
+        finally:
+            requests.unpersist()
+
+
+def add_arguments(parser) -> None:
+    parser.add_argument("--input", metavar="PATH", help="export CSV file or folder of .csv/.csv.gz files")
+    parser.add_argument("--store", metavar="URL", help="rollup store (default: setting store_url)")
+    parser.add_argument("--lake", metavar="PATH", help="cleaned-request lake (default: setting lake_path)")
+    parser.add_argument("--quarantine", metavar="PATH", help="where bad rows go (default: setting quarantine_path)")
+    parser.add_argument("--recompute", action="store_true", help="recount rollups from the lake, no new input")
+    from pipeline.cli import day
+    parser.add_argument("--since", metavar="YYYY-MM-DD", type=day,
+                        help="with --recompute: first day whose month is recounted")
+
+
+def run(args, settings=None) -> int:
+    """`settings`: the CLI's (pipeline/cli.py); read here only when called on its own."""
+    from pipeline.settings import load
+    from pipeline.spark import build_session
+    from pipeline.stores import open_store
+
+    if args.recompute == bool(args.input):
+        print("batch: give either --input PATH or --recompute --since YYYY-MM-DD", file=sys.stderr)
+        return 2
+    if args.recompute and not args.since:
+        print("batch: --recompute needs --since YYYY-MM-DD", file=sys.stderr)
+        return 2
+    s = settings or load()
+    lake_path = args.lake or str(s.path(s.lake_path))
+    quarantine_path = args.quarantine or str(s.path(s.quarantine_path))
+    t0 = time.perf_counter()
+    try:
+        files = [] if args.recompute else ingest.export_files(args.input)
+    except ingest.InputError as exc:
+        print(f"batch: {exc}", file=sys.stderr)
+        return 2
+    spark = build_session("nyc311-batch", s)
+    startup = time.perf_counter() - t0
+    try:
+        with open_store(args.store or s.store_url, s) as store:
+            if args.recompute:
+                report = recompute(spark, store, lake_path, args.since)
+            else:
+                print(f"[batch] {len(files)} file(s) from {args.input}", file=sys.stderr)
+                report = load_input(spark, store, args.input, lake_path, quarantine_path)
+    except ingest.InputError as exc:
+        print(f"batch: {exc}", file=sys.stderr)
+        return 2
+    finally:
+        spark.stop()
+    report.stages = {"spark start": startup, **report.stages}
+    print(report.summary())
+    return 0

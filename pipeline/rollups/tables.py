@@ -1,0 +1,224 @@
+"""Rollup tables: the one definition of every aggregate the dashboard reads.
+
+Each rollup is a set of dimensions and measures. The same definition is computed by the batch job
+(day and month grains, from the cleaned-request lake) and by the streaming job (minute grain, into
+the live_* tables), and stored under the same key in every store:
+
+    key = (grain, bucket, period, *dims)
+
+`period` is the time bucket of the row: 'YYYY-MM-DD' (day), 'YYYY-MM' (month) or
+'YYYY-MM-DDTHH:MM' (minute), always New York local time. `bucket` is the partition: the year for
+month rows, the month for day rows, the hour for minute rows. A dashboard query over ten years thus
+touches ten month-grain partitions, and a short range a few day-grain partitions (query-first keys).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+# Upper bounds, in hours, of the resolution-time histogram bins (mergeable: sum counts per bin over
+# any range, then read percentiles off the cumulative counts). Roughly logarithmic so medians are
+# exact to within a bin width that stays small relative to the value.
+RESOLUTION_BINS_H: tuple[float, ...] = (
+    0.25, 0.5, 1, 2, 3, 4, 6, 8, 12, 18, 24, 36, 48, 72, 96, 120, 168, 240, 336, 504, 720,
+    1080, 1440, 2160, 2880, 4320, 6480, 8760, 17520, float("inf"),
+)
+
+
+TIMELINESS_MEASURES = ("with_due", "on_time", "late", "open_past_due")
+# Dimensions a rollup derives from the request rather than reads off it: a table holding one of them
+# counts something else than requests (closed ones per resolution bin, requests per hour of week),
+# so it answers only queries that ask for that dimension.
+DERIVED_DIMS = ("res_bin", "how")
+
+
+@dataclass(frozen=True)
+class Rollup:
+    name: str
+    dims: tuple[str, ...]
+    measures: tuple[str, ...] = ("n",)
+    grains: tuple[str, ...] = ("day", "month")
+    live_table: str | None = None  # minute-grain table written by the streaming job, TTL 48 h
+
+    @property
+    def key(self) -> tuple[str, ...]:
+        return ("grain", "bucket", "period", *self.dims)
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        return (*self.key, *self.measures)
+
+    @property
+    def derived(self) -> frozenset[str]:
+        return frozenset(self.dims) & frozenset(DERIVED_DIMS)
+
+
+ROLLUPS: dict[str, Rollup] = {r.name: r for r in (
+    # requests by borough x complaint type x agency: counts, trends, rankings, filters
+    Rollup("requests", ("borough", "complaint_type", "agency"), live_table="live_requests"),
+    # the two finer choropleth levels (borough level comes from `requests`)
+    # (agency is nearly a function of complaint type, so carrying it costs few rows and lets every
+    # filter apply to every view)
+    Rollup("districts", ("community_district", "borough", "complaint_type", "agency"),
+           live_table="live_districts"),
+    Rollup("zips", ("zip", "borough", "complaint_type", "agency"), live_table="live_zips"),
+    # how requests arrive
+    Rollup("channels", ("borough", "complaint_type", "agency", "channel")),
+    # current status of the requests created in the period
+    Rollup("status", ("borough", "complaint_type", "agency", "status")),
+    # closed - created, in hours, binned by RESOLUTION_BINS_H (res_bin = index of the bin)
+    Rollup("resolution", ("borough", "complaint_type", "agency", "res_bin")),
+    # against the city's Due Date: closed on time, closed late, open past due (as of the load),
+    # and requests that carry a due date at all
+    Rollup("timeliness", ("borough", "complaint_type", "agency"), measures=TIMELINESS_MEASURES),
+    # hour of week (0 = Monday 00:00-00:59 ... 167 = Sunday 23:00): the live page's baseline
+    Rollup("hour_of_week", ("borough", "complaint_type", "agency", "how")),
+    # Narrow rollups: the same counts over fewer dimensions, so the dashboard's common views read
+    # a few rows per period instead of one per borough x type x agency (x area). The read API picks
+    # the smallest table holding the columns a query needs (read_api.TABLE_PREFERENCE); unfiltered
+    # totals, borough and type views, area rankings and resolution by borough or type come from here.
+    Rollup("totals", ()),
+    Rollup("boroughs", ("borough",)),
+    Rollup("types", ("complaint_type", "agency")),
+    Rollup("zip_totals", ("zip", "borough")),
+    Rollup("district_totals", ("community_district", "borough")),
+    Rollup("status_boroughs", ("borough", "status")),
+    Rollup("resolution_boroughs", ("borough", "res_bin")),
+    Rollup("resolution_types", ("complaint_type", "agency", "res_bin")),
+    Rollup("resolution_agencies", ("agency", "res_bin")),
+    Rollup("timeliness_types", ("complaint_type", "agency"), measures=TIMELINESS_MEASURES),
+    # areas of one complaint type: the type leads the clustering key, so a type filter is a slice
+    # Cassandra seeks to (stores/cassandra.py), not a scan of every area x type of the period
+    Rollup("type_zips", ("complaint_type", "zip", "borough")),
+    Rollup("type_districts", ("complaint_type", "community_district", "borough")),
+    # a community district's own due dates by agency and resolution times: the community board report
+    # (/report/<district>) reads them; the pages keep these measures by borough (one row per district
+    # and agency or bin, a few hundred a day)
+    Rollup("district_timeliness", ("community_district", "borough", "agency"), measures=TIMELINESS_MEASURES),
+    Rollup("district_resolution", ("community_district", "borough", "res_bin")),
+    # descriptors ("Loud Music/Party" under Noise - Residential): hundreds per type, so they live in
+    # tables of their own and the read API reads them only when a query names the descriptor (last in
+    # TABLE_PREFERENCE). `descriptors` answers the descriptor filter on borough-level views (live too),
+    # `type_descriptors` the top-descriptors chart and the filter's options, `district_descriptors` the
+    # board report and the district map. A missing descriptor counts as 'Unspecified', like every dim.
+    # The widest first: the batch counts it from the lake and sums the other two from its rows.
+    Rollup("district_descriptors", ("community_district", "borough", "complaint_type", "agency", "descriptor")),
+    Rollup("descriptors", ("borough", "complaint_type", "agency", "descriptor"), live_table="live_descriptors"),
+    Rollup("type_descriptors", ("complaint_type", "agency", "descriptor")),
+    # Hotspots (pipeline/read/hotspots.py), month grain only, batch only (the streaming job's lake rows
+    # carry the place, so `batch --recompute` counts streamed requests too). `cell` is the H3 cell
+    # (resolution HEX_RESOLUTION) of the request's coordinates, Unspecified without them; `address`
+    # the normalised place (pipeline/ingest/places.py). The type leads so a type filter is a clustering
+    # slice. Row budget (docs/OPERATIONS.md, "Hotspots"): every place is kept, one row per
+    # (month, type, district, cell, place) with requests: at most the lake's rows of the month (0.86
+    # of them on the real sample, where most places have one request a month); reads touch only the months and
+    # the type asked for, and the answer is cut to HOTSPOT_TOP places. Why no threshold ("places
+    # with >= 2 a month"): a place's months under the threshold would be missing from its count
+    # over a longer range, and every count shown must equal a recount of the raw rows.
+    Rollup("hotspots", ("complaint_type", "borough", "community_district", "cell", "address"), grains=("month",)),
+    # requests per H3 cell: the hexagon map (a sum of `hotspots` over places, ~1/40 of its rows)
+    Rollup("hex_cells", ("complaint_type", "borough", "community_district", "cell"), grains=("month",)),
+)}
+
+# The live twins, and the dimensions the streaming job must track per request to recount them (in
+# the order the rollups name them): adding a live_table above is the whole change.
+LIVE_ROLLUPS: tuple[Rollup, ...] = tuple(r for r in ROLLUPS.values() if r.live_table)
+LIVE_DIMS: tuple[str, ...] = tuple(dict.fromkeys(d for r in LIVE_ROLLUPS for d in r.dims))
+
+HEX_RESOLUTION = 8   # ~0.74 km2 hexagons: ~1,500 cover the city, a block or two across
+HOTSPOT_TOP = 25     # places a hotspot list shows at most
+
+# The descriptor rollups, smallest first: the read API prefers them last (read_api.TABLE_PREFERENCE),
+# so only a query that names the descriptor reads them.
+DESCRIPTOR_ROLLUPS = ("type_descriptors", "descriptors", "district_descriptors")
+
+# Integer-valued dimension columns (everything else is text).
+INT_DIMS = frozenset({"res_bin", "how"})
+
+LIVE_TTL_SECONDS = 48 * 3600
+
+# How a period is spelled at each grain, in New York time: Spark's date_format pattern (the batch and
+# streaming rollups), Python's strftime (the live reads), and the length of its partition bucket
+# (year for months, month for days, hour for minutes). Here, not in pipeline/rollups/compute.py, so the web
+# workers that read live minutes never import pyspark.
+PERIOD_FORMATS = {"day": "yyyy-MM-dd", "month": "yyyy-MM", "minute": "yyyy-MM-dd'T'HH:mm"}
+PERIOD_STRFTIME = {"day": "%Y-%m-%d", "month": "%Y-%m", "minute": "%Y-%m-%dT%H:%M"}
+BUCKET_LENGTHS = {"day": 7, "month": 4, "minute": 13}
+
+
+def bucket_of(grain: str, period: str) -> str:
+    """Partition bucket of a period: year for months, month for days, hour for minutes."""
+    if grain not in BUCKET_LENGTHS:
+        raise ValueError(f"unknown grain {grain!r}")
+    return period[:BUCKET_LENGTHS[grain]]
+
+
+# -- physical tables -------------------------------------------------------------------------------
+# Column types are CQL names (text, int, bigint, double, boolean, timestamp); the SQLite store maps
+# them. Every store creates every table below in ensure_schema(), so a job that needs a table of its
+# own (recent events, pipeline status, ...) declares it in EXTRA_TABLES and nothing else.
+
+@dataclass(frozen=True)
+class TableSpec:
+    name: str
+    columns: tuple[tuple[str, str], ...]
+    partition_key: tuple[str, ...]
+    clustering: tuple[str, ...] = ()
+    descending: bool = False  # clustering order of the rows inside a partition
+
+    @property
+    def column_names(self) -> tuple[str, ...]:
+        return tuple(c for c, _ in self.columns)
+
+
+EXTRA_TABLES: dict[str, TableSpec] = {}
+
+
+def rollup_spec(rollup: Rollup, name: str | None = None) -> TableSpec:
+    """The table of a rollup (or of its live twin): partition (grain, bucket), clustered by period, dims."""
+    cols = [("grain", "text"), ("bucket", "text"), ("period", "text")]
+    cols += [(d, "int" if d in INT_DIMS else "text") for d in rollup.dims]
+    cols += [(m, "bigint") for m in rollup.measures]
+    return TableSpec(name or rollup.name, tuple(cols), ("grain", "bucket"), ("period", *rollup.dims))
+
+
+def table_specs() -> dict[str, TableSpec]:
+    """Every data table: the rollups, their live twins, then EXTRA_TABLES."""
+    specs = {r.name: rollup_spec(r) for r in ROLLUPS.values()}
+    specs.update({r.live_table: rollup_spec(r, r.live_table) for r in ROLLUPS.values() if r.live_table})
+    specs.update(EXTRA_TABLES)
+    return specs
+
+
+def rollup_of(table: str) -> Rollup | None:
+    """The rollup a table holds (its own or as live twin), None for other tables."""
+    return next((r for r in ROLLUPS.values() if table in (r.name, r.live_table)), None)
+
+
+# -- live stream tables (pipeline/stream/job.py writes them, pipeline/read/live.py reads them) ----------
+# recent_events: the live feed, newest first; one partition per created minute (New York time) so
+# a partition stays small at thousands of events a second; the job writes only the newest rows of
+# each micro-batch, with a short TTL.
+EXTRA_TABLES["recent_events"] = TableSpec("recent_events", (
+    ("period", "text"), ("created_at", "timestamp"), ("unique_key", "text"), ("event_type", "text"),
+    ("complaint_type", "text"), ("descriptor", "text"), ("agency", "text"), ("status", "text"),
+    ("borough", "text"), ("zip", "text"), ("community_district", "text"),
+    ("latitude", "double"), ("longitude", "double"), ("produced_at", "timestamp"),
+), ("period",), ("created_at", "unique_key"), descending=True)
+RECENT_TTL_SECONDS = 2 * 3600
+
+# pipeline_status: one row per streaming job, rewritten every micro-batch.
+EXTRA_TABLES["pipeline_status"] = TableSpec("pipeline_status", (
+    ("job", "text"), ("batch_id", "bigint"), ("last_batch_time", "timestamp"), ("last_event_time", "timestamp"),
+    ("last_produced_at", "timestamp"), ("batch_rows", "bigint"), ("input_rate", "double"),
+    ("lag_messages", "bigint"), ("seconds_behind", "double"), ("malformed_batch", "bigint"),
+    ("malformed_total", "bigint"), ("requests_tracked", "bigint"),
+), ("job",))
+
+# pipeline_health: what the streaming job is doing besides counting (one row per job): "running" or
+# "waiting for the store", Kafka messages it could not read because the broker had already deleted
+# them (retention), and how often it had to wait for the store. Apart from pipeline_status so that
+# adding it needs no ALTER of a table the stores already have.
+EXTRA_TABLES["pipeline_health"] = TableSpec("pipeline_health", (
+    ("job", "text"), ("state", "text"), ("state_since", "timestamp"), ("offsets_lost", "bigint"),
+    ("store_waits", "bigint"),
+), ("job",))

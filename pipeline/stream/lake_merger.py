@@ -1,0 +1,75 @@
+"""The streaming job's merges of changed requests into the cleaned-request lake, in a thread.
+
+Why a thread: a merge rewrites the touched months' files (seconds to tens of seconds) and must not
+hold up the micro-batches. Why a kill mid-merge loses nothing: the Delta commit is atomic, and the
+merge mark advances only after it, so the restarted job merges the same requests again (the newest
+version of a request wins, so repeating a merge changes nothing).
+"""
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from pathlib import Path
+
+from pipeline.lake import changes as lake_changes
+from pipeline.lake import table as lake
+from pipeline.stream.lean_memory import give_back
+from pipeline.stream.state import RequestState
+
+log = logging.getLogger("pipeline.stream.job")
+
+
+class LakeMerger:
+    """Merges every `every` seconds (negative: never); the micro-batches and the job's idle loop both ask."""
+
+    def __init__(self, spark, lake_path: str, state_path: Path, every: float):
+        self.spark, self.lake_path, self.state_path, self.every = spark, lake_path, state_path, every
+        self.merging: threading.Thread | None = None
+        self.lock = threading.Lock()
+        self.last = time.time()
+
+    def merge(self, force: bool = False) -> None:
+        """Start a merge if one is due and none runs. `force` merges now and waits (the end of an
+        --once run). The job's main loop calls this between micro-batches too: Spark runs no batch
+        while no event comes, and the changes of the last batches before a quiet spell must still
+        reach the lake."""
+        with self.lock:
+            if self.every < 0 or (self.merging is not None and self.merging.is_alive()):
+                if force and self.merging is not None:
+                    self.merging.join()
+                else:
+                    return
+            if force:
+                self._merge()
+            elif time.time() - self.last >= self.every:
+                self.last = time.time()
+                self.merging = threading.Thread(target=self._merge, name="lake-merge", daemon=True)
+                self.merging.start()
+
+    def _merge(self) -> None:
+        """The changed requests are staged as a Parquet file a bounded chunk at a time
+        (pipeline/lake/changes.py): a catch-up changes millions between two merges."""
+        state = RequestState(self.state_path)  # its own connection: the micro-batches keep writing
+        staged = self.state_path.parent / "lake-changes.parquet"
+        try:
+            done = state.mark("lake_batch")
+            rows, batch_id = lake_changes.stage(state, -1 if done is None else done, staged)
+            if not rows:
+                return
+            log.info("lake: merging %d request(s) changed up to batch %d", rows, batch_id)  # tests kill inside it
+            df = self.spark.read.schema(lake.LAKE_DDL).parquet(str(staged))
+            months = lake.merge(self.spark, self.lake_path, df)
+            state.set_mark("lake_batch", batch_id)
+            log.info("lake: merged %d request(s) into %s", rows, ", ".join(months))
+        except Exception:  # noqa: BLE001 - the next merge retries; the live tables must keep flowing
+            log.exception("lake merge failed; retrying at the next interval")
+        finally:
+            state.close()
+            staged.unlink(missing_ok=True)
+            give_back()
+
+    def join(self) -> None:
+        """Let a merge in flight finish before the process ends."""
+        if self.merging is not None:
+            self.merging.join()
