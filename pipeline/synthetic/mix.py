@@ -10,39 +10,21 @@ tenth, NYPD about 40 %, HPD about 20 %. Weights are shares of a year, in per mil
 """
 from __future__ import annotations
 
-# Hour-of-day (24), weekend hour-of-day (24, None = same), weekday Mon..Sun (7), month Jan..Dec (12).
-_BUSINESS_H = (0.5, 0.4, 0.3, 0.3, 0.4, 0.8, 1.8, 3.5, 5.5, 6.5, 7, 7, 6.8, 6.8, 6.6, 6.2, 5.6, 4.8, 4, 3.4,
-               2.8, 2.2, 1.5, 0.9)
-PROFILES: dict[str, tuple[tuple[float, ...], tuple[float, ...] | None, tuple[float, ...], tuple[float, ...]]] = {
-    "noise": ((8, 6, 4, 2.5, 1.5, 1, 1, 1.2, 1.5, 1.8, 2, 2.2, 2.4, 2.6, 2.8, 3, 3.3, 3.6, 4, 4.6, 5.5, 7, 8.5, 9.5),
-              (11, 10, 8, 5, 3, 1.5, 1, 1, 1.2, 1.5, 2, 2.3, 2.6, 2.8, 3, 3.3, 3.6, 4, 4.5, 5.2, 6, 7.5, 9, 10.5),
-              (0.85, 0.8, 0.82, 0.88, 1.05, 1.35, 1.45),
-              (0.75, 0.7, 0.8, 0.95, 1.15, 1.25, 1.3, 1.25, 1.15, 1.0, 0.85, 0.8)),
-    "heat": ((2, 1.5, 1.2, 1, 1.2, 2.5, 5, 7, 7.5, 7, 6.5, 6, 5.5, 5, 4.8, 4.6, 4.6, 4.8, 5, 5, 4.8, 4.4, 3.5, 2.6),
-             None, (1.1, 1.05, 1.0, 1.0, 0.95, 0.9, 1.0),
-             (2.3, 1.9, 1.4, 0.7, 0.3, 0.15, 0.1, 0.1, 0.15, 0.7, 1.6, 2.2)),
-    "parking": ((3, 2.2, 1.6, 1.2, 1.3, 2.5, 4.5, 6, 6.5, 6, 5.5, 5.2, 5, 5, 5.2, 5.4, 5.6, 5.8, 6, 6, 5.6, 5, 4.4, 3.6),
-                None, (1.05, 1.05, 1.05, 1.05, 1.05, 0.9, 0.85),
-                (0.9, 0.9, 1, 1, 1.05, 1.05, 1.05, 1.05, 1.05, 1.0, 0.95, 0.95)),
-    "street": (_BUSINESS_H, None, (1.15, 1.15, 1.1, 1.1, 1.0, 0.75, 0.75),
-               (1.1, 1.4, 1.4, 1.2, 1, 0.95, 0.9, 0.9, 0.9, 0.9, 0.9, 0.95)),
-    "sanitation": (_BUSINESS_H, None, (1.3, 1.15, 1.05, 1.0, 0.95, 0.75, 0.8),
-                   (1, 0.95, 1, 1, 1.05, 1.05, 1.05, 1.05, 1, 1, 0.95, 0.95)),
-    "housing": ((1, 0.7, 0.5, 0.4, 0.5, 1, 2.5, 4.5, 6, 6.5, 6.5, 6.2, 6, 6, 5.8, 5.5, 5.2, 5, 4.8, 4.5, 4, 3.2, 2.2, 1.5),
-                None, (1.2, 1.1, 1.05, 1.0, 0.95, 0.8, 0.9),
-                (1.1, 1.05, 1.0, 0.95, 0.95, 0.95, 1.0, 1.0, 0.95, 0.95, 1.0, 1.1)),
-    "business": (_BUSINESS_H, None, (1.15, 1.15, 1.1, 1.1, 1.0, 0.7, 0.7), (1.0,) * 12),
-    "parks": (_BUSINESS_H, None, (1.1, 1.1, 1.05, 1.05, 1.0, 0.85, 0.85),
-              (0.6, 0.6, 0.7, 0.9, 1.2, 1.4, 1.5, 1.5, 1.2, 1.0, 0.8, 0.6)),
-    "evening": ((4, 3, 2.2, 1.6, 1.2, 1, 1.2, 2, 3, 3.6, 4, 4.2, 4.4, 4.6, 4.8, 5, 5.2, 5.5, 5.8, 6, 6, 5.6, 5.2, 4.6),
-                None, (0.95, 0.95, 0.95, 1.0, 1.05, 1.1, 1.0),
-                (0.85, 0.85, 0.9, 1.0, 1.05, 1.1, 1.15, 1.15, 1.05, 1.0, 0.95, 0.9)),
-    "fireworks": ((6, 3, 1.5, 0.8, 0.4, 0.2, 0.1, 0.1, 0.1, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.8, 1, 1.5, 2.5, 4, 7, 10, 11, 9),
-                  None, (0.8, 0.8, 0.8, 0.9, 1.2, 1.6, 1.4),
-                  (0.1, 0.05, 0.05, 0.1, 0.6, 4, 5, 0.6, 0.2, 0.1, 0.1, 0.3)),
-    "snow": ((1, 0.8, 0.6, 0.6, 1, 2, 4, 6, 7, 7, 6.5, 6, 5.5, 5, 4.5, 4, 3.6, 3.2, 2.8, 2.4, 2, 1.6, 1.3, 1.1),
-             None, (1.0,) * 7, (3, 3, 1.2, 0.05, 0, 0, 0, 0, 0, 0.01, 0.2, 1.5)),
-}
+import json
+from pathlib import Path
+
+# Each profile's shape: hour of day (24), weekend hour of day (24, null = the same), weekday Mon..Sun (7),
+# month Jan..Dec (12). Calibration data, so it lives in a data file beside this module.
+Profile = tuple[tuple[float, ...], tuple[float, ...] | None, tuple[float, ...], tuple[float, ...]]
+
+
+def _profiles() -> dict[str, Profile]:
+    raw = json.loads((Path(__file__).with_name("profiles.json")).read_text(encoding="utf-8"))
+    return {name: (tuple(p["hours"]), None if p["weekend_hours"] is None else tuple(p["weekend_hours"]),
+                   tuple(p["weekdays"]), tuple(p["months"])) for name, p in raw.items()}
+
+
+PROFILES: dict[str, Profile] = _profiles()
 
 YEARLY_GROWTH = 1.05  # the public dataset grew from ~2 M (2012) to ~3.2 M (2022) requests a year
 REAL_REQUESTS_PER_YEAR = 3_200_000
