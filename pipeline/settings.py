@@ -56,6 +56,12 @@ class Settings:
         20000, "Most Kafka messages per micro-batch: bounds memory and batch time while catching up after downtime.")
     stream_max_files_per_trigger: int = _setting(
         1000, "Most spool files per micro-batch: the embedded stream's catch-up bound.")
+    stream_trigger_ms: int = _setting(1000, "Micro-batch interval of the streaming job, in milliseconds "
+                                            "(`stream --trigger-seconds` overrides it for one run).")
+    stream_lake_every_s: int = _setting(
+        60, "Seconds between merges of live requests into the lake (-1: never; `stream --lake-every` overrides it).")
+    socrata_poll_s: int = _setting(60, "Seconds the Socrata producer waits between polls once caught up "
+                                       "(`produce --socrata --poll-seconds` overrides it).")
     lake_path: str = _setting(
         "var/lake", "Cleaned-request lake, a Delta Lake table partitioned by created month (local folder, "
                     "`hdfs://...` or `s3a://...`).")
@@ -229,6 +235,9 @@ def _validate_numbers(values: dict[str, object]) -> None:
     for name in ("spark_driver_port", "spark_blockmanager_port"):
         if not 0 <= int(values[name]) <= 65535:
             raise SettingsError(f"{name}={values[name]!r}: use a TCP port, or 0 for any free port")
+    for name in ("stream_trigger_ms", "socrata_poll_s"):
+        if int(values[name]) < 1:
+            raise SettingsError(f"{name}={values[name]!r}: use at least 1")
     if int(values["live_interval_ms"]) < 500:
         raise SettingsError(f"live_interval_ms={values['live_interval_ms']!r}: use at least 500 ms")
 

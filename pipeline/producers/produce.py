@@ -169,7 +169,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--speed", type=float, default=60.0, help="replay: times faster than real time (0: no waits)")
     parser.add_argument("--once", action="store_true", help="socrata: fetch until caught up, then stop")
     parser.add_argument("--since", help="socrata: first poll starts at this :updated_at (default: 24 h ago)")
-    parser.add_argument("--poll-seconds", type=float, default=60.0, help="socrata: wait between polls when caught up")
+    parser.add_argument("--poll-seconds", type=float, default=None,
+                        help="socrata: wait between polls when caught up (default: the socrata_poll_s setting)")
     parser.add_argument("--page-size", type=int, default=50_000, help="socrata: rows per request ($limit)")
     parser.add_argument("--state", type=Path, default=None,
                         help="socrata: high-water mark file (default var/socrata-<dataset>.json)")
@@ -228,7 +229,8 @@ def run(args: argparse.Namespace, settings: Settings | None = None) -> int:
             state = args.state or settings.path(f"var/socrata-{settings.socrata_dataset}.json")
             poller = socrata.Poller(settings.socrata_url, settings.socrata_dataset, settings.socrata_app_token,
                                     state, since=since, page_size=args.page_size)
-            n = poller.run(sink, once=args.once, poll_seconds=args.poll_seconds)
+            poll = float(settings.socrata_poll_s) if args.poll_seconds is None else args.poll_seconds
+            n = poller.run(sink, once=args.once, poll_seconds=poll)
     except KeyboardInterrupt:
         n = -1
     finally:

@@ -142,15 +142,17 @@ def parse_events(raw: DataFrame) -> DataFrame:
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--job", default="live", help="job name: its checkpoint folder and status row")
-    parser.add_argument("--trigger-seconds", type=float, default=1.0, help="micro-batch interval")
+    parser.add_argument("--trigger-seconds", type=float, default=None,
+                        help="micro-batch interval (default: the stream_trigger_ms setting)")
     parser.add_argument("--max-per-trigger", type=int, default=None,
                         help="most Kafka messages per micro-batch (bounds a catch-up after downtime; "
                              "default: the stream_max_offsets_per_trigger setting)")
     parser.add_argument("--max-files-per-trigger", type=int, default=None,
                         help="most spool files per micro-batch (the embedded stream's catch-up bound; "
                              "default: the stream_max_files_per_trigger setting)")
-    parser.add_argument("--lake-every", type=float, default=60.0,
-                        help="seconds between merges of live requests into the lake (negative: never)")
+    parser.add_argument("--lake-every", type=float, default=None,
+                        help="seconds between merges of live requests into the lake (negative: never; "
+                             "default: the stream_lake_every_s setting)")
     parser.add_argument("--once", action="store_true", help="process what is available now, then stop")
     parser.add_argument("--as-of", metavar="ISO", type=datetime.fromisoformat,
                         help="end the 48 h live window at this fixed time instead of the wall clock (only to "
@@ -172,11 +174,13 @@ def run(args: argparse.Namespace, settings: Settings | None = None) -> int:
     raw = stream.read(spark, bound, files)
     as_of = getattr(args, "as_of", None)
     clock = time.time if as_of is None else (lambda: as_of.timestamp())
-    sink = open_sink(spark, settings, args.job, state, state_path, args.lake_every, stream, clock)
+    lake_every = args.lake_every if args.lake_every is not None else float(settings.stream_lake_every_s)
+    trigger_ms = settings.stream_trigger_ms if args.trigger_seconds is None else int(args.trigger_seconds * 1000)
+    sink = open_sink(spark, settings, args.job, state, state_path, lake_every, stream, clock)
     writer = (parse_events(raw).writeStream.foreachBatch(sink.write_batch)
               .option("checkpointLocation", str(checkpoint / "spark")).queryName(args.job))
     writer = writer.trigger(availableNow=True) if args.once else writer.trigger(
-        processingTime=f"{int(args.trigger_seconds * 1000)} milliseconds")
+        processingTime=f"{trigger_ms} milliseconds")
     query = writer.start()
     stopping: list[int] = []
     signal.signal(signal.SIGTERM, lambda signum, _: stopping.append(signum))

@@ -76,6 +76,8 @@ def test_relative_paths_resolve_against_project_root():
     ({"NYC311_CASSANDRA_WRITE_CONSISTENCY": "MOST"}, ["cassandra_write_consistency", "LOCAL_QUORUM"]),
     ({"NYC311_STREAM_MAX_OFFSETS_PER_TRIGGER": "0"}, ["stream_max_offsets_per_trigger", "at least 1"]),
     ({"NYC311_STREAM_MAX_FILES_PER_TRIGGER": "-5"}, ["stream_max_files_per_trigger", "at least 1"]),
+    ({"NYC311_STREAM_TRIGGER_MS": "0"}, ["stream_trigger_ms", "at least 1"]),
+    ({"NYC311_SOCRATA_POLL_S": "x"}, ["socrata_poll_s", "whole number"]),
     ({"NYC311_STREAM_DRIVER_MEMORY": "lots"}, ["stream_driver_memory", "768m"]),
     ({"NYC311_WEB_THREADS": "0"}, ["web_threads", "at least 1"]),
     ({"NYC311_WEB_LOG_LEVEL": "loud"}, ["web_log_level", "info"]),
