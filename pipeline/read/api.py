@@ -27,7 +27,7 @@ import pandas as pd
 from pipeline.read.cache import cached
 from pipeline.read.plan import month_end, percentiles_from_bins, period_label, period_range, plan_range
 from pipeline.read.population import population
-from pipeline.rollups.tables import DESCRIPTOR_ROLLUPS, PERIOD_STRFTIME, RESOLUTION_BINS_H, ROLLUPS
+from pipeline.rollups.tables import PERIOD_STRFTIME, RESOLUTION_BINS_H, ROLLUPS, TABLE_PREFERENCE
 from pipeline.schema import CREATED_YEARS, NY_TZ, UNSPECIFIED
 from pipeline.stores.base import Store
 
@@ -35,15 +35,6 @@ from pipeline.stores.base import Store
 GROUPABLE = ("borough", "community_district", "zip", "complaint_type", "agency", "channel", "status",
              "descriptor", "day", "week", "month")
 TIME_GROUPS = ("day", "week", "month")
-# Every rollup the read API reads, smallest first (rows per period): a query reads the first one that
-# holds all the columns it groups/filters by, with the measures it sums (see table_for). The narrow
-# rollups lead, so a ten-year ZIP ranking reads ~ZIPs x months rows, not ZIPs x types x agencies x months.
-TABLE_PREFERENCE = ("totals", "boroughs", "status_boroughs", "types", "timeliness_types", "district_totals",
-                    "zip_totals", "resolution_agencies", "resolution_boroughs", "requests", "timeliness", "channels", "status",
-                    "resolution_types", "type_districts", "type_zips", "districts", "zips", "resolution",
-                    "hour_of_week", "district_timeliness", "district_resolution",
-                    "hex_cells", "hotspots",  # month grain only: read by pipeline/read/hotspots.py
-                    *DESCRIPTOR_ROLLUPS)  # last: read only when a query names the descriptor
 LIVE_PREFERENCE = tuple(name for name in TABLE_PREFERENCE if ROLLUPS[name].live_table)
 AREA_LEVELS = ("borough", "community_district", "zip")
 FILTER_COLUMNS = ("borough", "complaint_type", "agency", "community_district", "zip", "descriptor")

@@ -74,7 +74,7 @@ ROLLUPS: dict[str, Rollup] = {r.name: r for r in (
     Rollup("hour_of_week", ("borough", "complaint_type", "agency", "how")),
     # Narrow rollups: the same counts over fewer dimensions, so the dashboard's common views read
     # a few rows per period instead of one per borough x type x agency (x area). The read API picks
-    # the smallest table holding the columns a query needs (read_api.TABLE_PREFERENCE); unfiltered
+    # the smallest table holding the columns a query needs (TABLE_PREFERENCE below); unfiltered
     # totals, borough and type views, area rankings and resolution by borough or type come from here.
     Rollup("totals", ()),
     Rollup("boroughs", ("borough",)),
@@ -97,7 +97,7 @@ ROLLUPS: dict[str, Rollup] = {r.name: r for r in (
     Rollup("district_resolution", ("community_district", "borough", "res_bin")),
     # descriptors ("Loud Music/Party" under Noise - Residential): hundreds per type, so they live in
     # tables of their own and the read API reads them only when a query names the descriptor (last in
-    # TABLE_PREFERENCE). `descriptors` answers the descriptor filter on borough-level views (live too),
+    # TABLE_PREFERENCE below). `descriptors` answers the descriptor filter on borough-level views (live too),
     # `type_descriptors` the top-descriptors chart and the filter's options, `district_descriptors` the
     # board report and the district map. A missing descriptor counts as 'Unspecified', like every dim.
     # The widest first: the batch counts it from the lake and sums the other two from its rows.
@@ -127,9 +127,19 @@ LIVE_DIMS: tuple[str, ...] = tuple(dict.fromkeys(d for r in LIVE_ROLLUPS for d i
 HEX_RESOLUTION = 8   # ~0.74 km2 hexagons: ~1,500 cover the city, a block or two across
 HOTSPOT_TOP = 25     # places a hotspot list shows at most
 
-# The descriptor rollups, smallest first: the read API prefers them last (read_api.TABLE_PREFERENCE),
-# so only a query that names the descriptor reads them.
+# The descriptor rollups, smallest first: ranked last (TABLE_PREFERENCE below), so only a query that
+# names the descriptor reads them.
 DESCRIPTOR_ROLLUPS = ("type_descriptors", "descriptors", "district_descriptors")
+
+# Each rollup's read rank: every rollup, smallest first (rows per period). A query reads the first one that
+# holds all the columns it groups/filters by, with the measures it sums (pipeline/read/api.py table_for). The narrow
+# rollups lead, so a ten-year ZIP ranking reads ~ZIPs x months rows, not ZIPs x types x agencies x months.
+TABLE_PREFERENCE = ("totals", "boroughs", "status_boroughs", "types", "timeliness_types", "district_totals",
+                    "zip_totals", "resolution_agencies", "resolution_boroughs", "requests", "timeliness", "channels", "status",
+                    "resolution_types", "type_districts", "type_zips", "districts", "zips", "resolution",
+                    "hour_of_week", "district_timeliness", "district_resolution",
+                    "hex_cells", "hotspots",  # month grain only: read by pipeline/read/hotspots.py
+                    *DESCRIPTOR_ROLLUPS)  # last: read only when a query names the descriptor
 
 # Integer-valued dimension columns (everything else is text).
 INT_DIMS = frozenset({"res_bin", "how"})

@@ -91,9 +91,9 @@ def test_read_api_answers_the_same_from_narrow_and_wide_rollups(tmp_path):
 
 
 def test_every_rollup_has_one_read_rank():
-    """A rollup added to pipeline/rollups/tables.py without a place in read_api.TABLE_PREFERENCE would be
+    """A rollup added to pipeline/rollups/tables.py without a place in its TABLE_PREFERENCE would be
     loaded and stored but never read (table_for only considers ranked rollups)."""
-    from pipeline.read.api import TABLE_PREFERENCE
+    from pipeline.rollups.tables import TABLE_PREFERENCE
     assert sorted(TABLE_PREFERENCE) == sorted(ROLLUPS), (
         f"unranked: {sorted(set(ROLLUPS) - set(TABLE_PREFERENCE))}; "
         f"ranked twice or unknown: {sorted(n for n in set(TABLE_PREFERENCE) if TABLE_PREFERENCE.count(n) > 1 or n not in ROLLUPS)}")
