@@ -1,4 +1,4 @@
-"""The live page's reads (pipeline/live_read.LiveAPI, as app/live_view shows them) over SQLite and the real Cassandra: the last hour by
+"""The live page's reads (pipeline/read/live.py LiveAPI, as app/live_view shows them) over SQLite and the real Cassandra: the last hour by
 minute, borough x type, ZIP, the newest requests and the stream status, each equal to a recount
 of the events written the way the streaming job writes them."""
 from __future__ import annotations

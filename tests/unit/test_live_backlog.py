@@ -1,7 +1,7 @@
 """The live page says the stream is catching up while a backlog lasts (issue 9, bounded catch-up).
 
 Why through the store: the note comes from the job's status row (lag_messages, written every
-micro-batch) through the live reads (pipeline/live_read.LiveAPI) into what the page's freshness line shows, so the test
+micro-batch) through the live reads (pipeline/read/live.py LiveAPI) into what the page's freshness line shows, so the test
 writes the rows the job writes and reads what the page would send."""
 from __future__ import annotations
 
