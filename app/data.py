@@ -110,13 +110,31 @@ class ReadModel:
         return self._answer(("live", method), method, 0.0,
                             lambda: getattr(LiveAPI(self.api().store), method)(*args, **kwargs))
 
+    def _call(self, method: str, call: Callable[[], Any]) -> Any:
+        """call(); when a store that was already open fails with a connection error, once more on a
+        freshly opened one.
+
+        Why once: a Cassandra node that has just died can fail the first query sent over the session's
+        old connections before the driver marks it down; the same query on a new session reaches a live
+        replica. A store that fails while being opened is down, so it is not retried: the last good
+        answer is shown at once."""
+        was_open = self._api is not None and self._pid == os.getpid()
+        try:
+            return call()
+        except Exception as exc:
+            if not (was_open and is_connection_error(exc)):
+                raise
+            log.warning("store error during %s, retrying once on a new connection: %s", method, exc)
+            self._forget_store()
+            return call()
+
     def _answer(self, key: tuple, method: str, cache: float, call: Callable[[], Any]) -> Answer:
         now = time.time()
         hit = self._good.get(key)
         if cache and hit and now - hit[0] < cache:
             return Answer(hit[1])
         try:
-            value = call()
+            value = self._call(method, call)
         except Exception as exc:
             if not is_connection_error(exc):
                 raise

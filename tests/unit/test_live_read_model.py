@@ -14,6 +14,7 @@ from app import data
 from app import live_view as view
 from pipeline.read import live as live_read
 from pipeline.settings import load
+from pipeline.stores import open_store
 from pipeline.streams.events import NY
 
 pytestmark = pytest.mark.unit
@@ -45,6 +46,31 @@ def test_a_live_read_falls_back_to_the_last_good_answer(store_url):
         data.ReadModel(DOWN).ask_live("last_hour", NOW)  # never answered: a clear message instead
     model.store_url = store_url
     assert model.ask_live("last_hour", NOW).stale_since is None  # next call simply works again
+
+
+def test_a_store_that_fails_once_is_reopened_before_falling_back(store_url):
+    """A node that just died fails the first query over its old connections: the read model opens
+    the store again and asks once more, so the page shows fresh data, not a stale notice."""
+    opened = []
+
+    def opener(url):
+        opened.append(url)
+        return open_store(url)
+
+    model = data.ReadModel(store_url, opener=opener)
+    assert model.ask_live("last_hour", NOW).stale_since is None
+    store = model.api().store
+
+    def broken(*args, **kwargs):
+        raise ConnectionError("connection to the dead node reset")
+    store.aggregate = broken
+    assert model.ask_live("last_hour", NOW + timedelta(seconds=1)).stale_since is None
+    assert len(opened) == 2 and model.api().store is not store
+
+    down = data.ReadModel(DOWN, opener=opener)  # a store that cannot be opened: no second try
+    with pytest.raises(data.DataUnavailable):
+        down.ask_live("last_hour", NOW)
+    assert len(opened) == 3
 
 
 def test_the_live_page_says_its_data_is_stale(store_url):
