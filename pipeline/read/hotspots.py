@@ -3,11 +3,13 @@
 Why a module of its own: pipeline/read/api.py is past its size limit; `HotspotAPI` is the ReadAPI
 with these two queries added (app/data.py builds it), same caching, same store calls.
 
-Month grain only (pipeline/rollups/tables.py `hotspots`, `hex_cells`): a range is read as the whole
-months it touches (`month_span`), and each answer says which months in its `months` column, so
-a page can label it. Filters: borough, community district, complaint type; agency and ZIP are not
-kept in these rollups (NotKept). Every count is a sum of stored rows that keep every place, so it
-equals a recount of the raw rows of those months (tests/integration/test_hotspots_recount.py).
+Month grain only (pipeline/rollups/tables.py `places_by_*`, `place_heads`, `hex_cells`): a range is
+read as the whole months it touches (`month_span`), and each answer says which months in its `months`
+column, so a page can label it. Filters: borough, community district, complaint type; agency and ZIP
+are not kept in these rollups (NotKept). A list is ranked from the months' heads and a few exact
+lookups (pipeline/read/place_ranking.py), or, when those do not settle it, summed from every row; a
+cell's list is one slice of places_by_cell. Every count is a sum of stored rows that keep every place,
+so it equals a recount of the raw rows of those months (tests/integration/test_hotspots_recount.py).
 """
 from __future__ import annotations
 
@@ -15,8 +17,10 @@ import re
 
 import pandas as pd
 
+from pipeline.read import place_ranking
 from pipeline.read.api import Filters, ReadAPI, cached
-from pipeline.rollups.tables import HEX_RESOLUTION, HOTSPOT_TOP
+from pipeline.rollups import hotspot_rows
+from pipeline.rollups.tables import HEX_RESOLUTION, HOTSPOT_TOP, PLACE_HEAD_DEPTH
 from pipeline.schema import UNSPECIFIED
 
 PLACE_COLUMNS = ["address", "borough", "community_district", "cell", "count", "months"]
@@ -94,10 +98,39 @@ class HotspotAPI(ReadAPI):
         span = month_span(self._range(f))
         if span is None:
             return pd.DataFrame(columns=PLACE_COLUMNS)
-        rows = self.store.aggregate("hotspots", "month", *span, by=["address", "borough", "community_district",
-                                                                     "cell"], filters=dims)
-        top = rank_places(rows, max(1, min(int(n), 1000)))
+        n = max(1, min(int(n), 1000))
+        top = None if cell is not None or n > PLACE_HEAD_DEPTH else self._top_from_heads(dims, span, n)
+        if top is None:  # a cell's places are one slice of places_by_cell; or the heads did not settle it
+            rows = self.store.aggregate("places_by_cell", "month", *span,
+                                        by=["address", "borough", "community_district", "cell"], filters=dims)
+            top = rank_places(rows, n)
+        else:
+            top = top.merge(self._cells_of(top, dims, span), on=place_ranking.KEY, how="left")
         return top.assign(months=months_label(span))[PLACE_COLUMNS]
+
+    def _top_from_heads(self, dims: dict[str, str], span: tuple[str, str], n: int) -> pd.DataFrame | None:
+        """The threshold algorithm over place_heads (pipeline/read/place_ranking.py); None: sum every row."""
+        scope_type, scope_area = hotspot_rows.scope_of(dims.get("complaint_type"), dims.get("borough"),
+                                                      dims.get("community_district"))
+        heads = self.store.aggregate("place_heads", "month", *span, by=place_ranking.KEY,
+                                     filters={"scope_type": scope_type, "scope_area": scope_area})
+        listed = heads["address"] != hotspot_rows.REST
+        rest = int(heads.loc[~listed, "n"].sum())
+        heads = heads[listed]
+        if "borough" in dims and scope_area.startswith("d:"):  # a district's heads cut to the borough asked
+            heads = heads[heads["borough"] == dims["borough"]]
+
+        def lookup(places: pd.DataFrame) -> pd.DataFrame:
+            rows = self.store.aggregate("places_by_address", "month", *span, by=place_ranking.KEY,
+                                        filters={**dims, "address": sorted(set(places["address"]))})
+            return rows.rename(columns={"n": "count"})
+        return place_ranking.top_places(heads, rest, n, lookup)
+
+    def _cells_of(self, top: pd.DataFrame, dims: dict[str, str], span: tuple[str, str]) -> pd.DataFrame:
+        """Each listed place's cell: the first of its rows under the filters, as rank_places gives it."""
+        rows = self.store.aggregate("places_by_address", "month", *span, by=[*place_ranking.KEY, "cell"],
+                                    filters={**dims, "address": sorted(set(top["address"]))})
+        return rows.groupby(place_ranking.KEY, as_index=False)["cell"].first()
 
     @cached
     def hotspot_cells(self, f: Filters = Filters()) -> pd.DataFrame:

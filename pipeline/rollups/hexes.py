@@ -1,4 +1,4 @@
-"""The month-grain hotspot rollups (pipeline/rollups/tables.py `hotspots`, `hex_cells`), counted by the batch job.
+"""The month-grain hotspot rollups (pipeline/rollups/tables.py `places_by_*`, `place_heads`, `hex_cells`), counted by the batch job.
 
 Why apart from pipeline/rollups/compute.py: they need the H3 cell of each request, which only Python's `h3`
 computes (a vectorised pandas UDF over latitude/longitude, batch only: the live page does not show
@@ -17,6 +17,7 @@ from pyspark.sql import functions as F
 from pyspark.sql.types import StringType
 
 from pipeline.rollups import compute as rollups
+from pipeline.rollups import hotspot_rows
 from pipeline.rollups.tables import HEX_RESOLUTION, ROLLUPS
 from pipeline.schema import UNSPECIFIED
 
@@ -40,13 +41,12 @@ def with_cell(requests: DataFrame) -> DataFrame:
 
 
 def month_rows(requests: DataFrame, now: datetime) -> Iterator[tuple[str, pd.DataFrame]]:
-    """(table, month rows as pandas) of every month-only rollup, over the given lake rows."""
+    """(table, month rows as pandas) of every month-only rollup, over the given lake rows: Spark counts
+    the finest rows, pipeline/rollups/hotspot_rows.py derives the rest (the benchmark store too)."""
     df = with_cell(requests.select("created_at", "latitude", "longitude", "address", "complaint_type",
                                    "borough", "community_district"))  # compute_rollup would add it too
-    finest = rollups.compute_rollup(df, ROLLUPS["hotspots"], "month", now=now).cache()
-    try:
-        for name in MONTH_ONLY:
-            rows = finest if name == "hotspots" else rollups.coarsen(finest, ROLLUPS[name], "month")
-            yield name, rows.toPandas()
-    finally:
-        finest.unpersist()
+    finest = rollups.compute_rollup(df, ROLLUPS[hotspot_rows.FINEST], "month", now=now).toPandas()
+    tables = hotspot_rows.derived_tables(finest)
+    if set(tables) != set(MONTH_ONLY):
+        raise AssertionError(f"month-only rollups {sorted(MONTH_ONLY)} but derived {sorted(tables)}")
+    yield from tables.items()

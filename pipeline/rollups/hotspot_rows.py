@@ -1,15 +1,29 @@
 """The month-only rollups (hotspots and what is derived from them), from the finest rows, in pandas.
 
-Why pandas and one function: the batch job counts the finest rows (`hotspots`: one per month, type,
-district, H3 cell and place) in Spark and hands them here; every other month-only table is a pure
-function of those rows, so the benchmark's synthetic store (bench/) gets exactly what a load writes,
-and the unit tests check the derivations without Spark.
+Why pandas and one function: the batch job counts the finest rows (one per month, type, district,
+H3 cell and place) in Spark and hands them here; every other month-only table is a pure function of
+those rows, so the benchmark's synthetic store (bench/) gets exactly what a load writes, and the unit
+tests check the derivations without Spark.
 """
 from __future__ import annotations
 
 import pandas as pd
 
-from pipeline.rollups.tables import ROLLUPS
+from pipeline.rollups.tables import ALL, PLACE_HEAD_DEPTH, ROLLUPS
+from pipeline.schema import UNSPECIFIED
+
+FINEST = "places_by_cell"
+PLACE = ["address", "borough", "community_district"]
+REST = ""  # place_heads' address (and borough, district) of the row holding the largest count left out
+# A scope's area: (column it is cut by, how its value is spelled in scope_area).
+AREAS = ((None, lambda v: ALL), ("borough", lambda v: "b:" + v), ("community_district", lambda v: "d:" + v))
+
+
+def scope_of(complaint_type: str | None, borough: str | None, district: str | None) -> tuple[str, str]:
+    """(scope_type, scope_area) whose heads answer these filters: the narrowest area asked for
+    (a district's heads answer borough + district too, its places being cut to the borough)."""
+    area = "d:" + district if district else "b:" + borough if borough else ALL
+    return complaint_type or ALL, area
 
 
 def coarsened(finest: pd.DataFrame, name: str) -> pd.DataFrame:
@@ -19,6 +33,34 @@ def coarsened(finest: pd.DataFrame, name: str) -> pd.DataFrame:
     return finest.groupby(keys, as_index=False, sort=False)[list(rollup.measures)].sum()[list(rollup.columns)]
 
 
+def heads(finest: pd.DataFrame, depth: int = PLACE_HEAD_DEPTH) -> pd.DataFrame:
+    """place_heads rows: for each month and scope, its `depth` busiest known places (count descending,
+    then place) and a REST row with the largest count of the places left out (none if none is).
+    Places without an address are never listed, so they are left out of the heads and their bound."""
+    known = finest[finest["address"] != UNSPECIFIED]
+    frames = []
+    for by_type in (True, False):
+        kind = ["complaint_type"] if by_type else []
+        places = known.groupby(["grain", "bucket", "period", *kind, *PLACE], as_index=False, sort=False)["n"].sum()
+        for column, spell in AREAS:
+            scope = ["period", *kind, *([column] if column else [])]
+            ranked = places.sort_values([*scope, "n", *PLACE], ascending=[*[True] * len(scope), False, True, True, True],
+                                        kind="stable")
+            rank = ranked.groupby(scope, sort=False).cumcount()
+            kept = ranked[rank <= depth].copy()  # rank == depth: the first place left out, the largest
+            rest = rank[rank <= depth] == depth
+            kept["scope_type"] = kept["complaint_type"] if by_type else ALL
+            kept["scope_area"] = kept[column].map(spell) if column else ALL
+            kept.loc[rest, PLACE] = REST
+            frames.append(kept)
+    if not frames or all(f.empty for f in frames):
+        return pd.DataFrame(columns=list(ROLLUPS["place_heads"].columns))
+    return pd.concat(frames, ignore_index=True)[list(ROLLUPS["place_heads"].columns)]
+
+
 def derived_tables(finest: pd.DataFrame) -> dict[str, pd.DataFrame]:
-    """{table: rows} of every month-only rollup, from `hotspots` rows (any number of months)."""
-    return {"hotspots": finest[list(ROLLUPS["hotspots"].columns)], "hex_cells": coarsened(finest, "hex_cells")}
+    """{table: rows} of every month-only rollup, from the finest place rows (any number of months)."""
+    return {"places_by_cell": finest[list(ROLLUPS["places_by_cell"].columns)],
+            "places_by_address": finest[list(ROLLUPS["places_by_address"].columns)],
+            "place_heads": heads(finest),
+            "hex_cells": coarsened(finest, "hex_cells")}

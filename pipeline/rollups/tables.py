@@ -38,6 +38,9 @@ class Rollup:
     measures: tuple[str, ...] = ("n",)
     grains: tuple[str, ...] = ("day", "month")
     live_table: str | None = None  # minute-grain table written by the streaming job, TTL 48 h
+    # the rollup whose rows this one ranks (place_heads: per-scope heads of the place rows, built by
+    # pipeline/rollups/hotspot_rows.py), so not a count of requests that compute_rollup could give
+    heads_of: str | None = None
 
     @property
     def key(self) -> tuple[str, ...]:
@@ -107,17 +110,31 @@ ROLLUPS: dict[str, Rollup] = {r.name: r for r in (
     # Hotspots (pipeline/read/hotspots.py), month grain only, batch only (the streaming job's lake rows
     # carry the place, so `batch --recompute` counts streamed requests too). `cell` is the H3 cell
     # (resolution HEX_RESOLUTION) of the request's coordinates, Unspecified without them; `address`
-    # the normalised place (pipeline/ingest/places.py). The type leads so a type filter is a clustering
-    # slice. Row budget (docs/OPERATIONS.md, "Hotspots"): every place is kept, one row per
-    # (month, type, district, cell, place) with requests: at most the lake's rows of the month (0.86
-    # of them on the real sample, where most places have one request a month); reads touch only the months and
-    # the type asked for, and the answer is cut to HOTSPOT_TOP places. Why no threshold ("places
-    # with >= 2 a month"): a place's months under the threshold would be missing from its count
-    # over a longer range, and every count shown must equal a recount of the raw rows.
-    Rollup("hotspots", ("complaint_type", "borough", "community_district", "cell", "address"), grains=("month",)),
-    # requests per H3 cell: the hexagon map (a sum of `hotspots` over places, ~1/40 of its rows)
+    # the normalised place (pipeline/ingest/places.py). Every place is kept: one row per (month, type,
+    # district, cell, place) with requests, so any range's counts are sums of stored rows, exact; no
+    # threshold ("places with >= 2 a month"), which would drop a place's quiet months from its count.
+    # At the city's volume that is ~0.9 rows a request (most places have one request a month), too many
+    # to sum for a ten-year citywide list, so the same rows are kept in three orders, each for one read
+    # (docs/OPERATIONS.md, "Hotspots", has the row budget and the measured times):
+    # - by cell: the places of a clicked hexagon, a clustering slice (and the type's, a narrower one);
+    Rollup("places_by_cell", ("cell", "complaint_type", "borough", "community_district", "address"), grains=("month",)),
+    # - by address: the exact count of a few named places over a range (`address IN ?` slices);
+    Rollup("places_by_address", ("address", "borough", "community_district", "complaint_type", "cell"),
+           grains=("month",)),
+    # - place_heads: per month and scope (a type or every type '*'; the city '*', a borough 'b:Brooklyn' or
+    #   a district 'd:301'), the PLACE_HEAD_DEPTH busiest places of the scope with their counts, and one
+    #   row with an empty place holding the largest count left out. A list reads the heads of its
+    #   months, bounds every place it has not seen by the sum of the left-out maxima, and asks
+    #   places_by_address for the exact counts of the few that can still reach the top (the threshold
+    #   algorithm; pipeline/read/place_ranking.py).
+    Rollup("place_heads", ("scope_type", "scope_area", "address", "borough", "community_district"), grains=("month",),
+           heads_of="places_by_cell"),
+    # requests per H3 cell: the hexagon map (a sum of the place rows over places, ~1/4 of their rows)
     Rollup("hex_cells", ("complaint_type", "borough", "community_district", "cell"), grains=("month",)),
 )}
+
+# The rollups that count requests (compute_rollup gives each one): all but the heads.
+COUNTED: dict[str, Rollup] = {name: r for name, r in ROLLUPS.items() if r.heads_of is None}
 
 # The live twins, and the dimensions the streaming job must track per request to recount them (in
 # the order the rollups name them): adding a live_table above is the whole change.
@@ -126,6 +143,8 @@ LIVE_DIMS: tuple[str, ...] = tuple(dict.fromkeys(d for r in LIVE_ROLLUPS for d i
 
 HEX_RESOLUTION = 8   # ~0.74 km2 hexagons: ~1,500 cover the city, a block or two across
 HOTSPOT_TOP = 25     # places a hotspot list shows at most
+PLACE_HEAD_DEPTH = 100  # places kept per month and scope in place_heads (4x HOTSPOT_TOP: tight bounds)
+ALL = "*"            # place_heads' scope value for "every type" / "the whole city"
 
 # The descriptor rollups, smallest first: ranked last (TABLE_PREFERENCE below), so only a query that
 # names the descriptor reads them.
@@ -138,7 +157,7 @@ TABLE_PREFERENCE = ("totals", "boroughs", "status_boroughs", "types", "timelines
                     "zip_totals", "resolution_agencies", "resolution_boroughs", "requests", "timeliness", "channels", "status",
                     "resolution_types", "type_districts", "type_zips", "districts", "zips", "resolution",
                     "hour_of_week", "district_timeliness", "district_resolution",
-                    "hex_cells", "hotspots",  # month grain only: read by pipeline/read/hotspots.py
+                    "hex_cells", "place_heads", "places_by_cell", "places_by_address",  # month grain only: read by pipeline/read/hotspots.py
                     *DESCRIPTOR_ROLLUPS)  # last: read only when a query names the descriptor
 
 # Integer-valued dimension columns (everything else is text).

@@ -21,13 +21,12 @@ of 2 needs both); a read may then miss a write until hints arrive (docs/OPERATIO
 """
 from __future__ import annotations
 
-import calendar
 import os
 import threading
 import time
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from urllib.parse import parse_qs, urlparse
 
 import pandas as pd
@@ -41,41 +40,7 @@ CONCURRENCY = 64
 BATCH_ROWS = 40          # rows per UNLOGGED single-partition batch (under the 5 KiB warn threshold); 1 = no batches
 FETCH_SIZE = 10_000
 RETRY_CONNECT_S = 2.0    # after a failed connection, answer StoreUnavailable at once for this long
-MAX_BUCKETS = 5_000
 SCHEMA_AGREEMENT_S = 120  # a loaded ring can take a gossip round or two to spread a new keyspace
-
-
-def _buckets_between(grain: str, start: str, end: str) -> list[str]:
-    """Every partition bucket from start's to end's (years, months or hours)."""
-    first, last = bucket_of(grain, start), bucket_of(grain, end)
-    if grain == "month":
-        out = [str(y) for y in range(int(first), int(last) + 1)]
-    elif grain == "day":
-        out, y, m = [], int(first[:4]), int(first[5:7])
-        while f"{y:04d}-{m:02d}" <= last:
-            out.append(f"{y:04d}-{m:02d}")
-            y, m = (y + 1, 1) if m == 12 else (y, m + 1)
-            if len(out) > MAX_BUCKETS:
-                break
-    else:
-        t, stop = datetime.strptime(first, "%Y-%m-%dT%H"), datetime.strptime(last, "%Y-%m-%dT%H")
-        out = []
-        while t <= stop and len(out) <= MAX_BUCKETS:
-            out.append(t.strftime("%Y-%m-%dT%H"))
-            t += timedelta(hours=1)
-    if len(out) > MAX_BUCKETS:
-        raise ValueError(f"{grain} range {start}..{end} spans more than {MAX_BUCKETS} partitions: narrow it")
-    return out
-
-
-def _periods_in(grain: str, bucket: str, start: str, end: str) -> list[str]:
-    """The day or month periods of a partition bucket inside start..end."""
-    if grain == "month":
-        periods = [f"{bucket}-{m:02d}" for m in range(1, 13)]
-    else:
-        days = calendar.monthrange(int(bucket[:4]), int(bucket[5:7]))[1]
-        periods = [f"{bucket}-{d:02d}" for d in range(1, days + 1)]
-    return [p for p in periods if start <= p <= end]
 
 
 def parse_url(url: str) -> tuple[list[str], int, str, int]:
@@ -304,13 +269,18 @@ class CassandraStore(Store):
         clustering key Cassandra sums per (period, prefix) itself (GROUP BY), which cuts the rows
         sent to us; partial sums of the partitions are added up in pandas. server_group_by=False
         reads plain rows instead (bench.read --compare measures both).
-        When filters fix the leading dimensions (day and month grains), the periods are named
-        (`period IN ?`) so that each (period, filtered prefix) is a clustering slice Cassandra seeks
-        to, instead of filtering every row of the period range."""
+        When filters fix the leading dimensions (day and month grains; one value or a list of values),
+        the periods are named (`period IN ?`) so that each (period, filtered prefix) is a clustering
+        slice Cassandra seeks to, instead of filtering every row of the period range: a list on the
+        leading dim (`address IN ?`, the hotspot lookups) is a set of slices, not a scan."""
         from cassandra.concurrent import execute_concurrent
         dims, measures = rowlib.check_query(table, grain, start, end, by, filters)
         filters = {c: rowlib.filter_value(c, v) for c, v in (filters or {}).items()}
-        server = {c: v for c, v in filters.items() if not isinstance(v, list)} if self.server_group_by else {}
+        # the seekable prefix: leading dims fixed by a value or a list (IN on clustering columns)
+        lead = rowlib.seek_depth(dims, filters, grain) if self.server_group_by else 0
+        server = {d: filters[d] for d in dims[:lead]}
+        if self.server_group_by:
+            server.update({c: v for c, v in filters.items() if c not in server and not isinstance(v, list)})
         client = {c: v for c, v in filters.items() if c not in server}
         clustering = ("period", *dims)
         needed = {*by, *client} - {"period"}
@@ -321,21 +291,17 @@ class CassandraStore(Store):
             group = f" GROUP BY {', '.join(prefix)}"
         else:
             select, group = [*prefix, *measures], ""
-        lead = 0
-        while lead < len(dims) and dims[lead] in server and grain != "minute":
-            lead += 1
-        server = {**{d: server[d] for d in dims[:lead]}, **server}  # the seekable prefix first
-        where = "".join(f" AND {c} = ?" for c in server)
+        where = "".join(f" AND {c} IN ?" if isinstance(v, list) else f" AND {c} = ?" for c, v in server.items())
         periods = "period IN ?" if lead else "period >= ? AND period <= ?"
         cql = (f"SELECT {', '.join(select)} FROM {table} WHERE grain = ? AND bucket = ? "
                f"AND {periods}{where}{group}{' ALLOW FILTERING' if len(server) > lead else ''}")
 
         def bounds(bucket: str) -> tuple:
-            return (_periods_in(grain, bucket, start, end),) if lead else (start, end)
+            return (rowlib.periods_in(grain, bucket, start, end),) if lead else (start, end)
 
         def work():
             stmt = self._prepare(cql)
-            args = [(stmt, (grain, b, *bounds(b), *server.values())) for b in _buckets_between(grain, start, end)]
+            args = [(stmt, (grain, b, *bounds(b), *server.values())) for b in rowlib.buckets_between(grain, start, end)]
             rows = [row for result in self._concurrent(execute_concurrent, args) for row in result]
             return pd.DataFrame(rows, columns=[*prefix, *measures])
         frame = self._run(work)

@@ -83,10 +83,31 @@ def latest_version(dialect: str = "cql") -> int:
     return vs[-1][0] if vs else 0
 
 
+_CREATE = re.compile(r"CREATE TABLE IF NOT EXISTS (\w+)", re.IGNORECASE)
+_DROP = re.compile(r"DROP TABLE IF EXISTS (\w+)", re.IGNORECASE)
+
+
+def live_statements(dialect: str) -> dict[str, str]:
+    """{table: its CREATE statement} of the tables the files leave in force (a later file's DROP
+    removes a table an earlier one created)."""
+    live: dict[str, str] = {}
+    for _, stmts in versions(dialect):
+        for s in stmts:
+            if m := _DROP.match(s):
+                live.pop(m.group(1), None)
+            elif m := _CREATE.match(s):
+                live[m.group(1)] = normalise(s)
+    return live
+
+
 def missing_statements(dialect: str) -> list[str]:
-    """Rendered statements that no schema file holds yet (in render order)."""
-    have = {normalise(s) for _, stmts in versions(dialect) for s in stmts}
-    return [s for s in rendered(dialect) if normalise(s) not in have]
+    """Rendered statements that no schema file holds yet (in render order), then a DROP for each
+    table the files still create that tables.py no longer has (a rollup replaced by others)."""
+    live = live_statements(dialect)
+    have = set(live.values())
+    specs = all_specs()
+    todo = [s for s in rendered(dialect) if normalise(s) not in have]
+    return todo + [f"DROP TABLE IF EXISTS {name}" for name in live if name not in specs]
 
 
 def write_new_version(name: str = "tables") -> list[Path]:

@@ -5,13 +5,16 @@ SQLite and Cassandra, before anything is deleted.
 """
 from __future__ import annotations
 
+import calendar
 from collections.abc import Mapping, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import pandas as pd
 
 from pipeline.rollups.tables import INT_DIMS, PERIOD_STRFTIME, TableSpec, bucket_of, rollup_of
 from pipeline.stores.ddl import all_specs
+
+MAX_BUCKETS = 5_000
 
 
 def spec_of(table: str) -> TableSpec:
@@ -104,6 +107,16 @@ def check_query(table: str, grain: str, start: str, end: str, by: Sequence[str],
     return dims, measures
 
 
+def seek_depth(dims: Sequence[str], filters: Mapping[str, object] | None, grain: str) -> int:
+    """How many leading dims of a rollup a query fixes (one value or a list of values): the stores
+    then name the periods and seek to each (period, fixed prefix) instead of reading the whole range.
+    Minute rows (a few hours, TTL) are always read as a range."""
+    lead = 0
+    while grain != "minute" and lead < len(dims) and dims[lead] in (filters or {}):
+        lead += 1
+    return lead
+
+
 def empty_result(by: Sequence[str], measures: Sequence[str]) -> pd.DataFrame:
     frame = pd.DataFrame({c: pd.Series(dtype="object") for c in by})
     for m in measures:
@@ -125,3 +138,37 @@ def finish(frame: pd.DataFrame, by: Sequence[str], measures: Sequence[str], grou
     for m in measures:
         frame[m] = frame[m].astype("int64")
     return frame.reset_index(drop=True)
+
+
+# -- partitions a period range touches (both stores seek by them) ----------------------------------
+def buckets_between(grain: str, start: str, end: str) -> list[str]:
+    """Every partition bucket from start's to end's (years, months or hours)."""
+    first, last = bucket_of(grain, start), bucket_of(grain, end)
+    if grain == "month":
+        out = [str(y) for y in range(int(first), int(last) + 1)]
+    elif grain == "day":
+        out, y, m = [], int(first[:4]), int(first[5:7])
+        while f"{y:04d}-{m:02d}" <= last:
+            out.append(f"{y:04d}-{m:02d}")
+            y, m = (y + 1, 1) if m == 12 else (y, m + 1)
+            if len(out) > MAX_BUCKETS:
+                break
+    else:
+        t, stop = datetime.strptime(first, "%Y-%m-%dT%H"), datetime.strptime(last, "%Y-%m-%dT%H")
+        out = []
+        while t <= stop and len(out) <= MAX_BUCKETS:
+            out.append(t.strftime("%Y-%m-%dT%H"))
+            t += timedelta(hours=1)
+    if len(out) > MAX_BUCKETS:
+        raise ValueError(f"{grain} range {start}..{end} spans more than {MAX_BUCKETS} partitions: narrow it")
+    return out
+
+
+def periods_in(grain: str, bucket: str, start: str, end: str) -> list[str]:
+    """The day or month periods of a partition bucket inside start..end."""
+    if grain == "month":
+        periods = [f"{bucket}-{m:02d}" for m in range(1, 13)]
+    else:
+        days = calendar.monthrange(int(bucket[:4]), int(bucket[5:7]))[1]
+        periods = [f"{bucket}-{d:02d}" for d in range(1, days + 1)]
+    return [p for p in periods if start <= p <= end]

@@ -96,9 +96,10 @@ def rollup_rows(reqs: pd.DataFrame, table: str, grain: str) -> pd.DataFrame:
 
 
 def load(store, reqs: pd.DataFrame) -> None:
+    from pipeline.rollups.hotspot_rows import heads
     for table, rollup in ROLLUPS.items():
         for grain in (g for g in ("day", "month") if g in rollup.grains):
-            rows = rollup_rows(reqs, table, grain)
+            rows = heads(rollup_rows(reqs, rollup.heads_of, grain)) if rollup.heads_of else rollup_rows(reqs, table, grain)
             store.replace_periods(table, grain, sorted(rows["period"].unique()), rows)
     store.set_meta("data_version", "1")
 
