@@ -41,7 +41,8 @@ def view_of(cells: list[str]) -> tuple[dict, float]:
 
 def hex_map(cells: pd.DataFrame, outline_url: str, outline_ids: list[str], selected: str | None = None,
             height: int = 520) -> go.Figure:
-    """Cells coloured by requests (cells columns cell, count, top_types); the selected cell outlined."""
+    """Cells coloured by requests (cells columns cell, count); the selected cell outlined. The hover
+    shows the count; the page shows the hexagon's top types beside the map (they are read per cell)."""
     if cells.empty:
         return figures.empty("No requests with coordinates match these filters.", height)
     ids = list(cells["cell"])
@@ -54,8 +55,8 @@ def hex_map(cells: pd.DataFrame, outline_url: str, outline_ids: list[str], selec
         geojson=geojson, locations=ids, z=[int(v) for v in cells["count"]], colorscale=figures.SCALE,
         zmin=0, zmax=float(cells["count"].quantile(0.98)) or None, marker_line_width=0.5,
         marker_line_color="#ffffff", marker_opacity=0.85,
-        customdata=list(zip(cells["count"].map(figures.fmt_int), cells["top_types"], strict=True)),
-        hovertemplate="<b>%{customdata[0]} requests</b><br>%{customdata[1]}<br>cell %{location}<extra></extra>",
+        customdata=list(cells["count"].map(figures.fmt_int)),
+        hovertemplate="<b>%{customdata} requests</b><br>cell %{location}<extra></extra>",
         colorbar={"title": {"text": "Requests", "side": "right"}, "thickness": 12})
     traces = [outline, counts]
     if selected in ids:

@@ -7,15 +7,17 @@ from __future__ import annotations
 import dash
 import dash_bootstrap_components as dbc
 import pandas as pd
-from dash import Input, Output, State, dcc, no_update
+from dash import Input, Output, State, dcc, html, no_update
 
 from app import charts, figures, geo, hex_figures, inputs
 from app import state as st
 from app.charts import URL, NotAvailable, Reads
+from app.data import DataUnavailable
 from pipeline.read.hotspots import NotKept, is_cell
 from pipeline.rollups.tables import HOTSPOT_TOP
 
 PAGE = "hotspots"
+TYPES_ID = "hotspots-cell-types"
 PLACE_COLUMNS = ["rank", "address", "borough", "community_district", "cell", "count", "months"]
 
 
@@ -27,7 +29,7 @@ def _ask(reads: Reads, method: str, *args):
 
 
 def cells_frame(s: st.State, reads: Reads) -> pd.DataFrame:
-    """Every H3 cell with requests for the filters: cell, count, top_types, months (the map's numbers)."""
+    """Every H3 cell with requests for the filters: cell, count, months (the map's numbers)."""
     return _ask(reads, "hotspot_cells", reads.filters(s))
 
 
@@ -57,8 +59,8 @@ def places_figure(df: pd.DataFrame, s: st.State):
 
 CHARTS = [
     charts.chart(PAGE, "hexagons", "Requests by hexagon", cells_frame, hex_figure, height=520,
-                 help="H3 cells of about 0.7 km². Hover for the count and the top complaint types; click a "
-                      "hexagon to list its addresses. Whole months of the range are counted."),
+                 help="H3 cells of about 0.7 km². Hover for the count (its top complaint types show above the "
+                      "map); click a hexagon to list its addresses. Whole months of the range are counted."),
     charts.chart(PAGE, "places", f"Top {HOTSPOT_TOP} addresses and intersections", places_frame, places_figure,
                  height=520, help="Addresses normalised (123 MAIN STREET = 123 MAIN ST); an intersection is "
                                   "its two streets, in either order. Whole months of the range are counted."),
@@ -76,18 +78,35 @@ def layout(**query):
     return charts.page(PAGE, "Hotspots", "Where exactly: the blocks and addresses with the most requests for "
                        "the filters.", query, [
                            *notes,
-                           dbc.Row([dbc.Col(charts.card(CHARTS[0]), xs=12, xl=7),
+                           dbc.Row([dbc.Col(charts.card(CHARTS[0], html.Div(
+                               types_text(None, None), id=TYPES_ID, className="small mt-2", **{"aria-live": "polite"})),
+                               xs=12, xl=7),
                                     dbc.Col(charts.card(CHARTS[1]), xs=12, xl=5)], className="g-3"),
                        ])
+
+
+def hovered_cell(hover: object) -> str | None:
+    """The H3 cell under the pointer in a map hoverData payload (client-made: anything else is None)."""
+    points = hover.get("points") if isinstance(hover, dict) else None
+    points = [p for p in points if isinstance(p, dict)] if isinstance(points, list) else []
+    return next((p["location"] for p in points if isinstance(p.get("location"), str) and is_cell(p["location"])),
+                None)
+
+
+def types_text(cell: str | None, types: pd.DataFrame | None) -> object:
+    """The line above the map: the hexagon's top complaint types, with their counts."""
+    if cell is None or types is None:
+        return "Point at a hexagon for its top complaint types."
+    if types.empty:
+        return f"Hexagon {cell}: no requests for these filters."
+    listed = "; ".join(f"{t} ({figures.fmt_int(n)})" for t, n in zip(types["complaint_type"], types["count"], strict=True))
+    return [html.B(f"Hexagon {cell}"), f", top complaint types ({types['months'].iloc[0]}): {listed}"]
 
 
 def click_cell(search: str | None, click: object) -> str | None:
     """The query string after a click on the map: the clicked cell, or None for anything else (a
     hand-made payload, a click on a borough outline)."""
-    points = click.get("points") if isinstance(click, dict) else None
-    points = [p for p in points if isinstance(p, dict)] if isinstance(points, list) else []
-    cell = next((p["location"] for p in points if isinstance(p.get("location"), str) and is_cell(p["location"])),
-                None)
+    cell = hovered_cell(click)
     if cell is None:
         return None
     s, _ = st.parse(search)
@@ -96,6 +115,19 @@ def click_cell(search: str | None, click: object) -> str | None:
 
 def register(app) -> None:
     charts.register(app, PAGE, CHARTS)
+
+    @app.callback(Output(TYPES_ID, "children"), Input(charts.graph_id(CHARTS[0]), "hoverData"),
+                  State(f"{PAGE}-state", "data"), prevent_initial_call=True)
+    def on_hover(hover, search):
+        cell = hovered_cell(hover)
+        if cell is None:
+            return no_update
+        reads = charts.Reads()
+        s = reads.state(search)  # checked and clamped: the payload is client-made
+        try:
+            return types_text(cell, _ask(reads, "cell_types", reads.filters(s), cell))
+        except (NotAvailable, DataUnavailable) as exc:
+            return str(exc)
 
     @app.callback(Output(URL, "search", allow_duplicate=True),
                   Input(charts.graph_id(CHARTS[0]), "clickData"), State(URL, "search"), prevent_initial_call=True)

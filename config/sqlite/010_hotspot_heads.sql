@@ -43,4 +43,29 @@ CREATE TABLE IF NOT EXISTS place_heads (
     PRIMARY KEY (grain, bucket, period, scope_type, scope_area, address, borough, community_district)
 ) WITHOUT ROWID;
 
+CREATE TABLE IF NOT EXISTS hex_totals (
+    grain TEXT NOT NULL,
+    bucket TEXT NOT NULL,
+    period TEXT NOT NULL,
+    borough TEXT NOT NULL,
+    community_district TEXT NOT NULL,
+    cell TEXT NOT NULL,
+    n INTEGER,
+    expires_at REAL,
+    PRIMARY KEY (grain, bucket, period, borough, community_district, cell)
+) WITHOUT ROWID;
+
+CREATE TABLE IF NOT EXISTS cell_types (
+    grain TEXT NOT NULL,
+    bucket TEXT NOT NULL,
+    period TEXT NOT NULL,
+    cell TEXT NOT NULL,
+    complaint_type TEXT NOT NULL,
+    borough TEXT NOT NULL,
+    community_district TEXT NOT NULL,
+    n INTEGER,
+    expires_at REAL,
+    PRIMARY KEY (grain, bucket, period, cell, complaint_type, borough, community_district)
+) WITHOUT ROWID;
+
 DROP TABLE IF EXISTS hotspots;

@@ -129,8 +129,12 @@ ROLLUPS: dict[str, Rollup] = {r.name: r for r in (
     #   algorithm; pipeline/read/place_ranking.py).
     Rollup("place_heads", ("scope_type", "scope_area", "address", "borough", "community_district"), grains=("month",),
            heads_of="places_by_cell"),
-    # requests per H3 cell: the hexagon map (a sum of the place rows over places, ~1/4 of their rows)
+    # requests per H3 cell, sums of the place rows over places: the hexagon map for a type (a clustering
+    # slice of hex_cells, ~1/4 of the place rows), for every type (hex_totals, a few thousand rows a
+    # month), and one cell's top types, shown as the pointer moves over it (cell_types, a slice)
     Rollup("hex_cells", ("complaint_type", "borough", "community_district", "cell"), grains=("month",)),
+    Rollup("hex_totals", ("borough", "community_district", "cell"), grains=("month",)),
+    Rollup("cell_types", ("cell", "complaint_type", "borough", "community_district"), grains=("month",)),
 )}
 
 # The rollups that count requests (compute_rollup gives each one): all but the heads.
@@ -157,7 +161,7 @@ TABLE_PREFERENCE = ("totals", "boroughs", "status_boroughs", "types", "timelines
                     "zip_totals", "resolution_agencies", "resolution_boroughs", "requests", "timeliness", "channels", "status",
                     "resolution_types", "type_districts", "type_zips", "districts", "zips", "resolution",
                     "hour_of_week", "district_timeliness", "district_resolution",
-                    "hex_cells", "place_heads", "places_by_cell", "places_by_address",  # month grain only: read by pipeline/read/hotspots.py
+                    "hex_totals", "hex_cells", "cell_types", "place_heads", "places_by_cell", "places_by_address",  # month grain only: read by pipeline/read/hotspots.py
                     *DESCRIPTOR_ROLLUPS)  # last: read only when a query names the descriptor
 
 # Integer-valued dimension columns (everything else is text).

@@ -35,7 +35,7 @@ CASES = [
     ("requests", "month", "2024-01", "2024-11", ["complaint_type"], {"borough": ["Bronx", "Queens"]}),
     ("requests", "day", "2024-01-25", "2024-03-03", ["period", "agency"],
      {"borough": ["Bronx", "Brooklyn"], "complaint_type": ["HEAT/HOT WATER", "Noise - Residential"]}),
-    ("type_zips", "month", "2024-01", "2024-11", ["zip"], {"complaint_type": ["Street Condition"], "borough": "Queens"}),
+    ("type_zips", "month", "2024-01", "2024-11", ["zip"], {"complaint_type": ["Street Condition", "HEAT/HOT WATER"]}),
 ]
 CASE_IDS = [f"{c[0]}-{c[1]}-{i}" for i, c in enumerate(CASES)]
 

@@ -10,7 +10,7 @@ import pytest
 from app import hex_figures
 from app import state as st
 from app.figures import CLEAR_MAP_STYLE
-from app.pages.hotspots import click_cell
+from app.pages.hotspots import click_cell, hovered_cell, types_text
 from pipeline.read import hotspots
 from pipeline.read.api import Filters
 from pipeline.rollups.tables import HEX_RESOLUTION
@@ -50,13 +50,14 @@ def test_rank_places_sums_months_and_orders_ties_by_name():
     assert list(top["address"]) == ["A ST", "B ST"] and list(top["count"]) == [2, 2]
 
 
-def test_rank_cells_gives_top_types_and_skips_no_cell():
-    rows = pd.DataFrame({"cell": [CELL, CELL, CELL, "Unspecified"], "complaint_type": ["Noise", "Heat", "Rats", "X"],
-                         "n": [5, 7, 1, 99]})
+def test_rank_cells_sums_and_skips_no_cell_and_top_types_rank_a_cell():
+    rows = pd.DataFrame({"cell": [CELL, CELL, CELL, CELL, "Unspecified"],
+                         "complaint_type": ["Noise", "Heat", "Rats", "Bees", "X"], "n": [5, 7, 1, 1, 99]})
     cells = hotspots.rank_cells(rows)
-    assert list(cells["cell"]) == [CELL] and int(cells["count"].iloc[0]) == 13
-    assert cells["top_types"].iloc[0] == "Heat (7); Noise (5); Rats (1)"
+    assert list(cells["cell"]) == [CELL] and int(cells["count"].iloc[0]) == 14
     assert hotspots.rank_cells(rows[rows["cell"] == "Unspecified"]).empty
+    top = hotspots.top_types(rows[rows["cell"] == CELL])
+    assert list(zip(top["complaint_type"], top["count"], strict=True)) == [("Heat", 7), ("Noise", 5), ("Bees", 1)]
 
 
 @pytest.fixture(scope="module")
@@ -89,6 +90,9 @@ def test_places_and_cells_equal_a_recount_of_the_requests(api, f):
     narrowed = api.hotspot_places(f, one, 1000)
     assert set(narrowed["cell"]) == {one}
     assert int(narrowed["count"].sum()) == int((sel[sel["cell"] == one]["address"] != "Unspecified").sum())
+    types = api.cell_types(f, one, 50)
+    assert dict(zip(types["complaint_type"], types["count"], strict=True)) == \
+        sel[sel["cell"] == one]["complaint_type"].value_counts().to_dict()
 
 
 def test_a_bad_cell_is_a_clear_error(api):
@@ -104,6 +108,15 @@ def test_url_state_keeps_a_cell_and_explains_a_bad_one():
     assert s.cell is None and notices and "hexagon cell" in notices[0]
 
 
+def test_the_hovered_cell_and_its_types_line():
+    assert hovered_cell({"points": [{"location": "Brooklyn"}, {"location": CELL}]}) == CELL
+    for junk in (None, [], {"points": None}, {"points": [{"location": CELL.upper()}]}):
+        assert hovered_cell(junk) is None
+    assert "Point at a hexagon" in types_text(None, None)
+    line = types_text(CELL, pd.DataFrame({"complaint_type": ["Heat", "Noise"], "count": [1200, 5], "months": "2024-01"}))
+    assert line[1] == ", top complaint types (2024-01): Heat (1,200); Noise (5)"
+
+
 def test_a_click_on_a_cell_writes_it_and_anything_else_is_ignored():
     assert click_cell("?type=Noise", {"points": [{"location": CELL}]}) == f"?type=Noise&cell={CELL}"
     for junk in (None, {}, {"points": "x"}, {"points": [{"location": "Brooklyn"}]}, {"points": [{"location": 5}]}):
@@ -111,7 +124,7 @@ def test_a_click_on_a_cell_writes_it_and_anything_else_is_ignored():
 
 
 def test_hex_map_draws_closed_cell_rings_and_follows_the_theme():
-    cells = pd.DataFrame({"cell": [CELL, h3.grid_disk(CELL, 1)[1]], "count": [5, 2], "top_types": ["Noise (5)", "Heat (2)"]})
+    cells = pd.DataFrame({"cell": [CELL, h3.grid_disk(CELL, 1)[1]], "count": [5, 2]})
     gj = hex_figures.cells_geojson(list(cells["cell"]))
     ring = gj["features"][0]["geometry"]["coordinates"][0]
     assert ring[0] == ring[-1] and len(ring) == 7 and -74.3 < ring[0][0] < -73.6  # [lon, lat]
