@@ -13,10 +13,14 @@ What is loaded: month rows of every rollup for all years, day rows of `requests`
 and week series), and day rows of the other rollups for the first month and the last
 `--day-months` months, the only day partitions the benchmark's ranges read (partial months at range
 edges). Partitions are (grain, bucket), so day partitions that no query reads do not change read
-cost. The narrow rollups (pipeline/rollups/tables.py) are sums of the synthesised wide rows, exactly what the
-batch job's compute_rollup gives from the same requests. The load is skipped when the store already
-holds the same synthetic data (meta bench_loaded; bench_narrow for the narrow tables, which are added
-to an older load without rewriting it: the wide rows are synthesised again, identically, from the seed).
+cost. The month-only hotspot tables (`hotspots` and what pipeline/rollups/hotspot_rows.derived_tables
+sums from it) are written for every month from bench/hotspot_world.py's synthetic places (meta
+bench_hotspots: added to an older load without rewriting the rest, written again when derived_tables
+returns other tables or HOTSPOT_VERSION changes). The narrow rollups (pipeline/rollups/tables.py) are
+sums of the synthesised wide rows, exactly what the batch job's compute_rollup gives from the same
+requests. The load is skipped when the store already holds the same synthetic data (meta bench_loaded;
+bench_narrow for the narrow tables, which are added to an older load without rewriting it: the wide
+rows are synthesised again, identically, from the seed).
 
 Timings are for the full layout and, with --layouts wide,narrow, also for the wide rollups alone (the
 layout before the narrow ones existed), query by query in turns, so both see the same machine load.
@@ -35,6 +39,7 @@ import pandas as pd
 from pipeline import settings as settings_mod
 from pipeline.read.api import TABLE_PREFERENCE, Filters, ReadAPI, table_for
 from pipeline.read.plan import plan_range
+from pipeline.rollups.hotspot_rows import derived_tables
 from pipeline.rollups.tables import RESOLUTION_BINS_H, ROLLUPS, bucket_of
 from pipeline.schema import BOROUGH_CODES, BOROUGHS
 from pipeline.stores import open_store
@@ -46,10 +51,14 @@ STATUSES = ("Closed", "Open", "In Progress", "Pending", "Assigned")
 WIDE = ("requests", "districts", "zips", "channels", "status", "resolution", "timeliness", "hour_of_week",
         "district_timeliness", "district_resolution")
 # (descriptors are not synthesised: the descriptor rollups stay empty in the benchmark store; the
-# hotspot rollups are month grain only)
+# hotspot rollups are month grain only: MONTH_ONLY below)
 NARROW = tuple(name for name, r in ROLLUPS.items()
                if name not in WIDE and "descriptor" not in r.dims and "day" in r.grains)
 LAYOUTS = {"narrow": TABLE_PREFERENCE, "wide": tuple(n for n in TABLE_PREFERENCE if n in WIDE)}
+# The month-only tables (hotspots and what derived_tables sums from it), synthesised by
+# bench/hotspot_world.py for every month; bump HOTSPOT_VERSION when that synthesis changes.
+MONTH_ONLY = tuple(sorted(derived_tables(pd.DataFrame(columns=list(ROLLUPS["hotspots"].columns)))))
+HOTSPOT_VERSION = "h1"
 
 
 def narrow_source(name: str) -> str:
@@ -168,7 +177,8 @@ def _lognormal_bins() -> np.ndarray:
 # -- loading -----------------------------------------------------------------------------------------
 def load(store, world: World, first: date, last: date, per_day: int, day_months: int, out=sys.stdout,
          tables: tuple[str, ...] = tuple(ROLLUPS)) -> None:
-    """Write `tables` (the wide rows are synthesised in the same order whatever is written)."""
+    """Write `tables` (the wide rows are synthesised in the same order whatever is written; the
+    month-only tables, for every month, from bench/hotspot_world.py's places through derived_tables)."""
     days = pd.date_range(first, last, freq="D")
     months = sorted({d.strftime("%Y-%m") for d in days})
     dense_months = {months[0], *months[-day_months:]}
@@ -186,7 +196,8 @@ def load(store, world: World, first: date, last: date, per_day: int, day_months:
         seconds[(table, grain)] = seconds.get((table, grain), 0) + time.perf_counter() - t0
         written[(table, grain)] = written.get((table, grain), 0) + n
 
-    for month in months:
+    wide_too = bool(set(tables) & {*WIDE, *NARROW})  # else only the month-only tables (their own World)
+    for month in months if wide_too else ():
         in_month = [d for d in days if d.strftime("%Y-%m") == month]
         for table in WIDE:
             if table == "hour_of_week" and month not in baseline_months:
@@ -197,6 +208,16 @@ def load(store, world: World, first: date, last: date, per_day: int, day_months:
                 frame = pd.concat([world.frame(table, "day", p, per_day) for p in periods], ignore_index=True)
                 put(table, "day", periods, frame)
         print(f"  loaded {month}", file=sys.stderr, end="\r")
+    if set(MONTH_ONLY) & set(tables):
+        from bench.hotspot_world import HotspotWorld
+        t0, places, requests = time.perf_counter(), HotspotWorld(world, per_day=per_day), 0
+        for month, days_in in pd.Series(days.strftime("%Y-%m")).value_counts().sort_index().items():
+            requests += per_day * days_in
+            for table, rows in derived_tables(places.month(month, per_day * days_in)).items():
+                write(table, "month", [month], rows)
+            print(f"  loaded hotspots {month}", file=sys.stderr, end="\r")
+        print(f"hotspots: {written[('hotspots', 'month')] / requests:.3f} rows per request over {requests:,} "
+              f"requests; synthesised and written in {time.perf_counter() - t0:.1f} s", file=out)
     total_rows, total_s = sum(written.values()), sum(seconds.values())
     print(f"write: {total_rows:,} rows in {total_s:.1f} s = {total_rows / total_s:,.0f} rows/s "
           f"(replace_periods, store {store.url})", file=out)
@@ -340,22 +361,28 @@ def main(argv: list[str] | None = None) -> int:
     store.ensure_schema()
     signature = f"v1 {first} {last} {args.requests_per_day} {args.day_months}"
     narrow_signature = f"{signature} {','.join(NARROW)}"
+    hotspot_signature = f"{signature} {HOTSPOT_VERSION} {','.join(MONTH_ONLY)}"
     todo = ()
     if args.reload or store.get_meta("bench_loaded") != signature:
         todo = tuple(ROLLUPS)
     else:
         stored = (store.get_meta("bench_narrow") or "").removeprefix(f"{signature} ").split(",")
         todo = tuple(n for n in NARROW if n not in stored)
+        if store.get_meta("bench_hotspots") != hotspot_signature:
+            todo += MONTH_ONLY
     if todo:
         print(f"synthesising {first}..{last}, {args.requests_per_day} requests/day; writing {', '.join(todo)}",
               file=sys.stderr)
         load(store, World(), first, last, args.requests_per_day, args.day_months, tables=todo)
         store.set_meta("bench_loaded", signature)
         store.set_meta("bench_narrow", narrow_signature)
+        if set(MONTH_ONLY) <= set(todo):
+            store.set_meta("bench_hotspots", hotspot_signature)
         store.set_meta("freshness", f"{last}T23:59:00")
         store.set_meta("data_version", str(time.time_ns()))
     else:
-        print(f"store already holds the synthetic data ({narrow_signature}); --reload to write it again")
+        print(f"store already holds the synthetic data ({narrow_signature}; {hotspot_signature}); "
+              "--reload to write it again")
     segments = plan_range(first, last)
     print(f"ten-year range plan: {segments}")
     cold = ReadAPI(store, cache=False)
