@@ -28,6 +28,7 @@ import h3
 import numpy as np
 import pandas as pd
 
+from pipeline.rollups.hotspot_rows import FINEST
 from pipeline.rollups.tables import HEX_RESOLUTION, ROLLUPS, bucket_of
 from pipeline.schema import UNSPECIFIED
 
@@ -217,4 +218,4 @@ class HotspotWorld:
                               "community_district": self.cds[cd],
                               "cell": np.append(self.cells, UNSPECIFIED)[cell], "address": address,
                               "n": count.astype(np.int64)})
-        return frame[list(ROLLUPS["hotspots"].columns)]
+        return frame[list(ROLLUPS[FINEST].columns)]

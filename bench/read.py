@@ -13,7 +13,7 @@ What is loaded: month rows of every rollup for all years, day rows of `requests`
 and week series), and day rows of the other rollups for the first month and the last
 `--day-months` months, the only day partitions the benchmark's ranges read (partial months at range
 edges). Partitions are (grain, bucket), so day partitions that no query reads do not change read
-cost. The month-only hotspot tables (`hotspots` and what pipeline/rollups/hotspot_rows.derived_tables
+cost. The month-only hotspot tables (`places_by_cell` and what pipeline/rollups/hotspot_rows.derived_tables
 sums from it) are written for every month from bench/hotspot_world.py's synthetic places (meta
 bench_hotspots: added to an older load without rewriting the rest, written again when derived_tables
 returns other tables or HOTSPOT_VERSION changes). The narrow rollups (pipeline/rollups/tables.py) are
@@ -39,7 +39,7 @@ import pandas as pd
 from pipeline import settings as settings_mod
 from pipeline.read.api import TABLE_PREFERENCE, Filters, ReadAPI, table_for
 from pipeline.read.plan import plan_range
-from pipeline.rollups.hotspot_rows import derived_tables
+from pipeline.rollups.hotspot_rows import FINEST, derived_tables
 from pipeline.rollups.tables import RESOLUTION_BINS_H, ROLLUPS, bucket_of
 from pipeline.schema import BOROUGH_CODES, BOROUGHS
 from pipeline.stores import open_store
@@ -55,9 +55,9 @@ WIDE = ("requests", "districts", "zips", "channels", "status", "resolution", "ti
 NARROW = tuple(name for name, r in ROLLUPS.items()
                if name not in WIDE and "descriptor" not in r.dims and "day" in r.grains)
 LAYOUTS = {"narrow": TABLE_PREFERENCE, "wide": tuple(n for n in TABLE_PREFERENCE if n in WIDE)}
-# The month-only tables (hotspots and what derived_tables sums from it), synthesised by
+# The month-only tables (the finest place rows and what derived_tables sums from it), synthesised by
 # bench/hotspot_world.py for every month; bump HOTSPOT_VERSION when that synthesis changes.
-MONTH_ONLY = tuple(sorted(derived_tables(pd.DataFrame(columns=list(ROLLUPS["hotspots"].columns)))))
+MONTH_ONLY = tuple(sorted(derived_tables(pd.DataFrame(columns=list(ROLLUPS[FINEST].columns)))))
 HOTSPOT_VERSION = "h1"
 
 

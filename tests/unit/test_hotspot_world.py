@@ -9,7 +9,7 @@ import pytest
 from bench.hotspot_world import NYC_BOX, HotspotWorld
 from bench.read import World
 from pipeline.read.hotspots import is_cell
-from pipeline.rollups.hotspot_rows import derived_tables
+from pipeline.rollups.hotspot_rows import FINEST, derived_tables
 from pipeline.rollups.tables import HEX_RESOLUTION, ROLLUPS
 from pipeline.schema import UNSPECIFIED
 
@@ -29,11 +29,11 @@ def months(hw):
 
 def test_columns_and_counts(months):
     for month, rows in months.items():
-        assert list(rows.columns) == list(ROLLUPS["hotspots"].columns)
+        assert list(rows.columns) == list(ROLLUPS[FINEST].columns)
         assert rows["n"].sum() == N
         assert (rows["grain"] == "month").all() and (rows["period"] == month).all()
         assert (rows["bucket"] == month[:4]).all()
-        key = list(ROLLUPS["hotspots"].key)
+        key = list(ROLLUPS[FINEST].key)
         assert not rows.duplicated(key).any()
 
 
@@ -88,5 +88,5 @@ def test_default_count_and_derived_tables(hw, months):
     assert hw.requests("2023-02") == hw.per_day * 28 and hw.requests("2024-02") == hw.per_day * 29
     rows = months["2024-01"]
     tables = derived_tables(rows)
-    assert tables["hotspots"].equals(rows)
+    assert tables[FINEST].equals(rows)
     assert tables["hex_cells"]["n"].sum() == N and len(tables["hex_cells"]) < len(rows) / 4
