@@ -68,6 +68,31 @@ def call(client, dependency: dict, values: dict[str, object]) -> dict:
     return r.get_json() if r.status_code == 200 else {}
 
 
+def hotspot_interactions(client, rounds: int) -> dict[str, dict[str, float]]:
+    """The Hotspots page's pointer callbacks over the busiest hexagons of the year: hovering one (its
+    top types, read per cell) and the page drawn with one clicked (`cell=` in the URL: its places)."""
+    from pipeline.read.api import Filters
+    deps = client.get("/_dash-dependencies").get_json()
+    hover = next(d for d in deps if d["inputs"][0]["property"] == "hoverData" and "hotspots" in json.dumps(d))
+    draw = page_dependencies(client, ("hotspots",))["hotspots"]
+    from app.data import model
+    bounds = model().ask("date_bounds").value
+    cells = model().ask("hotspot_cells", Filters(start=bounds[1].replace(year=bounds[1].year - 1), end=bounds[1])).value
+    busiest = list(cells["cell"].head(rounds))
+    hovers, clicks = [], []  # every (cell, range) once: all first visits, the read cache cold for each
+    for cell in busiest:
+        for search in ("?range=365d", "?range=all", "?range=all&type=Noise+-+Residential"):
+            t0 = time.perf_counter()
+            call(client, hover, {f"{hover['inputs'][0]['id']}.hoverData": {"points": [{"location": cell}]},
+                                 "hotspots-state.data": search})
+            hovers.append((time.perf_counter() - t0) * 1000)
+            for dep in draw:
+                t0 = time.perf_counter()
+                call(client, dep, {"hotspots-state.data": f"{search}&cell={cell}"})
+                clicks.append((time.perf_counter() - t0) * 1000)
+    return {"hover (a hexagon's top types)": _summary(hovers), "click (a hexagon's places)": _summary(clicks)}
+
+
 def _summary(times: list[float]) -> dict[str, float]:
     times = sorted(times)
     return {"calls": len(times), "p50_ms": round(statistics.median(times), 1),
@@ -166,6 +191,8 @@ def main(argv: list[str] | None = None) -> None:
         "store": args.store, "callbacks": time_callbacks(client, args.rounds, pages),
         "descriptor_views": time_callbacks(client, args.rounds, tuple(p for p in pages if p != "hotspots"),
                                            DESCRIPTOR_STATES)}
+    if "hotspots" in pages:
+        report["hotspot_pointer"] = hotspot_interactions(client, args.rounds)
     report["rss_mb_after_all_pages"] = psutil.Process().memory_info().rss / 2**20
     if not args.no_browser:
         server, url = _serve(app)
@@ -178,6 +205,8 @@ def main(argv: list[str] | None = None) -> None:
     worst = max(v["all"]["p95_ms"] for v in report["callbacks"].values())
     cold = max(v["first_visit"]["p95_ms"] for v in report["callbacks"].values())
     desc = max(v["all"]["p95_ms"] for v in report["descriptor_views"].values())
+    for what, summary in report.get("hotspot_pointer", {}).items():
+        print(f"hotspots {what}: p50 {summary['p50_ms']:.1f} ms, p95 {summary['p95_ms']:.1f} ms over {summary['calls']} calls")
     print(f"descriptor views (top descriptors, descriptor filter) p95 worst page: {desc:.1f} ms")
     print(f"\ncallback p95 worst page: {worst:.1f} ms, first visits {cold:.1f} ms (target 100); RSS {report['rss_mb_after_all_pages']:.0f} MB "
           f"(target 300)" + (f"; map first render median {report['map_first_render_s']['median']:.2f} s (target 2)"

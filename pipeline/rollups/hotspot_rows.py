@@ -7,6 +7,7 @@ tests check the derivations without Spark.
 """
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from pipeline.rollups.tables import ALL, PLACE_HEAD_DEPTH, ROLLUPS
@@ -36,19 +37,24 @@ def coarsened(finest: pd.DataFrame, name: str) -> pd.DataFrame:
 def heads(finest: pd.DataFrame, depth: int = PLACE_HEAD_DEPTH) -> pd.DataFrame:
     """place_heads rows: for each month and scope, its `depth` busiest known places (count descending,
     then place) and a REST row with the largest count of the places left out (none if none is).
-    Places without an address are never listed, so they are left out of the heads and their bound."""
+    Places without an address are never listed, so they are left out of the heads and their bound.
+    Ranked with integer codes and one lexsort per scope level (a city month is ~200,000 place rows)."""
     known = finest[finest["address"] != UNSPECIFIED]
     frames = []
     for by_type in (True, False):
         kind = ["complaint_type"] if by_type else []
         places = known.groupby(["grain", "bucket", "period", *kind, *PLACE], as_index=False, sort=False)["n"].sum()
+        place_order = places.groupby(PLACE, sort=True).ngroup().to_numpy()  # lexicographic (address, borough, district)
+        counts = places["n"].to_numpy()
         for column, spell in AREAS:
-            scope = ["period", *kind, *([column] if column else [])]
-            ranked = places.sort_values([*scope, "n", *PLACE], ascending=[*[True] * len(scope), False, True, True, True],
-                                        kind="stable")
-            rank = ranked.groupby(scope, sort=False).cumcount()
+            scope = places.groupby(["period", *kind, *([column] if column else [])], sort=False).ngroup().to_numpy()
+            order = np.lexsort((place_order, -counts, scope))
+            ranked = places.iloc[order]
+            sorted_scope = scope[order]
+            starts = np.r_[0, np.flatnonzero(np.diff(sorted_scope)) + 1]
+            rank = np.arange(len(order)) - np.repeat(starts, np.diff(np.r_[starts, len(order)]))
             kept = ranked[rank <= depth].copy()  # rank == depth: the first place left out, the largest
-            rest = rank[rank <= depth] == depth
+            rest = (rank[rank <= depth] == depth)
             kept["scope_type"] = kept["complaint_type"] if by_type else ALL
             kept["scope_area"] = kept[column].map(spell) if column else ALL
             kept.loc[rest, PLACE] = REST
