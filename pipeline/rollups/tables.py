@@ -130,7 +130,7 @@ ROLLUPS: dict[str, Rollup] = {r.name: r for r in (
     Rollup("place_heads", ("scope_type", "scope_area", "address", "borough", "community_district"), grains=("month",),
            heads_of="places_by_cell"),
     # requests per H3 cell, sums of the place rows over places: the hexagon map for a type (a clustering
-    # slice of hex_cells, ~1/4 of the place rows), for every type (hex_totals, a few thousand rows a
+    # slice of hex_cells, ~1/5 of the place rows), for every type (hex_totals, a few thousand rows a
     # month), and one cell's top types, shown as the pointer moves over it (cell_types, a slice)
     Rollup("hex_cells", ("complaint_type", "borough", "community_district", "cell"), grains=("month",)),
     Rollup("hex_totals", ("borough", "community_district", "cell"), grains=("month",)),

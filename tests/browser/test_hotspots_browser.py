@@ -76,7 +76,7 @@ def recount(reqs: pd.DataFrame, cell: str | None = None) -> tuple[dict, dict]:
     return places, cells
 
 
-def test_map_and_list_draw_the_recount_and_a_click_narrows_to_a_cell(served, driver, reqs):
+def test_map_and_list_draw_the_recount_hover_shows_types_and_a_click_narrows_to_a_cell(served, driver, reqs):
     driver.get(served.url + "hotspots?" + FILTERS)
     wait(driver, lambda d: d.execute_script(DRAWN))
     want_places, want_cells = recount(reqs)
@@ -90,7 +90,12 @@ def test_map_and_list_draw_the_recount_and_a_click_narrows_to_a_cell(served, dri
         "const map = g._fullLayout.map._subplot.map; const p = map.project([lon, lat]);"
         "const c = map.getCanvas(); const r = c.getBoundingClientRect();"
         "return [c, p.x - r.width / 2, p.y - r.height / 2];", list(__import__("h3").cell_to_latlng(cell)))
-    ActionChains(driver).move_to_element_with_offset(canvas, int(x), int(y)).pause(0.5).click().perform()
+    # pointing at it shows its top types (read for that cell) above the map: here the one type filtered
+    ActionChains(driver).move_to_element_with_offset(canvas, int(x), int(y)).pause(0.5).perform()
+    line = f"{TYPE} ({want_cells[cell]:,})"
+    wait(driver, lambda d: cell in d.find_element(By.ID, "hotspots-cell-types").text
+         and line in d.find_element(By.ID, "hotspots-cell-types").text)
+    ActionChains(driver).move_to_element_with_offset(canvas, int(x), int(y)).pause(0.2).click().perform()
     wait(driver, lambda d: parse_qs(urlparse(d.current_url).query).get("cell") == [cell])
     wait(driver, lambda d: d.find_elements(By.ID, "hotspots-cell-note"))
     wait(driver, lambda d: d.execute_script(DRAWN) and drawn_places(d) == recount(reqs, cell)[0])
