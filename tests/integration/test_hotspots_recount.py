@@ -1,4 +1,4 @@
-"""Hotspots end to end: the batch job's `hotspots` and `hex_cells` rollups, read through
+"""Hotspots end to end: the batch job's place and hexagon rollups (`places_by_*`, `place_heads`, `hex_*`, `cell_types`), read through
 pipeline/read/hotspots.py, equal a recount of the raw CSV rows made here with Python's csv module, on
 the real sample (both export eras) and on synthetic rows, in SQLite and in Cassandra."""
 from __future__ import annotations
@@ -34,8 +34,10 @@ def raw_rows(path: Path) -> list[dict]:
         return list(csv.DictReader(fh))
 
 
-def recount(rows: list[dict], type_: str | None = None, borough: str | None = None, cell: str | None = None):
-    """(places Counter keyed by (place, borough), cells Counter) of raw export rows."""
+def recount(rows: list[dict], type_: str | None = None, borough: str | None = None, cell: str | None = None,
+            types: Counter | None = None):
+    """(places Counter keyed by (place, borough), cells Counter) of raw export rows; `types`, if given,
+    gets the complaint types of the rows counted in a cell."""
     placec, cellc = Counter(), Counter()
     for r in rows:
         b = BOROUGHS.get(r["Borough"].strip().upper(), "Unspecified")
@@ -54,6 +56,8 @@ def recount(rows: list[dict], type_: str | None = None, borough: str | None = No
             placec[(p, b)] += 1
         if c:
             cellc[c] += 1
+            if types is not None:
+                types[r["Complaint Type"].strip()] += 1
     return placec, cellc
 
 
@@ -103,14 +107,27 @@ def test_places_and_cells_equal_a_recount(request, store, case):
     assert (cells["months"] == "2022-05").all()
     # a cell narrows the list to that cell's places
     busiest = cells["cell"].iloc[0]
-    assert shown_places(api, _filters(**case), busiest) == recount(raw_rows(SAMPLE), **case, cell=busiest)[0]
+    types = Counter()
+    assert shown_places(api, _filters(**case), busiest) == recount(raw_rows(SAMPLE), **case, cell=busiest, types=types)[0]
+    # and pointing at it gives its types (all of them here: n = 50)
+    got = api.cell_types(_filters(**case), busiest, 50)
+    assert Counter(dict(zip(got["complaint_type"], got["count"].astype(int), strict=True))) == types
 
 
-def test_top_places_are_ranked_and_cut(sqlite_api):
-    got = sqlite_api.hotspot_places(Filters(), None, 5)
-    want = recount(raw_rows(SAMPLE))[0]
+@pytest.mark.parametrize("store", ["sqlite", "cassandra"])
+@pytest.mark.parametrize("case", CASES, ids=lambda c: "-".join(c.values()) or "all")
+def test_top_places_from_heads_are_ranked_and_cut(request, store, case):
+    """A short list (n <= PLACE_HEAD_DEPTH) is ranked from place_heads and exact lookups by address
+    (pipeline/read/place_ranking.py): the recount's top places, counts and order."""
+    api = request.getfixturevalue(f"{store}_api")
+    want = recount(raw_rows(SAMPLE), **case)[0]
+    got = api.hotspot_places(_filters(**case), None, 5)
     assert list(got["count"]) == sorted(want.values(), reverse=True)[:5]
-    assert got["address"].iloc[0] == "364 W 127 ST" and int(got["count"].iloc[0]) == 9
+    assert all(want[(a, b)] == n for a, b, n in zip(got["address"], got["borough"], got["count"], strict=True))
+    if not case:
+        assert got["address"].iloc[0] == "364 W 127 ST" and int(got["count"].iloc[0]) == 9
+        # the city's month has more places than its heads keep: settled by the bound and the lookups
+        assert api._top_from_heads({}, ("2022-05", "2022-05"), 5) is not None
 
 
 def test_legacy_era_equals_a_recount(spark, tmp_path):
