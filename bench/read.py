@@ -216,7 +216,7 @@ def load(store, world: World, first: date, last: date, per_day: int, day_months:
             for table, rows in derived_tables(places.month(month, per_day * days_in)).items():
                 write(table, "month", [month], rows)
             print(f"  loaded hotspots {month}", file=sys.stderr, end="\r")
-        print(f"hotspots: {written[('hotspots', 'month')] / requests:.3f} rows per request over {requests:,} "
+        print(f"hotspots: {written[(FINEST, 'month')] / requests:.3f} rows per request over {requests:,} "
               f"requests; synthesised and written in {time.perf_counter() - t0:.1f} s", file=out)
     total_rows, total_s = sum(written.values()), sum(seconds.values())
     print(f"write: {total_rows:,} rows in {total_s:.1f} s = {total_rows / total_s:,.0f} rows/s "
@@ -308,37 +308,6 @@ def report(title: str, timings: dict[str, list[float]], out=sys.stdout, detail: 
             print(f"  {label:58s} {pct(ms, 50):8.1f} {pct(ms, 95):8.1f}", file=out)
 
 
-def compare(store, world: World, api: ReadAPI, last: date, top_type: str, repeat: int) -> None:
-    """Cassandra only: single-partition UNLOGGED batches vs single-row inserts, and server-side
-    GROUP BY/filtering vs plain rows summed in pandas."""
-    from pipeline.stores import cassandra
-    month = f"{last.year - 30}-01"  # a scratch period far from the data
-    frame = world.frame("zips", "month", month, 250_000)
-    for rows in (cassandra.BATCH_ROWS, 1):
-        saved, cassandra.BATCH_ROWS = cassandra.BATCH_ROWS, rows
-        try:
-            t0 = time.perf_counter()
-            n = store.replace_periods("zips", "month", [month], frame)
-            s = time.perf_counter() - t0
-        finally:
-            cassandra.BATCH_ROWS = saved
-        print(f"write {n:,} zips rows, {'batches of ' + str(rows) if rows > 1 else 'single-row inserts'}: "
-              f"{n / s:,.0f} rows/s")
-    store.replace_periods("zips", "month", [month], frame.iloc[:0])
-    f_all, f_30 = Filters(), Filters(start=last - timedelta(days=29), end=last)
-    heavy = [("all: top zip per capita", lambda a: a.top_areas("zip", f_all, 10, True)),
-             ("all: top zip [type]", lambda a: a.top_areas("zip", f_all.but(complaint_type=top_type), 200)),
-             ("all: counts borough", lambda a: a.counts("borough", f_all)),
-             ("all: resolution [Brooklyn]", lambda a: a.resolution(None, f_all.but(borough="Brooklyn"))),
-             ("last 30 d: timeseries day by borough", lambda a: a.timeseries(f_30, "day", "borough", 5))]
-    for flag in (True, False):
-        api.store.server_group_by = flag
-        try:
-            report(f"server-side GROUP BY/filters {'on' if flag else 'off'}", time_queries(api, heavy, repeat))
-        finally:
-            api.store.server_group_by = True
-
-
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m bench.read", description=__doc__.split("\n\n")[0])
     p.add_argument("--store", default="cassandra://127.0.0.1:9042/nyc311_bench")
@@ -397,6 +366,7 @@ def main(argv: list[str] | None = None) -> int:
     for name, timings in time_layouts(warms, queries, args.repeat).items():
         report(f"{name} rollups, cached (read-through cache, data_version checked every 2 s)", timings, detail=False)
     if args.compare and args.store.startswith("cassandra:"):
+        from bench.read_compare import compare
         compare(store, World(seed=5), cold, last, top_type, args.repeat)
     store.close()
     return 0
