@@ -71,6 +71,8 @@ def call(client, dependency: dict, values: dict[str, object]) -> dict:
 def hotspot_interactions(client, rounds: int) -> dict[str, dict[str, float]]:
     """The Hotspots page's pointer callbacks over the busiest hexagons of the year: hovering one (its
     top types, read per cell) and the page drawn with one clicked (`cell=` in the URL: its places)."""
+    from urllib.parse import quote_plus
+
     from pipeline.read.api import Filters
     deps = client.get("/_dash-dependencies").get_json()
     hover = next(d for d in deps if d["inputs"][0]["property"] == "hoverData" and "hotspots" in json.dumps(d))
@@ -79,9 +81,10 @@ def hotspot_interactions(client, rounds: int) -> dict[str, dict[str, float]]:
     bounds = model().ask("date_bounds").value
     cells = model().ask("hotspot_cells", Filters(start=bounds[1].replace(year=bounds[1].year - 1), end=bounds[1])).value
     busiest = list(cells["cell"].head(rounds))
+    top_type = model().ask("vocabulary", "complaint_type").value["value"].iloc[0]
     hovers, clicks = [], []  # every (cell, range) once: all first visits, the read cache cold for each
     for cell in busiest:
-        for search in ("?range=365d", "?range=all", "?range=all&type=Noise+-+Residential"):
+        for search in ("?range=365d", "?range=all", f"?range=all&type={quote_plus(top_type)}"):
             t0 = time.perf_counter()
             call(client, hover, {f"{hover['inputs'][0]['id']}.hoverData": {"points": [{"location": cell}]},
                                  "hotspots-state.data": search})
@@ -91,6 +94,54 @@ def hotspot_interactions(client, rounds: int) -> dict[str, dict[str, float]]:
                 call(client, dep, {"hotspots-state.data": f"{search}&cell={cell}"})
                 clicks.append((time.perf_counter() - t0) * 1000)
     return {"hover (a hexagon's top types)": _summary(hovers), "click (a hexagon's places)": _summary(clicks)}
+
+
+def heads_against_full_sum(store_url: str) -> dict[str, dict[str, float]]:
+    """The hotspot list read both ways over the same store, uncached, one call each way per view in
+    turns: ranked from the months' heads (the page's read) and summed from every place row (the read
+    before the heads, still the fallback). Seconds per call and their ratio."""
+    from datetime import timedelta
+
+    from pipeline.read.api import Filters
+    from pipeline.read.hotspots import HotspotAPI
+    from pipeline.settings import load
+    from pipeline.stores import open_store
+    api = HotspotAPI(open_store(store_url, load()), cache=False)
+    last = api.date_bounds()[1]
+    views = {"30 days, every type": Filters(start=last - timedelta(days=29), end=last),
+             "30 days, the busiest type": Filters(start=last - timedelta(days=29), end=last,
+                                                  complaint_type=api.vocabulary("complaint_type")["value"].iloc[0]),
+             "365 days, Brooklyn": Filters(start=last - timedelta(days=364), end=last, borough="Brooklyn"),
+             "365 days, every type": Filters(start=last - timedelta(days=364), end=last)}
+    out = {}
+    for name, f in views.items():
+        times = {}
+        for heads in (True, False):
+            api.rank_from_heads = heads
+            t0 = time.perf_counter()
+            top = api.hotspot_places(f, None, 25)
+            times["heads_s" if heads else "full_sum_s"] = round(time.perf_counter() - t0, 3)
+            times["places_" + ("heads" if heads else "full_sum")] = list(zip(top["address"], top["count"], strict=True))
+        same = times.pop("places_heads") == times.pop("places_full_sum")
+        out[name] = {**times, "full_sum_over_heads": round(times["full_sum_s"] / times["heads_s"], 1), "same_list": same}
+    api.store.close()
+    return out
+
+
+def with_store_types(states: tuple[str, ...], types: list[str]) -> tuple[str, ...]:
+    """The states with their complaint types swapped for the store's busiest ones when the store does
+    not hold them (the synthetic ten-year store names its types 'Complaint Type 00', ...), so a
+    type's view reads a real slice instead of an empty one."""
+    from urllib.parse import quote_plus
+    names = {"Noise+-+Residential": types[0] if types else "", "HEAT%2FHOT+WATER": types[1] if len(types) > 1 else ""}
+    out = []
+    for s in states:
+        for spelled, busiest in names.items():
+            real = spelled.replace("+", " ").replace("%2F", "/")
+            if spelled in s and real not in types and busiest:
+                s = s.replace(spelled, quote_plus(busiest))
+        out.append(s)
+    return tuple(out)
 
 
 def _summary(times: list[float]) -> dict[str, float]:
@@ -173,6 +224,8 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--rounds", type=int, default=5, help="repetitions of every URL state per page")
     ap.add_argument("--no-browser", action="store_true", help="skip the Chromium map render")
     ap.add_argument("--pages", default=",".join(PAGES), help="pages to time, comma-separated (default: all)")
+    ap.add_argument("--full-sum", action="store_true",
+                    help="also time the hotspot list summed from every row against the heads' read (slow: minutes)")
     args = ap.parse_args(argv)
     pages = tuple(p for p in args.pages.split(",") if p in PAGES)
 
@@ -187,12 +240,16 @@ def main(argv: list[str] | None = None) -> None:
     for page, deps in page_dependencies(client, pages).items():
         for dep in deps:
             call(client, dep, {f"{page}-state.data": STATES[0]})
+    from app.data import model
+    types = list(model().ask("vocabulary", "complaint_type").value["value"])
     report: dict[str, object] = {
-        "store": args.store, "callbacks": time_callbacks(client, args.rounds, pages),
+        "store": args.store, "callbacks": time_callbacks(client, args.rounds, pages, with_store_types(STATES, types)),
         "descriptor_views": time_callbacks(client, args.rounds, tuple(p for p in pages if p != "hotspots"),
-                                           DESCRIPTOR_STATES)}
+                                           with_store_types(DESCRIPTOR_STATES, types))}
     if "hotspots" in pages:
         report["hotspot_pointer"] = hotspot_interactions(client, args.rounds)
+    if args.full_sum:
+        report["hotspot_list_heads_vs_full_sum"] = heads_against_full_sum(args.store)
     report["rss_mb_after_all_pages"] = psutil.Process().memory_info().rss / 2**20
     if not args.no_browser:
         server, url = _serve(app)

@@ -86,6 +86,8 @@ def top_types(rows: pd.DataFrame, n: int = TOP_TYPES) -> pd.DataFrame:
 class HotspotAPI(ReadAPI):
     """ReadAPI plus the hotspot queries."""
 
+    rank_from_heads = True  # False: every list summed from every row (bench.app --full-sum compares both)
+
     @cached
     def hotspot_places(self, f: Filters = Filters(), cell: str | None = None, n: int = HOTSPOT_TOP) -> pd.DataFrame:
         """Top places for the filters (and one H3 cell): PLACE_COLUMNS, busiest first."""
@@ -98,7 +100,8 @@ class HotspotAPI(ReadAPI):
         if span is None:
             return pd.DataFrame(columns=PLACE_COLUMNS)
         n = max(1, min(int(n), 1000))
-        top = None if cell is not None or n > PLACE_HEAD_DEPTH else self._top_from_heads(dims, span, n)
+        heads = self.rank_from_heads and cell is None and n <= PLACE_HEAD_DEPTH
+        top = self._top_from_heads(dims, span, n) if heads else None
         if top is None:  # a cell's places are one slice of places_by_cell; or the heads did not settle it
             rows = self.store.aggregate("places_by_cell", "month", *span,
                                         by=["address", "borough", "community_district", "cell"], filters=dims)
