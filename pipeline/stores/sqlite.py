@@ -40,6 +40,8 @@ def sqlite_path(url: str) -> str:
 
 
 class SQLiteStore(Store):
+    seek_combinations = SEEK_COMBINATIONS  # 0: every query a range scan (bench.read --seeks compares both)
+
     def __init__(self, url: str):
         self.url = url
         self.path = sqlite_path(url)
@@ -168,8 +170,7 @@ class SQLiteStore(Store):
         result = [r for r in self._read(sql, params) if r[len(by)] is not None]
         return rowlib.finish(pd.DataFrame(result, columns=[*by, *measures]), by, measures, grouped=True)
 
-    @staticmethod
-    def _span(dims: Sequence[str], grain: str, start: str, end: str,
+    def _span(self, dims: Sequence[str], grain: str, start: str, end: str,
               filters: Mapping[str, object] | None) -> tuple[list[str], list]:
         """The key conditions of a period range. When the filters fix the rollup's leading dims, the
         buckets and periods are named (IN lists), so SQLite seeks to each (period, fixed prefix) of
@@ -178,7 +179,7 @@ class SQLiteStore(Store):
         if rowlib.seek_depth(dims, filters, grain):
             buckets = rowlib.buckets_between(grain, start, end)
             periods = [p for b in buckets for p in rowlib.periods_in(grain, b, start, end)]
-            if len(buckets) * len(periods) <= SEEK_COMBINATIONS:
+            if len(buckets) * len(periods) <= self.seek_combinations:
                 return ([f"grain = ? AND bucket IN ({', '.join('?' * len(buckets))}) "
                          f"AND period IN ({', '.join('?' * len(periods))})"], [grain, *buckets, *periods])
         return (["grain = ?", "bucket >= ?", "bucket <= ?", "period >= ?", "period <= ?"],
