@@ -10,7 +10,7 @@ from pathlib import Path
 
 GEO_DIR = Path(__file__).resolve().parent.parent / "assets" / "geo"
 LAYER_FILES = {"borough": "boroughs.geojson", "community_district": "community_districts.geojson",
-               "zip": "zips.geojson"}
+               "zip": "zips.geojson", "h3_cell": "h3_cells.geojson"}
 
 
 def layer(level: str) -> dict:
@@ -27,3 +27,9 @@ def url(level: str) -> str:
 def names(level: str) -> dict[str, tuple[str, str]]:
     """Region id -> (display name, borough)."""
     return {f["id"]: (f["properties"]["name"], f["properties"]["borough"]) for f in layer(level)["features"]}
+
+
+@cache
+def grid_cells() -> frozenset[str]:
+    """The H3 cells of the hexagon map's grid layer (the city's box at HEX_RESOLUTION)."""
+    return frozenset(f["id"] for f in layer("h3_cell")["features"])

@@ -40,28 +40,33 @@ def view_of(cells: list[str]) -> tuple[dict, float]:
 
 
 def hex_map(cells: pd.DataFrame, outline_url: str, outline_ids: list[str], selected: str | None = None,
-            height: int = 520) -> go.Figure:
+            height: int = 520, grid_url: str | None = None, grid: frozenset[str] = frozenset()) -> go.Figure:
     """Cells coloured by requests (cells columns cell, count); the selected cell outlined. The hover
-    shows the count; the page shows the hexagon's top types beside the map (they are read per cell)."""
+    shows the count; the page shows the hexagon's top types beside the map (they are read per cell).
+    Cells of `grid` take their shapes from the layer at `grid_url` (fetched once, cached by the
+    browser), so a redraw carries counts, not ~2,000 polygons; any other cell is drawn inline."""
     if cells.empty:
         return figures.empty("No requests with coordinates match these filters.", height)
     ids = list(cells["cell"])
-    geojson = cells_geojson(ids)
     outline = go.Choroplethmap(geojson=outline_url, featureidkey="id", locations=outline_ids,
                                z=[0] * len(outline_ids), showscale=False, hoverinfo="skip",
                                colorscale=[[0, "rgba(200,205,214,0.25)"], [1, "rgba(200,205,214,0.25)"]],
                                marker_line_width=0.6, marker_line_color="#9aa4b2")
-    counts = go.Choroplethmap(
-        geojson=geojson, locations=ids, z=[int(v) for v in cells["count"]], colorscale=figures.SCALE,
-        zmin=0, zmax=float(cells["count"].quantile(0.98)) or None, marker_line_width=0.5,
-        marker_line_color="#ffffff", marker_opacity=0.85,
-        customdata=list(cells["count"].map(figures.fmt_int)),
-        hovertemplate="<b>%{customdata} requests</b><br>cell %{location}<extra></extra>",
-        colorbar={"title": {"text": "Requests", "side": "right"}, "thickness": 12})
-    traces = [outline, counts]
+    zmax = float(cells["count"].quantile(0.98)) or None
+    on_grid = cells["cell"].isin(grid) if grid_url else pd.Series(False, index=cells.index)
+    traces = [outline]
+    for part, geojson in ((cells[on_grid], grid_url), (cells[~on_grid], None)):
+        if part.empty:
+            continue
+        traces.append(go.Choroplethmap(
+            geojson=geojson or cells_geojson(list(part["cell"])), featureidkey="id", locations=list(part["cell"]),
+            z=[int(v) for v in part["count"]], colorscale=figures.SCALE, zmin=0, zmax=zmax, marker_line_width=0.5,
+            marker_line_color="#ffffff", marker_opacity=0.85, customdata=list(part["count"].map(figures.fmt_int)),
+            hovertemplate="<b>%{customdata} requests</b><br>cell %{location}<extra></extra>",
+            showscale=len(traces) == 1, colorbar={"title": {"text": "Requests", "side": "right"}, "thickness": 12}))
     if selected in ids:
-        traces.append(go.Choroplethmap(geojson=geojson, locations=[selected], z=[0], showscale=False,
-                                       colorscale=[[0, "rgba(0,0,0,0)"], [1, "rgba(0,0,0,0)"]],
+        traces.append(go.Choroplethmap(geojson=cells_geojson([selected]), featureidkey="id", locations=[selected], z=[0],
+                                       showscale=False, colorscale=[[0, "rgba(0,0,0,0)"], [1, "rgba(0,0,0,0)"]],
                                        marker_line_width=3, marker_line_color=figures.COLORS[1], hoverinfo="skip"))
     center, zoom = view_of([selected] if selected in ids else ids)
     return go.Figure(traces, figures.layout(height, False, clickmode="event",

@@ -271,7 +271,7 @@ def api_of(store, url: str, layout: str, cache: bool) -> ReadAPI:
     that never seeks (each query a range scan of its periods, filters applied to every row)."""
     if layout == "scan":
         scanning = open_store(url, settings_mod.load())
-        scanning.seek_combinations = 0
+        scanning.seek_periods = 0
         return ReadAPI(scanning, cache=cache, tables=LAYOUTS["narrow"])
     return ReadAPI(store, cache=cache, tables=LAYOUTS[layout])
 

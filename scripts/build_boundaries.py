@@ -69,6 +69,30 @@ def build_layer(source: Path, props, tolerance: float) -> dict:
     return {"type": "FeatureCollection", "features": feats}
 
 
+def _points(coords) -> list:
+    """The [lon, lat] points of nested GeoJSON coordinates."""
+    if coords and isinstance(coords[0], int | float):
+        return [coords]
+    return [p for c in coords for p in _points(c)]
+
+
+def cell_grid(boroughs: dict, resolution: int) -> dict:
+    """Every H3 cell of the map's resolution over the city's bounding box (and one ring around it),
+    as a FeatureCollection keyed by cell id: the Hotspots map references it by URL, so a redraw sends
+    only counts (app/hex_figures.py draws any cell outside it inline)."""
+    import h3
+    points = [pt for f in boroughs["features"] for pt in _points(f["geometry"]["coordinates"])]
+    lons, lats = [p[0] for p in points], [p[1] for p in points]
+    box = h3.LatLngPoly([(min(lats), min(lons)), (min(lats), max(lons)), (max(lats), max(lons)), (max(lats), min(lons))])
+    cells = {n for c in h3.polygon_to_cells(box, resolution) for n in h3.grid_disk(c, 1)}
+    feats = []
+    for c in sorted(cells):
+        ring = [[round(lon, 6), round(lat, 6)] for lat, lon in h3.cell_to_boundary(c)]
+        feats.append({"type": "Feature", "id": c, "properties": {},
+                      "geometry": {"type": "Polygon", "coordinates": [ring + ring[:1]]}})
+    return {"type": "FeatureCollection", "features": feats}
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--source", type=Path, default=SOURCE, help="folder of the city's boundary files (default: data/)")
@@ -83,6 +107,15 @@ def main() -> None:
             raise SystemExit(f"{name}: {size} bytes gzipped exceeds {MAX_GZIP_BYTES}; raise the tolerance")
         (args.out / f"{name}.geojson").write_text(text)
         print(f"{name}: {len(layer['features'])} features, {len(text)} bytes, {size} gzipped")
+    write_grid(args.out)
+
+
+def write_grid(out: Path) -> None:
+    from pipeline.rollups.tables import HEX_RESOLUTION
+    grid = cell_grid(json.loads((out / "boroughs.geojson").read_text()), HEX_RESOLUTION)
+    text = json.dumps(grid, separators=(",", ":"))
+    (out / "h3_cells.geojson").write_text(text)
+    print(f"h3_cells: {len(grid['features'])} cells, {len(text)} bytes, {len(gzip.compress(text.encode()))} gzipped")
 
 
 if __name__ == "__main__":

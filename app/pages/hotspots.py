@@ -45,7 +45,8 @@ def area_name(district: str, borough: str) -> str:
 
 
 def hex_figure(df: pd.DataFrame, s: st.State):
-    return hex_figures.hex_map(df, geo.url("borough"), list(geo.names("borough")), s.cell)
+    return hex_figures.hex_map(df, geo.url("borough"), list(geo.names("borough")), s.cell,
+                               grid_url=geo.url("h3_cell"), grid=geo.grid_cells())
 
 
 def places_figure(df: pd.DataFrame, s: st.State):

@@ -23,6 +23,7 @@ from pipeline.rollups import hotspot_rows
 from pipeline.rollups.tables import HEX_RESOLUTION, HOTSPOT_TOP, PLACE_HEAD_DEPTH
 from pipeline.schema import UNSPECIFIED
 
+PLACE_KEY = ["address", "borough", "community_district"]
 PLACE_COLUMNS = ["address", "borough", "community_district", "cell", "count", "months"]
 CELL_COLUMNS = ["cell", "count", "months"]
 TYPE_COLUMNS = ["complaint_type", "count", "months"]
@@ -63,10 +64,15 @@ def rollup_filters(f: Filters) -> dict[str, str]:
 def rank_places(rows: pd.DataFrame, n: int) -> pd.DataFrame:
     """Top `n` known places of summed rows (count descending, then address): pure, unit-tested."""
     known = rows[rows["address"] != UNSPECIFIED]
-    keys = ["address", "borough", "community_district"]
+    keys = PLACE_KEY
     summed = known.groupby(keys, as_index=False).agg(count=("n", "sum"), cell=("cell", "first"))
     summed = summed.sort_values(["count", *keys], ascending=[False, True, True, True], kind="stable")
     return summed.head(n).reset_index(drop=True)
+
+
+def first_cells(rows: pd.DataFrame) -> pd.DataFrame:
+    """Each place's cell as rank_places gives it: the first of its rows (KEY, cell) in key order."""
+    return rows.sort_values([*PLACE_KEY, "cell"]).groupby(PLACE_KEY, as_index=False)["cell"].first()
 
 
 def rank_cells(rows: pd.DataFrame) -> pd.DataFrame:
@@ -106,8 +112,6 @@ class HotspotAPI(ReadAPI):
             rows = self.store.aggregate("places_by_cell", "month", *span,
                                         by=["address", "borough", "community_district", "cell"], filters=dims)
             top = rank_places(rows, n)
-        else:
-            top = top.merge(self._cells_of(top, dims, span), on=place_ranking.KEY, how="left")
         return top.assign(months=months_label(span))[PLACE_COLUMNS]
 
     def _top_from_heads(self, dims: dict[str, str], span: tuple[str, str], n: int) -> pd.DataFrame | None:
@@ -122,17 +126,22 @@ class HotspotAPI(ReadAPI):
         if "borough" in dims and scope_area.startswith("d:"):  # a district's heads cut to the borough asked
             heads = heads[heads["borough"] == dims["borough"]]
 
-        def lookup(places: pd.DataFrame) -> pd.DataFrame:
-            rows = self.store.aggregate("places_by_address", "month", *span, by=place_ranking.KEY,
-                                        filters={**dims, "address": sorted(set(places["address"]))})
-            return rows.rename(columns={"n": "count"})
-        return place_ranking.top_places(heads, rest, n, lookup)
+        looked_up: list[pd.DataFrame] = []
 
-    def _cells_of(self, top: pd.DataFrame, dims: dict[str, str], span: tuple[str, str]) -> pd.DataFrame:
-        """Each listed place's cell: the first of its rows under the filters, as rank_places gives it."""
-        rows = self.store.aggregate("places_by_address", "month", *span, by=[*place_ranking.KEY, "cell"],
-                                    filters={**dims, "address": sorted(set(top["address"]))})
-        return rows.groupby(place_ranking.KEY, as_index=False)["cell"].first()
+        def lookup(places: pd.DataFrame) -> pd.DataFrame:
+            rows = self._place_rows(places, dims, span)
+            looked_up.append(rows)
+            return rows.groupby(place_ranking.KEY, as_index=False)["n"].sum().rename(columns={"n": "count"})
+        top = place_ranking.top_places(heads, rest, n, lookup)
+        if top is None:
+            return None
+        rows = looked_up[0] if looked_up else self._place_rows(top, dims, span)  # nothing left out: no lookup
+        return top.merge(first_cells(rows), on=place_ranking.KEY, how="left")
+
+    def _place_rows(self, places: pd.DataFrame, dims: dict[str, str], span: tuple[str, str]) -> pd.DataFrame:
+        """The place rows (KEY, cell, n) of some places under the filters: slices of places_by_address."""
+        return self.store.aggregate("places_by_address", "month", *span, by=[*place_ranking.KEY, "cell"],
+                                    filters={**dims, "address": sorted(set(places["address"]))})
 
     @cached
     def hotspot_cells(self, f: Filters = Filters()) -> pd.DataFrame:

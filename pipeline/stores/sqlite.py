@@ -26,8 +26,8 @@ from pipeline.stores import rows as rowlib
 from pipeline.stores.base import Store, StoreUnavailable
 
 PURGE_EVERY_S = 600
-# (bucket, period) pairs SQLite iterates when seeking; beyond it (day rows over years) a range scan
-SEEK_COMBINATIONS = 20_000
+# periods a seeking query names at most; beyond it (day rows over years) a range scan
+SEEK_PERIODS = 1_000
 
 
 def sqlite_path(url: str) -> str:
@@ -40,7 +40,7 @@ def sqlite_path(url: str) -> str:
 
 
 class SQLiteStore(Store):
-    seek_combinations = SEEK_COMBINATIONS  # 0: every query a range scan (bench.read --seeks compares both)
+    seek_periods = SEEK_PERIODS  # 0: every query a range scan (bench.read --layouts scan compares both)
 
     def __init__(self, url: str):
         self.url = url
@@ -152,38 +152,41 @@ class SQLiteStore(Store):
     def aggregate(self, table: str, grain: str, start: str, end: str, by: Sequence[str],
                   filters: Mapping[str, object] | None = None) -> pd.DataFrame:
         dims, measures = rowlib.check_query(table, grain, start, end, by, filters)
-        where, params = self._span(dims, grain, start, end, filters)
-        where.append("(expires_at IS NULL OR expires_at > ?)")
-        params.append(time.time())
+        conds, params = ["(expires_at IS NULL OR expires_at > ?)"], [time.time()]
         for col, value in (filters or {}).items():
             value = rowlib.filter_value(col, value)
             if isinstance(value, list):
-                where.append(f"{col} IN ({', '.join('?' * len(value))})")
+                conds.append(f"{col} IN ({', '.join('?' * len(value))})")
                 params.extend(value)
             else:
-                where.append(f"{col} = ?")
+                conds.append(f"{col} = ?")
                 params.append(value)
         select = [*by, *(f"SUM({m}) AS {m}" for m in measures)]
-        sql = f"SELECT {', '.join(select)} FROM {table} WHERE {' AND '.join(where)}"
-        if by:
-            sql += f" GROUP BY {', '.join(by)}"
-        result = [r for r in self._read(sql, params) if r[len(by)] is not None]
-        return rowlib.finish(pd.DataFrame(result, columns=[*by, *measures]), by, measures, grouped=True)
+        spans = self._spans(dims, grain, start, end, filters)
+        result = []
+        for where, span_params in spans:
+            sql = f"SELECT {', '.join(select)} FROM {table} WHERE {' AND '.join([where, *conds])}"
+            if by:
+                sql += f" GROUP BY {', '.join(by)}"
+            result += [r for r in self._read(sql, [*span_params, *params]) if r[len(by)] is not None]
+        return rowlib.finish(pd.DataFrame(result, columns=[*by, *measures]), by, measures, grouped=len(spans) == 1)
 
-    def _span(self, dims: Sequence[str], grain: str, start: str, end: str,
-              filters: Mapping[str, object] | None) -> tuple[list[str], list]:
-        """The key conditions of a period range. When the filters fix the rollup's leading dims, the
-        buckets and periods are named (IN lists), so SQLite seeks to each (period, fixed prefix) of
-        the primary key instead of scanning every row of the range: a type's month of hotspots is a
-        few thousand rows of the month's quarter million."""
+    def _spans(self, dims: Sequence[str], grain: str, start: str, end: str,
+               filters: Mapping[str, object] | None) -> list[tuple[str, list]]:
+        """The key conditions of a period range, one query each. When the filters fix the rollup's
+        leading dims, each bucket's periods are named (`bucket = ? AND period IN (...)`, a query per
+        bucket, summed in pandas), so SQLite seeks to each (period, fixed prefix) of the primary key
+        instead of scanning every row of the range: a type's month of place rows is a few thousand
+        of the month's quarter million. Otherwise (or beyond `seek_periods` periods: day rows over
+        years) one range scan."""
         if rowlib.seek_depth(dims, filters, grain):
             buckets = rowlib.buckets_between(grain, start, end)
-            periods = [p for b in buckets for p in rowlib.periods_in(grain, b, start, end)]
-            if len(buckets) * len(periods) <= self.seek_combinations:
-                return ([f"grain = ? AND bucket IN ({', '.join('?' * len(buckets))}) "
-                         f"AND period IN ({', '.join('?' * len(periods))})"], [grain, *buckets, *periods])
-        return (["grain = ?", "bucket >= ?", "bucket <= ?", "period >= ?", "period <= ?"],
-                [grain, bucket_of(grain, start), bucket_of(grain, end), start, end])
+            periods = {b: rowlib.periods_in(grain, b, start, end) for b in buckets}
+            if sum(map(len, periods.values())) <= self.seek_periods:
+                return [(f"grain = ? AND bucket = ? AND period IN ({', '.join('?' * len(ps))})", [grain, b, *ps])
+                        for b, ps in periods.items() if ps]
+        return [("grain = ? AND bucket >= ? AND bucket <= ? AND period >= ? AND period <= ?",
+                 [grain, bucket_of(grain, start), bucket_of(grain, end), start, end])]
 
     def select(self, table: str, where: Mapping[str, object] | None = None, limit: int | None = None) -> pd.DataFrame:
         """Rows of any table by equality on some columns, in key order (reversed if the spec says
