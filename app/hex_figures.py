@@ -59,9 +59,11 @@ def hex_map(cells: pd.DataFrame, outline_url: str, outline_ids: list[str], selec
         if part.empty:
             continue
         traces.append(go.Choroplethmap(
-            geojson=geojson or cells_geojson(list(part["cell"])), featureidkey="id", locations=list(part["cell"]),
-            z=[int(v) for v in part["count"]], colorscale=figures.SCALE, zmin=0, zmax=zmax, marker_line_width=0.5,
-            marker_line_color="#ffffff", marker_opacity=0.85, customdata=list(part["count"].map(figures.fmt_int)),
+            # numpy arrays, not lists: plotly validates a list element by element (~50 ms for 2,000 cells)
+            geojson=geojson or cells_geojson(list(part["cell"])), featureidkey="id",
+            locations=part["cell"].to_numpy(dtype=object), z=part["count"].to_numpy(dtype="int64"),
+            colorscale=figures.SCALE, zmin=0, zmax=zmax, marker_line_width=0.5, marker_line_color="#ffffff",
+            marker_opacity=0.85, customdata=part["count"].map(figures.fmt_int).to_numpy(dtype=object),
             hovertemplate="<b>%{customdata} requests</b><br>cell %{location}<extra></extra>",
             showscale=len(traces) == 1, colorbar={"title": {"text": "Requests", "side": "right"}, "thickness": 12}))
     if selected in ids:

@@ -261,7 +261,7 @@ def main(argv: list[str] | None = None) -> None:
     print(json.dumps(report, indent=2))
     worst = max(v["all"]["p95_ms"] for v in report["callbacks"].values())
     cold = max(v["first_visit"]["p95_ms"] for v in report["callbacks"].values())
-    desc = max(v["all"]["p95_ms"] for v in report["descriptor_views"].values())
+    desc = max((v["all"]["p95_ms"] for v in report["descriptor_views"].values()), default=float("nan"))
     for what, summary in report.get("hotspot_pointer", {}).items():
         print(f"hotspots {what}: p50 {summary['p50_ms']:.1f} ms, p95 {summary['p95_ms']:.1f} ms over {summary['calls']} calls")
     print(f"descriptor views (top descriptors, descriptor filter) p95 worst page: {desc:.1f} ms")
