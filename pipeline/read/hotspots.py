@@ -23,7 +23,6 @@ from pipeline.rollups import hotspot_rows
 from pipeline.rollups.tables import HEX_RESOLUTION, HOTSPOT_TOP, PLACE_HEAD_DEPTH
 from pipeline.schema import UNSPECIFIED
 
-PLACE_KEY = ["address", "borough", "community_district"]
 PLACE_COLUMNS = ["address", "borough", "community_district", "cell", "count", "months"]
 CELL_COLUMNS = ["cell", "count", "months"]
 TYPE_COLUMNS = ["complaint_type", "count", "months"]
@@ -64,7 +63,7 @@ def rollup_filters(f: Filters) -> dict[str, str]:
 def rank_places(rows: pd.DataFrame, n: int) -> pd.DataFrame:
     """Top `n` known places of summed rows (count descending, then address): pure, unit-tested."""
     known = rows[rows["address"] != UNSPECIFIED]
-    keys = PLACE_KEY
+    keys = place_ranking.KEY
     summed = known.groupby(keys, as_index=False).agg(count=("n", "sum"), cell=("cell", "first"))
     summed = summed.sort_values(["count", *keys], ascending=[False, True, True, True], kind="stable")
     return summed.head(n).reset_index(drop=True)
@@ -72,7 +71,7 @@ def rank_places(rows: pd.DataFrame, n: int) -> pd.DataFrame:
 
 def first_cells(rows: pd.DataFrame) -> pd.DataFrame:
     """Each place's cell as rank_places gives it: the first of its rows (KEY, cell) in key order."""
-    return rows.sort_values([*PLACE_KEY, "cell"]).groupby(PLACE_KEY, as_index=False)["cell"].first()
+    return rows.sort_values([*place_ranking.KEY, "cell"]).groupby(place_ranking.KEY, as_index=False)["cell"].first()
 
 
 def rank_cells(rows: pd.DataFrame) -> pd.DataFrame:

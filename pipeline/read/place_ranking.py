@@ -21,7 +21,8 @@ from collections.abc import Callable
 
 import pandas as pd
 
-KEY = ["address", "borough", "community_district"]
+from pipeline.rollups.hotspot_rows import PLACE as KEY  # a place: its address in its borough and district
+
 MAX_LOOKUPS = 400  # places whose exact counts one list may look up before it sums every row instead
 
 

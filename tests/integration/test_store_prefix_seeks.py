@@ -62,9 +62,12 @@ def sqlite_store(tmp_path_factory):
 
 
 @pytest.mark.parametrize("table, grain, start, end, by, filters", CASES, ids=CASE_IDS)
-def test_sqlite_seeks_sum_like_a_range_scan(sqlite_store, monkeypatch, table, grain, start, end, by, filters):
+def test_sqlite_seeks_sum_like_a_range_scan(sqlite_store, table, grain, start, end, by, filters):
     seek = sqlite_store.aggregate(table, grain, start, end, by, filters)
-    monkeypatch.setattr(sqlite_store, "seek_periods", 0)  # every query a range scan
-    scan = sqlite_store.aggregate(table, grain, start, end, by, filters)
+    sqlite_store.seek_periods = 0  # this real store, every query a range scan
+    try:
+        scan = sqlite_store.aggregate(table, grain, start, end, by, filters)
+    finally:
+        del sqlite_store.seek_periods  # back to the class's limit
     assert not scan.empty
     pd.testing.assert_frame_equal(seek, scan, check_dtype=False)
