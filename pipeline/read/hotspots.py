@@ -63,10 +63,8 @@ def rollup_filters(f: Filters) -> dict[str, str]:
 def rank_places(rows: pd.DataFrame, n: int) -> pd.DataFrame:
     """Top `n` known places of summed rows (count descending, then address): pure, unit-tested."""
     known = rows[rows["address"] != UNSPECIFIED]
-    keys = place_ranking.KEY
-    summed = known.groupby(keys, as_index=False).agg(count=("n", "sum"), cell=("cell", "first"))
-    summed = summed.sort_values(["count", *keys], ascending=[False, True, True, True], kind="stable")
-    return summed.head(n).reset_index(drop=True)
+    summed = known.groupby(place_ranking.KEY, as_index=False).agg(count=("n", "sum"), cell=("cell", "first"))
+    return place_ranking.rank(summed, n)  # the order the heads' lists use too
 
 
 def first_cells(rows: pd.DataFrame) -> pd.DataFrame:
