@@ -5,6 +5,9 @@ from __future__ import annotations
 import os
 import socket
 import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
@@ -12,6 +15,8 @@ import pytest
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DATA_DIR = os.path.join(ROOT, "data")  # the product's own copy (data/README.md)
 SAMPLE_CSV = os.path.join(DATA_DIR, "nyc_311_sample_2022.csv")
+LEGACY_CSV = os.path.join(ROOT, "tests", "fixtures", "nyc_311_legacy_sample.csv")
+LOAD_NOW = datetime(2022, 6, 1, tzinfo=UTC)  # the `now` of the shared loads below (after both samples)
 
 CASSANDRA_URL = os.environ.get("NYC311_TEST_CASSANDRA", "cassandra://127.0.0.1:9042/nyc311_test")
 KAFKA_URL = os.environ.get("NYC311_TEST_KAFKA", "kafka://127.0.0.1:9092/nyc311-test")
@@ -61,6 +66,53 @@ def spark():
     session = build_session("nyc311-tests", settings, with_kafka=True, shuffle_partitions=2)
     yield session
     session.stop()
+
+
+@dataclass(frozen=True)
+class LoadedStore:
+    """A batch load of one export into one store, shared by every test module that only reads it.
+    Why shared: a load is most of a recount test's time (Spark's jobs, then the writes, a minute or
+    more into Cassandra), and the recount modules (batch, hotspots, counts) each loaded the same file
+    again. A test that writes to it must leave the rollups as it found them and assert so."""
+    url: str
+    store: object
+    report: object
+    tmp: Path  # holds the load's lake/ and quarantine/
+
+
+def _load(spark, url: str, csv_path: str, tmp: Path) -> LoadedStore:
+    from pipeline.rollups import batch
+    from pipeline.stores import open_store
+    store = open_store(url)
+    report = batch.load_input(spark, store, csv_path, str(tmp / "lake"), str(tmp / "quarantine"), now=LOAD_NOW)
+    return LoadedStore(url, store, report, tmp)
+
+
+@pytest.fixture(scope="session")
+def sample_sqlite(spark, tmp_path_factory):
+    """The real sample (924 rows) loaded into an embedded store."""
+    tmp = tmp_path_factory.mktemp("sample_sqlite")
+    loaded = _load(spark, f"sqlite:///{tmp}/rollups.db", SAMPLE_CSV, tmp)
+    yield loaded
+    loaded.store.close()
+
+
+@pytest.fixture(scope="session")
+def sample_cassandra(spark, cassandra_url, tmp_path_factory):
+    """The real sample loaded into the real Cassandra node (a keyspace of its own)."""
+    u = urlparse(cassandra_url)
+    loaded = _load(spark, f"cassandra://{u.netloc}{u.path}_sample", SAMPLE_CSV, tmp_path_factory.mktemp("sample_cassandra"))
+    yield loaded
+    loaded.store.close()
+
+
+@pytest.fixture(scope="session")
+def legacy_sqlite(spark, tmp_path_factory):
+    """The pre-2018 export layout's real rows (tests/fixtures) loaded into an embedded store."""
+    tmp = tmp_path_factory.mktemp("legacy_sqlite")
+    loaded = _load(spark, f"sqlite:///{tmp}/rollups.db", LEGACY_CSV, tmp)
+    yield loaded
+    loaded.store.close()
 
 
 @pytest.fixture

@@ -7,11 +7,11 @@ import csv
 import json
 import re
 from collections import Counter
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
-from urllib.parse import urlparse
 
 import pytest
+from conftest import LOAD_NOW
 
 from pipeline.ingest.normalize import BAD_CREATED, MALFORMED, NO_KEY
 from pipeline.lake import table as lake
@@ -21,7 +21,7 @@ from pipeline.stores import open_store
 
 pytestmark = pytest.mark.integration
 
-NOW = datetime(2022, 6, 1, tzinfo=UTC)
+NOW = LOAD_NOW  # the shared loads' (conftest), so a load here matches theirs
 SHARED = Path(__file__).resolve().parents[2] / "data"  # the product's own copy (data/README.md)
 SAMPLE = str(SHARED / "nyc_311_sample_2022.csv")  # conftest's `sample_csv`, for module-scoped fixtures
 BOROUGHS = {"BRONX": "Bronx", "BROOKLYN": "Brooklyn", "MANHATTAN": "Manhattan", "QUEENS": "Queens",
@@ -102,21 +102,14 @@ def load(spark, store, path, tmp: Path):
 
 # -- fixtures ---------------------------------------------------------------------------------------
 @pytest.fixture(scope="module")
-def sqlite_load(spark, tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("batch_sqlite")
-    store = open_store(f"sqlite:///{tmp}/rollups.db")
-    report = load(spark, store, SAMPLE, tmp)
-    yield store, report, tmp
-    store.close()
+def sqlite_load(sample_sqlite):
+    """The sample in SQLite (conftest's shared load, at this module's NOW)."""
+    return sample_sqlite.store, sample_sqlite.report, sample_sqlite.tmp
 
 
 @pytest.fixture(scope="module")
-def cassandra_store(spark, cassandra_url, tmp_path_factory):
-    u = urlparse(cassandra_url)
-    store = open_store(f"cassandra://{u.netloc}{u.path}_batch")
-    load(spark, store, SAMPLE, tmp_path_factory.mktemp("batch_cassandra"))
-    yield store
-    store.close()
+def cassandra_store(sample_cassandra):
+    return sample_cassandra.store
 
 
 @pytest.fixture(scope="module")

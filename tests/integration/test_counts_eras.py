@@ -10,12 +10,10 @@ from contextlib import redirect_stdout
 from pathlib import Path
 
 import pytest
-from conftest import SAMPLE_CSV
-from test_batch_sample import NOW, recount
+from conftest import LEGACY_CSV, SAMPLE_CSV
+from test_batch_sample import recount
 
 from pipeline.cli import main as cli
-from pipeline.rollups import batch
-from pipeline.stores import open_store
 
 pytestmark = pytest.mark.integration
 
@@ -34,13 +32,11 @@ def counts_cli(store_url: str, by: str) -> Counter:
 
 
 @pytest.fixture(scope="module", params=["current", "legacy"])
-def era(request, spark, tmp_path_factory):
-    path = SAMPLE_CSV if request.param == "current" else str(FIXTURES / "nyc_311_legacy_sample.csv")
-    tmp = tmp_path_factory.mktemp(f"counts_{request.param}")
-    url = f"sqlite:///{tmp}/rollups.db"
-    with open_store(url) as store:
-        batch.load_input(spark, store, path, str(tmp / "lake"), str(tmp / "quarantine"), now=NOW)
-    return url, recount(path)
+def era(request):
+    """Each era's export, loaded once for the whole run (conftest), and its recount."""
+    current = request.param == "current"
+    loaded = request.getfixturevalue("sample_sqlite" if current else "legacy_sqlite")
+    return loaded.url, recount(SAMPLE_CSV if current else LEGACY_CSV)
 
 
 @pytest.mark.parametrize("by", BY)

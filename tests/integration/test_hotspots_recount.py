@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import csv
 from collections import Counter
-from datetime import UTC, date, datetime
+from datetime import date
 from pathlib import Path
-from urllib.parse import urlparse
 
 import h3
 import pytest
+from conftest import LOAD_NOW
 
 from pipeline.ingest import places
 from pipeline.read.api import Filters
@@ -21,7 +21,7 @@ from pipeline.stores import open_store
 
 pytestmark = pytest.mark.integration
 
-NOW = datetime(2022, 6, 1, tzinfo=UTC)
+NOW = LOAD_NOW  # the shared loads' (conftest), so a load here matches theirs
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLE = ROOT / "data" / "nyc_311_sample_2022.csv"
 LEGACY = ROOT / "tests" / "fixtures" / "nyc_311_legacy_sample.csv"
@@ -72,19 +72,13 @@ def load(spark, store, path: Path, tmp: Path) -> HotspotAPI:
 
 
 @pytest.fixture(scope="module")
-def sqlite_api(spark, tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("hot_sqlite")
-    store = open_store(f"sqlite:///{tmp}/rollups.db")
-    yield load(spark, store, SAMPLE, tmp)
-    store.close()
+def sqlite_api(sample_sqlite):
+    return HotspotAPI(sample_sqlite.store, cache=False)
 
 
 @pytest.fixture(scope="module")
-def cassandra_api(spark, cassandra_url, tmp_path_factory):
-    u = urlparse(cassandra_url)
-    store = open_store(f"cassandra://{u.netloc}{u.path}_hotspots")
-    yield load(spark, store, SAMPLE, tmp_path_factory.mktemp("hot_cassandra"))
-    store.close()
+def cassandra_api(sample_cassandra):
+    return HotspotAPI(sample_cassandra.store, cache=False)
 
 
 CASES = [dict(), dict(type_="Noise - Residential"), dict(borough="Manhattan"),
@@ -130,16 +124,12 @@ def test_top_places_from_heads_are_ranked_and_cut(request, store, case):
         assert api._top_from_heads({}, ("2022-05", "2022-05"), 5) is not None
 
 
-def test_legacy_era_equals_a_recount(spark, tmp_path):
-    store = open_store(f"sqlite:///{tmp_path}/rollups.db")
-    try:
-        api = load(spark, store, LEGACY, tmp_path)
-        want_places, want_cells = recount(raw_rows(LEGACY))
-        assert shown_places(api, Filters()) == want_places
-        cells = api.hotspot_cells(Filters())
-        assert Counter(dict(zip(cells["cell"], cells["count"].astype(int), strict=True))) == want_cells
-    finally:
-        store.close()
+def test_legacy_era_equals_a_recount(legacy_sqlite):
+    api = HotspotAPI(legacy_sqlite.store, cache=False)
+    want_places, want_cells = recount(raw_rows(LEGACY))
+    assert shown_places(api, Filters()) == want_places
+    cells = api.hotspot_cells(Filters())
+    assert Counter(dict(zip(cells["cell"], cells["count"].astype(int), strict=True))) == want_cells
 
 
 def test_synthetic_spellings_are_one_place_over_months(spark, tmp_path):
