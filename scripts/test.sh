@@ -14,4 +14,5 @@ started=1
 bash scripts/services.sh up || { echo "services failed to start; see var/log/" >&2; exit 1; }
 export NYC311_TEST_CASSANDRA="${NYC311_TEST_CASSANDRA:-cassandra://127.0.0.1:9042/nyc311_test}"
 export NYC311_TEST_KAFKA="${NYC311_TEST_KAFKA:-kafka://127.0.0.1:9092/nyc311-test}"
-.venv/bin/python -m pytest "$@"
+# --durations: the slowest tests in every run's log, where the time to cut is (issue 12: make test time)
+.venv/bin/python -m pytest --durations=30 "$@"
