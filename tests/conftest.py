@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import socket
 import uuid
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -80,39 +81,38 @@ class LoadedStore:
     tmp: Path  # holds the load's lake/ and quarantine/
 
 
-def _load(spark, url: str, csv_path: str, tmp: Path) -> LoadedStore:
+@contextmanager
+def _loaded(spark, csv_path: str, tmp: Path, url: str | None = None):
+    """One batch load into `url` (an embedded store in `tmp` by default), its store closed after."""
     from pipeline.rollups import batch
     from pipeline.stores import open_store
-    store = open_store(url)
-    report = batch.load_input(spark, store, csv_path, str(tmp / "lake"), str(tmp / "quarantine"), now=LOAD_NOW)
-    return LoadedStore(url, store, report, tmp)
+    url = url or f"sqlite:///{tmp}/rollups.db"
+    with open_store(url) as store:
+        report = batch.load_input(spark, store, csv_path, str(tmp / "lake"), str(tmp / "quarantine"), now=LOAD_NOW)
+        yield LoadedStore(url, store, report, tmp)
 
 
 @pytest.fixture(scope="session")
 def sample_sqlite(spark, tmp_path_factory):
     """The real sample (924 rows) loaded into an embedded store."""
-    tmp = tmp_path_factory.mktemp("sample_sqlite")
-    loaded = _load(spark, f"sqlite:///{tmp}/rollups.db", SAMPLE_CSV, tmp)
-    yield loaded
-    loaded.store.close()
+    with _loaded(spark, SAMPLE_CSV, tmp_path_factory.mktemp("sample_sqlite")) as loaded:
+        yield loaded
 
 
 @pytest.fixture(scope="session")
 def sample_cassandra(spark, cassandra_url, tmp_path_factory):
     """The real sample loaded into the real Cassandra node (a keyspace of its own)."""
     u = urlparse(cassandra_url)
-    loaded = _load(spark, f"cassandra://{u.netloc}{u.path}_sample", SAMPLE_CSV, tmp_path_factory.mktemp("sample_cassandra"))
-    yield loaded
-    loaded.store.close()
+    with _loaded(spark, SAMPLE_CSV, tmp_path_factory.mktemp("sample_cassandra"),
+                 f"cassandra://{u.netloc}{u.path}_sample") as loaded:
+        yield loaded
 
 
 @pytest.fixture(scope="session")
 def legacy_sqlite(spark, tmp_path_factory):
     """The pre-2018 export layout's real rows (tests/fixtures) loaded into an embedded store."""
-    tmp = tmp_path_factory.mktemp("legacy_sqlite")
-    loaded = _load(spark, f"sqlite:///{tmp}/rollups.db", LEGACY_CSV, tmp)
-    yield loaded
-    loaded.store.close()
+    with _loaded(spark, LEGACY_CSV, tmp_path_factory.mktemp("legacy_sqlite")) as loaded:
+        yield loaded
 
 
 @pytest.fixture
