@@ -7,7 +7,6 @@ import csv
 import io
 from collections import Counter
 from contextlib import redirect_stdout
-from pathlib import Path
 
 import pytest
 from conftest import LEGACY_CSV, SAMPLE_CSV
@@ -17,7 +16,6 @@ from pipeline.cli import main as cli
 
 pytestmark = pytest.mark.integration
 
-FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 BY = ("borough", "community_district", "zip", "complaint_type", "agency", "descriptor", "day")
 
 

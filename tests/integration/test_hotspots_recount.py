@@ -10,7 +10,7 @@ from pathlib import Path
 
 import h3
 import pytest
-from conftest import LOAD_NOW
+from conftest import LEGACY_CSV, LOAD_NOW, SAMPLE_CSV
 
 from pipeline.ingest import places
 from pipeline.read.api import Filters
@@ -22,9 +22,7 @@ from pipeline.stores import open_store
 pytestmark = pytest.mark.integration
 
 NOW = LOAD_NOW  # the shared loads' (conftest), so a load here matches theirs
-ROOT = Path(__file__).resolve().parents[2]
-SAMPLE = ROOT / "data" / "nyc_311_sample_2022.csv"
-LEGACY = ROOT / "tests" / "fixtures" / "nyc_311_legacy_sample.csv"
+SAMPLE, LEGACY = SAMPLE_CSV, LEGACY_CSV  # the files the shared loads (conftest) load: the recount reads the same
 BOROUGHS = {"BRONX": "Bronx", "BROOKLYN": "Brooklyn", "MANHATTAN": "Manhattan", "QUEENS": "Queens",
             "STATEN ISLAND": "Staten Island"}
 
