@@ -34,6 +34,7 @@ from pipeline.ingest import exports as ingest
 from pipeline.ingest.normalize import tag_unusable
 from pipeline.lake import table as lake
 from pipeline.rollups import compute as rollups
+from pipeline.rollups import frames
 from pipeline.rollups import hexes as hex_rollups
 from pipeline.rollups.tables import DERIVED_DIMS, ROLLUPS, Rollup
 from pipeline.schema import REQUEST_COLUMN_NAMES
@@ -124,44 +125,72 @@ def write_rollups(store: Store, requests: DataFrame, months: list[str], now: dat
     periods: those in `days` (the days a load touched: a request counts on its created day, so no
     other day's counts can change) or all of them; time-dependent rollups always all of them.
 
-    Each rollup's day rows are counted from the requests once, or summed from a wider rollup's day
-    rows already counted; month rows are summed from day rows. Why a writer thread: Spark counts
-    the next rollup while the store takes the previous one (the store writes concurrently itself)."""
+    Spark counts the day rows of each rollup that is no other's sum (parent_of: 11 of 25) from the
+    requests, one job each, and hands them to the driver; that rollup's month rows and the narrower
+    rollups it is the parent of are summed from that frame in pandas (pipeline/rollups/frames.py), so
+    a small load runs ~12 Spark jobs instead of ~50. A parent's frame is dropped once its children
+    are summed, so the driver holds one wide rollup at a time (plus what the writer has not taken).
+    Why a writer thread: Spark counts the next rollup while the store takes the previous one (the
+    store writes concurrently itself)."""
     def replace(name: str, grain: str, periods: list[str], pdf) -> int:
         t0 = time.perf_counter()
         n = store.replace_periods(name, grain, periods, pdf)
         report.detail["store writes"] = report.detail.get("store writes", 0.0) + time.perf_counter() - t0
         return n
 
-    counted: dict[str, DataFrame] = {}  # day rows per rollup, cached
-    try:
-        with ThreadPoolExecutor(max_workers=1) as writer:
-            pending = []
-            for name, rollup in ROLLUPS.items():
-                if "day" not in rollup.grains:  # month-only rollups (hotspots): counted below
-                    continue
-                parent = parent_of(rollup, {n: ROLLUPS[n] for n in counted})
-                day = (rollups.coarsen(counted[parent], rollup, "day") if parent
-                       else rollups.compute_rollup(requests, rollup, "day", now=now)).cache()
-                counted[name] = day
-                for grain in BATCH_GRAINS:
-                    t0 = time.perf_counter()
-                    periods = periods_of(grain, months)
-                    rows = day if grain == "day" else rollups.coarsen(day, rollup, grain)
-                    if grain == "day" and days is not None and not time_dependent(rollup):
+    def timed(key: str, work, *args):
+        t0 = time.perf_counter()
+        out = work(*args)
+        report.detail[key] = report.detail.get(key, 0.0) + time.perf_counter() - t0
+        return out
+
+    with ThreadPoolExecutor(max_workers=1) as writer:
+        pending = []
+
+        def submit(name: str, rollup: Rollup, day) -> None:
+            for grain in BATCH_GRAINS:
+                periods = periods_of(grain, months)
+                if grain == "day":
+                    rows = day
+                    if days is not None and not time_dependent(rollup):
                         periods = sorted(set(days) & set(periods))
-                        rows = rows.where(F.col("period").isin(periods))
-                    pdf = rows.toPandas()
-                    report.detail["spark counts"] = report.detail.get("spark counts", 0.0) + time.perf_counter() - t0
-                    pending.append((f"{name}/{grain}", writer.submit(replace, name, grain, periods, pdf)))
-                    del pdf
-            for name, pdf in hex_rollups.month_rows(requests, now):
-                pending.append((f"{name}/month", writer.submit(replace, name, "month", periods_of("month", months), pdf)))
-            for key, done in pending:
-                report.rollup_rows[key] = done.result()
-    finally:
-        for day in counted.values():
-            day.unpersist()
+                        rows = day[day["period"].isin(periods)]
+                else:
+                    rows = timed("driver sums", frames.coarsen, day, rollup, grain)
+                pending.append((f"{name}/{grain}", writer.submit(replace, name, grain, periods, rows)))
+
+        for name, rollup in day_families():
+            day = timed("spark counts", counted_days, requests, rollup, now)
+            submit(name, rollup, day)
+            for child, child_rollup in day_families(name):
+                submit(child, child_rollup, timed("driver sums", frames.coarsen, day, child_rollup, "day"))
+            del day
+        for name, pdf in hex_rollups.month_rows(requests, now):
+            pending.append((f"{name}/month", writer.submit(replace, name, "month", periods_of("month", months), pdf)))
+        for key, done in pending:
+            report.rollup_rows[key] = done.result()
+
+
+def counted_days(requests: DataFrame, rollup: Rollup, now: datetime):
+    """A rollup's day rows counted by Spark from the requests, as pandas (one job)."""
+    return rollups.compute_rollup(requests, rollup, "day", now=now).toPandas()
+
+
+def day_families(parent: str | None = None) -> list[tuple[str, Rollup]]:
+    """The day-grain rollups Spark counts (parent None: those no other is a sum of), or the ones
+    summed from `parent`'s rows; each rollup's parent is the first counted rollup it is a sum of
+    (parent_of over the rollups before it), so every rollup is in exactly one family."""
+    counted: dict[str, Rollup] = {}
+    out = []
+    for name, rollup in ROLLUPS.items():
+        if "day" not in rollup.grains:  # month-only rollups (hotspots): pipeline/rollups/hexes.py
+            continue
+        found = parent_of(rollup, counted)
+        if found is None:
+            counted[name] = rollup
+        if found == parent:
+            out.append((name, rollup))
+    return out
 
 
 def _finish(store: Store, latest: str | None) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from pipeline.rollups import frames
 from pipeline.rollups.tables import ALL, PLACE_HEAD_DEPTH, ROLLUPS
 from pipeline.schema import UNSPECIFIED
 
@@ -25,13 +26,6 @@ def scope_of(complaint_type: str | None, borough: str | None, district: str | No
     (a district's heads answer borough + district too, its places being cut to the borough)."""
     area = "d:" + district if district else "b:" + borough if borough else ALL
     return complaint_type or ALL, area
-
-
-def coarsened(finest: pd.DataFrame, name: str) -> pd.DataFrame:
-    """Rows of a coarser month-only rollup: the finest rows summed over the dims it drops."""
-    rollup = ROLLUPS[name]
-    keys = ["grain", "bucket", "period", *rollup.dims]
-    return finest.groupby(keys, as_index=False, sort=False)[list(rollup.measures)].sum()[list(rollup.columns)]
 
 
 def heads(finest: pd.DataFrame, depth: int = PLACE_HEAD_DEPTH) -> pd.DataFrame:
@@ -69,4 +63,4 @@ def derived_tables(finest: pd.DataFrame) -> dict[str, pd.DataFrame]:
     return {"places_by_cell": finest[list(ROLLUPS["places_by_cell"].columns)],
             "places_by_address": finest[list(ROLLUPS["places_by_address"].columns)],
             "place_heads": heads(finest),
-            **{name: coarsened(finest, name) for name in ("hex_cells", "hex_totals", "cell_types")}}
+            **{name: frames.coarsen(finest, name, "month") for name in ("hex_cells", "hex_totals", "cell_types")}}
