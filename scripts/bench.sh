@@ -3,7 +3,9 @@
 # hour on 2 cores); run one part with `bash scripts/bench.sh PART` where PART is one of
 #   services  fetch/start times and peak memory of Kafka, Cassandra and a Spark driver
 #   batch     5M synthetic rows -> Spark -> Cassandra (rows/s per stage), one more day, DuckDB ratio
+#   small     the 924-row sample into a fresh SQLite store with the real command line (target <= 15 s)
 #   read      every read-API query over ten years of rollups in Cassandra (p50/p95, cold and cached)
+#   readlake  the read API against DuckDB over the lake, same answers (checked equal), same run
 #   stream    catch-up after an hour's downtime (7.2M-event backlog): rate, time, peak memory, exact
 #             counts; then 2,000 events/s for 5 min: freshness p50/p95/max, memory. Options of
 #             bench/stream.py via BENCH_STREAM_ARGS, e.g. "--backlog 1000000" or "--part freshness"
@@ -16,14 +18,16 @@ export JAVA_HOME="${JAVA_HOME:-/usr/lib/jvm/java-17-openjdk-amd64}"
 export PYSPARK_PYTHON="$PWD/.venv/bin/python"
 PY=.venv/bin/python
 BENCH_STORE="${BENCH_STORE:-cassandra://127.0.0.1:9042/nyc311_bench}"
-parts=("${@:-services batch read stream app web}")
-[ $# -eq 0 ] && parts=(services batch read stream app web)
+parts=("${@:-services batch small read readlake stream app web}")
+[ $# -eq 0 ] && parts=(services batch small read readlake stream app web)
 for part in "${parts[@]}"; do
   echo "==================== $part"
   case "$part" in
     services) bash scripts/bench-services.sh ;;
     batch)    bash scripts/services.sh up && $PY -m bench.batch ;;
+    small)    $PY -m bench.small_load ;;
     read)     bash scripts/services.sh up && $PY -m bench.read --store "$BENCH_STORE" ;;
+    readlake) $PY -m bench.read_lake ;;
     # shellcheck disable=SC2086 # BENCH_STREAM_ARGS is a list of options
     stream)   bash scripts/services.sh up && $PY -m bench.stream --store "$BENCH_STORE" ${BENCH_STREAM_ARGS:-} ;;
     app)      bash scripts/services.sh up && $PY -m bench.app --store "$BENCH_STORE" ;;
