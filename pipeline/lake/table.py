@@ -183,10 +183,11 @@ def months(spark: SparkSession, path: str, since_month: str | None = None) -> li
     return sorted(r[0] for r in df.collect())
 
 
-def merge(spark: SparkSession, path: str, new: DataFrame) -> list[str]:
+def merge(spark: SparkSession, path: str, new: DataFrame, months: list[str] | None = None) -> list[str]:
     """Merge normalised rows (with the LOAD_SEQ columns) into the lake in one atomic commit (retried
-    while it conflicts with a concurrent writer); returns the months it touched."""
-    touched = sorted(r[0] for r in new.select(PARTITION).distinct().collect())
+    while it conflicts with a concurrent writer); returns the months it touched (`months`: the
+    caller has counted them already, which saves a Spark job)."""
+    touched = sorted(months) if months is not None else sorted(r[0] for r in new.select(PARTITION).distinct().collect())
     if not touched:
         return []
     ensure(spark, path)

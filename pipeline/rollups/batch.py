@@ -221,22 +221,44 @@ def load_input(spark: SparkSession, store: Store, input_path: str, lake_path: st
             quarantine_rows(tagged).write.mode("append").json(f"{quarantine_path.rstrip('/')}/load={load_id}")
     with _Stage(report, "lake merge"):
         good = lake.with_load_id(tagged.where(F.col("_reason").isNull()), load_id)
-        latest = _latest_created(good)
-        report.days = sorted(r[0] for r in good.select(F.date_format("created_at", "yyyy-MM-dd")).distinct().collect())
-        report.months = lake.merge(spark, lake_path, good.select(*REQUEST_COLUMN_NAMES, *lake.LOAD_SEQ))
+        summary = load_summary(good)
+        latest, report.days, per_file = summary.latest, summary.days, summary.per_file
+        report.months = lake.merge(spark, lake_path, good.select(*REQUEST_COLUMN_NAMES, *lake.LOAD_SEQ),
+                                   months=summary.months)
         tagged.unpersist()
-        per_file = file_days(good)
     _rollups(spark, store, lake_path, report, now)
     _finish(store, latest)
     record_files(store, ingest.export_files(input_path), per_file, load_id)
     return report
 
 
-def file_days(good: DataFrame) -> dict[str, tuple[int, str, str]]:
-    """Rows loaded per input file with their first and last New York day (for provenance)."""
-    day = F.date_format("created_at", "yyyy-MM-dd")
-    rows = good.groupBy("_source_file").agg(F.count(F.lit(1)), F.min(day), F.max(day)).collect()
-    return {ingest._local(r[0]): (r[1], r[2], r[3]) for r in rows}
+@dataclass
+class LoadSummary:
+    """What a load's good rows span: the latest created time (New York ISO), the days and months
+    they touch, and per input file its rows and first and last day (for provenance)."""
+    latest: str | None
+    days: list[str]
+    months: list[str]
+    per_file: dict[str, tuple[int, str, str]]
+
+
+def load_summary(good: DataFrame) -> LoadSummary:
+    """One Spark job (rows per file and New York day) instead of four: each cost ~0.5-0.8 s of a
+    small load."""
+    rows = good.groupBy(F.col("_source_file").alias("file"), F.date_format("created_at", "yyyy-MM-dd").alias("day"),
+                        F.col(lake.PARTITION).alias("month")).agg(
+        F.count(F.lit(1)).alias("n"), F.max("created_at").cast("long").alias("epoch"),
+        F.date_format(F.max("created_at"), "yyyy-MM-dd'T'HH:mm:ss").alias("latest")
+    ).collect()
+    per_file: dict[str, tuple[int, str, str]] = {}
+    for r in rows:
+        name = ingest._local(r["file"])
+        n, first, last = per_file.get(name, (0, r["day"], r["day"]))
+        per_file[name] = (n + r["n"], min(first, r["day"]), max(last, r["day"]))
+    latest = max(rows, key=lambda r: r["epoch"], default=None)  # the latest instant (local times repeat in November)
+    return LoadSummary(latest=latest["latest"] if latest else None,
+                       days=sorted({r["day"] for r in rows}), months=sorted({r["month"] for r in rows}),
+                       per_file=per_file)
 
 
 def record_files(store: Store, files: list[str], per_file: dict[str, tuple[int, str, str]], load_id: int) -> None:
