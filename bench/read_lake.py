@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import statistics
 import sys
 import time
@@ -44,8 +45,6 @@ def ensure_load(rows: int, store_url: str) -> Path:
         if store.get_meta("bench_read_lake") == str(rows) and (lake / "_delta_log").exists():
             return lake
     csv = synthetic(rows, END, days, 311, f"history_{rows}_{END}.csv")
-    import shutil
-
     from pipeline.rollups import batch
     from pipeline.spark import build_session
     shutil.rmtree(lake, ignore_errors=True)
