@@ -131,10 +131,11 @@ def p95(xs: list[float]) -> float:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m bench.read_lake", description=__doc__.split("\n")[0])
     ap.add_argument("--rows", type=int, default=1_000_000)
-    ap.add_argument("--store", default=f"sqlite:///{BENCH}/read_lake.db")
+    ap.add_argument("--store", help="an empty store, or one holding this load (default: a SQLite file per --rows)")
     ap.add_argument("--repeat", type=int, default=7)
     args = ap.parse_args(argv)
     os.environ.setdefault("NYC311_SPARK_MASTER", "local[2]")
+    args.store = args.store or f"sqlite:///{BENCH}/read_lake_{args.rows}.db"  # another load's rows would count too
     lake = ensure_load(args.rows, args.store)
     con = duck(lake_files(lake))
     with open_store(args.store, load()) as store:
