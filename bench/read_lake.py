@@ -28,6 +28,7 @@ from pathlib import Path
 import pandas as pd
 
 from bench.batch import BENCH, END, ROWS_PER_YEAR, synthetic
+from bench.read import pct
 from pipeline.read.api import Filters, ReadAPI
 from pipeline.schema import UNSPECIFIED
 from pipeline.settings import load
@@ -124,10 +125,6 @@ def as_counts(frame: pd.DataFrame) -> dict[tuple, int]:
             if row[-1]}
 
 
-def p95(xs: list[float]) -> float:
-    return sorted(xs)[max(0, round(0.95 * len(xs)) - 1)]
-
-
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m bench.read_lake", description=__doc__.split("\n")[0])
     ap.add_argument("--rows", type=int, default=1_000_000)
@@ -158,9 +155,9 @@ def main(argv: list[str] | None = None) -> int:
             wrong += not same
             all_api += api_ms
             all_duck += duck_ms
-            print(f"{label:<48}{statistics.median(api_ms):8.1f} {p95(api_ms):8.1f} {statistics.median(duck_ms):11.1f} "
+            print(f"{label:<48}{statistics.median(api_ms):8.1f} {pct(api_ms, 95):8.1f} {statistics.median(duck_ms):11.1f} "
                   f"{statistics.median(api_ms) / statistics.median(duck_ms):7.2f}x  {'equal' if same else 'DIFFER'}")
-        print(f"{'every query':<48}{statistics.median(all_api):8.1f} {p95(all_api):8.1f} "
+        print(f"{'every query':<48}{statistics.median(all_api):8.1f} {pct(all_api, 95):8.1f} "
               f"{statistics.median(all_duck):11.1f} {statistics.median(all_api) / statistics.median(all_duck):7.2f}x  "
               f"{'all equal' if not wrong else f'{wrong} differ'}   (target: read API p95 <= 50 ms)")
     return 1 if wrong else 0
