@@ -1,0 +1,55 @@
+"""Issue 12's table (bench/table.py) joins what the benchmarks recorded (bench/results.py): every
+measure the issue names gets a row, a missing or stale figure says so and which command records it,
+and "met" follows the target, so the table can't claim a target it did not measure."""
+from __future__ import annotations
+
+import pytest
+
+from bench.results import latest, record
+from bench.table import MEASURES, markdown, rows
+
+pytestmark = pytest.mark.unit
+
+
+def row_of(table, label_start):
+    return next(r for r in table if r[0].startswith(label_start))
+
+
+def test_every_measure_is_listed_and_unrecorded_ones_name_their_command(tmp_path):
+    table = rows(latest(tmp_path))
+    assert [r[0] for r in table] == [m.label for m in MEASURES]
+    assert len(table) == 11
+    small = row_of(table, "small load")
+    assert small[2] == "not run (`bash scripts/bench.sh small`)" and small[5] == "?"
+
+
+def test_recorded_figures_are_shown_with_provenance_and_judged_against_the_target(tmp_path):
+    record("small_load", {"wall_s": 14.2, "rollups_s": 3.0, "duckdb_s": 0.1, "ours_over_duckdb": 142.0}, tmp_path)
+    record("stream_freshness", {"p95_s": 3.4, "p50_s": 1.0, "seconds": 180, "count_exact": True, "peak_mb": 1400},
+           tmp_path)
+    table = rows(latest(tmp_path))
+    small = row_of(table, "small load")
+    assert small[2].startswith("14.2 s wall") and small[5] == "yes" and "142.0×" in small[6]
+    assert "@" in small[3]  # when and at which commit
+    assert row_of(table, "stream freshness")[5] == "no"
+    assert row_of(table, "stream memory")[5] == "yes"
+
+
+def test_a_file_missing_a_figure_is_unreadable_not_a_crash(tmp_path):
+    record("app", {"worst_page_p95_ms": 90}, tmp_path)
+    (tmp_path / "garbage.json").write_text("{not json")
+    app = row_of(rows(latest(tmp_path)), "callbacks")
+    assert app[2].startswith("unreadable") and app[5] == "?"
+
+
+def test_the_read_rows_carry_the_read_lake_ratio_and_say_when_answers_differ(tmp_path):
+    record("read_lake", {"rows": 1_000_000, "api_over_duckdb": 0.07, "answers_equal": False,
+                         "store_mb": 500, "lake_mb": 60}, tmp_path)
+    table = rows(latest(tmp_path))
+    assert "0.07×" in row_of(table, "read API, ten years")[6] and "ANSWERS DIFFER" in row_of(table, "read API, ten")[6]
+    size = row_of(table, "embedded store size")
+    assert size[2].startswith("8.3×") and size[5] == "no"
+
+
+def test_markdown_escapes_pipes():
+    assert "a \\| b" in markdown([("a | b",) + ("",) * 6])
