@@ -19,6 +19,8 @@ import time
 
 import psutil
 
+from bench.results import record
+
 # URL states each page is drawn for: typical views an analyst opens.
 STATES = ("?range=30d", "?range=365d", "?range=all", "?range=365d&borough=Brooklyn",
           "?range=30d&type=Noise+-+Residential", "?range=365d&level=zip&metric=per_10k",
@@ -259,12 +261,16 @@ def main(argv: list[str] | None = None) -> None:
             server.shutdown()
         report["map_first_render_s"] = {"runs": runs, "median": statistics.median(runs)}
     print(json.dumps(report, indent=2))
-    worst = max(v["all"]["p95_ms"] for v in report["callbacks"].values())
+    worst_page, worst = max(((k, v["all"]["p95_ms"]) for k, v in report["callbacks"].items()), key=lambda kv: kv[1])
     cold = max(v["first_visit"]["p95_ms"] for v in report["callbacks"].values())
     desc = max((v["all"]["p95_ms"] for v in report["descriptor_views"].values()), default=float("nan"))
     for what, summary in report.get("hotspot_pointer", {}).items():
         print(f"hotspots {what}: p50 {summary['p50_ms']:.1f} ms, p95 {summary['p95_ms']:.1f} ms over {summary['calls']} calls")
     print(f"descriptor views (top descriptors, descriptor filter) p95 worst page: {desc:.1f} ms")
+    pointer = {what: v["p95_ms"] for what, v in report.get("hotspot_pointer", {}).items()}
+    record("app", {"store": args.store, "pages": list(pages), "worst_page": worst_page, "worst_page_p95_ms": worst,
+                   "first_visit_p95_ms": cold, "descriptor_views_p95_ms": desc, "hotspot_pointer_p95_ms": pointer,
+                   "rss_mb": report["rss_mb_after_all_pages"]})
     print(f"\ncallback p95 worst page: {worst:.1f} ms, first visits {cold:.1f} ms (target 100); RSS {report['rss_mb_after_all_pages']:.0f} MB "
           f"(target 300)" + (f"; map first render median {report['map_first_render_s']['median']:.2f} s (target 2)"
                              if "map_first_render_s" in report else ""))

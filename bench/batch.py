@@ -22,6 +22,7 @@ import time
 from datetime import date, timedelta
 from pathlib import Path
 
+from bench.results import record
 from pipeline.settings import ROOT, load
 
 BENCH = ROOT / "var" / "bench"
@@ -129,6 +130,10 @@ def main(argv: list[str] | None = None) -> int:
     print(f"duckdb           {duck_s:8.1f} s  (borough x day counts from the CSV, {groups:,} groups)")
     print(f"ours / duckdb    {total / duck_s:8.1f} x  (ours also dedupes, writes the lake and {len(ROLLUPS)} rollups "
           f"x 2 grains)")
+    record(f"batch_{args.store.split(':', 1)[0]}", {
+        "rows": report.rows_read, "store": args.store, "seconds": total, "rows_per_s": report.rows_read / total,
+        "spark_start_s": startup, "stages_s": report.stages, "one_more_day_s": incremental, "day_rows": args.day_rows,
+        "duckdb_s": duck_s, "ours_over_duckdb": total / duck_s})
     return 0
 
 

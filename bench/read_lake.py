@@ -29,9 +29,10 @@ import pandas as pd
 
 from bench.batch import BENCH, END, ROWS_PER_YEAR, synthetic
 from bench.read import pct
+from bench.results import record
 from pipeline.read.api import Filters, ReadAPI
 from pipeline.schema import UNSPECIFIED
-from pipeline.settings import load
+from pipeline.settings import ROOT, load
 from pipeline.stores import open_store
 
 TOP_TYPE = "Noise - Residential"
@@ -134,7 +135,8 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("NYC311_SPARK_MASTER", "local[2]")
     args.store = args.store or f"sqlite:///{BENCH}/read_lake_{args.rows}.db"  # another load's rows would count too
     lake = ensure_load(args.rows, args.store)
-    con = duck(lake_files(lake))
+    files = lake_files(lake)
+    con = duck(files)
     with open_store(args.store, load()) as store:
         api = ReadAPI(store, cache=False)
         first, last = api.date_bounds()
@@ -160,6 +162,16 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{'every query':<48}{statistics.median(all_api):8.1f} {pct(all_api, 95):8.1f} "
               f"{statistics.median(all_duck):11.1f} {statistics.median(all_api) / statistics.median(all_duck):7.2f}x  "
               f"{'all equal' if not wrong else f'{wrong} differ'}   (target: read API p95 <= 50 ms)")
+    figures = {"rows": args.rows, "api_p50_ms": statistics.median(all_api), "api_p95_ms": pct(all_api, 95),
+               "duckdb_p50_ms": statistics.median(all_duck),
+               "api_over_duckdb": statistics.median(all_api) / statistics.median(all_duck), "answers_equal": not wrong,
+               "lake_mb": sum(os.path.getsize(f) for f in files) / 1e6}
+    if args.store.startswith("sqlite:///"):  # the embedded store's size against the lake's (issue 12)
+        db = ROOT / args.store.removeprefix("sqlite:///")  # sqlite:///rel is relative to the root
+        figures["store_mb"] = sum(p.stat().st_size for p in db.parent.glob(db.name + "*")) / 1e6  # with -wal
+        print(f"store {figures['store_mb']:,.0f} MB against the lake's Parquet {figures['lake_mb']:,.0f} MB: "
+              f"{figures['store_mb'] / figures['lake_mb']:.1f}x (target <= 1x)")
+    record("read_lake", figures)
     return 1 if wrong else 0
 
 
