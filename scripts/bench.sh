@@ -11,15 +11,17 @@
 #             bench/stream.py via BENCH_STREAM_ARGS, e.g. "--backlog 1000000" or "--part freshness"
 #   app       Dash callback server times, Map first render in Chromium, worker RSS
 #   web       100 users through nginx -> gunicorn for 5 min: errors, p95, CPU, bytes per refresh
-# Figures print to stdout; the issue notes quote them.
+#   table     issue 12's table: the issue's figures beside the latest recorded ones, targets, DuckDB ratios
+# Figures print to stdout; the parts issue 12 names also record theirs under var/bench/results/,
+# which `table` (run last) joins.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export JAVA_HOME="${JAVA_HOME:-/usr/lib/jvm/java-17-openjdk-amd64}"
 export PYSPARK_PYTHON="$PWD/.venv/bin/python"
 PY=.venv/bin/python
 BENCH_STORE="${BENCH_STORE:-cassandra://127.0.0.1:9042/nyc311_bench}"
-parts=("${@:-services batch small read readlake stream app web}")
-[ $# -eq 0 ] && parts=(services batch small read readlake stream app web)
+parts=("$@")
+[ $# -eq 0 ] && parts=(services batch small read readlake stream app web table)
 for part in "${parts[@]}"; do
   echo "==================== $part"
   case "$part" in
@@ -32,6 +34,7 @@ for part in "${parts[@]}"; do
     stream)   bash scripts/services.sh up && $PY -m bench.stream --store "$BENCH_STORE" ${BENCH_STREAM_ARGS:-} ;;
     app)      bash scripts/services.sh up && $PY -m bench.app --store "$BENCH_STORE" ;;
     web)      $PY -m bench.web ;;
+    table)    $PY -m bench.table ;;
     *) echo "unknown part $part" >&2; exit 2 ;;
   esac
 done

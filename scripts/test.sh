@@ -16,3 +16,8 @@ export NYC311_TEST_CASSANDRA="${NYC311_TEST_CASSANDRA:-cassandra://127.0.0.1:904
 export NYC311_TEST_KAFKA="${NYC311_TEST_KAFKA:-kafka://127.0.0.1:9092/nyc311-test}"
 # --durations: the slowest tests in every run's log, where the time to cut is (issue 12: make test time)
 .venv/bin/python -m pytest --durations=30 "$@"
+rc=$?
+# the suite's wall time (servers' start included) for issue 12's table (python -m bench.table);
+# only a whole-suite run is a figure of `make test`
+[ $# -eq 0 ] && .venv/bin/python -m bench.results make_test seconds=$SECONDS rc=$rc >/dev/null
+exit $rc
