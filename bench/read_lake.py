@@ -171,7 +171,7 @@ def main(argv: list[str] | None = None) -> int:
         figures["store_mb"] = sum(p.stat().st_size for p in db.parent.glob(db.name + "*")) / 1e6  # with -wal
         print(f"store {figures['store_mb']:,.0f} MB against the lake's Parquet {figures['lake_mb']:,.0f} MB: "
               f"{figures['store_mb'] / figures['lake_mb']:.1f}x (target <= 1x)")
-    record("read_lake", figures)
+    record(f"read_lake_{args.store.split(':', 1)[0]}", figures)
     return 1 if wrong else 0
 
 
