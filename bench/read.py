@@ -304,10 +304,8 @@ def query_class(label: str) -> str:
 
 
 def by_class(timings: dict[str, list[float]]) -> dict[str, list[float]]:
-    classes: dict[str, list[float]] = {}
-    for label, ms in timings.items():
-        classes.setdefault(query_class(label), []).extend(ms)
-    return classes
+    return {c: [v for label, ms in timings.items() if query_class(label) == c for v in ms]
+            for c in dict.fromkeys(map(query_class, timings))}
 
 
 def summary(timings: dict[str, list[float]]) -> dict[str, object]:
