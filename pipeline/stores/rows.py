@@ -9,6 +9,7 @@ import calendar
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 
+import numpy as np
 import pandas as pd
 
 from pipeline.rollups.tables import INT_DIMS, PERIOD_STRFTIME, TableSpec, bucket_of, rollup_of
@@ -41,8 +42,9 @@ def check_period(grain: str, period: str) -> None:
         raise ValueError(f"period {period!r} is not a {grain} period ({PERIOD_STRFTIME.get(grain, '?')})")
 
 
-def records(spec: TableSpec, rows: pd.DataFrame) -> list[tuple]:
-    """Rows as tuples in the table's column order, with Python scalar types the drivers accept."""
+def records(spec: TableSpec, rows: pd.DataFrame, key_order: bool = False) -> list[tuple]:
+    """Rows as tuples in the table's column order, with Python scalar types the drivers accept;
+    sorted by the primary key with `key_order` (in_key_order)."""
     missing = [c for c in spec.column_names if c not in rows.columns]
     extra = [c for c in rows.columns if c not in spec.column_names]
     if missing or extra:
@@ -53,12 +55,48 @@ def records(spec: TableSpec, rows: pd.DataFrame) -> list[tuple]:
     key = (*spec.partition_key, *spec.clustering)
     if frame[list(key)].isna().any().any():
         raise ValueError(f"{spec.name}: key columns {key} must not be null (use 'Unspecified')")
-    out = []
+    if key_order:
+        frame = in_key_order(spec, frame)
     types = dict(spec.columns)
-    converters = [_converter(types[c]) for c in spec.column_names]
-    for row in frame.itertuples(index=False, name=None):
-        out.append(tuple(conv(v) for conv, v in zip(converters, row, strict=True)))
-    return out
+    return list(zip(*(_python_values(frame[c], types[c]) for c in spec.column_names), strict=True))
+
+
+def in_key_order(spec: TableSpec, rows: pd.DataFrame) -> pd.DataFrame:
+    """The rows sorted by the table's primary key (text by code point, as SQLite's BINARY collation
+    orders UTF-8; numbers by value).
+
+    Why: a SQLite WITHOUT ROWID table is a B-tree on that key. Rows in Spark's or pandas' order land
+    on random pages, splitting them; in key order they fill pages one after another: 2x faster inserts
+    of 880,000 place rows, for ~0.1 s of sorting here (sorting the tuples in Python took 8 s)."""
+    if len(rows) < 2:
+        return rows
+    key = (*spec.partition_key, *spec.clustering)
+    try:
+        codes = [pd.factorize(rows[c], sort=True)[0] for c in reversed(key)]  # lexsort: last key is primary
+    except TypeError:  # a key column mixing text and numbers has no one order; the order is only for speed
+        return rows
+    return rows.iloc[np.lexsort(codes)]
+
+
+def _python_values(column: pd.Series, cql_type: str) -> list:
+    """One column as the Python scalars _converter gives, a column at a time.
+
+    Why: converting value by value cost ~9 us a row, a third of writing a large load into SQLite;
+    whole columns cost ~1. A column with missing values of a numeric type, or a timestamp, takes
+    the value-by-value path (tests/unit/test_store_rows.py checks both against _converter)."""
+    if cql_type in ("int", "bigint", "double", "boolean") and not column.isna().any():
+        kind = {"double": "float64", "boolean": "bool"}.get(cql_type, "int64")
+        try:
+            return column.astype(kind).tolist()
+        except (TypeError, ValueError):
+            pass  # e.g. text that int() reads but numpy does not: the reference path decides
+    if cql_type == "text":
+        return [v if type(v) is str else _text(v) for v in column.tolist()]
+    return [*map(_converter(cql_type), column.tolist())]
+
+
+def _text(v: object) -> str | None:
+    return None if v is None or (isinstance(v, float) and pd.isna(v)) else str(v)
 
 
 def _converter(cql_type: str):
@@ -70,7 +108,7 @@ def _converter(cql_type: str):
         return lambda v: None if pd.isna(v) else bool(v)
     if cql_type == "timestamp":
         return lambda v: None if pd.isna(v) else pd.Timestamp(v).to_pydatetime()
-    return lambda v: None if v is None or (isinstance(v, float) and pd.isna(v)) else str(v)
+    return _text
 
 
 def check_rollup_rows(table: str, grain: str, periods: Sequence[str], rows: pd.DataFrame) -> None:
@@ -84,7 +122,7 @@ def check_rollup_rows(table: str, grain: str, periods: Sequence[str], rows: pd.D
     outside = set(rows["period"].unique()) - set(periods)
     if outside:
         raise ValueError(f"{table}: rows for periods {sorted(outside)[:5]} not among the periods being replaced")
-    wrong = rows["bucket"] != rows["period"].map(lambda p: bucket_of(grain, p))
+    wrong = rows["bucket"] != rows["period"].map({p: bucket_of(grain, p) for p in rows["period"].unique()})
     if wrong.any():
         raise ValueError(f"{table}: bucket must be bucket_of(grain, period), e.g. row {rows[wrong].iloc[0].to_dict()}")
 
