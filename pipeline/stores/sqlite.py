@@ -122,7 +122,7 @@ class SQLiteStore(Store):
 
     def replace_periods(self, table: str, grain: str, periods: Sequence[str], rows: pd.DataFrame) -> int:
         spec = rowlib.spec_of(table)
-        records = [(*r, None) for r in rowlib.records(spec, rows)]
+        records = [(*r, None) for r in rowlib.records(spec, rows, key_order=True)]  # B-tree pages filled in turn
         rowlib.check_rollup_rows(table, grain, periods, rows)
         keys = [(grain, bucket_of(grain, p), p) for p in periods]
 
