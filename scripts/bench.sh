@@ -6,6 +6,7 @@
 #   small     the 924-row sample into a fresh SQLite store with the real command line (target <= 15 s)
 #   read      every read-API query over ten years of rollups in Cassandra (p50/p95, cold and cached)
 #   readlake  the read API against DuckDB over the lake, same answers (checked equal), same run
+#   writes    replace_periods alone: readlake's rollup rows into a fresh SQLite store (run readlake first)
 #   stream    catch-up after an hour's downtime (7.2M-event backlog): rate, time, peak memory, exact
 #             counts; then 2,000 events/s for 5 min: freshness p50/p95/max, memory. Options of
 #             bench/stream.py via BENCH_STREAM_ARGS, e.g. "--backlog 1000000" or "--part freshness"
@@ -21,7 +22,7 @@ export PYSPARK_PYTHON="$PWD/.venv/bin/python"
 PY=.venv/bin/python
 BENCH_STORE="${BENCH_STORE:-cassandra://127.0.0.1:9042/nyc311_bench}"
 parts=("$@")
-[ $# -eq 0 ] && parts=(services batch small read readlake stream app web table)
+[ $# -eq 0 ] && parts=(services batch small read readlake writes stream app web table)
 for part in "${parts[@]}"; do
   echo "==================== $part"
   case "$part" in
@@ -30,6 +31,7 @@ for part in "${parts[@]}"; do
     small)    $PY -m bench.small_load ;;
     read)     bash scripts/services.sh up && $PY -m bench.read --store "$BENCH_STORE" ;;
     readlake) $PY -m bench.read_lake ;;
+    writes)   $PY -m bench.store_writes ;;
     # shellcheck disable=SC2086 # BENCH_STREAM_ARGS is a list of options
     stream)   bash scripts/services.sh up && $PY -m bench.stream --store "$BENCH_STORE" ${BENCH_STREAM_ARGS:-} ;;
     app)      bash scripts/services.sh up && $PY -m bench.app --store "$BENCH_STORE" ;;
