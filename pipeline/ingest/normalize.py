@@ -141,28 +141,40 @@ def _coordinate(c: Column, bounds: tuple[float, float]) -> Column:
 
 def street_column(c: Column) -> Column:
     """pipeline.ingest.places.normalise_street as a column expression (the same rules, in the same order)."""
-    s = F.upper(c.cast("string"))
-    for pattern, repl in places.CLEAN:
-        s = F.regexp_replace(s, pattern, repl)
+    seps = places.SEPARATORS
+    s = F.translate(F.upper(c.cast("string")), seps, " " * len(seps))
     words = F.create_map(*[F.lit(x) for pair in places.WORDS.items() for x in pair])
 
     def word(w: Column) -> Column:
         w = F.regexp_replace(w, *places.ORDINAL)
         return F.coalesce(F.try_element_at(words, w), w)
 
-    s = F.array_join(F.transform(F.split(F.trim(s), " "), word), " ")
+    s = F.array_join(F.transform(F.filter(F.split(s, " "), lambda w: w != ""), word), " ")
     return F.when((s != "") & ~s.isin(*places.PLACEHOLDERS), s)
 
 
 PLACE_PARTS = ("_place_a", "_place_s1", "_place_s2")
 
 
-def place_parts(df: DataFrame, address: Column, street_1: Column, street_2: Column) -> DataFrame:
+def place_parts(df: DataFrame, address: Column, address_type: Column, street_1: Column,
+                street_2: Column) -> DataFrame:
     """The three normalised streets as columns of their own: place_column refers to each several
     times, and inlined its ~40 nested regexp_replace calls blew up the generated code (Spark keeps a
-    non-cheap expression used more than once in its own projection)."""
-    return df.withColumns(dict(zip(PLACE_PARTS, (street_column(c) for c in (address, street_1, street_2)),
-                                   strict=True)))
+    non-cheap expression used more than once in its own projection).
+
+    The two intersection streets are normalised only for a crossing (place_column's only use of
+    them): an ADDRESS row carries its block's cross streets too, and normalising them was the
+    loader's costliest column."""
+    a = PLACE_PARTS[0]
+    df = df.withColumn(a, street_column(address))
+    crossing = is_crossing(address_type, F.col(a))
+    return df.withColumns({part: F.when(crossing, street_column(c))
+                           for part, c in zip(PLACE_PARTS[1:], (street_1, street_2), strict=True)})
+
+
+def is_crossing(address_type: Column, address: Column) -> Column:
+    """An intersection: so typed, or no usable incident address (pipeline.ingest.places.place)."""
+    return (F.upper(F.trim(address_type.cast("string"))) == F.lit(places.INTERSECTION)) | address.isNull()
 
 
 def place_column(address_type: Column) -> Column:
@@ -171,8 +183,7 @@ def place_column(address_type: Column) -> Column:
     a, s1, s2 = (F.col(c) for c in PLACE_PARTS)
     crossing = F.when(s1.isNotNull() & s2.isNotNull() & (s1 != s2),
                       F.concat(F.least(s1, s2), F.lit(" & "), F.greatest(s1, s2)))
-    is_crossing = (F.upper(F.trim(address_type.cast("string"))) == F.lit(places.INTERSECTION)) | a.isNull()
-    chosen = F.coalesce(F.when(is_crossing, crossing), a, F.lit(UNSPECIFIED))
+    chosen = F.coalesce(F.when(is_crossing(address_type, a), crossing), a, F.lit(UNSPECIFIED))
     return F.substring(chosen, 1, places.MAX_PLACE_CHARS)
 
 
@@ -187,7 +198,7 @@ def normalize(df: DataFrame) -> DataFrame:
 
     # live events carry the place already normalised (`address`); normalising it again keeps it
     df = place_parts(df, F.coalesce(text_col(col("incident_address")), text_col(col("address"))),
-                     col("intersection_street_1"), col("intersection_street_2"))
+                     col("address_type"), col("intersection_street_1"), col("intersection_street_2"))
     lat, lon = _coordinate(col("latitude"), NYC_BOUNDS["lat"]), _coordinate(col("longitude"), NYC_BOUNDS["lon"])
     both = lat.isNotNull() & lon.isNotNull()
     created = parse_time(col("created_at"), types.get("created_at", StringType()))

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import re
 
+from pipeline.ingest.cleaning import WHITESPACE
 from pipeline.schema import UNSPECIFIED
 
 MAX_PLACE_CHARS = 200  # under the event contract's text limit (pipeline/streams/events.py MAX_TEXT_CHARS)
@@ -34,16 +35,19 @@ WORDS: dict[str, str] = {
     "NORTH": "N", "SOUTH": "S", "EAST": "E", "WEST": "W",
     "NORTHEAST": "NE", "NORTHWEST": "NW", "SOUTHEAST": "SE", "SOUTHWEST": "SW",
 }
-# The rules, applied in this order by both implementations: CLEAN's (pattern, replacement) pairs
-# over the whole text (replacements in Java's `$1` syntax), then per space-separated word ORDINAL
-# and the WORDS lookup, then a result in PLACEHOLDERS is no place. Word by word rather than one
-# regex per suffix: in Spark that is one map lookup per word instead of ~40 nested regexp_replace
-# calls, which blew up the generated code of the loader's projection.
-CLEAN: tuple[tuple[str, str], ...] = ((r"[.,]", " "), (r"[ \t\r\n\f]+", " "))
-ORDINAL = (r"^([0-9]+)(ST|ND|RD|TH)$", "$1")
+# The rules, applied in this order by both implementations: each SEPARATORS character becomes a
+# space and the text is cut into its non-empty space-separated words (periods and commas go, runs of
+# whitespace collapse); then per word ORDINAL and the WORDS lookup; then a result in PLACEHOLDERS is
+# no place. Word by word rather than one regex per suffix: in Spark that is one map lookup per word
+# instead of ~40 nested regexp_replace calls, which blew up the generated code of the loader's
+# projection. A character translation rather than regular expressions for the separators: with the
+# crossing streets normalised only for crossings (normalize.place_parts), the loader's place column
+# costs ~20 % less in Spark (2.0 -> 1.6 s for the 200,000-row bench history on one core).
+SEPARATORS = ".," + WHITESPACE  # the cleaning rules' whitespace: the batch trims it from a field's ends
+ORDINAL = (r"^([0-9]+)(ST|ND|RD|TH)$", "$1")  # (pattern, replacement in Java's `$1` syntax)
 PLACEHOLDERS = ("UNSPECIFIED", "N/A", "NA")  # the export's, and keeps place() idempotent
 INTERSECTION = "INTERSECTION"
-_CLEAN = tuple((re.compile(p), r) for p, r in CLEAN)
+_TO_SPACE = str.maketrans(SEPARATORS, " " * len(SEPARATORS))
 _ORDINAL = re.compile(ORDINAL[0])
 
 
@@ -51,11 +55,8 @@ def normalise_street(value: object) -> str | None:
     """An address or street name in its normal form, None when empty."""
     if value is None:
         return None
-    s = str(value).upper()
-    for pattern, repl in _CLEAN:
-        s = pattern.sub(repl, s)
-    words = (_ORDINAL.sub(ORDINAL[1].replace("$1", r"\1"), w) for w in s.strip(" ").split(" "))
-    s = " ".join(WORDS.get(w, w) for w in words)
+    words = (w for w in str(value).upper().translate(_TO_SPACE).split(" ") if w)
+    s = " ".join(WORDS.get(w, w) for w in (_ORDINAL.sub(ORDINAL[1].replace("$1", r"\1"), w) for w in words))
     return s if s and s not in PLACEHOLDERS else None
 
 
