@@ -335,16 +335,16 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--years", type=int, default=10)
     p.add_argument("--last-day", type=date.fromisoformat, default=date(2025, 11, 27))
     p.add_argument("--requests-per-day", type=int, default=8200)
-    p.add_argument("--day-months", type=int, default=13,
-                   help="months at the end with day rows of every rollup (the 365-day range needs 13)")
+    p.add_argument("--day-months", type=int, default=13, help="last months with day rows of every rollup (365 days need 13)")
     p.add_argument("--repeat", type=int, default=7)
     p.add_argument("--reload", action="store_true", help="load the synthetic rollups even if already there")
     p.add_argument("--layouts", default="narrow", type=lambda v: v.split(","),
                    help="comma-separated, of: narrow (every rollup, the read API's default), wide (only the "
                         "rollups before the narrow ones), scan (SQLite: narrow, but every query a range scan, "
                         "as before the stores sought filtered key prefixes); 'wide,narrow' times both, interleaved")
-    p.add_argument("--compare", action="store_true",
-                   help="Cassandra: also compare batched vs single-row writes and server-side vs client-side sums")
+    p.add_argument("--without-hotspots", action="store_true",
+                   help="skip the hotspot tables (~80%% of ten years' rows): only bench.app's hotspots page reads them")
+    p.add_argument("--compare", action="store_true", help="Cassandra: also batched vs single-row writes, server vs client sums")
     args = p.parse_args(argv)
     last = args.last_day
     first = date(last.year - args.years + 1, 1, 1)
@@ -353,7 +353,6 @@ def main(argv: list[str] | None = None) -> int:
     signature = f"v1 {first} {last} {args.requests_per_day} {args.day_months}"
     narrow_signature = f"{signature} {','.join(NARROW)}"
     hotspot_signature = f"{signature} {HOTSPOT_VERSION} {','.join(MONTH_ONLY)}"
-    todo = ()
     if args.reload or store.get_meta("bench_loaded") != signature:
         todo = tuple(ROLLUPS)
     else:
@@ -361,6 +360,7 @@ def main(argv: list[str] | None = None) -> int:
         todo = tuple(n for n in NARROW if n not in stored)
         if store.get_meta("bench_hotspots") != hotspot_signature:
             todo += MONTH_ONLY
+    todo = tuple(name for name in todo if not (args.without_hotspots and name in MONTH_ONLY))
     if todo:
         print(f"synthesising {first}..{last}, {args.requests_per_day} requests/day; writing {', '.join(todo)}",
               file=sys.stderr)
