@@ -24,7 +24,7 @@ from pyspark.sql import functions as F
 from pyspark.sql.types import StringType, TimestampType
 
 from pipeline.ingest import places
-from pipeline.ingest.cleaning import dim_col, text_col
+from pipeline.ingest.cleaning import WHITESPACE, dim_col, text_col
 from pipeline.schema import BOROUGH_CODES, CREATED_YEARS, REQUEST_COLUMNS, UNSPECIFIED
 from pipeline.settings import ROOT
 
@@ -174,7 +174,8 @@ def place_parts(df: DataFrame, address: Column, address_type: Column, street_1: 
 
 def is_crossing(address_type: Column, address: Column) -> Column:
     """An intersection: so typed, or no usable incident address (pipeline.ingest.places.place)."""
-    return (F.upper(F.trim(address_type.cast("string"))) == F.lit(places.INTERSECTION)) | address.isNull()
+    kind = F.upper(F.btrim(address_type.cast("string"), F.lit(WHITESPACE)))
+    return (kind == F.lit(places.INTERSECTION)) | address.isNull()
 
 
 def place_column(address_type: Column) -> Column:

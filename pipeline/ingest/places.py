@@ -63,7 +63,7 @@ def normalise_street(value: object) -> str | None:
 def place(address: object, address_type: object = None, street_1: object = None, street_2: object = None) -> str:
     """The normalised place of a request (see the module docstring)."""
     a, s1, s2 = normalise_street(address), normalise_street(street_1), normalise_street(street_2)
-    is_crossing = str(address_type or "").strip().upper() == INTERSECTION or a is None
+    is_crossing = str(address_type or "").strip(WHITESPACE).upper() == INTERSECTION or a is None
     if is_crossing and s1 and s2 and s1 != s2:
         return f"{min(s1, s2)} & {max(s1, s2)}"[:MAX_PLACE_CHARS]
     return (a or UNSPECIFIED)[:MAX_PLACE_CHARS]

@@ -122,9 +122,9 @@ def test_spark_columns_apply_the_same_rules(spark):
                   "intersection_street_1": "Lexington Ave", "intersection_street_2": "E 55th St"})
     rows += extra
     awkward = _awkward(400)  # and every address shape: ADDRESS rows, crossings, streets missing or equal
-    types = (None, "ADDRESS", "INTERSECTION", " intersection ", "BLOCKFACE")
+    types = (None, "ADDRESS", "INTERSECTION", " intersection ", "BLOCKFACE", "\tIntersection\n", "\xa0INTERSECTION")
     rows += [{"unique_key": f"z{i}", "created_at": "05/01/2022 12:00:03 AM", "incident_address": a or None,
-              "address_type": types[i % 5], "intersection_street_1": awkward[-i - 1] or None,
+              "address_type": types[i % len(types)], "intersection_street_1": awkward[-i - 1] or None,
               "intersection_street_2": (a if i % 7 == 0 else awkward[(i * 13) % 400]) or None}
              for i, a in enumerate(awkward)]
     cols = ["unique_key", "created_at", "incident_address", "address_type", "intersection_street_1",
