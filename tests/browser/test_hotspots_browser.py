@@ -4,10 +4,13 @@ hexagon narrows the list to that cell (and says so), the data API serves the num
 bad cell id in a link is a notice, not an error."""
 from __future__ import annotations
 
+import time
 from urllib.parse import parse_qs, urlparse
 
+import h3
 import pandas as pd
 import pytest
+from selenium.common.exceptions import TimeoutException
 from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
@@ -60,6 +63,32 @@ def wait(driver, condition, timeout: float = 30):
     return WebDriverWait(driver, timeout, poll_frequency=0.1).until(condition)
 
 
+def at_cell(driver, cell: str) -> tuple[object, int, int]:
+    """The map's canvas and the cell centre's offset from the canvas centre, projected by MapLibre now."""
+    canvas, x, y = driver.execute_script(
+        "const [lat, lon] = arguments[0]; const g = [...document.querySelectorAll('.page-hotspots .js-plotly-plot')][0];"
+        "const map = g._fullLayout.map._subplot.map; const p = map.project([lon, lat]);"
+        "const c = map.getCanvas(); const r = c.getBoundingClientRect();"
+        "return [c, p.x - r.width / 2, p.y - r.height / 2];", list(h3.cell_to_latlng(cell)))
+    return canvas, int(x), int(y)
+
+
+def point_at(driver, cell: str, shown, timeout: float = 30):
+    """Move the pointer onto the cell until `shown` holds, as a user moves the mouse again when nothing
+    appears: on a busy machine the map may still be settling when the pointer first arrives (the pointer
+    leaves the map between tries, so each try is a fresh hover)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        canvas, x, y = at_cell(driver, cell)
+        ActionChains(driver).move_to_element_with_offset(canvas, x, y).pause(0.5).perform()
+        try:
+            return WebDriverWait(driver, 3, poll_frequency=0.1).until(shown)
+        except TimeoutException:
+            if time.monotonic() > deadline:
+                raise
+            ActionChains(driver).move_to_element(driver.find_element(By.ID, "hotspots-cell-types")).perform()
+
+
 def drawn_places(driver) -> dict[tuple[str, str], int]:
     """{(place, area name): count} of the drawn bars ('3. 100 MAIN ST (Brooklyn CD 1)')."""
     labels, counts = driver.execute_script(PLACES)
@@ -83,19 +112,14 @@ def test_map_and_list_draw_the_recount_hover_shows_types_and_a_click_narrows_to_
     locations, z = driver.execute_script(CELLS)
     assert dict(zip(locations, map(int, z), strict=True)) == want_cells
     assert drawn_places(driver) == want_places
-    # click the busiest hexagon where the map draws it (MapLibre projects its centre to pixels)
+    # point at the busiest hexagon where the map draws it: its top types (read for that cell) show above
+    # the map, here the one type filtered; then click it
     cell = max(want_cells, key=lambda c: (want_cells[c], c))
-    canvas, x, y = driver.execute_script(
-        "const [lat, lon] = arguments[0]; const g = [...document.querySelectorAll('.page-hotspots .js-plotly-plot')][0];"
-        "const map = g._fullLayout.map._subplot.map; const p = map.project([lon, lat]);"
-        "const c = map.getCanvas(); const r = c.getBoundingClientRect();"
-        "return [c, p.x - r.width / 2, p.y - r.height / 2];", list(__import__("h3").cell_to_latlng(cell)))
-    # pointing at it shows its top types (read for that cell) above the map: here the one type filtered
-    ActionChains(driver).move_to_element_with_offset(canvas, int(x), int(y)).pause(0.5).perform()
     line = f"{TYPE} ({want_cells[cell]:,})"
-    wait(driver, lambda d: cell in d.find_element(By.ID, "hotspots-cell-types").text
-         and line in d.find_element(By.ID, "hotspots-cell-types").text)
-    ActionChains(driver).move_to_element_with_offset(canvas, int(x), int(y)).pause(0.2).click().perform()
+    point_at(driver, cell, lambda d: cell in d.find_element(By.ID, "hotspots-cell-types").text
+             and line in d.find_element(By.ID, "hotspots-cell-types").text)
+    canvas, x, y = at_cell(driver, cell)
+    ActionChains(driver).move_to_element_with_offset(canvas, x, y).pause(0.2).click().perform()
     wait(driver, lambda d: parse_qs(urlparse(d.current_url).query).get("cell") == [cell])
     wait(driver, lambda d: d.find_elements(By.ID, "hotspots-cell-note"))
     wait(driver, lambda d: d.execute_script(DRAWN) and drawn_places(d) == recount(reqs, cell)[0])
