@@ -269,7 +269,8 @@ def main(argv: list[str] | None = None) -> None:
     print(f"descriptor views (top descriptors, descriptor filter) p95 worst page: {desc:.1f} ms")
     pointer = {what: v["p95_ms"] for what, v in report.get("hotspot_pointer", {}).items()}
     # issue 12's row is every page's worst: a run of some pages only (--pages) keeps its own record
-    record("app" if set(pages) == set(PAGES) else f"app_{'_'.join(pages)}", {"store": args.store, "pages": list(pages), "worst_page": worst_page, "worst_page_p95_ms": worst,
+    name = "app" if set(pages) == set(PAGES) else f"app_{'_'.join(pages)}"
+    record(name, {"store": args.store, "pages": list(pages), "worst_page": worst_page, "worst_page_p95_ms": worst,
                    "first_visit_p95_ms": cold, "descriptor_views_p95_ms": desc, "hotspot_pointer_p95_ms": pointer,
                    "rss_mb": report["rss_mb_after_all_pages"]})
     print(f"\ncallback p95 worst page: {worst:.1f} ms, first visits {cold:.1f} ms (target 100); RSS {report['rss_mb_after_all_pages']:.0f} MB "

@@ -163,8 +163,7 @@ def place_parts(df: DataFrame, address: Column, address_type: Column, street_1: 
     non-cheap expression used more than once in its own projection).
 
     The two intersection streets are normalised only for a crossing (place_column's only use of
-    them): an ADDRESS row carries its block's cross streets too, and normalising them was the
-    loader's costliest column."""
+    them): most rows are ADDRESS rows, which carry their block's cross streets too."""
     a = PLACE_PARTS[0]
     df = df.withColumn(a, street_column(address))
     crossing = is_crossing(address_type, F.col(a))
