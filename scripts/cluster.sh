@@ -133,7 +133,7 @@ kafka_cluster_id() {  # one id for the three nodes: reuse a formatted node's, el
   for f in "$VAR"/kafka-*/data/meta.properties; do
     [ -f "$f" ] && { sed -n 's/^cluster.id=//p' "$f"; return; }
   done
-  "$PY" -c 'import base64, uuid; print(base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("="))'
+  "$PY" scripts/kafka_cluster_id.py
 }
 
 up() {

@@ -115,7 +115,7 @@ start_kafka() {
   cp config/kafka/log4j2.properties "$d/log4j2.properties"
   local opts=(-Dkafka.logs.dir="$LOGS" -Dlog4j2.configurationFile="file:$d/log4j2.properties" -cp "$lib/*")
   if [ ! -f "$data/meta.properties" ]; then
-    local id; id="$("$PY" -c 'import base64, uuid; print(base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("="))')"
+    local id; id="$("$PY" scripts/kafka_cluster_id.py)"
     "$JAVA" "${opts[@]}" kafka.tools.StorageTool format --standalone --ignore-formatted -t "$id" \
       -c "$d/server.properties" >"$LOGS/kafka-format.out" 2>&1 \
       || { cat "$LOGS/kafka-format.out" >&2; die "kafka: formatting $data failed"; }
