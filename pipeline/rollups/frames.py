@@ -14,7 +14,7 @@ import pandas as pd
 from pipeline.rollups.tables import BUCKET_LENGTHS, ROLLUPS, Rollup
 
 # Characters of a day period ('YYYY-MM-DD') that spell each coarser-or-equal grain's period.
-PERIOD_LENGTHS = {"month": 7, "day": 10}
+PERIOD_LENGTHS = {"year": 4, "month": 7, "day": 10}
 
 
 def coarsen(rows: pd.DataFrame, rollup: Rollup | str, grain: str) -> pd.DataFrame:

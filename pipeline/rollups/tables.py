@@ -6,9 +6,10 @@ the live_* tables), and stored under the same key in every store:
 
     key = (grain, bucket, period, *dims)
 
-`period` is the time bucket of the row: 'YYYY-MM-DD' (day), 'YYYY-MM' (month) or
-'YYYY-MM-DDTHH:MM' (minute), always New York local time. `bucket` is the partition: the year for
-month rows, the month for day rows, the hour for minute rows. A dashboard query over ten years thus
+`period` is the time bucket of the row: 'YYYY-MM-DD' (day), 'YYYY-MM' (month),
+'YYYY-MM-DDTHH:MM' (minute) or 'YYYY' (year: two hotspot tables, for the years the lake has
+closed), always New York local time. `bucket` is the partition: the year for month and year rows,
+the month for day rows, the hour for minute rows. A dashboard query over ten years thus
 touches ten month-grain partitions, and a short range a few day-grain partitions (query-first keys).
 """
 from __future__ import annotations
@@ -107,7 +108,7 @@ ROLLUPS: dict[str, Rollup] = {r.name: r for r in (
     Rollup("district_descriptors", ("community_district", "borough", "complaint_type", "agency", "descriptor")),
     Rollup("descriptors", ("borough", "complaint_type", "agency", "descriptor"), live_table="live_descriptors"),
     Rollup("type_descriptors", ("complaint_type", "agency", "descriptor")),
-    # Hotspots (pipeline/read/hotspots.py), month grain only, batch only (the streaming job's lake rows
+    # Hotspots (pipeline/read/hotspots.py), month grain (no day rows), batch only (the streaming job's lake rows
     # carry the place, so `batch --recompute` counts streamed requests too). `cell` is the H3 cell
     # (resolution HEX_RESOLUTION) of the request's coordinates, Unspecified without them; `address`
     # the normalised place (pipeline/ingest/places.py). Every place is kept: one row per (month, type,
@@ -117,7 +118,10 @@ ROLLUPS: dict[str, Rollup] = {r.name: r for r in (
     # to sum for a ten-year citywide list, so the same rows are kept in three orders, each for one read
     # (docs/OPERATIONS.md, "Hotspots", has the row budget and the measured times):
     # - by cell: the places of a clicked hexagon, a clustering slice (and the type's, a narrower one);
-    Rollup("places_by_cell", ("cell", "complaint_type", "borough", "community_district", "address"), grains=("month",)),
+    # Year rows too, for years the lake has closed (pipeline/rollups/year_rows.py): a ten-year click on
+    # the busiest hexagon sums ~37,000 rows instead of ~100,000.
+    Rollup("places_by_cell", ("cell", "complaint_type", "borough", "community_district", "address"),
+           grains=("month", "year")),
     # - by address: the exact count of a few named places over a range (`address IN ?` slices);
     Rollup("places_by_address", ("address", "borough", "community_district", "complaint_type", "cell"),
            grains=("month",)),
@@ -133,7 +137,7 @@ ROLLUPS: dict[str, Rollup] = {r.name: r for r in (
     # slice of hex_cells, ~1/5 of the place rows), for every type (hex_totals, a few thousand rows a
     # month), and one cell's top types, shown as the pointer moves over it (cell_types, a slice)
     Rollup("hex_cells", ("complaint_type", "borough", "community_district", "cell"), grains=("month",)),
-    Rollup("hex_totals", ("borough", "community_district", "cell"), grains=("month",)),
+    Rollup("hex_totals", ("borough", "community_district", "cell"), grains=("month", "year")),  # years: ditto
     Rollup("cell_types", ("cell", "complaint_type", "borough", "community_district"), grains=("month",)),
 )}
 
@@ -161,7 +165,7 @@ TABLE_PREFERENCE = ("totals", "boroughs", "status_boroughs", "types", "timelines
                     "zip_totals", "resolution_agencies", "resolution_boroughs", "requests", "timeliness", "channels", "status",
                     "resolution_types", "type_districts", "type_zips", "districts", "zips", "resolution",
                     "hour_of_week", "district_timeliness", "district_resolution",
-                    "hex_totals", "hex_cells", "cell_types", "place_heads", "places_by_cell", "places_by_address",  # month grain only: read by pipeline/read/hotspots.py
+                    "hex_totals", "hex_cells", "cell_types", "place_heads", "places_by_cell", "places_by_address",  # no day rows: read by pipeline/read/hotspots.py
                     *DESCRIPTOR_ROLLUPS)  # last: read only when a query names the descriptor
 
 # Integer-valued dimension columns (everything else is text).
@@ -173,13 +177,13 @@ LIVE_TTL_SECONDS = 48 * 3600
 # streaming rollups), Python's strftime (the live reads), and the length of its partition bucket
 # (year for months, month for days, hour for minutes). Here, not in pipeline/rollups/compute.py, so the web
 # workers that read live minutes never import pyspark.
-PERIOD_FORMATS = {"day": "yyyy-MM-dd", "month": "yyyy-MM", "minute": "yyyy-MM-dd'T'HH:mm"}
-PERIOD_STRFTIME = {"day": "%Y-%m-%d", "month": "%Y-%m", "minute": "%Y-%m-%dT%H:%M"}
-BUCKET_LENGTHS = {"day": 7, "month": 4, "minute": 13}
+PERIOD_FORMATS = {"day": "yyyy-MM-dd", "month": "yyyy-MM", "minute": "yyyy-MM-dd'T'HH:mm", "year": "yyyy"}
+PERIOD_STRFTIME = {"day": "%Y-%m-%d", "month": "%Y-%m", "minute": "%Y-%m-%dT%H:%M", "year": "%Y"}
+BUCKET_LENGTHS = {"day": 7, "month": 4, "minute": 13, "year": 4}  # a year's rows: the year's own partition
 
 
 def bucket_of(grain: str, period: str) -> str:
-    """Partition bucket of a period: year for months, month for days, hour for minutes."""
+    """Partition bucket of a period: year for months (and years), month for days, hour for minutes."""
     if grain not in BUCKET_LENGTHS:
         raise ValueError(f"unknown grain {grain!r}")
     return period[:BUCKET_LENGTHS[grain]]

@@ -182,7 +182,7 @@ def finish(frame: pd.DataFrame, by: Sequence[str], measures: Sequence[str], grou
 def buckets_between(grain: str, start: str, end: str) -> list[str]:
     """Every partition bucket from start's to end's (years, months or hours)."""
     first, last = bucket_of(grain, start), bucket_of(grain, end)
-    if grain == "month":
+    if grain in ("month", "year"):
         out = [str(y) for y in range(int(first), int(last) + 1)]
     elif grain == "day":
         out, y, m = [], int(first[:4]), int(first[5:7])
@@ -203,8 +203,10 @@ def buckets_between(grain: str, start: str, end: str) -> list[str]:
 
 
 def periods_in(grain: str, bucket: str, start: str, end: str) -> list[str]:
-    """The day or month periods of a partition bucket inside start..end."""
-    if grain == "month":
+    """The year, month or day periods of a partition bucket inside start..end."""
+    if grain == "year":
+        periods = [bucket]
+    elif grain == "month":
         periods = [f"{bucket}-{m:02d}" for m in range(1, 13)]
     else:
         days = calendar.monthrange(int(bucket[:4]), int(bucket[5:7]))[1]
