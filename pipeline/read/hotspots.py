@@ -3,13 +3,15 @@
 Why a module of its own: pipeline/read/api.py is past its size limit; `HotspotAPI` is the ReadAPI
 with these two queries added (app/data.py builds it), same caching, same store calls.
 
-Month grain only (pipeline/rollups/tables.py `places_by_*`, `place_heads`, `hex_cells`): a range is
-read as the whole months it touches (`month_span`), and each answer says which months in its `months`
-column, so a page can label it. Filters: borough, community district, complaint type; agency and ZIP
-are not kept in these rollups (NotKept). A list is ranked from the months' heads and a few exact
-lookups (pipeline/read/place_ranking.py), or, when those do not settle it, summed from every row; a
-cell's list is one slice of places_by_cell. Every count is a sum of stored rows that keep every place,
-so it equals a recount of the raw rows of those months (tests/integration/test_hotspots_recount.py).
+Month grain (pipeline/rollups/tables.py `places_by_*`, `place_heads`, `hex_cells`): a range is read as
+the whole months it touches (`month_span`), and each answer says which months in its `months` column,
+so a page can label it. A cell's places and the every-type map also have year rows for closed years,
+and read a long range's whole years from them (`_span_sum`). Filters: borough, community district,
+complaint type; agency and ZIP are not kept in these rollups (NotKept). A list is ranked from the
+months' heads and a few exact lookups (pipeline/read/place_ranking.py), or, when those do not settle
+it, summed from every row; a cell's list is one slice of places_by_cell. Every count is a sum of
+stored rows that keep every place, so it equals a recount of the raw rows of those months
+(tests/integration/test_hotspots_recount.py, test_hotspot_years.py).
 """
 from __future__ import annotations
 
@@ -19,7 +21,7 @@ import pandas as pd
 
 from pipeline.read import place_ranking
 from pipeline.read.api import Filters, ReadAPI, cached
-from pipeline.rollups import hotspot_rows
+from pipeline.rollups import hotspot_rows, year_rows
 from pipeline.rollups.tables import HEX_RESOLUTION, HOTSPOT_TOP, PLACE_HEAD_DEPTH
 from pipeline.schema import UNSPECIFIED
 
@@ -90,6 +92,7 @@ class HotspotAPI(ReadAPI):
     """ReadAPI plus the hotspot queries."""
 
     rank_from_heads = True  # False: every list summed from every row (bench.app --full-sum compares both)
+    use_year_rows = True  # False: month rows only (bench.app --month-rows compares both)
 
     @cached
     def hotspot_places(self, f: Filters = Filters(), cell: str | None = None, n: int = HOTSPOT_TOP) -> pd.DataFrame:
@@ -106,8 +109,7 @@ class HotspotAPI(ReadAPI):
         heads = self.rank_from_heads and cell is None and n <= PLACE_HEAD_DEPTH
         top = self._top_from_heads(dims, span, n) if heads else None
         if top is None:  # a cell's places are one slice of places_by_cell; or the heads did not settle it
-            rows = self.store.aggregate("places_by_cell", "month", *span,
-                                        by=["address", "borough", "community_district", "cell"], filters=dims)
+            rows = self._span_sum("places_by_cell", span, ["address", "borough", "community_district", "cell"], dims)
             top = rank_places(rows, n)
         return top.assign(months=months_label(span))[PLACE_COLUMNS]
 
@@ -149,8 +151,18 @@ class HotspotAPI(ReadAPI):
         if span is None:
             return pd.DataFrame(columns=CELL_COLUMNS)
         table = "hex_cells" if "complaint_type" in dims else "hex_totals"
-        rows = self.store.aggregate(table, "month", *span, by=["cell"], filters=dims)
+        rows = self._span_sum(table, span, ["cell"], dims)
         return rank_cells(rows).assign(months=months_label(span))[CELL_COLUMNS]
+
+    def _span_sum(self, table: str, span: tuple[str, str], by: list[str], filters: dict[str, str]) -> pd.DataFrame:
+        """Rows of `table` summed over the months of `span`: the closed years it covers whole from their
+        year rows when the table keeps them (pipeline/rollups/year_rows.py), the other months from month rows."""
+        years = year_rows.written(self.store) if self.use_year_rows and table in year_rows.YEARLY else set()
+        pieces = year_rows.split_span(span, years)
+        parts = [self.store.aggregate(table, grain, first, last, by=by, filters=filters) for grain, first, last in pieces]
+        if len(parts) == 1:
+            return parts[0]
+        return pd.concat(parts, ignore_index=True).groupby(by, as_index=False, sort=True)["n"].sum()
 
     @cached
     def cell_types(self, f: Filters, cell: str, n: int = TOP_TYPES) -> pd.DataFrame:

@@ -26,6 +26,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 
+import pandas as pd
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
@@ -120,7 +121,7 @@ def time_dependent(rollup: Rollup) -> bool:
 
 
 def write_rollups(store: Store, requests: DataFrame, months: list[str], now: datetime, report: Report,
-                  days: list[str] | None = None) -> None:
+                  days: list[str] | None = None) -> pd.DataFrame:
     """Replace the month periods of `months` in every rollup table with a recount, and their day
     periods: those in `days` (the days a load touched: a request counts on its created day, so no
     other day's counts can change) or all of them; time-dependent rollups always all of them.
@@ -131,7 +132,8 @@ def write_rollups(store: Store, requests: DataFrame, months: list[str], now: dat
     a small load runs ~12 Spark jobs instead of ~50. A parent's frame is dropped once its children
     are summed, so the driver holds one wide rollup at a time (plus what the writer has not taken).
     Why a writer thread: Spark counts the next rollup while the store takes the previous one (the
-    store writes concurrently itself)."""
+    store writes concurrently itself). Returns the finest hotspot rows (pipeline/rollups/hexes.py),
+    from which the year rows of a touched closed year are summed."""
     def replace(name: str, grain: str, periods: list[str], pdf) -> int:
         t0 = time.perf_counter()
         n = store.replace_periods(name, grain, periods, pdf)
@@ -165,10 +167,12 @@ def write_rollups(store: Store, requests: DataFrame, months: list[str], now: dat
             for child, child_rollup in day_families(name):
                 submit(child, child_rollup, timed("driver sums", frames.coarsen, day, child_rollup, "day"))
             del day
-        for name, pdf in hex_rollups.month_rows(requests, now):
+        finest = timed("spark counts", hex_rollups.finest, requests, now)
+        for name, pdf in hex_rollups.month_rows(finest):
             pending.append((f"{name}/month", writer.submit(replace, name, "month", periods_of("month", months), pdf)))
         for key, done in pending:
             report.rollup_rows[key] = done.result()
+    return finest
 
 
 def counted_days(requests: DataFrame, rollup: Rollup, now: datetime):
@@ -284,9 +288,11 @@ def _rollups(spark: SparkSession, store: Store, lake_path: str, report: Report, 
     with _Stage(report, "rollups"):
         requests = lake.read(spark, lake_path, report.months).cache()
         try:
-            write_rollups(store, requests, report.months, now, report, report.days)
+            finest = write_rollups(store, requests, report.months, now, report, report.days)
         finally:
             requests.unpersist()
+    with _Stage(report, "year rows"):  # closed years only (pipeline/rollups/year_rows.py): most loads write none
+        report.rollup_rows.update(hex_rollups.write_year_rows(spark, store, lake_path, report.months, finest, now))
 
 
 def add_arguments(parser) -> None:

@@ -2,9 +2,9 @@
 
 Why apart from pipeline/rollups/compute.py: they need the H3 cell of each request, which only Python's `h3`
 computes (a vectorised pandas UDF over latitude/longitude, batch only: the live page does not show
-hotspots), and they exist at month grain only, so the batch job counts them from the lake rows of
-the months it recomputes instead of summing day rows. Null coordinates go to no cell (Unspecified),
-so the cells of a month still add up to its requests.
+hotspots), and they have no day rows, so the batch job counts them from the lake rows of the months
+it recomputes instead of summing day rows (two of them have year rows too: write_year_rows). Null
+coordinates go to no cell (Unspecified), so the cells of a month still add up to its requests.
 """
 from __future__ import annotations
 
@@ -16,8 +16,9 @@ from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 from pyspark.sql.types import StringType
 
+from pipeline.lake import table as lake
 from pipeline.rollups import compute as rollups
-from pipeline.rollups import hotspot_rows
+from pipeline.rollups import hotspot_rows, year_rows
 from pipeline.rollups.tables import HEX_RESOLUTION, ROLLUPS
 from pipeline.schema import UNSPECIFIED
 
@@ -40,13 +41,41 @@ def with_cell(requests: DataFrame) -> DataFrame:
     return requests.withColumn("cell", _cell_udf(F.col("latitude"), F.col("longitude")))
 
 
-def month_rows(requests: DataFrame, now: datetime) -> Iterator[tuple[str, pd.DataFrame]]:
-    """(table, month rows as pandas) of every month-only rollup, over the given lake rows: Spark counts
-    the finest rows, pipeline/rollups/hotspot_rows.py derives the rest (the benchmark store too)."""
+def finest(requests: DataFrame, now: datetime) -> pd.DataFrame:
+    """The finest hotspot rows (places_by_cell at month grain) of some lake rows, counted by Spark."""
     df = with_cell(requests.select("created_at", "latitude", "longitude", "address", "complaint_type",
                                    "borough", "community_district"))  # compute_rollup would add it too
-    finest = rollups.compute_rollup(df, ROLLUPS[hotspot_rows.FINEST], "month", now=now).toPandas()
-    tables = hotspot_rows.derived_tables(finest)
+    return rollups.compute_rollup(df, ROLLUPS[hotspot_rows.FINEST], "month", now=now).toPandas()
+
+
+def month_rows(finest_rows: pd.DataFrame) -> Iterator[tuple[str, pd.DataFrame]]:
+    """(table, month rows as pandas) of every month-only rollup from the finest rows:
+    pipeline/rollups/hotspot_rows.py derives them (the benchmark store too)."""
+    tables = hotspot_rows.derived_tables(finest_rows)
     if set(tables) != set(MONTH_ONLY):
         raise AssertionError(f"month-only rollups {sorted(MONTH_ONLY)} but derived {sorted(tables)}")
     yield from tables.items()
+
+
+def write_year_rows(spark, store, lake_path: str, touched: list[str], finest_rows: pd.DataFrame,
+                    now: datetime) -> dict[str, int]:
+    """Write the year rows of the closed years this load must (re)write (pipeline/rollups/year_rows.py),
+    one year at a time: the finest rows of the months it touched are the ones just counted, the
+    year's other months are counted again from the lake. Marks each year in the store's meta once
+    both its tables are written. Returns {"table/year": rows written}.
+    Which years hold data comes from the store's month partitions of the finest table (one per
+    year, just written for the touched months): no Spark job over the lake's files when, as on
+    most loads, no year needs writing."""
+    months = [f"{b}-12" for b in store.buckets(hotspot_rows.FINEST, "month")]  # a year stands for its months
+    done = year_rows.written(store)
+    counts: dict[str, int] = {}
+    for year in year_rows.years_to_write(months, touched, done):
+        rows = finest_rows[finest_rows["period"].str.startswith(year)]
+        others = [m for m in (f"{year}-{i:02d}" for i in range(1, 13)) if m not in touched]
+        if others:
+            rows = pd.concat([rows, finest(lake.read(spark, lake_path, others), now)], ignore_index=True)
+        for name, pdf in year_rows.tables(rows).items():
+            counts[f"{name}/year"] = counts.get(f"{name}/year", 0) + store.replace_periods(name, "year", [year], pdf)
+        done.add(year)
+        store.set_meta(year_rows.META, year_rows.meta_value(done))
+    return counts

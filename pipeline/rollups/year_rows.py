@@ -1,0 +1,84 @@
+"""Year rows of the two hotspot tables a long range sums most: `places_by_cell` (a clicked hexagon's
+places) and `hex_totals` (the hexagon map for every type).
+
+Why: a ten-year click on the busiest hexagon summed ~100,000 month rows (p95 376 ms against the
+100 ms target). A cell's rows are (place, type, month); over a year the same cell has 2.7x fewer
+(place, type) rows, because most places have a request in a few months only.
+
+Which years get them: those the lake has closed, i.e. every year before the year of the lake's
+latest month. The current year stays in month rows, so a daily load rewrites no year row. A load
+that touches a closed year (a new version of an old request) recounts that whole year. A year that
+becomes closed (the first load of a new year) gets its rows on that load, as does every closed
+year of a store written before year rows existed (once, on its next load).
+
+How a read knows: the store meta `year_rows` lists the years whose rows are written, set after
+both tables are. A range is read as the listed years it covers whole, at year grain, plus the
+months left over, at month grain (`split_span`). So every count is still a sum of stored rows
+equal to a recount of the raw rows. No pyspark here: the web workers import this module (the batch
+job's Spark part is pipeline/rollups/hexes.py `write_year_rows`).
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import pandas as pd
+
+from pipeline.rollups import frames
+from pipeline.rollups.tables import ROLLUPS
+
+YEARLY = tuple(name for name, r in ROLLUPS.items() if "year" in r.grains)
+META = "year_rows"  # store meta: comma-separated years whose year rows are written
+
+
+def written(store) -> set[str]:
+    """The years whose year rows the store holds (meta `year_rows`)."""
+    return {y for y in (store.get_meta(META) or "").split(",") if y}
+
+
+def meta_value(years: Iterable[str]) -> str:
+    return ",".join(sorted(set(years)))
+
+
+def closed_years(lake_months: Iterable[str]) -> set[str]:
+    """Years before the year of the latest lake month ('YYYY-MM')."""
+    months = list(lake_months)
+    if not months:
+        return set()
+    last = max(months)[:4]
+    return {m[:4] for m in months if m[:4] < last}
+
+
+def years_to_write(lake_months: Iterable[str], touched: Iterable[str], done: set[str]) -> list[str]:
+    """Closed years a load must (re)write: those whose months it touched, and those not yet written."""
+    closed = closed_years(lake_months)
+    return sorted((closed & {m[:4] for m in touched}) | (closed - done))
+
+
+def _next_month(month: str) -> str:
+    y, m = int(month[:4]), int(month[5:7])
+    return f"{y + 1:04d}-01" if m == 12 else f"{y:04d}-{m + 1:02d}"
+
+
+def split_span(span: tuple[str, str], years: set[str]) -> list[tuple[str, str, str]]:
+    """(grain, first, last) pieces that cover the months first..last of `span` once each: runs of
+    consecutive years of `years` whose twelve months the span covers, at year grain, and the runs
+    of months between them, at month grain. In time order."""
+    first, last = span
+    pieces: list[list[str]] = []
+    month = first
+    while month <= last:
+        year = month[:4]
+        whole = month.endswith("-01") and year in years and f"{year}-12" <= last
+        grain, period = ("year", year) if whole else ("month", month)
+        if pieces and pieces[-1][0] == grain:
+            pieces[-1][2] = period
+        else:
+            pieces.append([grain, period, period])
+        month = f"{int(year) + 1:04d}-01" if whole else _next_month(month)
+    return [tuple(p) for p in pieces]
+
+
+def tables(finest: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    """{table: year rows} of the YEARLY tables from the finest month rows (places_by_cell) of whole
+    years: sums, so exact (every measure is a count)."""
+    return {name: frames.coarsen(finest, name, "year") for name in YEARLY}
