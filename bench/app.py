@@ -70,7 +70,7 @@ def call(client, dependency: dict, values: dict[str, object]) -> dict:
     return r.get_json() if r.status_code == 200 else {}
 
 
-def hotspot_interactions(client, rounds: int) -> dict[str, dict[str, float]]:
+def hotspot_interactions(client, rounds: int, raw: bool = False) -> dict[str, dict[str, float]]:
     """The Hotspots page's pointer callbacks over the busiest hexagons of the year: hovering one (its
     top types, read per cell) and the page drawn with one clicked (`cell=` in the URL: its places)."""
     from urllib.parse import quote_plus
@@ -95,7 +95,26 @@ def hotspot_interactions(client, rounds: int) -> dict[str, dict[str, float]]:
                 t0 = time.perf_counter()
                 call(client, dep, {"hotspots-state.data": f"{search}&cell={cell}"})
                 clicks.append((time.perf_counter() - t0) * 1000)
-    return {"hover (a hexagon's top types)": _summary(hovers), "click (a hexagon's places)": _summary(clicks)}
+    timings = {"hover (a hexagon's top types)": hovers, "click (a hexagon's places)": clicks}
+    return timings if raw else {what: _summary(ms) for what, ms in timings.items()}
+
+
+def year_rows_against_month_rows(client, rounds: int) -> tuple[dict, dict]:
+    """hotspot_interactions with the closed years read from their year rows and from month rows only
+    (pipeline/rollups/year_rows.py), in turns (year, month, year, month), the read cache emptied
+    before each pass so every call is a first visit: (year rows' summaries, month rows' summaries)."""
+    from pipeline.read import cache as read_cache
+    from pipeline.read.hotspots import HotspotAPI
+    passes: dict[bool, list[dict]] = {True: [], False: []}
+    try:
+        for years in (True, False, True, False):
+            HotspotAPI.use_year_rows = years
+            read_cache._cache.clear()
+            passes[years].append(hotspot_interactions(client, rounds, raw=True))
+    finally:
+        HotspotAPI.use_year_rows = True
+    return tuple({what: _summary([ms for p in passes[years] for ms in p[what]]) for what in passes[years][0]}
+                 for years in (True, False))
 
 
 def heads_against_full_sum(store_url: str) -> dict[str, dict[str, float]]:
@@ -226,6 +245,8 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--rounds", type=int, default=5, help="repetitions of every URL state per page")
     ap.add_argument("--no-browser", action="store_true", help="skip the Chromium map render")
     ap.add_argument("--pages", default=",".join(PAGES), help="pages to time, comma-separated (default: all)")
+    ap.add_argument("--month-rows", action="store_true",
+                    help="also time the hotspot pointer reading month rows only, in turns with the year rows' read")
     ap.add_argument("--full-sum", action="store_true",
                     help="also time the hotspot list summed from every row against the heads' read (slow: minutes)")
     args = ap.parse_args(argv)
@@ -248,7 +269,9 @@ def main(argv: list[str] | None = None) -> None:
         "store": args.store, "callbacks": time_callbacks(client, args.rounds, pages, with_store_types(STATES, types)),
         "descriptor_views": time_callbacks(client, args.rounds, tuple(p for p in pages if p != "hotspots"),
                                            with_store_types(DESCRIPTOR_STATES, types))}
-    if "hotspots" in pages:
+    if "hotspots" in pages and args.month_rows:
+        report["hotspot_pointer"], report["hotspot_pointer_month_rows"] = year_rows_against_month_rows(client, args.rounds)
+    elif "hotspots" in pages:
         report["hotspot_pointer"] = hotspot_interactions(client, args.rounds)
     if args.full_sum:
         report["hotspot_list_heads_vs_full_sum"] = heads_against_full_sum(args.store)
@@ -266,12 +289,18 @@ def main(argv: list[str] | None = None) -> None:
     desc = max((v["all"]["p95_ms"] for v in report["descriptor_views"].values()), default=float("nan"))
     for what, summary in report.get("hotspot_pointer", {}).items():
         print(f"hotspots {what}: p50 {summary['p50_ms']:.1f} ms, p95 {summary['p95_ms']:.1f} ms over {summary['calls']} calls")
+        months = report.get("hotspot_pointer_month_rows", {}).get(what)
+        if months:
+            print(f"  month rows only: p50 {months['p50_ms']:.1f} ms, p95 {months['p95_ms']:.1f} ms "
+                  f"({months['p95_ms'] / summary['p95_ms']:.2f}x the year rows' p95)")
     print(f"descriptor views (top descriptors, descriptor filter) p95 worst page: {desc:.1f} ms")
     pointer = {what: v["p95_ms"] for what, v in report.get("hotspot_pointer", {}).items()}
     # issue 12's row is every page's worst: a run of some pages only (--pages) keeps its own record
     name = "app" if set(pages) == set(PAGES) else f"app_{'_'.join(pages)}"
     record(name, {"store": args.store, "pages": list(pages), "worst_page": worst_page, "worst_page_p95_ms": worst,
                    "first_visit_p95_ms": cold, "descriptor_views_p95_ms": desc, "hotspot_pointer_p95_ms": pointer,
+                   "hotspot_pointer_month_rows_p95_ms": {what: v["p95_ms"] for what, v in
+                                                         report.get("hotspot_pointer_month_rows", {}).items()},
                    "rss_mb": report["rss_mb_after_all_pages"]})
     print(f"\ncallback p95 worst page: {worst:.1f} ms, first visits {cold:.1f} ms (target 100); RSS {report['rss_mb_after_all_pages']:.0f} MB "
           f"(target 300)" + (f"; map first render median {report['map_first_render_s']['median']:.2f} s (target 2)"

@@ -16,7 +16,7 @@ edges). Partitions are (grain, bucket), so day partitions that no query reads do
 cost. The month-only hotspot tables (`places_by_cell` and what pipeline/rollups/hotspot_rows.derived_tables
 sums from it) are written for every month from bench/hotspot_world.py's synthetic places (meta
 bench_hotspots: added to an older load without rewriting the rest, written again when derived_tables
-returns other tables or HOTSPOT_VERSION changes). The narrow rollups (pipeline/rollups/tables.py) are
+returns other tables or HOTSPOT_VERSION changes), then the closed years' year rows. The narrow rollups (pipeline/rollups/tables.py) are
 sums of the synthesised wide rows, exactly what the batch job's compute_rollup gives from the same
 requests. The load is skipped when the store already holds the same synthetic data (meta bench_loaded;
 bench_narrow for the narrow tables, which are added to an older load without rewriting it: the wide
@@ -36,6 +36,7 @@ from datetime import date, timedelta
 import numpy as np
 import pandas as pd
 
+from bench import hotspot_years
 from bench.results import record
 from pipeline import settings as settings_mod
 from pipeline.read.api import TABLE_PREFERENCE, Filters, ReadAPI, table_for
@@ -51,8 +52,7 @@ STATUSES = ("Closed", "Open", "In Progress", "Pending", "Assigned")
 # The rollups World synthesises; every other rollup is a sum of one of them (narrow_source).
 WIDE = ("requests", "districts", "zips", "channels", "status", "resolution", "timeliness", "hour_of_week",
         "district_timeliness", "district_resolution")
-# (descriptors are not synthesised: the descriptor rollups stay empty in the benchmark store; the
-# hotspot rollups are month grain only: MONTH_ONLY below)
+# (descriptors are not synthesised, so their rollups stay empty here; hotspots: MONTH_ONLY below)
 NARROW = tuple(name for name, r in ROLLUPS.items()
                if name not in WIDE and "descriptor" not in r.dims and "day" in r.grains)
 LAYOUTS = {"narrow": TABLE_PREFERENCE, "wide": tuple(n for n in TABLE_PREFERENCE if n in WIDE)}
@@ -319,9 +319,8 @@ def report(title: str, timings: dict[str, list[float]], out=sys.stdout, detail: 
     every = [v for ms in timings.values() for v in ms]
     print(f"\n{title}: {len(timings)} queries x {len(next(iter(timings.values())))} runs, "
           f"p50 {pct(every, 50):.1f} ms, p95 {pct(every, 95):.1f} ms, max {max(every):.1f} ms", file=out)
-    classes = by_class(timings)
     print(f"  {'query class (all ranges)':58s} {'p50 ms':>8s} {'p95 ms':>8s}", file=out)
-    for name, ms in classes.items():
+    for name, ms in by_class(timings).items():
         print(f"  {name:58s} {pct(ms, 50):8.1f} {pct(ms, 95):8.1f}", file=out)
     if detail:
         print(f"  {'query':58s} {'p50 ms':>8s} {'p95 ms':>8s}", file=out)
@@ -372,8 +371,9 @@ def main(argv: list[str] | None = None) -> int:
         store.set_meta("freshness", f"{last}T23:59:00")
         store.set_meta("data_version", str(time.time_ns()))
     else:
-        print(f"store already holds the synthetic data ({narrow_signature}; {hotspot_signature}); "
-              "--reload to write it again")
+        print(f"store already holds the synthetic data ({narrow_signature}; {hotspot_signature}); --reload to write it again")
+    if not args.without_hotspots:  # the closed years' year rows, summed from the month rows (bench/hotspot_years.py)
+        hotspot_years.ensure(store)
     segments = plan_range(first, last)
     print(f"ten-year range plan: {segments}")
     cold = ReadAPI(store, cache=False)
