@@ -1,5 +1,5 @@
 """The synthetic store's year rows (pipeline/rollups/year_rows.py): each closed year's
-`places_by_cell` and `hex_totals`, summed from the month rows bench.read wrote, and the meta that
+`places_by_cell`, `hex_totals` and `hex_cells`, summed from the month rows bench.read wrote, and the meta that
 lets reads use them.
 
 Why from the stored month rows: a year row is the sum of its months' rows, which is what a load

@@ -3,7 +3,7 @@
 Why apart from pipeline/rollups/compute.py: they need the H3 cell of each request, which only Python's `h3`
 computes (a vectorised pandas UDF over latitude/longitude, batch only: the live page does not show
 hotspots), and they have no day rows, so the batch job counts them from the lake rows of the months
-it recomputes instead of summing day rows (two of them have year rows too: write_year_rows). Null
+it recomputes instead of summing day rows (three of them have year rows too: write_year_rows). Null
 coordinates go to no cell (Unspecified), so the cells of a month still add up to its requests.
 """
 from __future__ import annotations
@@ -62,7 +62,7 @@ def write_year_rows(spark, store, lake_path: str, touched: list[str], finest_row
     """Write the year rows of the closed years this load must (re)write (pipeline/rollups/year_rows.py),
     one year at a time: the finest rows of the months it touched are the ones just counted, the
     year's other months are counted again from the lake. Marks each year in the store's meta once
-    both its tables are written. Returns {"table/year": rows written}.
+    all its tables are written. Returns {"table/year": rows written}.
     Which years hold data comes from the store's month partitions of the finest table (one per
     year, just written for the touched months): no Spark job over the lake's files when, as on
     most loads, no year needs writing."""

@@ -7,7 +7,7 @@ the live_* tables), and stored under the same key in every store:
     key = (grain, bucket, period, *dims)
 
 `period` is the time bucket of the row: 'YYYY-MM-DD' (day), 'YYYY-MM' (month),
-'YYYY-MM-DDTHH:MM' (minute) or 'YYYY' (year: two hotspot tables, for the years the lake has
+'YYYY-MM-DDTHH:MM' (minute) or 'YYYY' (year: three hotspot tables, for the years the lake has
 closed), always New York local time. `bucket` is the partition: the year for month and year rows,
 the month for day rows, the hour for minute rows. A dashboard query over ten years thus
 touches ten month-grain partitions, and a short range a few day-grain partitions (query-first keys).
@@ -135,9 +135,11 @@ ROLLUPS: dict[str, Rollup] = {r.name: r for r in (
            heads_of="places_by_cell"),
     # requests per H3 cell, sums of the place rows over places: the hexagon map for a type (a clustering
     # slice of hex_cells, ~1/5 of the place rows), for every type (hex_totals, a few thousand rows a
-    # month), and one cell's top types, shown as the pointer moves over it (cell_types, a slice)
-    Rollup("hex_cells", ("complaint_type", "borough", "community_district", "cell"), grains=("month",)),
-    Rollup("hex_totals", ("borough", "community_district", "cell"), grains=("month", "year")),  # years: ditto
+    # month), and one cell's top types, shown as the pointer moves over it (cell_types, a slice). The two
+    # maps have year rows as places_by_cell does: a busy type's cell has requests most months, so a
+    # year row stands for up to twelve.
+    Rollup("hex_cells", ("complaint_type", "borough", "community_district", "cell"), grains=("month", "year")),
+    Rollup("hex_totals", ("borough", "community_district", "cell"), grains=("month", "year")),  # the maps: years
     Rollup("cell_types", ("cell", "complaint_type", "borough", "community_district"), grains=("month",)),
 )}
 

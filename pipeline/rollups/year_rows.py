@@ -1,9 +1,10 @@
-"""Year rows of the two hotspot tables a long range sums most: `places_by_cell` (a clicked hexagon's
-places) and `hex_totals` (the hexagon map for every type).
+"""Year rows of the hotspot tables a long range sums most: `places_by_cell` (a clicked hexagon's
+places), `hex_totals` and `hex_cells` (the hexagon map for every type and for one type).
 
 Why: a ten-year click on the busiest hexagon summed ~100,000 month rows (p95 376 ms against the
 100 ms target). A cell's rows are (place, type, month); over a year the same cell has 2.7x fewer
-(place, type) rows, because most places have a request in a few months only.
+(place, type) rows, because most places have a request in a few months only. A map's rows are
+(cell, month): a busy cell has requests every month, so its year row stands for twelve.
 
 Which years get them: those the lake has closed, i.e. every year before the year of the lake's
 latest month. The current year stays in month rows, so a daily load rewrites no year row. A load
@@ -12,7 +13,7 @@ becomes closed (the first load of a new year) gets its rows on that load, as doe
 year of a store written before year rows existed (once, on its next load).
 
 How a read knows: the store meta `year_rows` lists the years whose rows are written, set after
-both tables are. A range is read as the listed years it covers whole, at year grain, plus the
+every table is. A range is read as the listed years it covers whole, at year grain, plus the
 months left over, at month grain (`split_span`). So every count is still a sum of stored rows
 equal to a recount of the raw rows. No pyspark here: the web workers import this module (the batch
 job's Spark part is pipeline/rollups/hexes.py `write_year_rows`).

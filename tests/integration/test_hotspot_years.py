@@ -72,15 +72,17 @@ def test_year_rows_follow_the_loads_and_equal_a_recount(spark, tmp_path, store_u
             # the year rows themselves: one year's sums
             stored = store.aggregate("places_by_cell", "year", "2021", "2021", by=["address", "borough"])
             assert Counter({(a, b): int(n) for a, b, n in stored.itertuples(index=False)}) == recount(in_2021)[0]
-            cells = store.aggregate("hex_totals", "year", "2021", "2021", by=["cell"])
-            assert Counter(dict(zip(cells["cell"], cells["n"].astype(int), strict=True))) == recount(in_2021)[1]
+            for table in ("hex_totals", "hex_cells"):
+                cells = store.aggregate(table, "year", "2021", "2021", by=["cell"])
+                assert Counter(dict(zip(cells["cell"], cells["n"].astype(int), strict=True))) == recount(in_2021)[1]
             # reads over ranges that cover 2021 whole (year rows) and in part (month rows only)
             for start in (date(2021, 1, 1), date(2021, 3, 1)):
                 f = Filters(start=start, end=date(2022, 2, 28))
                 chosen = [r for r in every if datetime.strptime(r["Created Date"][:10], "%m/%d/%Y").date() >= start]
                 want_places, want_cells = recount(chosen)
-                got = api.hotspot_cells(f)
-                assert Counter(dict(zip(got["cell"], got["count"].astype(int), strict=True))) == want_cells
+                for one_type in (None, "Noise - Street/Sidewalk"):  # the maps: hex_totals, hex_cells
+                    got = api.hotspot_cells(Filters(start=f.start, end=f.end, complaint_type=one_type))
+                    assert Counter(dict(zip(got["cell"], got["count"].astype(int), strict=True))) == want_cells
                 for cell in want_cells:
                     assert shown_places(api, f, cell) == recount(chosen, cell=cell)[0]
                 assert shown_places(api, f) == want_places

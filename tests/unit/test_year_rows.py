@@ -112,9 +112,8 @@ def test_reads_through_year_rows_equal_a_recount(years_api, start, days, dims):
     month = sel["created"].dt.strftime("%Y-%m")
     sel = sel[(month >= rng[0].strftime("%Y-%m")) & (month <= rng[1].strftime("%Y-%m"))] if rng else sel[:0]
     want = sel[sel["cell"] != "Unspecified"]["cell"].value_counts().to_dict()
-    if not dims:  # the every-type map: hex_totals
-        cells = api.hotspot_cells(f)
-        assert dict(zip(cells["cell"], cells["count"], strict=True)) == want
+    cells = api.hotspot_cells(f)  # the map: hex_totals for every type, hex_cells for one
+    assert dict(zip(cells["cell"], cells["count"], strict=True)) == want
     for cell in list(want)[:3]:
         places = api.hotspot_places(f, cell, 1000)
         here = sel[(sel["cell"] == cell) & (sel["address"] != "Unspecified")]
