@@ -99,22 +99,60 @@ def hotspot_interactions(client, rounds: int, raw: bool = False) -> dict[str, di
     return timings if raw else {what: _summary(ms) for what, ms in timings.items()}
 
 
-def year_rows_against_month_rows(client, rounds: int) -> tuple[dict, dict]:
-    """hotspot_interactions with the closed years read from their year rows and from month rows only
-    (pipeline/rollups/year_rows.py), in turns (year, month, year, month), the read cache emptied
-    before each pass so every call is a first visit: (year rows' summaries, month rows' summaries)."""
+def year_rows_against_month_rows(client, rounds: int, states: tuple[str, ...]) -> tuple[dict, dict]:
+    """The hotspots pointer (hotspot_interactions) and the page's callbacks over `states`, with the closed
+    years read from their year rows and from month rows only (pipeline/rollups/year_rows.py), in turns
+    (year, month, year, month), the read cache emptied before each pass so every pointer call and each
+    state's first visit reach the store: (year rows' summaries, month rows' summaries)."""
     from pipeline.read import cache as read_cache
     from pipeline.read.hotspots import HotspotAPI
     passes: dict[bool, list[dict]] = {True: [], False: []}
+    pages: dict[bool, list[dict]] = {True: [], False: []}
     try:
         for years in (True, False, True, False):
             HotspotAPI.use_year_rows = years
             read_cache._cache.clear()
             passes[years].append(hotspot_interactions(client, rounds, raw=True))
+            read_cache._cache.clear()
+            pages[years].append(time_callbacks(client, 1, ("hotspots",), states)["hotspots"]["first_visit"])
     finally:
         HotspotAPI.use_year_rows = True
-    return tuple({what: _summary([ms for p in passes[years] for ms in p[what]]) for what in passes[years][0]}
+    return tuple({**{what: _summary([ms for p in passes[years] for ms in p[what]]) for what in passes[years][0]},
+                  "page first visits (p95 of each pass)": {"p95_ms": max(p["p95_ms"] for p in pages[years]),
+                                                           "passes": [p["p95_ms"] for p in pages[years]]}}
                  for years in (True, False))
+
+
+def maps_year_rows_against_month_rows(store_url: str, repeat: int = 5) -> dict[str, dict[str, object]]:
+    """The hexagon map's read over the store's whole range, for every type (hex_totals) and for the
+    busiest type (hex_cells), uncached, from year rows and from month rows only, in turns: ms per call
+    (median of `repeat`), their ratio, and whether the answers agree."""
+    from pipeline.read.api import Filters
+    from pipeline.read.hotspots import HotspotAPI
+    from pipeline.settings import load
+    from pipeline.stores import open_store
+    api = HotspotAPI(open_store(store_url, load()), cache=False)
+    first, last = api.date_bounds()
+    views = {"ten years, every type": Filters(start=first, end=last),
+             "ten years, the busiest type": Filters(start=first, end=last,
+                                                    complaint_type=api.vocabulary("complaint_type")["value"].iloc[0])}
+    out = {}
+    try:
+        for name, f in views.items():
+            ms: dict[bool, list[float]] = {True: [], False: []}
+            answers = {}
+            for _ in range(repeat):
+                for years in (True, False):
+                    api.use_year_rows = years
+                    t0 = time.perf_counter()
+                    answers[years] = api.hotspot_cells(f)
+                    ms[years].append((time.perf_counter() - t0) * 1000)
+            year, month = statistics.median(ms[True]), statistics.median(ms[False])
+            out[name] = {"year_rows_ms": round(year, 1), "month_rows_ms": round(month, 1),
+                         "month_over_year": round(month / year, 2), "same_answer": answers[True].equals(answers[False])}
+    finally:
+        api.store.close()
+    return out
 
 
 def heads_against_full_sum(store_url: str) -> dict[str, dict[str, float]]:
@@ -270,7 +308,9 @@ def main(argv: list[str] | None = None) -> None:
         "descriptor_views": time_callbacks(client, args.rounds, tuple(p for p in pages if p != "hotspots"),
                                            with_store_types(DESCRIPTOR_STATES, types))}
     if "hotspots" in pages and args.month_rows:
-        report["hotspot_pointer"], report["hotspot_pointer_month_rows"] = year_rows_against_month_rows(client, args.rounds)
+        report["hotspot_pointer"], report["hotspot_pointer_month_rows"] = year_rows_against_month_rows(
+            client, args.rounds, with_store_types(STATES, types))
+        report["hex_map_year_vs_month_rows"] = maps_year_rows_against_month_rows(args.store)
     elif "hotspots" in pages:
         report["hotspot_pointer"] = hotspot_interactions(client, args.rounds)
     if args.full_sum:
@@ -288,11 +328,15 @@ def main(argv: list[str] | None = None) -> None:
     cold = max(v["first_visit"]["p95_ms"] for v in report["callbacks"].values())
     desc = max((v["all"]["p95_ms"] for v in report["descriptor_views"].values()), default=float("nan"))
     for what, summary in report.get("hotspot_pointer", {}).items():
-        print(f"hotspots {what}: p50 {summary['p50_ms']:.1f} ms, p95 {summary['p95_ms']:.1f} ms over {summary['calls']} calls")
+        print(f"hotspots {what}: p50 {summary.get('p50_ms', float('nan')):.1f} ms, p95 {summary['p95_ms']:.1f} ms"
+              f" over {summary.get('calls', len(summary.get('passes', [])))} calls / passes")
         months = report.get("hotspot_pointer_month_rows", {}).get(what)
         if months:
-            print(f"  month rows only: p50 {months['p50_ms']:.1f} ms, p95 {months['p95_ms']:.1f} ms "
+            print(f"  month rows only: p50 {months.get('p50_ms', float('nan')):.1f} ms, p95 {months['p95_ms']:.1f} ms "
                   f"({months['p95_ms'] / summary['p95_ms']:.2f}x the year rows' p95)")
+    for view, m in report.get("hex_map_year_vs_month_rows", {}).items():
+        print(f"hexagon map, {view}: {m['year_rows_ms']:.1f} ms from year rows, {m['month_rows_ms']:.1f} ms from "
+              f"month rows ({m['month_over_year']:.2f}x; same answer: {m['same_answer']})")
     print(f"descriptor views (top descriptors, descriptor filter) p95 worst page: {desc:.1f} ms")
     pointer = {what: v["p95_ms"] for what, v in report.get("hotspot_pointer", {}).items()}
     # issue 12's row is every page's worst: a run of some pages only (--pages) keeps its own record

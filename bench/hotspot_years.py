@@ -1,9 +1,9 @@
-"""The synthetic store's year rows (pipeline/rollups/year_rows.py): each closed year's
-`places_by_cell`, `hex_totals` and `hex_cells`, summed from the month rows bench.read wrote, and the meta that
-lets reads use them.
+"""The synthetic store's year rows (pipeline/rollups/year_rows.py): each closed year's `hex_totals`,
+`hex_cells` and cell heads (`place_heads`), summed or ranked from the month rows bench.read wrote,
+and the meta that lets reads use them.
 
-Why from the stored month rows: a year row is the sum of its months' rows, which is what a load
-writes too (pipeline/rollups/hexes.py write_year_rows). A store synthesised before year rows existed
+Why from the stored month rows: a year's rows are sums (or heads) of its months' rows, which is what
+a load writes too (pipeline/rollups/hexes.py write_year_rows). A store synthesised before year rows existed
 thus gains them in minutes, without synthesising ten years of places again (~1 h).
 """
 from __future__ import annotations

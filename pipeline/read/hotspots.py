@@ -5,8 +5,9 @@ with these two queries added (app/data.py builds it), same caching, same store c
 
 Month grain (pipeline/rollups/tables.py `places_by_*`, `place_heads`, `hex_cells`): a range is read as
 the whole months it touches (`month_span`), and each answer says which months in its `months` column,
-so a page can label it. A cell's places and the every-type map also have year rows for closed years,
-and read a long range's whole years from them (`_span_sum`). Filters: borough, community district,
+so a page can label it. The two hexagon maps also have year rows for closed years, and
+read a long range's whole years from them (`_span_sum`); a clicked cell's list is ranked from its
+year heads when the range covers closed years whole (`_cell_top_from_heads`). Filters: borough, community district,
 complaint type; agency and ZIP are not kept in these rollups (NotKept). A list is ranked from the
 months' heads and a few exact lookups (pipeline/read/place_ranking.py), or, when those do not settle
 it, summed from every row; a cell's list is one slice of places_by_cell. Every count is a sum of
@@ -22,7 +23,7 @@ import pandas as pd
 from pipeline.read import place_ranking
 from pipeline.read.api import Filters, ReadAPI, cached
 from pipeline.rollups import hotspot_rows, year_rows
-from pipeline.rollups.tables import HEX_RESOLUTION, HOTSPOT_TOP, PLACE_HEAD_DEPTH
+from pipeline.rollups.tables import ALL, HEX_RESOLUTION, HOTSPOT_TOP, PLACE_HEAD_DEPTH
 from pipeline.schema import UNSPECIFIED
 
 PLACE_COLUMNS = ["address", "borough", "community_district", "cell", "count", "months"]
@@ -106,8 +107,13 @@ class HotspotAPI(ReadAPI):
         if span is None:
             return pd.DataFrame(columns=PLACE_COLUMNS)
         n = max(1, min(int(n), 1000))
-        heads = self.rank_from_heads and cell is None and n <= PLACE_HEAD_DEPTH
-        top = self._top_from_heads(dims, span, n) if heads else None
+        heads = self.rank_from_heads and n <= PLACE_HEAD_DEPTH
+        if not heads:
+            top = None
+        elif cell is None:
+            top = self._top_from_heads(dims, span, n)
+        else:
+            top = self._cell_top_from_heads(dims, cell, span, n) if "complaint_type" not in dims else None
         if top is None:  # a cell's places are one slice of places_by_cell; or the heads did not settle it
             rows = self._span_sum("places_by_cell", span, ["address", "borough", "community_district", "cell"], dims)
             top = rank_places(rows, n)
@@ -136,6 +142,39 @@ class HotspotAPI(ReadAPI):
             return None
         rows = looked_up[0] if looked_up else self._place_rows(top, dims, span)  # nothing left out: no lookup
         return top.merge(first_cells(rows), on=place_ranking.KEY, how="left")
+
+    def _cell_top_from_heads(self, dims: dict[str, str], cell: str, span: tuple[str, str], n: int) -> pd.DataFrame | None:
+        """A clicked hexagon's top places for every type, when the range covers closed years whole: the
+        threshold algorithm over the cell's year heads (place_heads, scope 'c:<cell>') and the exact
+        place rows of the other months, which leave nothing out. None: sum every row of the cell.
+        A borough or district filter cuts the heads to it: a bound on the cell's left-out places
+        bounds those of any part of it."""
+        years = year_rows.written(self.store) if self.use_year_rows else set()
+        pieces = year_rows.split_span(span, years)
+        if all(grain == "month" for grain, _, _ in pieces):
+            return None
+        listed, rest = [], 0
+        for grain, first, last in pieces:
+            if grain == "year":
+                got = self.store.aggregate("place_heads", "year", first, last, by=place_ranking.KEY,
+                                           filters={"scope_type": ALL, "scope_area": "c:" + cell})
+                left_out = got["address"] == hotspot_rows.REST
+                rest += int(got.loc[left_out, "n"].sum())
+                listed.append(got[~left_out])
+            else:
+                got = self.store.aggregate("places_by_cell", "month", first, last, by=place_ranking.KEY,
+                                           filters={**dims, "cell": cell})
+                listed.append(got[got["address"] != UNSPECIFIED])
+        heads = pd.concat(listed, ignore_index=True).groupby(place_ranking.KEY, as_index=False)["n"].sum()
+        for column in ("borough", "community_district"):
+            if column in dims:
+                heads = heads[heads[column] == dims[column]]
+
+        def lookup(places: pd.DataFrame) -> pd.DataFrame:
+            rows = self._place_rows(places, {**dims, "cell": cell}, span)
+            return rows.groupby(place_ranking.KEY, as_index=False)["n"].sum().rename(columns={"n": "count"})
+        top = place_ranking.top_places(heads, rest, n, lookup)
+        return None if top is None else top.assign(cell=cell)
 
     def _place_rows(self, places: pd.DataFrame, dims: dict[str, str], span: tuple[str, str]) -> pd.DataFrame:
         """The place rows (KEY, cell, n) of some places under the filters: slices of places_by_address."""

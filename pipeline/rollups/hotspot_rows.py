@@ -19,6 +19,8 @@ PLACE = ["address", "borough", "community_district"]
 REST = ""  # place_heads' address (and borough, district) of the row holding the largest count left out
 # A scope's area: (column it is cut by, how its value is spelled in scope_area).
 AREAS = ((None, lambda v: ALL), ("borough", lambda v: "b:" + v), ("community_district", lambda v: "d:" + v))
+# One H3 cell, every type: the year heads a clicked hexagon's list is ranked from (cell_heads).
+CELL_AREAS = (("cell", lambda v: "c:" + v),)
 
 
 def scope_of(complaint_type: str | None, borough: str | None, district: str | None) -> tuple[str, str]:
@@ -28,19 +30,24 @@ def scope_of(complaint_type: str | None, borough: str | None, district: str | No
     return complaint_type or ALL, area
 
 
-def heads(finest: pd.DataFrame, depth: int = PLACE_HEAD_DEPTH) -> pd.DataFrame:
-    """place_heads rows: for each month and scope, its `depth` busiest known places (count descending,
+def heads(finest: pd.DataFrame, depth: int = PLACE_HEAD_DEPTH, areas=AREAS,
+          by_types: tuple[bool, ...] = (True, False)) -> pd.DataFrame:
+    """place_heads rows: for each period and scope, its `depth` busiest known places (count descending,
     then place) and a REST row with the largest count of the places left out (none if none is).
-    Places without an address are never listed, so they are left out of the heads and their bound.
+    Places without an address are never listed, so they are left out of the heads and their bound
+    (as are requests without a cell from a cell's heads).
     Ranked with integer codes and one lexsort per scope level (a city month is ~200,000 place rows)."""
     known = finest[finest["address"] != UNSPECIFIED]
+    extra = [c for c, _ in areas if c and c not in PLACE]  # an area that is not part of the place: the cell
+    for column in extra:
+        known = known[known[column] != UNSPECIFIED]
     frames = []
-    for by_type in (True, False):
+    for by_type in by_types:
         kind = ["complaint_type"] if by_type else []
-        places = known.groupby(["grain", "bucket", "period", *kind, *PLACE], as_index=False, sort=False)["n"].sum()
+        places = known.groupby(["grain", "bucket", "period", *kind, *extra, *PLACE], as_index=False, sort=False)["n"].sum()
         place_order = places.groupby(PLACE, sort=True).ngroup().to_numpy()  # lexicographic (address, borough, district)
         counts = places["n"].to_numpy()
-        for column, spell in AREAS:
+        for column, spell in areas:
             scope = places.groupby(["period", *kind, *([column] if column else [])], sort=False).ngroup().to_numpy()
             order = np.lexsort((place_order, -counts, scope))
             ranked = places.iloc[order]
@@ -56,6 +63,12 @@ def heads(finest: pd.DataFrame, depth: int = PLACE_HEAD_DEPTH) -> pd.DataFrame:
     if not frames or all(f.empty for f in frames):
         return pd.DataFrame(columns=list(ROLLUPS["place_heads"].columns))
     return pd.concat(frames, ignore_index=True)[list(ROLLUPS["place_heads"].columns)]
+
+
+def cell_heads(year_finest: pd.DataFrame, depth: int = PLACE_HEAD_DEPTH) -> pd.DataFrame:
+    """place_heads year rows of each H3 cell, every type (scope '*', 'c:<cell>'), from the finest rows
+    summed to a year: what a clicked hexagon's list over closed years is ranked from."""
+    return heads(year_finest, depth, CELL_AREAS, (False,))
 
 
 def derived_tables(finest: pd.DataFrame) -> dict[str, pd.DataFrame]:

@@ -7,8 +7,8 @@ the live_* tables), and stored under the same key in every store:
     key = (grain, bucket, period, *dims)
 
 `period` is the time bucket of the row: 'YYYY-MM-DD' (day), 'YYYY-MM' (month),
-'YYYY-MM-DDTHH:MM' (minute) or 'YYYY' (year: three hotspot tables, for the years the lake has
-closed), always New York local time. `bucket` is the partition: the year for month and year rows,
+'YYYY-MM-DDTHH:MM' (minute) or 'YYYY' (year: the hexagon maps and the cells' heads, for the years
+the lake has closed), always New York local time. `bucket` is the partition: the year for month and year rows,
 the month for day rows, the hour for minute rows. A dashboard query over ten years thus
 touches ten month-grain partitions, and a short range a few day-grain partitions (query-first keys).
 """
@@ -118,10 +118,7 @@ ROLLUPS: dict[str, Rollup] = {r.name: r for r in (
     # to sum for a ten-year citywide list, so the same rows are kept in three orders, each for one read
     # (docs/OPERATIONS.md, "Hotspots", has the row budget and the measured times):
     # - by cell: the places of a clicked hexagon, a clustering slice (and the type's, a narrower one);
-    # Year rows too, for years the lake has closed (pipeline/rollups/year_rows.py): a ten-year click on
-    # the busiest hexagon sums ~37,000 rows instead of ~100,000.
-    Rollup("places_by_cell", ("cell", "complaint_type", "borough", "community_district", "address"),
-           grains=("month", "year")),
+    Rollup("places_by_cell", ("cell", "complaint_type", "borough", "community_district", "address"), grains=("month",)),
     # - by address: the exact count of a few named places over a range (`address IN ?` slices);
     Rollup("places_by_address", ("address", "borough", "community_district", "complaint_type", "cell"),
            grains=("month",)),
@@ -131,13 +128,15 @@ ROLLUPS: dict[str, Rollup] = {r.name: r for r in (
     #   months, bounds every place it has not seen by the sum of the left-out maxima, and asks
     #   places_by_address for the exact counts of the few that can still reach the top (the threshold
     #   algorithm; pipeline/read/place_ranking.py).
-    Rollup("place_heads", ("scope_type", "scope_area", "address", "borough", "community_district"), grains=("month",),
-           heads_of="places_by_cell"),
+    #   Year rows (closed years, pipeline/rollups/year_rows.py) hold one more scope, an H3 cell for every type
+    #   ('c:882a100d07fffff'): a clicked hexagon's list over years is ranked from them the same way.
+    Rollup("place_heads", ("scope_type", "scope_area", "address", "borough", "community_district"),
+           grains=("month", "year"), heads_of="places_by_cell"),
     # requests per H3 cell, sums of the place rows over places: the hexagon map for a type (a clustering
     # slice of hex_cells, ~1/5 of the place rows), for every type (hex_totals, a few thousand rows a
     # month), and one cell's top types, shown as the pointer moves over it (cell_types, a slice). The two
-    # maps have year rows as places_by_cell does: a busy type's cell has requests most months, so a
-    # year row stands for up to twelve.
+    # maps also have year rows for the years the lake has closed (pipeline/rollups/year_rows.py): a busy
+    # cell has requests most months, so a year row stands for up to twelve month rows.
     Rollup("hex_cells", ("complaint_type", "borough", "community_district", "cell"), grains=("month", "year")),
     Rollup("hex_totals", ("borough", "community_district", "cell"), grains=("month", "year")),  # the maps: years
     Rollup("cell_types", ("cell", "complaint_type", "borough", "community_district"), grains=("month",)),

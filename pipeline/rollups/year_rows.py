@@ -1,10 +1,15 @@
-"""Year rows of the hotspot tables a long range sums most: `places_by_cell` (a clicked hexagon's
-places), `hex_totals` and `hex_cells` (the hexagon map for every type and for one type).
+"""Year rows of the hotspot tables a long range reads most: the hexagon maps' sums (`hex_totals` for
+every type, `hex_cells` for one) and each H3 cell's heads (`place_heads`, scope 'c:<cell>').
 
-Why: a ten-year click on the busiest hexagon summed ~100,000 month rows (p95 376 ms against the
-100 ms target). A cell's rows are (place, type, month); over a year the same cell has 2.7x fewer
-(place, type) rows, because most places have a request in a few months only. A map's rows are
-(cell, month): a busy cell has requests every month, so its year row stands for twelve.
+Why the maps: a map's rows are (cell, district, month), and a busy cell has requests most months,
+so a year holds up to twelve times fewer rows. Over the ten-year benchmark store a year of
+`hex_totals` is 1,854 rows instead of ~22,000, and a year of `hex_cells` ~69,000 instead of ~510,000.
+Why the cells' heads: a clicked hexagon's list summed every (place, type, month) row of the cell,
+~90,000 for the busiest over ten years (p95 376 ms), and year rows of those sums would still be
+~59,000 (a year of the busiest cell has ~6,500 (place, type) rows), no faster in the page (measured).
+So each cell keeps, per closed year, its PLACE_HEAD_DEPTH busiest places and the largest count left
+out, and a list over years is ranked from them with a few exact lookups, as the scopes' lists are
+(pipeline/read/place_ranking.py).
 
 Which years get them: those the lake has closed, i.e. every year before the year of the lake's
 latest month. The current year stays in month rows, so a daily load rewrites no year row. A load
@@ -24,11 +29,13 @@ from collections.abc import Iterable
 
 import pandas as pd
 
-from pipeline.rollups import frames
+from pipeline.rollups import frames, hotspot_rows
 from pipeline.rollups.tables import ROLLUPS
 
 YEARLY = tuple(name for name, r in ROLLUPS.items() if "year" in r.grains)
-META = "year_rows"  # store meta: comma-separated years whose year rows are written
+# store meta: comma-separated years whose year rows are written. The key names the tables, so a store
+# whose year rows predate a table's (or a scope's) rewrites every closed year on its next load.
+META = "year_rows:" + ",".join(YEARLY) + ":cells"
 
 
 def written(store) -> set[str]:
@@ -80,6 +87,8 @@ def split_span(span: tuple[str, str], years: set[str]) -> list[tuple[str, str, s
 
 
 def tables(finest: pd.DataFrame) -> dict[str, pd.DataFrame]:
-    """{table: year rows} of the YEARLY tables from the finest month rows (places_by_cell) of whole
-    years: sums, so exact (every measure is a count)."""
-    return {name: frames.coarsen(finest, name, "year") for name in YEARLY}
+    """{table: year rows} of the YEARLY tables from the finest month rows (places_by_cell at month
+    grain) of whole years: the maps' sums (exact: every measure is a count) and the cells' heads."""
+    out = {name: frames.coarsen(finest, name, "year") for name in YEARLY if ROLLUPS[name].heads_of is None}
+    out["place_heads"] = hotspot_rows.cell_heads(frames.coarsen(finest, hotspot_rows.FINEST, "year"))
+    return out

@@ -1,4 +1,4 @@
-"""Year rows of the hotspot tables (pipeline/rollups/year_rows.py) through the real batch job, in
+"""Year rows of the hexagon maps' tables (pipeline/rollups/year_rows.py) through the real batch job, in
 SQLite and in Cassandra: written for the years the lake has closed, rewritten when a load touches
 such a year (a new version of an old request, a late one), left alone by a load of the current
 year; and a range read through them equals a recount of the raw rows, as the month rows do."""
@@ -66,12 +66,14 @@ def test_year_rows_follow_the_loads_and_equal_a_recount(spark, tmp_path, store_u
                                       str(tmp_path / "quarantine"), now=NOW)
             # 2021 is closed from the first load on (the lake reaches 2022); the third load touches only 2022
             assert year_rows.written(store) == {"2021"}
-            assert ("places_by_cell/year" in report.rollup_rows) == (i < 2)
+            assert ("hex_totals/year" in report.rollup_rows) == (i < 2)
             every = list(latest.values())
             in_2021 = [r for r in every if r["Created Date"].endswith("2021 10:00:00 AM")]
             # the year rows themselves: one year's sums
-            stored = store.aggregate("places_by_cell", "year", "2021", "2021", by=["address", "borough"])
-            assert Counter({(a, b): int(n) for a, b, n in stored.itertuples(index=False)}) == recount(in_2021)[0]
+            heads = store.aggregate("place_heads", "year", "2021", "2021", by=["scope_area", "address", "borough"],
+                                    filters={"scope_type": "*"})
+            assert Counter({(s[2:], a, b): int(n) for s, a, b, n in heads.itertuples(index=False)}) == Counter(
+                {(c, a, b): n for c in recount(in_2021)[1] for (a, b), n in recount(in_2021, cell=c)[0].items()})
             for table in ("hex_totals", "hex_cells"):
                 cells = store.aggregate(table, "year", "2021", "2021", by=["cell"])
                 assert Counter(dict(zip(cells["cell"], cells["n"].astype(int), strict=True))) == recount(in_2021)[1]
@@ -84,6 +86,11 @@ def test_year_rows_follow_the_loads_and_equal_a_recount(spark, tmp_path, store_u
                     got = api.hotspot_cells(Filters(start=f.start, end=f.end, complaint_type=one_type))
                     assert Counter(dict(zip(got["cell"], got["count"].astype(int), strict=True))) == want_cells
                 for cell in want_cells:
-                    assert shown_places(api, f, cell) == recount(chosen, cell=cell)[0]
+                    every_place = recount(chosen, cell=cell)[0]
+                    assert shown_places(api, f, cell) == every_place
+                    # a short list: from the cell's year heads (place_heads 'c:<cell>') when 2021 is whole
+                    top = api.hotspot_places(f, cell, 2)
+                    assert list(top["count"]) == sorted(every_place.values(), reverse=True)[:2]
+                    assert all(every_place[(a, b)] == n for a, b, n in zip(top["address"], top["borough"], top["count"], strict=True))
                 assert shown_places(api, f) == want_places
     assert recount(every)[0][("10 MAIN ST", "Brooklyn")] == 4  # three spellings are one place

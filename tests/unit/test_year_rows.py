@@ -1,4 +1,4 @@
-"""Year rows of the hotspot tables (pipeline/rollups/year_rows.py): which years get them, how a range
+"""Year rows of the hexagon maps' tables (pipeline/rollups/year_rows.py): which years get them, how a range
 is split into year and month pieces, and that a read through them equals a recount of the requests."""
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ from hypothesis import strategies as st
 
 from pipeline.read.api import Filters
 from pipeline.read.hotspots import HotspotAPI
-from pipeline.rollups import frames, year_rows
-from pipeline.rollups.hotspot_rows import FINEST
+from pipeline.rollups import frames, hotspot_rows, year_rows
+from pipeline.rollups.hotspot_rows import FINEST, REST
 from tests.support.rollup_fixtures import load, make_requests, rollup_rows, with_places
 
 pytestmark = pytest.mark.unit
@@ -80,7 +80,10 @@ def years_api(tmp_path_factory):
     reqs = requests_over_two_years()
     load(store, reqs)
     finest = rollup_rows(reqs, FINEST, "month")
-    for name, rows in year_rows.tables(finest[finest["period"] < "2024"]).items():
+    tables = year_rows.tables(finest[finest["period"] < "2024"])
+    # shallow cell heads (2 places a cell), so that lists are ranked with places left out, not from whole heads
+    tables["place_heads"] = hotspot_rows.cell_heads(frames.coarsen(finest[finest["period"] < "2024"], FINEST, "year"), 2)
+    for name, rows in tables.items():
         assert set(rows["period"]) == {"2023"} and set(rows["bucket"]) == {"2023"}
         store.replace_periods(name, "year", ["2023"], rows)
     store.set_meta(year_rows.META, "2023")
@@ -91,6 +94,8 @@ def years_api(tmp_path_factory):
 def test_year_rows_are_the_sums_of_their_months():
     finest = rollup_rows(requests_over_two_years(), FINEST, "month")
     for name, rows in year_rows.tables(finest).items():
+        if name == "place_heads":  # the cells' heads: test_cell_heads_list_each_cell_s_busiest_places...
+            continue
         months = frames.coarsen(finest, name, "month")
         assert rows.groupby("period")["n"].sum().to_dict() == \
             months.groupby(months["period"].str[:4])["n"].sum().to_dict()
@@ -119,6 +124,50 @@ def test_reads_through_year_rows_equal_a_recount(years_api, start, days, dims):
         here = sel[(sel["cell"] == cell) & (sel["address"] != "Unspecified")]
         assert dict(zip(zip(places["address"], places["borough"], strict=True), places["count"], strict=True)) == \
             here.groupby(["address", "borough"]).size().to_dict()
+        assert top_list(api.hotspot_places(f, cell, 3)) == brute_top(here, 3)  # ranked from the cell's heads
+
+
+def top_list(got: pd.DataFrame) -> list[tuple]:
+    return list(zip(got["address"], got["borough"], got["community_district"], got["count"].astype(int), strict=True))
+
+
+def brute_top(requests: pd.DataFrame, n: int) -> list[tuple]:
+    counts = requests.groupby(["address", "borough", "community_district"]).size().reset_index(name="count")
+    counts = counts.sort_values(["count", "address", "borough", "community_district"], ascending=[False, True, True, True])
+    return [tuple(r) for r in counts.head(n).itertuples(index=False)]
+
+
+def test_cell_heads_list_each_cell_s_busiest_places_and_the_largest_left_out():
+    finest = rollup_rows(requests_over_two_years(), FINEST, "month")
+    year = frames.coarsen(finest, FINEST, "year")
+    got = hotspot_rows.cell_heads(year, 2)
+    assert set(got["scope_type"]) == {"*"} and got["scope_area"].str.startswith("c:").all()
+    known = year[(year["address"] != "Unspecified") & (year["cell"] != "Unspecified")]
+    for (period, cell), rows in known.groupby(["period", "cell"]):
+        places = rows.groupby(["address", "borough", "community_district"])["n"].sum().reset_index()
+        places = places.sort_values(["n", "address", "borough", "community_district"], ascending=[False, True, True, True])
+        mine = got[(got["period"] == period) & (got["scope_area"] == "c:" + cell)]
+        listed = mine[mine["address"] != REST]
+        assert list(zip(listed["address"], listed["n"], strict=True)) == list(zip(places["address"], places["n"], strict=True))[:2]
+        assert list(mine.loc[mine["address"] == REST, "n"]) == list(places["n"].iloc[2:3])
+
+
+def test_a_clicked_cell_over_a_closed_year_is_ranked_from_its_heads(years_api):
+    """Every cell's top 3 over 2023-2024 (2023 whole: its year heads, two places deep) equals the brute
+    force; and the heads settle most of them without summing the cell's rows."""
+    api, reqs, _ = years_api
+    f = Filters(start=date(2023, 1, 1), end=date(2024, 12, 31))
+    span = ("2023-01", "2024-12")
+    settled = 0
+    cells = sorted(set(reqs["cell"]) - {"Unspecified"})
+    for cell in cells:
+        here = reqs[(reqs["cell"] == cell) & (reqs["address"] != "Unspecified")]
+        assert top_list(api.hotspot_places(f, cell, 3)) == brute_top(here, 3)
+        top = api._cell_top_from_heads({"cell": cell}, cell, span, 3)
+        if top is not None:
+            settled += 1
+            assert list(zip(top["address"], top["count"], strict=True)) == [(a, c) for a, _, _, c in brute_top(here, 3)]
+    assert settled >= len(cells) // 2, (settled, len(cells))
 
 
 def test_only_the_years_the_meta_lists_are_read_from_year_rows(years_api):
