@@ -133,8 +133,8 @@ def maps_year_rows_against_month_rows(store_url: str, repeat: int = 5) -> dict[s
     from pipeline.stores import open_store
     api = HotspotAPI(open_store(store_url, load()), cache=False)
     first, last = api.date_bounds()
-    views = {"ten years, every type": Filters(start=first, end=last),
-             "ten years, the busiest type": Filters(start=first, end=last,
+    views = {"whole range, every type": Filters(start=first, end=last),
+             "whole range, the busiest type": Filters(start=first, end=last,
                                                     complaint_type=api.vocabulary("complaint_type")["value"].iloc[0])}
     out = {}
     try:
