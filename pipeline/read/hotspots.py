@@ -5,9 +5,9 @@ with these two queries added (app/data.py builds it), same caching, same store c
 
 Month grain (pipeline/rollups/tables.py `places_by_*`, `place_heads`, `hex_cells`): a range is read as
 the whole months it touches (`month_span`), and each answer says which months in its `months` column,
-so a page can label it. The two hexagon maps also have year rows for closed years, and
-read a long range's whole years from them (`_span_sum`); a clicked cell's list is ranked from its
-year heads when the range covers closed years whole (`_cell_top_from_heads`). Filters: borough, community district,
+so a page can label it. For the closed years a range covers whole, the two hexagon maps read year
+rows (`_span_sum`) and a clicked cell's list is ranked from the cell's year heads
+(`_cell_top_from_heads`; pipeline/rollups/year_rows.py). Filters: borough, community district,
 complaint type; agency and ZIP are not kept in these rollups (NotKept). A list is ranked from the
 months' heads and a few exact lookups (pipeline/read/place_ranking.py), or, when those do not settle
 it, summed from every row; a cell's list is one slice of places_by_cell. Every count is a sum of

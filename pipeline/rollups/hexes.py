@@ -3,8 +3,9 @@
 Why apart from pipeline/rollups/compute.py: they need the H3 cell of each request, which only Python's `h3`
 computes (a vectorised pandas UDF over latitude/longitude, batch only: the live page does not show
 hotspots), and they have no day rows, so the batch job counts them from the lake rows of the months
-it recomputes instead of summing day rows (the maps and the cells' heads have year rows too: write_year_rows). Null
-coordinates go to no cell (Unspecified), so the cells of a month still add up to its requests.
+it recomputes instead of summing day rows (the maps and the cells' heads have year rows too:
+write_year_rows). Null coordinates go to no cell (Unspecified), so the cells of a month still add up
+to its requests.
 """
 from __future__ import annotations
 
