@@ -16,21 +16,16 @@ from pipeline.rollups.hotspot_rows import FINEST
 from pipeline.rollups.tables import ROLLUPS
 
 
-def ensure(store, out=sys.stdout) -> list[str]:
-    """Write the year rows of every closed year the store lacks; the years written."""
-    months = [f"{b}-12" for b in store.buckets(FINEST, "month")]  # a year stands for its months
-    done = year_rows.written(store)
-    todo = year_rows.years_to_write(months, [], done)
-    for year in todo:
+def ensure(store, out=sys.stdout) -> dict[str, int]:
+    """Write the year rows of every closed year the store lacks (year_rows.write, the batch job's
+    loop, with the stored month rows as each year's finest rows); rows written per table."""
+    def finest_of(year: str):
         t0 = time.perf_counter()
-        finest = store.aggregate(FINEST, "month", f"{year}-01", f"{year}-12", by=["period", *ROLLUPS[FINEST].dims])
-        written = {name: store.replace_periods(name, "year", [year], rows)
-                   for name, rows in year_rows.tables(finest).items()}
-        done.add(year)
-        store.set_meta(year_rows.META, year_rows.meta_value(done))
-        print(f"year rows {year}: {len(finest):,} month rows -> "
-              + ", ".join(f"{name} {n:,}" for name, n in written.items()) + f" in {time.perf_counter() - t0:.1f} s",
-              file=out)
-    if todo:
+        rows = store.aggregate(FINEST, "month", f"{year}-01", f"{year}-12", by=["period", *ROLLUPS[FINEST].dims])
+        print(f"year rows {year}: {len(rows):,} month rows read in {time.perf_counter() - t0:.1f} s", file=out)
+        return rows
+    counts = year_rows.write(store, [], finest_of)
+    if counts:
+        print("year rows written: " + ", ".join(f"{name} {n:,}" for name, n in counts.items()), file=out)
         store.set_meta("data_version", str(time.time_ns()))
-    return todo
+    return counts

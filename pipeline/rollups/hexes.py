@@ -60,23 +60,13 @@ def month_rows(finest_rows: pd.DataFrame) -> Iterator[tuple[str, pd.DataFrame]]:
 
 def write_year_rows(spark, store, lake_path: str, touched: list[str], finest_rows: pd.DataFrame,
                     now: datetime) -> dict[str, int]:
-    """Write the year rows of the closed years this load must (re)write (pipeline/rollups/year_rows.py),
-    one year at a time: the finest rows of the months it touched are the ones just counted, the
-    year's other months are counted again from the lake. Marks each year in the store's meta once
-    all its tables are written. Returns {"table/year": rows written}.
-    Which years hold data comes from the store's month partitions of the finest table (one per
-    year, just written for the touched months): no Spark job over the lake's files when, as on
-    most loads, no year needs writing."""
-    months = [f"{b}-12" for b in store.buckets(hotspot_rows.FINEST, "month")]  # a year stands for its months
-    done = year_rows.written(store)
-    counts: dict[str, int] = {}
-    for year in year_rows.years_to_write(months, touched, done):
+    """Write the year rows of the closed years this load must (re)write (pipeline/rollups/year_rows.py
+    `write`, after the month rows): the finest rows of the months the load touched are the ones just
+    counted, the year's other months are counted again from the lake. Returns {"table/year": rows}."""
+    def finest_of(year: str) -> pd.DataFrame:
         rows = finest_rows[finest_rows["period"].str.startswith(year)]
         others = [m for m in (f"{year}-{i:02d}" for i in range(1, 13)) if m not in touched]
-        if others:
-            rows = pd.concat([rows, finest(lake.read(spark, lake_path, others), now)], ignore_index=True)
-        for name, pdf in year_rows.tables(rows).items():
-            counts[f"{name}/year"] = counts.get(f"{name}/year", 0) + store.replace_periods(name, "year", [year], pdf)
-        done.add(year)
-        store.set_meta(year_rows.META, year_rows.meta_value(done))
-    return counts
+        if not others:
+            return rows
+        return pd.concat([rows, finest(lake.read(spark, lake_path, others), now)], ignore_index=True)
+    return year_rows.write(store, touched, finest_of)

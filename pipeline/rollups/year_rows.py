@@ -25,7 +25,7 @@ job's Spark part is pipeline/rollups/hexes.py `write_year_rows`).
 """
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 import pandas as pd
 
@@ -84,6 +84,24 @@ def split_span(span: tuple[str, str], years: set[str]) -> list[tuple[str, str, s
             pieces.append([grain, period, period])
         month = f"{int(year) + 1:04d}-01" if whole else _next_month(month)
     return [tuple(p) for p in pieces]
+
+
+def write(store, touched: Iterable[str], finest_of: Callable[[str], pd.DataFrame]) -> dict[str, int]:
+    """Write the year rows of the closed years a load must (re)write, one year at a time, from
+    `finest_of(year)`: the finest month rows of that whole year (the batch job counts them from the lake,
+    the benchmark sums its stored month rows). Marks each year in the meta once all its tables are
+    written. Returns {"table/year": rows written}. Which years hold data comes from the store's month
+    partitions of the finest table (one per year): no read of the lake when, as on most loads, no
+    year needs writing."""
+    months = [f"{b}-12" for b in store.buckets(hotspot_rows.FINEST, "month")]  # a year stands for its months
+    done = written(store)
+    counts: dict[str, int] = {}
+    for year in years_to_write(months, touched, done):
+        for name, rows in tables(finest_of(year)).items():
+            counts[f"{name}/year"] = counts.get(f"{name}/year", 0) + store.replace_periods(name, "year", [year], rows)
+        done.add(year)
+        store.set_meta(META, meta_value(done))
+    return counts
 
 
 def tables(finest: pd.DataFrame) -> dict[str, pd.DataFrame]:
