@@ -16,9 +16,9 @@ edges). Partitions are (grain, bucket), so day partitions that no query reads do
 cost. The month-only hotspot tables (`places_by_cell` and what pipeline/rollups/hotspot_rows.derived_tables
 sums from it) are written for every month from bench/hotspot_world.py's synthetic places (meta
 bench_hotspots: added to an older load without rewriting the rest, written again when derived_tables
-returns other tables or HOTSPOT_VERSION changes), then the closed years' year rows. The narrow rollups (pipeline/rollups/tables.py) are
-sums of the synthesised wide rows, exactly what the batch job's compute_rollup gives from the same
-requests. The load is skipped when the store already holds the same synthetic data (meta bench_loaded;
+returns other tables or HOTSPOT_VERSION changes), then the closed years' year rows. The narrow
+rollups (pipeline/rollups/tables.py) are sums of the synthesised wide rows, exactly what the batch
+job's compute_rollup gives from the same requests. The load is skipped when the store already holds the same synthetic data (meta bench_loaded;
 bench_narrow for the narrow tables, which are added to an older load without rewriting it: the wide
 rows are synthesised again, identically, from the seed).
 

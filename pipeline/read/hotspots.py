@@ -25,6 +25,7 @@ from pipeline.read.api import Filters, ReadAPI, cached
 from pipeline.rollups import hotspot_rows, year_rows
 from pipeline.rollups.tables import ALL, HEX_RESOLUTION, HOTSPOT_TOP, PLACE_HEAD_DEPTH
 from pipeline.schema import UNSPECIFIED
+from pipeline.stores import rows as rowlib
 
 PLACE_COLUMNS = ["address", "borough", "community_district", "cell", "count", "months"]
 CELL_COLUMNS = ["cell", "count", "months"]
@@ -199,9 +200,7 @@ class HotspotAPI(ReadAPI):
         years = year_rows.written(self.store) if self.use_year_rows and table in year_rows.YEARLY else set()
         pieces = year_rows.split_span(span, years)
         parts = [self.store.aggregate(table, grain, first, last, by=by, filters=filters) for grain, first, last in pieces]
-        if len(parts) == 1:
-            return parts[0]
-        return pd.concat(parts, ignore_index=True).groupby(by, as_index=False, sort=True)["n"].sum()
+        return parts[0] if len(parts) == 1 else rowlib.finish(pd.concat(parts, ignore_index=True), by, ["n"])
 
     @cached
     def cell_types(self, f: Filters, cell: str, n: int = TOP_TYPES) -> pd.DataFrame:

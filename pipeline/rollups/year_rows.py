@@ -17,8 +17,8 @@ that touches a closed year (a new version of an old request) recounts that whole
 becomes closed (the first load of a new year) gets its rows on that load, as does every closed
 year of a store written before year rows existed (once, on its next load).
 
-How a read knows: the store meta `year_rows` lists the years whose rows are written, set after
-every table is. A range is read as the listed years it covers whole, at year grain, plus the
+How a read knows: the store meta `META` (`year_rows:<tables>:cells`) lists the years whose rows are
+written, set after every table is. A range is read as the listed years it covers whole, at year grain, plus the
 months left over, at month grain (`split_span`). So every count is still a sum of stored rows
 equal to a recount of the raw rows. No pyspark here: the web workers import this module (the batch
 job's Spark part is pipeline/rollups/hexes.py `write_year_rows`).
@@ -39,7 +39,7 @@ META = "year_rows:" + ",".join(YEARLY) + ":cells"
 
 
 def written(store) -> set[str]:
-    """The years whose year rows the store holds (meta `year_rows`)."""
+    """The years whose year rows the store holds (meta META)."""
     return {y for y in (store.get_meta(META) or "").split(",") if y}
 
 
