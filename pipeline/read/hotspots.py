@@ -146,35 +146,40 @@ class HotspotAPI(ReadAPI):
 
     def _cell_top_from_heads(self, dims: dict[str, str], cell: str, span: tuple[str, str], n: int) -> pd.DataFrame | None:
         """A clicked hexagon's top places for every type, when the range covers closed years whole: the
-        threshold algorithm over the cell's year heads (place_heads, scope 'c:<cell>') and the exact
-        place rows of the other months, which leave nothing out. None: sum every row of the cell.
-        A borough or district filter cuts the heads to it: a bound on the cell's left-out places
-        bounds those of any part of it."""
+        threshold algorithm over the cell's year heads (place_heads, scope 'c:<cell>'), one piece per
+        year, and the exact place rows of the other months, one piece that leaves nothing out
+        (place_ranking.top_places_by_piece: a place is looked up only in the years that did not list it).
+        None: sum every row of the cell. A borough or district filter cuts the heads to it: a bound on
+        the cell's left-out places bounds those of any part of it."""
         years = year_rows.written(self.store) if self.use_year_rows else set()
         pieces = year_rows.split_span(span, years)
         if all(grain == "month" for grain, _, _ in pieces):
             return None
-        listed, rest = [], 0
+        listed, rests = [], {}
         for grain, first, last in pieces:
             if grain == "year":
-                got = self.store.aggregate("place_heads", "year", first, last, by=place_ranking.KEY,
+                got = self.store.aggregate("place_heads", "year", first, last, by=[*place_ranking.KEY, "period"],
                                            filters={"scope_type": ALL, "scope_area": "c:" + cell})
                 left_out = got["address"] == hotspot_rows.REST
-                rest += int(got.loc[left_out, "n"].sum())
-                listed.append(got[~left_out])
+                rests.update({f"{y:04d}": 0 for y in range(int(first), int(last) + 1)})  # no REST row: none left out
+                rests.update(dict(zip(got.loc[left_out, "period"].astype(str), got.loc[left_out, "n"].astype(int),
+                                      strict=True)))
+                listed.append(got[~left_out].rename(columns={"period": "piece"}))
             else:
                 got = self.store.aggregate("places_by_cell", "month", first, last, by=place_ranking.KEY,
                                            filters={**dims, "cell": cell})
-                listed.append(got[got["address"] != UNSPECIFIED])
-        heads = pd.concat(listed, ignore_index=True).groupby(place_ranking.KEY, as_index=False)["n"].sum()
+                listed.append(got[got["address"] != UNSPECIFIED].assign(piece=f"{first}..{last}"))
+                rests[f"{first}..{last}"] = 0  # month rows list every place
+        heads = pd.concat(listed, ignore_index=True)
         for column in ("borough", "community_district"):
             if column in dims:
                 heads = heads[heads[column] == dims[column]]
 
-        def lookup(places: pd.DataFrame) -> pd.DataFrame:
-            rows = self._place_rows(places, {**dims, "cell": cell}, span)
-            return rows.groupby(place_ranking.KEY, as_index=False)["n"].sum().rename(columns={"n": "count"})
-        top = place_ranking.top_places(heads, rest, n, lookup)
+        def lookup(missing: pd.DataFrame) -> pd.DataFrame:
+            found = [self._place_rows(places, {**dims, "cell": cell}, (f"{year}-01", f"{year}-12")).assign(piece=year)
+                     for year, places in missing.groupby("piece")]
+            return pd.concat(found, ignore_index=True).rename(columns={"n": "count"})
+        top = place_ranking.top_places_by_piece(heads[[*place_ranking.KEY, "piece", "n"]], rests, n, lookup)
         return None if top is None else top.assign(cell=cell)
 
     def _place_rows(self, places: pd.DataFrame, dims: dict[str, str], span: tuple[str, str]) -> pd.DataFrame:

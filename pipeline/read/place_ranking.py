@@ -14,10 +14,15 @@ busiest places with exact counts, and the largest count it left out. Over a rang
 
 Every count returned is an exact count (a lookup, or heads that left nothing out), so the list
 equals a recount of the raw rows; tests/unit/test_place_ranking.py checks it against brute force.
+
+`top_places_by_piece` is the same algorithm when the heads come in a few pieces of known extent
+(a clicked hexagon's year heads, plus the exact rows of the months outside closed years): a place's
+bound then adds only the left-out maxima of the pieces that did not list it, and its exact count
+looks it up only in those pieces, so a place listed every year costs no lookup at all.
 """
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 import pandas as pd
 
@@ -59,5 +64,40 @@ def top_places(heads: pd.DataFrame, rest: int, n: int,
     exact["count"] = exact["count"].astype("int64")
     top = rank(exact, n)
     if len(top) < n or top["count"].iloc[-1] <= rest:
+        return None
+    return top
+
+
+def top_places_by_piece(listed: pd.DataFrame, rests: Mapping[str, int], n: int,
+                        lookup: Callable[[pd.DataFrame], pd.DataFrame]) -> pd.DataFrame | None:
+    """Top n places (KEY + count) from heads in pieces: `listed` holds each piece's listed places with
+    their exact counts in it (KEY + piece + n), `rests` every piece's largest count left out (0: the
+    piece listed every place). `lookup(missing)` gives the exact counts (KEY + piece + count) of the
+    (place, piece) pairs asked (KEY + piece). None: the heads do not settle it, sum every row."""
+    lower = listed.groupby(KEY, as_index=False)["n"].sum()
+    unseen = sum(rests.values())  # a place no piece listed has at most this much
+    if unseen == 0:
+        return rank(lower.rename(columns={"n": "count"}), n)
+    if len(lower) < n:
+        return None
+    partial = [piece for piece, rest in rests.items() if rest > 0]
+    pairs = lower[KEY].merge(pd.DataFrame({"piece": partial}), how="cross")
+    pairs = pairs.merge(listed[[*KEY, "piece"]].drop_duplicates(), on=[*KEY, "piece"], how="left", indicator=True)
+    missing = pairs[pairs["_merge"] == "left_only"][[*KEY, "piece"]]
+    missing = missing.assign(rest=missing["piece"].map(rests).astype("int64"))
+    slack = missing.groupby(KEY, as_index=False)["rest"].sum()
+    bounds = lower.merge(slack, on=KEY, how="left").fillna({"rest": 0})
+    floor = bounds["n"].nlargest(n).iloc[-1]
+    maybe = bounds[bounds["n"] + bounds["rest"] >= floor]
+    if len(maybe) > MAX_LOOKUPS:
+        return None
+    asked = missing.merge(maybe[KEY], on=KEY)[[*KEY, "piece"]]
+    found = lookup(asked) if len(asked) else pd.DataFrame(columns=[*KEY, "piece", "count"])
+    found = asked.merge(found, on=[*KEY, "piece"], how="inner")
+    more = found["count"].astype("int64").groupby([found[k] for k in KEY]).sum()  # by place, over its pieces
+    exact = maybe[[*KEY, "n"]].set_index(KEY)
+    exact = exact.assign(count=exact["n"] + more.reindex(exact.index, fill_value=0)).reset_index()
+    top = rank(exact[[*KEY, "count"]], n)
+    if len(top) < n or top["count"].iloc[-1] <= unseen:
         return None
     return top

@@ -139,3 +139,59 @@ def test_the_read_api_ranks_from_heads_what_summing_every_row_ranks(tmp_path):
         pd.testing.assert_frame_equal(got[[*KEY, "count"]], want, check_dtype=False)
         assert (got["cell"] == "8a2a1072b59ffff").all()
     store.close()
+
+
+def by_piece(rows: pd.DataFrame, years: set[str], depth: int, n: int, lookups: list | None = None) -> pd.DataFrame | None:
+    """top_places_by_piece over per-year heads of `depth` (one piece a year of `years`) and the exact
+    place rows of every other year (one piece, nothing left out), as a clicked hexagon is ranked."""
+    rows = rows[rows["address"] != UNSPECIFIED]
+    year = rows["period"].str[:4]
+    place_years = rows.assign(year=year).groupby([*KEY, "year"], as_index=False)["n"].sum()
+    listed, rests = [], {}
+    for y, here in place_years[place_years["year"].isin(years)].groupby("year"):
+        ranked_ = place_ranking.rank(here.rename(columns={"n": "count"}), len(here))
+        listed.append(ranked_.head(depth).rename(columns={"count": "n"}).assign(piece=y)[[*KEY, "piece", "n"]])
+        rests[y] = int(ranked_["count"].iloc[depth]) if len(ranked_) > depth else 0
+    others = place_years[~place_years["year"].isin(years)]
+    listed.append(others.groupby(KEY, as_index=False)["n"].sum().assign(piece="months")[[*KEY, "piece", "n"]])
+    rests["months"] = 0
+
+    def lookup(missing):
+        if lookups is not None:
+            lookups.append(missing)
+        assert set(missing["piece"]) <= years  # never a piece that listed every place
+        got = place_years.merge(missing.rename(columns={"piece": "year"}), on=[*KEY, "year"])
+        return got.rename(columns={"year": "piece", "n": "count"})
+    return place_ranking.top_places_by_piece(pd.concat(listed, ignore_index=True), rests, n, lookup)
+
+
+def over_years(counts: list[tuple[int, int, int, int]]) -> pd.DataFrame:
+    """finest() rows with the month index read as a year (2019 + m), one month each."""
+    rows = finest(counts)
+    return rows.assign(period=rows["period"].map(lambda p: f"{2019 + int(p[5:7]) - 1}-06"))
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(counts=counts, closed=st.sets(st.integers(0, 5)), n=st.integers(1, 12), depth=st.integers(1, 12))
+def test_ranked_by_piece_whenever_it_answers_it_equals_the_brute_force_ranking(counts, closed, n, depth):
+    rows = over_years(counts)
+    years = {str(2019 + y) for y in closed}
+    got = by_piece(rows, years, max(depth, n), n)
+    if got is not None:
+        want = brute(rows, set(rows["period"]), n)
+        pd.testing.assert_frame_equal(got.reset_index(drop=True), want.reset_index(drop=True), check_dtype=False)
+
+
+def test_a_place_listed_every_year_is_never_looked_up():
+    """Zipf-like places over six closed years: the top 5 from heads 20 deep settles, and the places
+    every year listed (the busiest) are not looked up."""
+    rng = np.random.default_rng(4)
+    weights = 1 / np.arange(1, 41) ** 1.3
+    rows = over_years([(m, int(p), int(rng.integers(0, 3)), 1) for m in range(6)
+                       for p in rng.choice(40, size=400, p=weights / weights.sum())])
+    lookups: list[pd.DataFrame] = []
+    got = by_piece(rows, {str(y) for y in range(2019, 2025)}, 20, 5, lookups)
+    assert got is not None
+    pd.testing.assert_frame_equal(got, brute(rows, set(rows["period"]), 5), check_dtype=False)
+    asked = pd.concat(lookups) if lookups else pd.DataFrame(columns=[*KEY, "piece"])
+    assert not set(asked["address"]) & set(got["address"].head(3))
