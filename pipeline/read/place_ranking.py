@@ -24,6 +24,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 
+import numpy as np
 import pandas as pd
 
 from pipeline.rollups.hotspot_rows import PLACE as KEY  # a place: its address in its borough and district
@@ -44,7 +45,11 @@ def candidates(heads: pd.DataFrame, rest: int, n: int) -> pd.DataFrame | None:
 
 
 def rank(exact: pd.DataFrame, n: int) -> pd.DataFrame:
-    """Top n of exact counts (KEY + `count`): count descending, then the place."""
+    """Top n of exact counts (KEY + `count`): count descending, then the place. Only the places at or
+    above the n-th largest count are sorted (a cell's few thousand places by three text columns cost
+    more than its read)."""
+    if len(exact) > n:
+        exact = exact[exact["count"] >= exact["count"].nlargest(n).iloc[-1]]
     ordered = exact.sort_values(["count", *KEY], ascending=[False, True, True, True], kind="stable")
     return ordered.head(n).reset_index(drop=True)
 
@@ -74,29 +79,38 @@ def top_places_by_piece(listed: pd.DataFrame, rests: Mapping[str, int], n: int,
     their exact counts in it (KEY + piece + n), `rests` every piece's largest count left out (0: the
     piece listed every place). `lookup(missing)` gives the exact counts (KEY + piece + count) of the
     (place, piece) pairs asked (KEY + piece). None: the heads do not settle it, sum every row."""
-    lower = listed.groupby(KEY, as_index=False)["n"].sum()
     unseen = sum(rests.values())  # a place no piece listed has at most this much
+    # one integer per place and per piece: a click's heads are a few thousand rows, and grouping or
+    # merging them on three text columns in pandas cost more than the store's reads (measured)
+    if listed.empty:
+        return rank(pd.DataFrame(columns=[*KEY, "count"]), n) if unseen == 0 else None
+    code, places = pd.factorize(pd.MultiIndex.from_frame(listed[KEY]))
+    places = places.set_names(KEY)
+    pieces = list(rests)
+    piece = pd.Index(pieces).get_indexer(listed["piece"])
+    if (piece < 0).any():
+        raise ValueError("every listed piece needs its left-out maximum in `rests`")
+    rest = np.array([rests[p] for p in pieces], dtype="int64")
+    lower = np.bincount(code, weights=listed["n"].to_numpy(dtype="int64"), minlength=len(places)).astype("int64")
+    seen = np.zeros((len(places), len(pieces)), dtype=bool)
+    seen[code, piece] = True
     if unseen == 0:
-        return rank(lower.rename(columns={"n": "count"}), n)
-    if len(lower) < n:
+        return rank(places.to_frame(index=False).assign(count=lower), n)
+    if len(places) < n:
         return None
-    partial = [piece for piece, rest in rests.items() if rest > 0]
-    pairs = lower[KEY].merge(pd.DataFrame({"piece": partial}), how="cross")
-    pairs = pairs.merge(listed[[*KEY, "piece"]].drop_duplicates(), on=[*KEY, "piece"], how="left", indicator=True)
-    missing = pairs[pairs["_merge"] == "left_only"][[*KEY, "piece"]]
-    missing = missing.assign(rest=missing["piece"].map(rests).astype("int64"))
-    slack = missing.groupby(KEY, as_index=False)["rest"].sum()
-    bounds = lower.merge(slack, on=KEY, how="left").fillna({"rest": 0})
-    floor = bounds["n"].nlargest(n).iloc[-1]
-    maybe = bounds[bounds["n"] + bounds["rest"] >= floor]
+    # a piece that did not list a place hides at most its left-out maximum of it
+    upper = lower + (~seen * rest).sum(axis=1)
+    floor = np.sort(lower)[-n]
+    maybe = np.flatnonzero(upper >= floor)
     if len(maybe) > MAX_LOOKUPS:
         return None
-    asked = missing.merge(maybe[KEY], on=KEY)[[*KEY, "piece"]]
-    found = lookup(asked) if len(asked) else pd.DataFrame(columns=[*KEY, "piece", "count"])
-    found = asked.merge(found, on=[*KEY, "piece"], how="inner")
-    more = found["count"].astype("int64").groupby([found[k] for k in KEY]).sum()  # by place, over its pieces
-    exact = maybe[[*KEY, "n"]].set_index(KEY)
-    exact = exact.assign(count=exact["n"] + more.reindex(exact.index, fill_value=0)).reset_index()
+    place_of, piece_of = np.nonzero(~seen[maybe] & (rest > 0))
+    asked = places[maybe[place_of]].to_frame(index=False).assign(piece=np.array(pieces, dtype=object)[piece_of])
+    more = np.zeros(len(places), dtype="int64")
+    if len(asked):
+        found = asked.merge(lookup(asked), on=[*KEY, "piece"], how="inner")
+        np.add.at(more, places.get_indexer(pd.MultiIndex.from_frame(found[KEY])), found["count"].to_numpy(dtype="int64"))
+    exact = places[maybe].to_frame(index=False).assign(count=lower[maybe] + more[maybe])
     top = rank(exact[[*KEY, "count"]], n)
     if len(top) < n or top["count"].iloc[-1] <= unseen:
         return None
