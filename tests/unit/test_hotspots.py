@@ -1,10 +1,13 @@
 """Hotspot reads (pipeline/read/hotspots.py), their URL state, the hexagon figure and the live map's theme."""
 from __future__ import annotations
 
+import base64
 from datetime import date
 
 import h3
+import numpy as np
 import pandas as pd
+import plotly.graph_objects as go
 import pytest
 
 from app import hex_figures
@@ -123,13 +126,37 @@ def test_a_click_on_a_cell_writes_it_and_anything_else_is_ignored():
         assert click_cell("?type=Noise", junk) is None
 
 
+def numbers(values) -> list:
+    """A trace's numbers as sent to the browser: plotly JSON carries numeric arrays as base64 typed arrays."""
+    if isinstance(values, dict) and "bdata" in values:
+        return np.frombuffer(base64.b64decode(values["bdata"]), dtype=values["dtype"]).tolist()
+    return list(values)
+
+
 def test_hex_map_draws_closed_cell_rings_and_follows_the_theme():
     cells = pd.DataFrame({"cell": [CELL, h3.grid_disk(CELL, 1)[1]], "count": [5, 2]})
     gj = hex_figures.cells_geojson(list(cells["cell"]))
     ring = gj["features"][0]["geometry"]["coordinates"][0]
     assert ring[0] == ring[-1] and len(ring) == 7 and -74.3 < ring[0][0] < -73.6  # [lon, lat]
-    fig = hex_figures.hex_map(cells, "/assets/geo/boroughs.geojson", ["Brooklyn"], selected=CELL)
-    assert list(fig.data[1].locations) == list(cells["cell"]) and list(fig.data[1].z) == [5, 2]
+    fig = go.Figure(hex_figures.hex_map(cells, "/assets/geo/boroughs.geojson", ["Brooklyn"], selected=CELL))
+    assert list(fig.data[1].locations) == list(cells["cell"]) and numbers(fig.data[1].z) == [5, 2]
     assert fig.layout.map.style == CLEAR_MAP_STYLE and fig.layout.paper_bgcolor == "rgba(0,0,0,0)"
     assert list(fig.data[2].locations) == [CELL]  # the selected cell outlined
     assert "No requests" in hex_figures.hex_map(cells.iloc[:0], "", []).layout.annotations[0].text
+
+
+def test_a_selection_reuses_the_unselected_map_and_leaves_it_as_it_was():
+    """hex_map builds the map once per set of counts; selecting a cell outlines it and centres the
+    view on it in a copy, so the next figure (another cell, or none) is drawn as if it were the first."""
+    cells = pd.DataFrame({"cell": [CELL, *list(h3.grid_disk(CELL, 2))[1:]], "count": range(19, 0, -1)})
+    other = cells["cell"].iloc[5]
+    plain = hex_figures.hex_map(cells, "/b.geojson", ["Brooklyn"])
+    one = hex_figures.hex_map(cells, "/b.geojson", ["Brooklyn"], selected=CELL)
+    two = hex_figures.hex_map(cells, "/b.geojson", ["Brooklyn"], selected=other)
+    assert one["data"][0] is two["data"][0] is plain["data"][0]  # the same base traces, not rebuilt
+    assert len(plain["data"]) == 2 and [list(f["data"][-1]["locations"]) for f in (one, two)] == [[CELL], [other]]
+    assert one["layout"]["map"]["center"] != two["layout"]["map"]["center"] != plain["layout"]["map"]["center"]
+    again = hex_figures.hex_map(cells, "/b.geojson", ["Brooklyn"])
+    assert again == plain and again["layout"]["map"]["zoom"] == plain["layout"]["map"]["zoom"]
+    fewer = hex_figures.hex_map(cells.assign(count=cells["count"] + 1), "/b.geojson", ["Brooklyn"])
+    assert numbers(go.Figure(fewer).data[1].z)[0] == 20  # other counts: another map
