@@ -1,5 +1,6 @@
 """Aggregates whose filters fix the leading dimensions (a value or a list) name their periods and seek
-key slices, in Cassandra (`period IN ? AND dim IN ?`) and SQLite (`bucket IN (..) AND period IN (..)`):
+key slices, in Cassandra (`period IN ? AND dim IN ?`) and SQLite (`bucket IN (..) AND period IN (..)`, one query
+for every partition or one per partition):
 the sums must equal those of plain rows filtered in pandas (Cassandra) or of a range scan (SQLite)."""
 from __future__ import annotations
 
@@ -63,7 +64,12 @@ def sqlite_store(tmp_path_factory):
 
 @pytest.mark.parametrize("table, grain, start, end, by, filters", CASES, ids=CASE_IDS)
 def test_sqlite_seeks_sum_like_a_range_scan(sqlite_store, table, grain, start, end, by, filters):
-    seek = sqlite_store.aggregate(table, grain, start, end, by, filters)
+    seek = sqlite_store.aggregate(table, grain, start, end, by, filters)  # one query for every partition
+    sqlite_store.one_query_probes = 0  # this real store, one seeking query per partition
+    try:
+        per_partition = sqlite_store.aggregate(table, grain, start, end, by, filters)
+    finally:
+        del sqlite_store.one_query_probes  # back to the class's limit
     sqlite_store.seek_periods = 0  # this real store, every query a range scan
     try:
         scan = sqlite_store.aggregate(table, grain, start, end, by, filters)
@@ -71,3 +77,4 @@ def test_sqlite_seeks_sum_like_a_range_scan(sqlite_store, table, grain, start, e
         del sqlite_store.seek_periods  # back to the class's limit
     assert not scan.empty
     pd.testing.assert_frame_equal(seek, scan, check_dtype=False)
+    pd.testing.assert_frame_equal(per_partition, scan, check_dtype=False)
