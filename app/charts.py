@@ -10,9 +10,10 @@ from __future__ import annotations
 import ctypes
 import logging
 import re
+import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import wait as wait_futures
 from dataclasses import dataclass
 from datetime import date
@@ -65,6 +66,24 @@ class Reads:
 
     def __init__(self) -> None:
         self.stale_since: float | None = None
+        self._memo: dict[object, Future] = {}
+        self._memo_lock = threading.Lock()
+
+    def memo(self, key: object, compute: Callable[[], object]) -> object:
+        """compute() once per key for this callback, whichever chart thread asks first (the others
+        wait for it): a page's charts often share a derived frame (rankings: the two charts of a
+        level sum the same areas), and reads are cached but what is made of them is not."""
+        with self._memo_lock:
+            fut = self._memo.get(key)
+            mine = fut is None
+            if mine:
+                fut = self._memo[key] = Future()
+        if mine:
+            try:
+                fut.set_result(compute())
+            except BaseException as exc:  # every asker sees the same error
+                fut.set_exception(exc)
+        return fut.result()
 
     def __call__(self, method: str, *args, **kwargs):
         answer = model().ask(method, *args, **kwargs)

@@ -41,14 +41,17 @@ def areas(s: st.State, reads: Reads, level: str) -> tuple[pd.DataFrame, pd.DataF
 
 
 def award_frame(s: st.State, reads: Reads, level: str, per_capita: bool) -> pd.DataFrame:
-    tot, ser = areas(s, reads, level)
+    tot, ser = reads.memo(("areas", level), lambda: areas(s, reads, level))  # both charts of a level
     if per_capita and tot["population"].notna().sum() == 0 and not tot.empty:
         raise charts.NotAvailable("No population figures are loaded for this level, so no per-resident rate.")
     top = metrics.top_areas(tot, level, per_capita, N, st.MIN_POPULATION)
     names = geo.names(level)
+    shown = ser[ser[level].isin(top[level])].sort_values([level, "period"])
+    by_area = {area: rows for area, rows in shown.groupby(level, sort=False)}
+    empty = shown.iloc[:0]
     rows = []
     for i, r in top.iterrows():
-        values = ser[ser[level] == r[level]].sort_values("period")
+        values = by_area.get(r[level], empty)
         counts = values["count"].tolist()
         rows.append({
             "rank": i + 1, "area": r[level], "name": names.get(str(r[level]), (str(r[level]), ""))[0],

@@ -204,3 +204,32 @@ def test_rankings_and_map_show_per_resident_rates_for_districts(client, deps, re
     award = rankings.award_frame(st.parse("?range=all")[0], Reads(), "community_district", True)
     assert dict(zip(award["area"], award["per_10k"], strict=True)) == pytest.approx(expected)
     assert award["per_10k"].is_monotonic_decreasing
+
+
+def test_a_callback_s_charts_share_one_computation_per_memo_key():
+    """Reads.memo: threads asking for the same key wait for the first one's answer (rankings' two
+    charts of a level sum the areas once); an error reaches every asker; another Reads starts afresh."""
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    from app.charts import Reads
+    from app.data import DataUnavailable
+    calls = []
+    started = threading.Event()
+
+    def slow():
+        calls.append(1)
+        started.wait(2)
+        return len(calls)
+    reads = Reads()
+    with ThreadPoolExecutor(4) as pool:
+        futures = [pool.submit(reads.memo, "areas", slow) for _ in range(4)]
+        started.set()
+        assert [f.result() for f in futures] == [1, 1, 1, 1] and len(calls) == 1
+
+    def broken():
+        raise DataUnavailable("store down")
+    for _ in range(2):
+        with pytest.raises(DataUnavailable):
+            reads.memo("broken", broken)
+    assert Reads().memo("areas", lambda: "fresh") == "fresh"
