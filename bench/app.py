@@ -16,6 +16,7 @@ import statistics
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 
 import psutil
 
@@ -187,11 +188,13 @@ def heads_against_full_sum(store_url: str) -> dict[str, dict[str, float]]:
     return out
 
 
-def with_store_types(states: tuple[str, ...], types: list[str]) -> tuple[str, ...]:
+def with_store_types(states: tuple[str, ...], types: list[str],
+                     descriptors_of: Callable[[str], list[str]] = lambda t: []) -> tuple[str, ...]:
     """The states with their complaint types swapped for the store's busiest ones when the store does
-    not hold them (the synthetic ten-year store names its types 'Complaint Type 00', ...), so a
-    type's view reads a real slice instead of an empty one."""
-    from urllib.parse import quote_plus
+    not hold them (the synthetic ten-year store names its types 'Complaint Type 00', ...), and a
+    descriptor the state's type does not have for that type's busiest (`descriptors_of(type)`, most
+    requests first), so a type's or a descriptor's view reads a real slice instead of an empty one."""
+    from urllib.parse import parse_qsl, quote_plus, urlencode
     names = {"Noise+-+Residential": types[0] if types else "", "HEAT%2FHOT+WATER": types[1] if len(types) > 1 else ""}
     out = []
     for s in states:
@@ -199,6 +202,11 @@ def with_store_types(states: tuple[str, ...], types: list[str]) -> tuple[str, ..
             real = spelled.replace("+", " ").replace("%2F", "/")
             if spelled in s and real not in types and busiest:
                 s = s.replace(spelled, quote_plus(busiest))
+        query = dict(parse_qsl(s.lstrip("?")))
+        if "descriptor" in query and "type" in query:
+            known = descriptors_of(query["type"])
+            if known and query["descriptor"] not in known:
+                s = "?" + urlencode({**query, "descriptor": known[0]})
         out.append(s)
     return tuple(out)
 
@@ -303,10 +311,14 @@ def main(argv: list[str] | None = None) -> None:
             call(client, dep, {f"{page}-state.data": STATES[0]})
     from app.data import model
     types = list(model().ask("vocabulary", "complaint_type").value["value"])
+
+    def descriptors_of(ctype: str) -> list[str]:
+        from pipeline.read.api import Filters
+        return list(model().ask("counts", "descriptor", Filters(complaint_type=ctype)).value["descriptor"])
     report: dict[str, object] = {
         "store": args.store, "callbacks": time_callbacks(client, args.rounds, pages, with_store_types(STATES, types)),
         "descriptor_views": time_callbacks(client, args.rounds, tuple(p for p in pages if p != "hotspots"),
-                                           with_store_types(DESCRIPTOR_STATES, types))}
+                                           with_store_types(DESCRIPTOR_STATES, types, descriptors_of))}
     if "hotspots" in pages and args.month_rows:
         report["hotspot_pointer"], report["hotspot_pointer_month_rows"] = year_rows_against_month_rows(
             client, args.rounds, with_store_types(STATES, types))

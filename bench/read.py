@@ -4,10 +4,9 @@
     python -m bench.read --store sqlite:///var/bench_rollups.db
 
 So as not to depend on the batch job, it synthesises rollup rows directly (realistic sparsity:
-requests are drawn per period from a Zipf-like mix of complaint types and areas, ~3 M a year), loads
-them with replace_periods (reporting write throughput), then times each query `--repeat` times cold
-(ReadAPI(cache=False): every call reaches the store) and cached (the read-through cache), printing
-p50/p95 per query and overall. The target is p95 <= 50 ms.
+requests are drawn per period from a Zipf-like mix of complaint types and areas, ~3 M a year), loads them
+with replace_periods (reporting write throughput), then times each query `--repeat` times cold (every call
+reaches the store) and cached (the read-through cache): p50/p95 per query and overall (target p95 <= 50 ms).
 
 What is loaded: month rows of every rollup for all years, day rows of `requests` for every day (day
 and week series), and day rows of the other rollups for the first month and the last
@@ -16,11 +15,11 @@ edges). Partitions are (grain, bucket), so day partitions that no query reads do
 cost. The month-only hotspot tables (`places_by_cell` and what pipeline/rollups/hotspot_rows.derived_tables
 sums from it) are written for every month from bench/hotspot_world.py's synthetic places (meta
 bench_hotspots: added to an older load without rewriting the rest, written again when derived_tables
-returns other tables or HOTSPOT_VERSION changes), then the closed years' year rows. The narrow
-rollups (pipeline/rollups/tables.py) are sums of the synthesised wide rows, exactly what the batch
-job's compute_rollup gives from the same requests. The load is skipped when the store already holds the same synthetic data (meta bench_loaded;
-bench_narrow for the narrow tables, which are added to an older load without rewriting it: the wide
-rows are synthesised again, identically, from the seed).
+returns other tables or HOTSPOT_VERSION changes), then the closed years' year rows, and the descriptor
+rollups (bench/descriptor_world.py). The narrow rollups (pipeline/rollups/tables.py) are sums of the
+synthesised wide rows, as the batch job's compute_rollup gives them. The load is skipped when the store
+holds the same synthetic data (meta bench_loaded; bench_narrow for the narrow tables, added to an older
+load without rewriting it: the wide rows are synthesised again, identically, from the seed).
 
 Timings are for the full layout and, with --layouts wide,narrow, also for the wide rollups alone (the
 layout before the narrow ones existed), query by query in turns, so both see the same machine load.
@@ -36,7 +35,7 @@ from datetime import date, timedelta
 import numpy as np
 import pandas as pd
 
-from bench import hotspot_years
+from bench import descriptor_world, hotspot_years
 from bench.results import record
 from pipeline import settings as settings_mod
 from pipeline.read.api import TABLE_PREFERENCE, Filters, ReadAPI, table_for
@@ -49,10 +48,10 @@ from pipeline.stores import open_store
 AGENCIES = ("NYPD", "HPD", "DOT", "DSNY", "DEP", "DOB", "DPR", "DOHMH", "TLC", "DHS")
 CHANNELS = ("PHONE", "ONLINE", "MOBILE", "OTHER")
 STATUSES = ("Closed", "Open", "In Progress", "Pending", "Assigned")
-# The rollups World synthesises; every other rollup is a sum of one of them (narrow_source).
+# The rollups World synthesises; every other rollup is a sum of one of them (narrow_source), but the
+# descriptors' (bench/descriptor_world.py) and the hotspots' (MONTH_ONLY below).
 WIDE = ("requests", "districts", "zips", "channels", "status", "resolution", "timeliness", "hour_of_week",
         "district_timeliness", "district_resolution")
-# (descriptors are not synthesised, so their rollups stay empty here; hotspots: MONTH_ONLY below)
 NARROW = tuple(name for name, r in ROLLUPS.items()
                if name not in WIDE and "descriptor" not in r.dims and "day" in r.grains)
 LAYOUTS = {"narrow": TABLE_PREFERENCE, "wide": tuple(n for n in TABLE_PREFERENCE if n in WIDE)}
@@ -374,6 +373,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"store already holds the synthetic data ({narrow_signature}; {hotspot_signature}); --reload to write it again")
     if not args.without_hotspots:  # the closed years' year rows, summed from the month rows (bench/hotspot_years.py)
         hotspot_years.ensure(store)
+    descriptor_world.ensure(store, World(), first, last, args.requests_per_day, args.day_months, signature)
     segments = plan_range(first, last)
     print(f"ten-year range plan: {segments}")
     cold = ReadAPI(store, cache=False)
