@@ -34,8 +34,8 @@ from pipeline import provenance
 from pipeline.ingest import exports as ingest
 from pipeline.ingest.normalize import tag_unusable
 from pipeline.lake import table as lake
+from pipeline.rollups import backfill, frames
 from pipeline.rollups import compute as rollups
-from pipeline.rollups import frames
 from pipeline.rollups import hexes as hex_rollups
 from pipeline.rollups.tables import DERIVED_DIMS, ROLLUPS, Rollup
 from pipeline.schema import REQUEST_COLUMN_NAMES
@@ -197,6 +197,12 @@ def day_families(parent: str | None = None) -> list[tuple[str, Rollup]]:
     return out
 
 
+def summed_parents() -> dict[str, str]:
+    """{rollup: the counted rollup the batch sums it from} (pipeline/rollups/backfill.py fills the
+    partitions a rollup added later lacks from the same parent)."""
+    return {child: parent for parent, _ in day_families() for child, _ in day_families(parent)}
+
+
 def _finish(store: Store, latest: str | None) -> None:
     if latest:
         previous = store.get_meta("freshness")
@@ -283,6 +289,8 @@ def recompute(spark: SparkSession, store: Store, lake_path: str, since: date, no
 
 
 def _rollups(spark: SparkSession, store: Store, lake_path: str, report: Report, now: datetime) -> None:
+    with _Stage(report, "backfill"):  # rollups added since the store was loaded: summed once from their parents
+        report.rollup_rows.update({f"backfill {k}": v for k, v in backfill.fill(store, summed_parents()).items()})
     if not report.months:
         return
     with _Stage(report, "rollups"):

@@ -106,6 +106,11 @@ ROLLUPS: dict[str, Rollup] = {r.name: r for r in (
     # board report and the district map. A missing descriptor counts as 'Unspecified', like every dim.
     # The widest first: the batch counts it from the lake and sums the other two from its rows.
     Rollup("district_descriptors", ("community_district", "borough", "complaint_type", "agency", "descriptor")),
+    # the districts of one type's descriptor (rankings and the district map under a descriptor filter, the
+    # board report's descriptors of a type): the type leads, so the filter is a slice the stores seek to,
+    # where district_descriptors (district first) is read whole for the period (~21,000 rows a month at
+    # the city's volume); summed from district_descriptors
+    Rollup("descriptor_districts", ("complaint_type", "descriptor", "community_district", "borough")),
     Rollup("descriptors", ("borough", "complaint_type", "agency", "descriptor"), live_table="live_descriptors"),
     Rollup("type_descriptors", ("complaint_type", "agency", "descriptor")),
     # Hotspots (pipeline/read/hotspots.py), month grain (no day rows), batch only (the streaming job's lake rows
@@ -157,7 +162,7 @@ ALL = "*"            # place_heads' scope value for "every type" / "the whole ci
 
 # The descriptor rollups, smallest first: ranked last (TABLE_PREFERENCE below), so only a query that
 # names the descriptor reads them.
-DESCRIPTOR_ROLLUPS = ("type_descriptors", "descriptors", "district_descriptors")
+DESCRIPTOR_ROLLUPS = ("type_descriptors", "descriptors", "descriptor_districts", "district_descriptors")
 
 # Each rollup's read rank: every rollup, smallest first (rows per period). A query reads the first one that
 # holds all the columns it groups/filters by, with the measures it sums (pipeline/read/api.py table_for). The narrow

@@ -16,7 +16,7 @@ from pipeline.stream.state import STATE_COLUMNS, RequestState
 from tests.support.rollup_fixtures import make_requests, recount, sqlite_read_api
 
 pytestmark = pytest.mark.unit
-DESCRIPTOR_TABLES = ("type_descriptors", "descriptors", "district_descriptors")
+DESCRIPTOR_TABLES = ("type_descriptors", "descriptors", "descriptor_districts", "district_descriptors")
 
 
 @pytest.fixture(scope="module")
@@ -41,7 +41,9 @@ def test_descriptor_queries_read_the_descriptor_rollups():
     assert table_for({"descriptor", "complaint_type", "agency"}) == "type_descriptors"
     assert table_for({"descriptor", "borough"}) == "descriptors"
     assert table_for({"descriptor", "borough", "complaint_type", "agency"}) == "descriptors"
-    assert table_for({"descriptor", "community_district", "borough"}) == "district_descriptors"
+    # a type's descriptor by district: the table the type leads (a slice), not district_descriptors
+    assert table_for({"descriptor", "community_district", "borough"}) == "descriptor_districts"
+    assert table_for({"descriptor", "community_district", "complaint_type"}) == "descriptor_districts"
     assert table_for({"descriptor", "community_district", "complaint_type", "agency"}) == "district_descriptors"
     with pytest.raises(ValueError, match="descriptor"):
         table_for({"descriptor", "zip"})  # no ZIP x descriptor rollup: the app says so on the chart
@@ -60,7 +62,7 @@ def test_queries_without_descriptor_keep_their_small_tables():
         assert "descriptor" not in ROLLUPS[table_for(dims, rollup.measures)].dims, name
     assert table_for(set()) == "totals" and table_for({"complaint_type"}) == "types"
     assert table_for({"borough", "complaint_type"}) == "requests"
-    assert TABLE_PREFERENCE[-3:] == DESCRIPTOR_TABLES  # read only when asked for
+    assert TABLE_PREFERENCE[-len(DESCRIPTOR_TABLES):] == DESCRIPTOR_TABLES  # read only when asked for
 
 
 # -- recounts over synthetic rows (SQLite) ------------------------------------------------------------

@@ -1,0 +1,15 @@
+-- Rendered from pipeline/rollups/tables.py by `python -m pipeline schema --write-ddl`; applied in
+-- version order by ensure_schema(). Do not edit by hand: change tables.py and re-render.
+
+CREATE TABLE IF NOT EXISTS descriptor_districts (
+    grain TEXT NOT NULL,
+    bucket TEXT NOT NULL,
+    period TEXT NOT NULL,
+    complaint_type TEXT NOT NULL,
+    descriptor TEXT NOT NULL,
+    community_district TEXT NOT NULL,
+    borough TEXT NOT NULL,
+    n INTEGER,
+    expires_at REAL,
+    PRIMARY KEY (grain, bucket, period, complaint_type, descriptor, community_district, borough)
+) WITHOUT ROWID;
