@@ -8,9 +8,9 @@ the whole months it touches (`month_span`), and each answer says which months in
 so a page can label it. For the closed years a range covers whole, the two hexagon maps read year
 rows (`_span_sum`) and a clicked cell's list is ranked from the cell's year heads
 (`_cell_top_from_heads`; pipeline/rollups/year_rows.py). Filters: borough, community district,
-complaint type; agency and ZIP are not kept in these rollups (NotKept). A list is ranked from the
-months' heads and a few exact lookups (pipeline/read/place_ranking.py), or, when those do not settle
-it, summed from every row; a cell's list is one slice of places_by_cell. Every count is a sum of
+complaint type; agency, ZIP and descriptor are not kept in these rollups (NotKept). A list is ranked
+from the months' heads and a few exact lookups (pipeline/read/place_ranking.py), or, when those do not
+settle it, summed from every row; a cell's list is one slice of places_by_cell. Every count is a sum of
 stored rows that keep every place, so it equals a recount of the raw rows of those months
 (tests/integration/test_hotspots_recount.py, test_hotspot_years.py).
 """
@@ -57,10 +57,10 @@ def months_label(span: tuple[str, str] | None) -> str:
 
 
 def rollup_filters(f: Filters) -> dict[str, str]:
-    """The filters the hotspot rollups can apply (NotKept for agency and ZIP)."""
-    if f.agency or f.zip:
+    """The filters the hotspot rollups can apply (NotKept for agency, ZIP and descriptor)."""
+    if f.agency or f.zip or f.descriptor:
         raise NotKept("Hotspots are kept by borough, community district and complaint type: clear the "
-                      "agency / ZIP filter to see them.")
+                      "agency / ZIP / descriptor filter to see them.")
     return f.dims()
 
 

@@ -38,9 +38,12 @@ def test_is_cell_accepts_only_cells_of_the_map_resolution():
         assert not hotspots.is_cell(bad), bad
 
 
-def test_agency_and_zip_are_not_kept():
+def test_agency_zip_and_descriptor_are_not_kept():
+    """The page then says which filter to clear (a descriptor reached the stores' column check and
+    blanked both charts with a logged error before)."""
     assert hotspots.rollup_filters(Filters(borough="Bronx")) == {"borough": "Bronx"}
-    for f in (Filters(agency="NYPD"), Filters(zip="10027")):
+    for f in (Filters(agency="NYPD"), Filters(zip="10027"),
+              Filters(complaint_type="Noise - Residential", descriptor="Loud Music/Party")):
         with pytest.raises(hotspots.NotKept):
             hotspots.rollup_filters(f)
 
