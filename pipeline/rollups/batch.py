@@ -126,7 +126,7 @@ def write_rollups(store: Store, requests: DataFrame, months: list[str], now: dat
     periods: those in `days` (the days a load touched: a request counts on its created day, so no
     other day's counts can change) or all of them; time-dependent rollups always all of them.
 
-    Spark counts the day rows of each rollup that is no other's sum (parent_of: 11 of 25) from the
+    Spark counts the day rows of each rollup that is no other's sum (parent_of: 11 of 26) from the
     requests, one job each, and hands them to the driver; that rollup's month rows and the narrower
     rollups it is the parent of are summed from that frame in pandas (pipeline/rollups/frames.py), so
     a small load runs ~12 Spark jobs instead of ~50. A parent's frame is dropped once its children
