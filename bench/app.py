@@ -211,6 +211,22 @@ def with_store_types(states: tuple[str, ...], types: list[str],
     return tuple(out)
 
 
+def report_renders(districts: tuple[str, ...] = ("101", "112", "209", "301", "405", "503")) -> dict[str, dict]:
+    """The board report (/report/<district>) is drawn when the page opens (the router's callback runs
+    app/pages/report.py `layout`): each district's first render (its reads cold; the city's shared
+    ones cold for the first district only) and its second."""
+    from app.pages import report
+    from pipeline.read import cache as read_cache
+    read_cache._cache.clear()
+    first, again = [], []
+    for district in districts:
+        for times in (first, again):
+            t0 = time.perf_counter()
+            report.layout(district=district)
+            times.append((time.perf_counter() - t0) * 1000)
+    return {"first_render": _summary(first), "again": _summary(again)}
+
+
 def _summary(times: list[float]) -> dict[str, float]:
     times = sorted(times)
     return {"calls": len(times), "p50_ms": round(statistics.median(times), 1),
@@ -327,6 +343,7 @@ def main(argv: list[str] | None = None) -> None:
         report["hotspot_pointer"] = hotspot_interactions(client, args.rounds)
     if args.full_sum:
         report["hotspot_list_heads_vs_full_sum"] = heads_against_full_sum(args.store)
+    report["board_report"] = report_renders()
     report["rss_mb_after_all_pages"] = psutil.Process().memory_info().rss / 2**20
     if not args.no_browser:
         server, url = _serve(app)
@@ -350,11 +367,15 @@ def main(argv: list[str] | None = None) -> None:
         print(f"hexagon map, {view}: {m['year_rows_ms']:.1f} ms from year rows, {m['month_rows_ms']:.1f} ms from "
               f"month rows ({m['month_over_year']:.2f}x; same answer: {m['same_answer']})")
     print(f"descriptor views (top descriptors, descriptor filter) p95 worst page: {desc:.1f} ms")
+    board = report["board_report"]
+    print(f"board report render p95: first {board['first_render']['p95_ms']:.1f} ms, again {board['again']['p95_ms']:.1f} ms"
+          f" ({board['first_render']['calls']} districts)")
     pointer = {what: v["p95_ms"] for what, v in report.get("hotspot_pointer", {}).items()}
     # issue 12's row is every page's worst: a run of some pages only (--pages) keeps its own record
     name = "app" if set(pages) == set(PAGES) else f"app_{'_'.join(pages)}"
     record(name, {"store": args.store, "pages": list(pages), "worst_page": worst_page, "worst_page_p95_ms": worst,
                    "first_visit_p95_ms": cold, "descriptor_views_p95_ms": desc, "hotspot_pointer_p95_ms": pointer,
+                   "board_report_p95_ms": {k: v["p95_ms"] for k, v in board.items()},
                    "hotspot_pointer_month_rows_p95_ms": {what: v["p95_ms"] for what, v in
                                                          report.get("hotspot_pointer_month_rows", {}).items()},
                    "rss_mb": report["rss_mb_after_all_pages"]})
