@@ -19,7 +19,7 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
-from pipeline.rollups import backfill
+from pipeline.rollups import backfill, frames
 from pipeline.rollups.tables import ROLLUPS, bucket_of
 
 WIDEST = "district_descriptors"
@@ -58,20 +58,9 @@ class DescriptorWorld:
         frame["grain"], frame["period"], frame["bucket"] = grain, period, bucket_of(grain, period)
         return frame[list(ROLLUPS[WIDEST].columns)]
 
-    def top_descriptor(self, ctype: str) -> str | None:
-        """The type's most frequent descriptor (bench.app swaps a state's descriptor for it)."""
-        mine = self.descriptors[self.types == ctype]
-        return str(mine[0]) if len(mine) else None
-
-
-def sums(name: str, widest: pd.DataFrame) -> pd.DataFrame:
-    """A narrower descriptor rollup summed from district_descriptors rows."""
-    rollup = ROLLUPS[name]
-    return widest.groupby(list(rollup.key), as_index=False)["n"].sum()[list(rollup.columns)]
-
 
 def load(store, world, first: date, last: date, per_day: int, day_months: int) -> int:
-    """Write the three descriptor rollups for first..last; returns the rows written."""
+    """Write the descriptor rollups (TABLES) for first..last; returns the rows written."""
     days = pd.date_range(first, last, freq="D")
     months = sorted({d.strftime("%Y-%m") for d in days})
     dense = {months[0], *months[-day_months:]}
@@ -84,7 +73,8 @@ def load(store, world, first: date, last: date, per_day: int, day_months: int) -
                                                     ignore_index=True)))
         for grain, periods, rows in parts:
             for name in TABLES:
-                written += store.replace_periods(name, grain, periods, rows if name == WIDEST else sums(name, rows))
+                table_rows = rows if name == WIDEST else frames.coarsen(rows, name, grain)
+                written += store.replace_periods(name, grain, periods, table_rows)
         print(f"  loaded descriptors {month}", file=sys.stderr, end="\r")
     return written
 

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from pipeline.rollups.tables import ROLLUPS, bucket_of
+from pipeline.rollups import frames
+from pipeline.rollups.tables import ROLLUPS
 from pipeline.stores import rows as rowlib
 
 FIRST, LAST = "0001-01-01", "9999-12-31"  # every period of a bucket (periods_in cuts to the bucket)
@@ -22,8 +23,7 @@ def child_rows(store, parent: str, child: str, grain: str, bucket: str) -> tuple
     rollup = ROLLUPS[child]
     periods = rowlib.periods_in(grain, bucket, FIRST, LAST)
     rows = store.aggregate(parent, grain, periods[0], periods[-1], by=["period", *rollup.dims])
-    rows = rows.assign(grain=grain, bucket=rows["period"].map(lambda p: bucket_of(grain, p)))
-    return sorted(set(rows["period"])), rows[list(rollup.columns)]
+    return sorted(set(rows["period"])), frames.coarsen(rows, rollup, grain)  # grain, bucket, column order
 
 
 def fill(store, parents: dict[str, str]) -> dict[str, int]:
