@@ -25,7 +25,7 @@ from datetime import date, datetime, timedelta
 import pandas as pd
 
 from pipeline.read.cache import cached
-from pipeline.read.plan import month_end, percentiles_from_bins, period_label, period_range, plan_range
+from pipeline.read.plan import month_end, percentiles_from_bins, period_label, period_range, plan_range, table_for
 from pipeline.read.population import population
 from pipeline.rollups.tables import PERIOD_STRFTIME, RESOLUTION_BINS_H, ROLLUPS, TABLE_PREFERENCE
 from pipeline.schema import CREATED_YEARS, NY_TZ, UNSPECIFIED
@@ -86,17 +86,6 @@ class Filters:
         return {c: getattr(self, c) for c in FILTER_COLUMNS if getattr(self, c) is not None}
 
 
-def table_for(columns: set[str], measures: tuple[str, ...] = ("n",), preference=None) -> str:
-    """The first table of `preference` (default TABLE_PREFERENCE) holding `columns` and `measures`.
-    A table with a derived dimension (res_bin, how) counts something else than requests, so it
-    qualifies only when that dimension is asked for."""
-    for name in preference or TABLE_PREFERENCE:
-        rollup = ROLLUPS[name]
-        if rollup.measures == measures and columns <= set(rollup.dims) and rollup.derived <= columns:
-            return name
-    raise ValueError(f"no rollup holds {', '.join(sorted(columns))} together: drop one of these filters")
-
-
 class ReadAPI:
     """Queries over one store. Cheap to build; holds no connection of its own."""
 
@@ -144,7 +133,8 @@ class ReadAPI:
         return frame[[*cols, *measures]]
 
     def _table(self, f: Filters, *columns: str, measures: tuple[str, ...] = ("n",)) -> str:
-        return table_for({c for c in columns if c} | set(f.dims()), measures, self.tables)
+        dims = set(f.dims())
+        return table_for({c for c in columns if c} | dims, measures, self.tables, fixed=dims)
 
     def _check_span(self, f: Filters, granularity: str) -> None:
         """Refuse a series of more than MAX_PERIODS periods, before reading anything."""
@@ -176,6 +166,19 @@ class ReadAPI:
         frame = self._sum(self._table(f, by), f, [by]).rename(columns={"n": "count"})
         frame = frame[frame["count"] > 0]
         return frame.sort_values(["count", by], ascending=[False, True]).reset_index(drop=True)
+
+    @cached
+    def pair_counts(self, first: str, second: str, f: Filters = Filters()) -> pd.DataFrame:
+        """Requests created in the range, grouped by two dimensions of GROUPABLE (not time), e.g. a
+        district's (complaint_type, descriptor) pairs in one read. Columns [first, second, 'count'];
+        sorted by count descending, then first, then second."""
+        for by in (first, second):
+            self._check(by, tuple(g for g in GROUPABLE if g not in TIME_GROUPS), "by")
+        if first == second:
+            raise ValueError("pair_counts needs two different dimensions")
+        frame = self._sum(self._table(f, first, second), f, [first, second]).rename(columns={"n": "count"})
+        frame = frame[frame["count"] > 0]
+        return frame.sort_values(["count", first, second], ascending=[False, True, True]).reset_index(drop=True)
 
     @cached
     def timeseries(self, f: Filters = Filters(), granularity: str = "day", split_by: str | None = None,

@@ -1,5 +1,6 @@
-"""The read API's pure arithmetic: which grain segments cover a date range, how rollup periods become
-series labels, and quantiles of resolution times from their binned counts.
+"""The read API's pure arithmetic: which rollup table answers a query, which grain segments cover a
+date range, how rollup periods become series labels, and quantiles of resolution times from their
+binned counts.
 
 Why apart from pipeline/read/api.py: none of it touches a store or a cache, so it is tested on its
 own, and the read API stays about what to read and from where.
@@ -11,7 +12,7 @@ from datetime import date, timedelta
 import numpy as np
 import pandas as pd
 
-from pipeline.rollups.tables import RESOLUTION_BINS_H
+from pipeline.rollups.tables import RESOLUTION_BINS_H, ROLLUPS, TABLE_PREFERENCE
 
 
 def month_end(d: date) -> date:
@@ -81,3 +82,26 @@ def percentiles_from_bins(counts: np.ndarray, q: float) -> np.ndarray:
     width = np.where(np.isinf(upper[i]), 0.0, upper[i] - lower[i])
     out = lower[i] + width * inside
     return np.where(total > 0, out, np.nan)
+
+
+def table_for(columns: set[str], measures: tuple[str, ...] = ("n",), preference=None,
+              fixed: frozenset[str] | set[str] = frozenset()) -> str:
+    """The first table of `preference` (default TABLE_PREFERENCE) holding `columns` and `measures`.
+    A table with a derived dimension (res_bin, how) counts something else than requests, so it
+    qualifies only when that dimension is asked for.
+
+    `fixed`: the dimensions a filter pins to one value. When the first table's leading dimension is
+    not one of them but a later table of the same grains leads with one, the later table wins: the
+    stores seek to a leading value and read its slice, where they would read the first table's whole
+    period and filter it (a district's descriptors: ~400 rows of district_descriptors for a month,
+    not the ~15,000 of descriptor_districts)."""
+    qualified = [name for name in preference or TABLE_PREFERENCE
+                 if ROLLUPS[name].measures == measures and columns <= set(ROLLUPS[name].dims)
+                 and ROLLUPS[name].derived <= columns]
+    if not qualified:
+        raise ValueError(f"no rollup holds {', '.join(sorted(columns))} together: drop one of these filters")
+    first = ROLLUPS[qualified[0]]
+    if not first.dims or first.dims[0] in fixed:
+        return first.name
+    return next((name for name in qualified if ROLLUPS[name].dims[:1] and ROLLUPS[name].dims[0] in fixed
+                 and ROLLUPS[name].grains == first.grains), first.name)

@@ -53,6 +53,20 @@ def test_descriptor_queries_read_the_descriptor_rollups():
     assert ROLLUPS[table_for({"descriptor", "borough"}, preference=live)].live_table == "live_descriptors"
 
 
+def test_a_filter_fixing_a_later_tables_leading_column_picks_that_table():
+    """A filter that pins a later table's leading column makes that table a slice (a seek), where the
+    first table would be read whole for the period: the later one wins, within the same grains."""
+    assert table_for({"descriptor", "community_district"}) == "descriptor_districts"
+    assert table_for({"descriptor", "community_district"}, fixed={"community_district"}) == "district_descriptors"
+    assert table_for({"descriptor", "complaint_type", "borough"},
+                     fixed={"complaint_type", "descriptor"}) == "descriptor_districts"
+    assert table_for({"complaint_type", "community_district"}, fixed={"community_district"}) == "districts"
+    # the first table's lead is fixed already: it stays
+    assert table_for({"borough", "complaint_type"}, fixed={"borough"}) == "requests"
+    # never a table of other grains (the hotspot tables have no day rows)
+    assert table_for({"community_district", "borough"}, fixed={"borough"}) == "district_totals"
+
+
 def test_queries_without_descriptor_keep_their_small_tables():
     """Every column set the read API asks for without a descriptor reads a table without one."""
     for name, rollup in ROLLUPS.items():
@@ -74,6 +88,20 @@ def test_counts_by_descriptor_equal_recount(api, reqs):
                                                      complaint_type=t)
     got = api.counts("descriptor", Filters(borough="Bronx", complaint_type="Street Condition"))
     assert as_dict(got, "descriptor") == recount(reqs, "descriptor", borough="Bronx", complaint_type="Street Condition")
+
+
+def test_pair_counts_equal_recount(api, reqs):
+    """The board report's (type, descriptor) pairs of a district, one read, against a recount."""
+    for f, eq in ((Filters(), {}), (Filters(community_district="301", start=date(2024, 2, 1), end=date(2024, 2, 29)),
+                                    dict(community_district="301", start=date(2024, 2, 1), end=date(2024, 2, 29)))):
+        got = api.pair_counts("complaint_type", "descriptor", f)
+        want = recount(reqs, ["complaint_type", "descriptor"], **eq)
+        assert dict(zip(zip(got["complaint_type"], got["descriptor"], strict=True), got["count"], strict=True)) == want
+        assert list(got["count"]) == sorted(got["count"], reverse=True)
+    with pytest.raises(ValueError):
+        api.pair_counts("descriptor", "descriptor")
+    with pytest.raises(ValueError):
+        api.pair_counts("complaint_type", "week")
 
 
 def test_the_descriptor_filter_narrows_counts_series_and_areas(api, reqs):
