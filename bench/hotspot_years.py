@@ -1,6 +1,6 @@
 """The synthetic store's year rows (pipeline/rollups/year_rows.py): each closed year's `hex_totals`,
-`hex_cells` and cell heads (`place_heads`), summed or ranked from the month rows bench.read wrote,
-and the meta that lets reads use them.
+`hex_cells` and heads (`place_heads`, every scope and each cell), summed or ranked from the month rows
+bench.read wrote, and the meta that lets reads use them.
 
 Why from the stored month rows: a year's rows are sums (or heads) of its months' rows, which is what
 a load writes too (pipeline/rollups/hexes.py write_year_rows). A store synthesised before year rows existed

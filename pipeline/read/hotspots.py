@@ -6,8 +6,8 @@ with these two queries added (app/data.py builds it), same caching, same store c
 Month grain (pipeline/rollups/tables.py `places_by_*`, `place_heads`, `hex_cells`): a range is read as
 the whole months it touches (`month_span`), and each answer says which months in its `months` column,
 so a page can label it. For the closed years a range covers whole, the two hexagon maps read year
-rows (`_span_sum`) and a clicked cell's list is ranked from the cell's year heads
-(`_cell_top_from_heads`; pipeline/rollups/year_rows.py). Filters: borough, community district,
+rows (`_span_sum`), a list is ranked from the year heads of its scope (`_top_from_pieces`) and a clicked
+cell's from the cell's (`_cell_top_from_heads`; pipeline/rollups/year_rows.py). Filters: borough, community district,
 complaint type; agency, ZIP and descriptor are not kept in these rollups (NotKept). A list is ranked
 from the months' heads and a few exact lookups (pipeline/read/place_ranking.py), or, when those do not
 settle it, summed from every row; a cell's list is one slice of places_by_cell. Every count is a sum of
@@ -124,6 +124,10 @@ class HotspotAPI(ReadAPI):
         """The threshold algorithm over place_heads (pipeline/read/place_ranking.py); None: sum every row."""
         scope_type, scope_area = hotspot_rows.scope_of(dims.get("complaint_type"), dims.get("borough"),
                                                       dims.get("community_district"))
+        years = year_rows.written(self.store) if self.use_year_rows else set()
+        pieces = year_rows.split_span(span, years)
+        if any(grain == "year" for grain, _, _ in pieces):
+            return self._top_from_pieces(dims, {"scope_type": scope_type, "scope_area": scope_area}, pieces, n)
         heads = self.store.aggregate("place_heads", "month", *span, by=place_ranking.KEY,
                                      filters={"scope_type": scope_type, "scope_area": scope_area})
         listed = heads["address"] != hotspot_rows.REST
@@ -143,6 +147,52 @@ class HotspotAPI(ReadAPI):
             return None
         rows = looked_up[0] if looked_up else self._place_rows(top, dims, span)  # nothing left out: no lookup
         return top.merge(first_cells(rows), on=place_ranking.KEY, how="left")
+
+    def _top_from_pieces(self, dims: dict[str, str], scope: dict[str, str], pieces: list[tuple[str, str, str]],
+                         n: int) -> pd.DataFrame | None:
+        """A scope's top places over a range that covers closed years whole: each year's heads one piece,
+        each other month's heads one piece (place_ranking.top_places_by_piece), so a place is looked up
+        only in the pieces that did not list it, one query per piece. None: sum every row."""
+        listed, rests = [], {}
+        for grain, first, last in pieces:
+            got = self.store.aggregate("place_heads", grain, first, last, by=[*place_ranking.KEY, "period"], filters=scope)
+            left_out = got["address"] == hotspot_rows.REST
+            rests.update(dict.fromkeys(year_rows.periods(grain, first, last), 0))  # no REST row: none left out
+            rests.update(dict(zip(got.loc[left_out, "period"].astype(str), got.loc[left_out, "n"].astype(int),
+                                  strict=True)))
+            listed.append(got[~left_out].rename(columns={"period": "piece"}))
+        heads = pd.concat(listed, ignore_index=True)
+        heads["piece"] = heads["piece"].astype(str)
+        if "borough" in dims and scope["scope_area"].startswith("d:"):  # a district's heads cut to the borough asked
+            heads = heads[heads["borough"] == dims["borough"]]
+        found: list[pd.DataFrame] = []
+
+        def lookup(missing: pd.DataFrame) -> pd.DataFrame:
+            found.extend(self._place_rows(places, dims, year_rows.months_of(piece)).assign(piece=piece)
+                         for piece, places in missing.groupby("piece"))
+            return pd.concat(found, ignore_index=True).rename(columns={"n": "count"})
+        top = place_ranking.top_places_by_piece(heads[[*place_ranking.KEY, "piece", "n"]], rests, n, lookup)
+        if top is None:
+            return None
+        return top.merge(self._newest_cells(top, heads, found, dims), on=place_ranking.KEY, how="left")
+
+    def _newest_cells(self, top: pd.DataFrame, heads: pd.DataFrame, found: list[pd.DataFrame],
+                      dims: dict[str, str]) -> pd.DataFrame:
+        """Each top place's cell (KEY + cell): the smallest cell of its rows in the newest piece that has
+        any. Why not over the whole range, as a list summed from every row gives it: that would look
+        every place up in every month, the cost the pieces avoid; a place's requests nearly always
+        share one cell, and where they do not, its newest is where it is now."""
+        known = pd.concat([heads[[*place_ranking.KEY, "piece"]],
+                           *(f.loc[f["n"] > 0, [*place_ranking.KEY, "piece"]] for f in found)], ignore_index=True)
+        newest = top[place_ranking.KEY].merge(known, on=place_ranking.KEY).groupby(place_ranking.KEY, as_index=False)["piece"].max()
+        rows = [f[f["n"] > 0] for f in found]
+        have = pd.concat(rows, ignore_index=True) if rows else pd.DataFrame(columns=[*place_ranking.KEY, "cell", "piece"])
+        have = newest.merge(have[[*place_ranking.KEY, "cell", "piece"]], on=[*place_ranking.KEY, "piece"])
+        lacking = newest[~newest.set_index(place_ranking.KEY).index.isin(have.set_index(place_ranking.KEY).index)]
+        extra = [self._place_rows(places, dims, year_rows.months_of(piece)).assign(piece=piece)
+                 for piece, places in lacking.groupby("piece")]
+        cells = pd.concat([have, *(e[e["n"] > 0][[*place_ranking.KEY, "cell", "piece"]] for e in extra)], ignore_index=True)
+        return cells.groupby(place_ranking.KEY, as_index=False)["cell"].min()
 
     def _cell_top_from_heads(self, dims: dict[str, str], cell: str, span: tuple[str, str], n: int) -> pd.DataFrame | None:
         """A clicked hexagon's top places for every type, when the range covers closed years whole: the

@@ -71,6 +71,13 @@ def cell_heads(year_finest: pd.DataFrame, depth: int = PLACE_HEAD_DEPTH) -> pd.D
     return heads(year_finest, depth, CELL_AREAS, (False,))
 
 
+def year_heads(year_finest: pd.DataFrame, depth: int = PLACE_HEAD_DEPTH) -> pd.DataFrame:
+    """place_heads year rows, from the finest rows summed to a year: every scope the month rows have
+    (the city, each borough and district, by type and for every type), so a list over closed years
+    is ranked from one piece a year instead of twelve, and each H3 cell's (cell_heads)."""
+    return pd.concat([heads(year_finest, depth), cell_heads(year_finest, depth)], ignore_index=True)
+
+
 def derived_tables(finest: pd.DataFrame) -> dict[str, pd.DataFrame]:
     """{table: rows} of every month-only rollup, from the finest place rows (any number of months)."""
     return {"places_by_cell": finest[list(ROLLUPS["places_by_cell"].columns)],

@@ -133,7 +133,8 @@ ROLLUPS: dict[str, Rollup] = {r.name: r for r in (
     #   months, bounds every place it has not seen by the sum of the left-out maxima, and asks
     #   places_by_address for the exact counts of the few that can still reach the top (the threshold
     #   algorithm; pipeline/read/place_ranking.py).
-    #   Year rows (closed years, pipeline/rollups/year_rows.py) hold one more scope, an H3 cell for every type
+    #   Year rows (closed years, pipeline/rollups/year_rows.py) hold every scope's heads of the year, so a list
+    #   over years is ranked from a piece a year, and one more scope, an H3 cell for every type
     #   ('c:882a100d07fffff'): a clicked hexagon's list over years is ranked from them the same way.
     Rollup("place_heads", ("scope_type", "scope_area", "address", "borough", "community_district"),
            grains=("month", "year"), heads_of="places_by_cell"),

@@ -1,5 +1,6 @@
 """Year rows of the hotspot tables a long range reads most: the hexagon maps' sums (`hex_totals` for
-every type, `hex_cells` for one) and each H3 cell's heads (`place_heads`, scope 'c:<cell>').
+every type, `hex_cells` for one) and the heads (`place_heads`) of every scope and of each H3 cell
+(scope 'c:<cell>').
 
 Why the maps: a map's rows are (cell, district, month), and a busy cell has requests most months,
 so a year holds up to twelve times fewer rows. Over the ten-year benchmark store a year of
@@ -9,7 +10,10 @@ Why the cells' heads: a clicked hexagon's list summed every (place, type, month)
 ~59,000 (a year of the busiest cell has ~6,500 (place, type) rows), no faster in the page (measured).
 So each cell keeps, per closed year, its PLACE_HEAD_DEPTH busiest places and the largest count left
 out, and a list over years is ranked from them with a few exact lookups, as the scopes' lists are
-(pipeline/read/place_ranking.py).
+(pipeline/read/place_ranking.py). Why every scope's heads too: a ten-year citywide list ranked from
+119 months of heads looked its candidates up in every month, ~65 places x 119 months of key probes
+(360 ms cold); ranked from nine years and the open year's months, a place is looked up only in the
+pieces that did not list it.
 
 Which years get them: those the lake has closed, i.e. every year before the year of the lake's
 latest month. The current year stays in month rows, so a daily load rewrites no year row. A load
@@ -33,9 +37,10 @@ from pipeline.rollups import frames, hotspot_rows
 from pipeline.rollups.tables import ROLLUPS
 
 YEARLY = tuple(name for name, r in ROLLUPS.items() if "year" in r.grains)
-# store meta: comma-separated years whose year rows are written. The key names the tables, so a store
-# whose year rows predate a table's (or a scope's) rewrites every closed year on its next load.
-META = "year_rows:" + ",".join(YEARLY) + ":cells"
+# store meta: comma-separated years whose year rows are written. The key names the tables and the heads'
+# scopes (':cells' had the cells' heads only; ':scopes' every scope's), so a store whose year rows predate
+# a table or a scope rewrites every closed year on its next load.
+META = "year_rows:" + ",".join(YEARLY) + ":scopes"
 
 
 def written(store) -> set[str]:
@@ -86,6 +91,22 @@ def split_span(span: tuple[str, str], years: set[str]) -> list[tuple[str, str, s
     return [tuple(p) for p in pieces]
 
 
+def periods(grain: str, first: str, last: str) -> list[str]:
+    """Every period of a piece of split_span, in time order ('YYYY' years or 'YYYY-MM' months)."""
+    if grain == "year":
+        return [f"{y:04d}" for y in range(int(first), int(last) + 1)]
+    out, month = [], first
+    while month <= last:
+        out.append(month)
+        month = _next_month(month)
+    return out
+
+
+def months_of(period: str) -> tuple[str, str]:
+    """The first and last month of a year ('YYYY') or a month ('YYYY-MM')."""
+    return (f"{period}-01", f"{period}-12") if len(period) == 4 else (period, period)
+
+
 def write(store, touched: Iterable[str], finest_of: Callable[[str], pd.DataFrame]) -> dict[str, int]:
     """Write the year rows of the closed years a load must (re)write, one year at a time, from
     `finest_of(year)`: the finest month rows of that whole year (the batch job counts them from the lake,
@@ -106,7 +127,7 @@ def write(store, touched: Iterable[str], finest_of: Callable[[str], pd.DataFrame
 
 def tables(finest: pd.DataFrame) -> dict[str, pd.DataFrame]:
     """{table: year rows} of the YEARLY tables from the finest month rows (places_by_cell at month
-    grain) of whole years: the maps' sums (exact: every measure is a count) and the cells' heads."""
+    grain) of whole years: the maps' sums (exact: every measure is a count) and the heads."""
     out = {name: frames.coarsen(finest, name, "year") for name in YEARLY if ROLLUPS[name].heads_of is None}
-    out["place_heads"] = hotspot_rows.cell_heads(frames.coarsen(finest, hotspot_rows.FINEST, "year"))
+    out["place_heads"] = hotspot_rows.year_heads(frames.coarsen(finest, hotspot_rows.FINEST, "year"))
     return out

@@ -72,6 +72,9 @@ def test_year_rows_follow_the_loads_and_equal_a_recount(spark, tmp_path, store_u
             # the year rows themselves: one year's sums
             heads = store.aggregate("place_heads", "year", "2021", "2021", by=["scope_area", "address", "borough"],
                                     filters={"scope_type": "*"})
+            city = heads[heads["scope_area"] == "*"]  # the city's heads, every place of 2021 (fewer than 100)
+            assert Counter({(a, b): int(n) for _, a, b, n in city.itertuples(index=False)}) == recount(in_2021)[0]
+            heads = heads[heads["scope_area"].str.startswith("c:")]  # each cell's
             assert Counter({(s[2:], a, b): int(n) for s, a, b, n in heads.itertuples(index=False)}) == Counter(
                 {(c, a, b): n for c in recount(in_2021)[1] for (a, b), n in recount(in_2021, cell=c)[0].items()})
             for table in ("hex_totals", "hex_cells"):
@@ -93,4 +96,7 @@ def test_year_rows_follow_the_loads_and_equal_a_recount(spark, tmp_path, store_u
                     assert list(top["count"]) == sorted(every_place.values(), reverse=True)[:2]
                     assert all(every_place[(a, b)] == n for a, b, n in zip(top["address"], top["borough"], top["count"], strict=True))
                 assert shown_places(api, f) == want_places
+                top = api.hotspot_places(f, None, 2)  # a short list: from the city's year heads when 2021 is whole
+                assert list(top["count"]) == sorted(want_places.values(), reverse=True)[:2]
+                assert all(want_places[(a, b)] == n for a, b, n in zip(top["address"], top["borough"], top["count"], strict=True))
     assert recount(every)[0][("10 MAIN ST", "Brooklyn")] == 4  # three spellings are one place

@@ -81,8 +81,8 @@ def years_api(tmp_path_factory):
     load(store, reqs)
     finest = rollup_rows(reqs, FINEST, "month")
     tables = year_rows.tables(finest[finest["period"] < "2024"])
-    # shallow cell heads (2 places a cell), so that lists are ranked with places left out, not from whole heads
-    tables["place_heads"] = hotspot_rows.cell_heads(frames.coarsen(finest[finest["period"] < "2024"], FINEST, "year"), 2)
+    # shallow heads (2 places a scope or cell), so that lists are ranked with places left out, not from whole heads
+    tables["place_heads"] = hotspot_rows.year_heads(frames.coarsen(finest[finest["period"] < "2024"], FINEST, "year"), 2)
     for name, rows in tables.items():
         assert set(rows["period"]) == {"2023"} and set(rows["bucket"]) == {"2023"}
         store.replace_periods(name, "year", ["2023"], rows)
@@ -125,6 +125,8 @@ def test_reads_through_year_rows_equal_a_recount(years_api, start, days, dims):
         assert dict(zip(zip(places["address"], places["borough"], strict=True), places["count"], strict=True)) == \
             here.groupby(["address", "borough"]).size().to_dict()
         assert top_list(api.hotspot_places(f, cell, 3)) == brute_top(here, 3)  # ranked from the cell's heads
+    # the scope's list: from its year heads and its months' heads when the range covers 2023 whole
+    assert top_list(api.hotspot_places(f, None, 3)) == brute_top(sel[sel["address"] != "Unspecified"], 3)
 
 
 def top_list(got: pd.DataFrame) -> list[tuple]:
@@ -168,6 +170,32 @@ def test_a_clicked_cell_over_a_closed_year_is_ranked_from_its_heads(years_api):
             settled += 1
             assert list(zip(top["address"], top["count"], strict=True)) == [(a, c) for a, _, _, c in brute_top(here, 3)]
     assert settled >= len(cells) // 2, (settled, len(cells))
+
+
+def test_a_scope_s_list_over_a_closed_year_is_ranked_from_its_year_heads(years_api):
+    """The city's, a borough's, a type's and a district's top 3 over 2023-2024 (2023 whole: its year
+    heads, two places deep, and 2024's twelve months of heads, one piece each) equal the brute force,
+    with a cell each place's requests fall in; and the pieces settle them without summing every row."""
+    api, reqs, _ = years_api
+    f = Filters(start=date(2023, 1, 1), end=date(2024, 12, 31))
+    pieces = year_rows.split_span(("2023-01", "2024-12"), {"2023"})
+    assert pieces[0] == ("year", "2023", "2023")
+    district = reqs.loc[reqs["community_district"] != "Unspecified", "community_district"].mode().iloc[0]
+    settled = 0
+    for dims in ({}, {"borough": "Brooklyn"}, {"complaint_type": "HEAT/HOT WATER"}, {"community_district": district}):
+        known = reqs[reqs["address"] != "Unspecified"]
+        for col, v in dims.items():
+            known = known[known[col] == v]
+        assert top_list(api.hotspot_places(f.but(**dims), None, 3)) == brute_top(known, 3)
+        scope_type, scope_area = hotspot_rows.scope_of(dims.get("complaint_type"), dims.get("borough"),
+                                                      dims.get("community_district"))
+        top = api._top_from_pieces(dims, {"scope_type": scope_type, "scope_area": scope_area}, pieces, 3)
+        if top is not None:
+            settled += 1
+            assert top_list(top) == brute_top(known, 3)
+            for address, borough, cell in zip(top["address"], top["borough"], top["cell"], strict=True):
+                assert cell in set(known.loc[(known["address"] == address) & (known["borough"] == borough), "cell"])
+    assert settled >= 3
 
 
 def test_only_the_years_the_meta_lists_are_read_from_year_rows(years_api):
