@@ -71,11 +71,6 @@ def rank_places(rows: pd.DataFrame, n: int) -> pd.DataFrame:
     return place_ranking.rank(summed, n)  # the order the heads' lists use too
 
 
-def first_cells(rows: pd.DataFrame) -> pd.DataFrame:
-    """Each place's cell as rank_places gives it: the first of its rows (KEY, cell) in key order."""
-    return rows.sort_values([*place_ranking.KEY, "cell"]).groupby(place_ranking.KEY, as_index=False)["cell"].first()
-
-
 def rank_cells(rows: pd.DataFrame) -> pd.DataFrame:
     """Cells with their count, busiest first (no cell: skipped)."""
     rows = rows[rows["cell"] != UNSPECIFIED]
@@ -121,32 +116,13 @@ class HotspotAPI(ReadAPI):
         return top.assign(months=months_label(span))[PLACE_COLUMNS]
 
     def _top_from_heads(self, dims: dict[str, str], span: tuple[str, str], n: int) -> pd.DataFrame | None:
-        """The threshold algorithm over place_heads (pipeline/read/place_ranking.py); None: sum every row."""
+        """The threshold algorithm over the scope's place_heads (pipeline/read/place_ranking.py), a piece
+        per closed year and per other month; None: sum every row."""
         scope_type, scope_area = hotspot_rows.scope_of(dims.get("complaint_type"), dims.get("borough"),
                                                       dims.get("community_district"))
         years = year_rows.written(self.store) if self.use_year_rows else set()
         pieces = year_rows.split_span(span, years)
-        if any(grain == "year" for grain, _, _ in pieces):
-            return self._top_from_pieces(dims, {"scope_type": scope_type, "scope_area": scope_area}, pieces, n)
-        heads = self.store.aggregate("place_heads", "month", *span, by=place_ranking.KEY,
-                                     filters={"scope_type": scope_type, "scope_area": scope_area})
-        listed = heads["address"] != hotspot_rows.REST
-        rest = int(heads.loc[~listed, "n"].sum())
-        heads = heads[listed]
-        if "borough" in dims and scope_area.startswith("d:"):  # a district's heads cut to the borough asked
-            heads = heads[heads["borough"] == dims["borough"]]
-
-        looked_up: list[pd.DataFrame] = []
-
-        def lookup(places: pd.DataFrame) -> pd.DataFrame:
-            rows = self._place_rows(places, dims, span)
-            looked_up.append(rows)
-            return rows.groupby(place_ranking.KEY, as_index=False)["n"].sum().rename(columns={"n": "count"})
-        top = place_ranking.top_places(heads, rest, n, lookup)
-        if top is None:
-            return None
-        rows = looked_up[0] if looked_up else self._place_rows(top, dims, span)  # nothing left out: no lookup
-        return top.merge(first_cells(rows), on=place_ranking.KEY, how="left")
+        return self._top_from_pieces(dims, {"scope_type": scope_type, "scope_area": scope_area}, pieces, n)
 
     def _top_from_pieces(self, dims: dict[str, str], scope: dict[str, str], pieces: list[tuple[str, str, str]],
                          n: int) -> pd.DataFrame | None:

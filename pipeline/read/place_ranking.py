@@ -1,24 +1,23 @@
-"""The busiest places of a range from per-month heads: the threshold algorithm, pure.
+"""The busiest places of a range from heads in pieces: the threshold algorithm, pure.
 
 Why: a ten-year citywide hotspot list is a top-25 over ~28 M stored place rows, too many to sum per
-click. Each month keeps the heads of every scope (pipeline/rollups/hotspot_rows.py `heads`): its
-busiest places with exact counts, and the largest count it left out. Over a range:
+click. Each month, and each closed year, keeps the heads of every scope (pipeline/rollups/hotspot_rows.py
+`heads`): its busiest places with exact counts, and the largest count it left out. A range is read as
+pieces, one per closed year it covers whole and one per other month (pipeline/rollups/year_rows.py
+`split_span`); a clicked hexagon's months are one piece that lists every place of the cell:
 
-- a place's heads give a lower bound L (the months it was listed in), and it can have at most
-  R = the sum of the months' left-out maxima more (any month it was not listed in, it had at most
-  that month's maximum); a place never listed has at most R;
-- the n-th largest L is a lower bound T of the n-th largest exact count, so only places with
-  L + R >= T can be in the top n: their exact counts are looked up (a few dozen rows by address);
+- a place's listed pieces give its exact count there, a lower bound L of its count over the range;
+  a piece that did not list it hid at most that piece's left-out maximum of it, so it has at most L
+  plus the left-out maxima of the pieces that did not list it; a place never listed has at most R,
+  the sum of every piece's left-out maximum;
+- the n-th largest L is a lower bound T of the n-th largest exact count, so only places whose upper
+  bound reaches T can be in the top n: they are looked up (`places_by_address`), and only in the
+  pieces that did not list them, so a place listed every year costs no lookup at all;
 - the answer is certain when the n-th exact count is above R (no unseen place can reach it, ties
   included); otherwise the caller sums every row (the old read, always right, slower).
 
-Every count returned is an exact count (a lookup, or heads that left nothing out), so the list
-equals a recount of the raw rows; tests/unit/test_place_ranking.py checks it against brute force.
-
-`top_places_by_piece` is the same algorithm when the heads come in a few pieces of known extent
-(a clicked hexagon's year heads, plus the exact rows of the months outside closed years): a place's
-bound then adds only the left-out maxima of the pieces that did not list it, and its exact count
-looks it up only in those pieces, so a place listed every year costs no lookup at all.
+Every count returned is an exact count, so the list equals a recount of the raw rows;
+tests/unit/test_place_ranking.py checks it against brute force.
 """
 from __future__ import annotations
 
@@ -32,18 +31,6 @@ from pipeline.rollups.hotspot_rows import PLACE as KEY  # a place: its address i
 MAX_LOOKUPS = 400  # places whose exact counts one list may look up before it sums every row instead
 
 
-def candidates(heads: pd.DataFrame, rest: int, n: int) -> pd.DataFrame | None:
-    """The places that can be in the top n (KEY + lower bound `n`), or None when the heads cannot
-    settle it (too few places seen while some were left out, or too many candidates)."""
-    if rest == 0:
-        return heads
-    if len(heads) < n:
-        return None
-    floor = heads["n"].nlargest(n).iloc[-1]
-    maybe = heads[heads["n"] + rest >= floor]
-    return maybe if len(maybe) <= MAX_LOOKUPS else None
-
-
 def rank(exact: pd.DataFrame, n: int) -> pd.DataFrame:
     """Top n of exact counts (KEY + `count`): count descending, then the place. Only the places at or
     above the n-th largest count are sorted (a cell's few thousand places by three text columns cost
@@ -52,25 +39,6 @@ def rank(exact: pd.DataFrame, n: int) -> pd.DataFrame:
         exact = exact[exact["count"] >= exact["count"].nlargest(n).iloc[-1]]
     ordered = exact.sort_values(["count", *KEY], ascending=[False, True, True, True], kind="stable")
     return ordered.head(n).reset_index(drop=True)
-
-
-def top_places(heads: pd.DataFrame, rest: int, n: int,
-               lookup: Callable[[pd.DataFrame], pd.DataFrame]) -> pd.DataFrame | None:
-    """Top n places (KEY + count) from a range's summed heads (KEY + n) and the sum of its left-out
-    maxima; `lookup(places)` gives the exact counts (KEY + count) of the places asked. None: the heads
-    do not settle it, sum every row."""
-    maybe = candidates(heads, rest, n)
-    if maybe is None:
-        return None
-    if rest == 0:  # nothing was left out of any month: the heads are every place, exact
-        return rank(maybe.rename(columns={"n": "count"})[[*KEY, "count"]], n)
-    exact = lookup(maybe[KEY])
-    exact = maybe[KEY].merge(exact, on=KEY, how="left").fillna({"count": 0})
-    exact["count"] = exact["count"].astype("int64")
-    top = rank(exact, n)
-    if len(top) < n or top["count"].iloc[-1] <= rest:
-        return None
-    return top
 
 
 def top_places_by_piece(listed: pd.DataFrame, rests: Mapping[str, int], n: int,

@@ -1,7 +1,7 @@
-"""The hotspot list from per-month heads (pipeline/read/place_ranking.py, pipeline/rollups/hotspot_rows.py
-`heads`): whenever it answers, it is exactly the brute-force ranking of every place row; it settles
-the typical skewed month mixes without summing every row; and it reads a SQLite store through the
-key seeks, giving what summing every row gives."""
+"""The hotspot list from heads in pieces, a month or a closed year each (pipeline/read/place_ranking.py,
+pipeline/rollups/hotspot_rows.py `heads`): whenever it answers, it is exactly the brute-force ranking
+of every place row; it settles the typical skewed month mixes without summing every row; and it reads
+a SQLite store through the key seeks, giving what summing every row gives."""
 from __future__ import annotations
 
 from datetime import date
@@ -48,23 +48,28 @@ def brute(rows: pd.DataFrame, months: set[str], n: int, **eq) -> pd.DataFrame:
 
 
 def ranked(rows: pd.DataFrame, months: set[str], n: int, depth: int, **eq) -> pd.DataFrame | None:
-    """place_ranking over heads of `depth`, the store's sums done in pandas."""
+    """top_places_by_piece over the months' heads of `depth`, one piece a month, as the read API ranks a
+    scope's list (the store's reads done in pandas)."""
     heads = hotspot_rows.heads(rows, depth)
     scope = hotspot_rows.scope_of(eq.get("complaint_type"), eq.get("borough"), eq.get("community_district"))
     mine = heads[heads["period"].isin(months) & (heads["scope_type"] == scope[0]) & (heads["scope_area"] == scope[1])]
-    summed = mine.groupby(KEY, as_index=False)["n"].sum()
-    listed = summed["address"] != hotspot_rows.REST
-    rest = int(summed.loc[~listed, "n"].sum())
-    summed = summed[listed]
+    left_out = mine["address"] == hotspot_rows.REST
+    rests = {**dict.fromkeys(sorted(months), 0),
+             **dict(zip(mine.loc[left_out, "period"], mine.loc[left_out, "n"].astype(int), strict=True))}
+    listed = mine[~left_out].rename(columns={"period": "piece"})
     if "borough" in eq and scope[1].startswith("d:"):
-        summed = summed[summed["borough"] == eq["borough"]]
+        listed = listed[listed["borough"] == eq["borough"]]
 
-    def lookup(places):
-        m = rows["period"].isin(months) & rows["address"].isin(places["address"])
-        for c, v in eq.items():
-            m &= rows[c] == v
-        return rows[m].groupby(KEY, as_index=False)["n"].sum().rename(columns={"n": "count"})
-    return place_ranking.top_places(summed, rest, n, lookup)
+    def lookup(missing):
+        assert set(missing["piece"]) <= {p for p, r in rests.items() if r}  # never a month that listed every place
+        found = []
+        for piece, places in missing.groupby("piece"):
+            m = (rows["period"] == piece) & rows["address"].isin(places["address"])
+            for c, v in eq.items():
+                m &= rows[c] == v
+            found.append(rows[m].groupby(KEY, as_index=False)["n"].sum().assign(piece=piece))
+        return pd.concat(found, ignore_index=True).rename(columns={"n": "count"})
+    return place_ranking.top_places_by_piece(listed[[*KEY, "piece", "n"]], rests, n, lookup)
 
 
 counts = st.lists(st.tuples(st.integers(0, 5), st.integers(0, 39), st.integers(0, 2), st.integers(1, 30)),
