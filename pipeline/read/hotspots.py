@@ -157,18 +157,33 @@ class HotspotAPI(ReadAPI):
         """Each top place's cell (KEY + cell): the smallest cell of its rows in the newest piece that has
         any. Why not over the whole range, as a list summed from every row gives it: that would look
         every place up in every month, the cost the pieces avoid; a place's requests nearly always
-        share one cell, and where they do not, its newest is where it is now."""
-        known = pd.concat([heads[[*place_ranking.KEY, "piece"]],
-                           *(f.loc[f["n"] > 0, [*place_ranking.KEY, "piece"]] for f in found)], ignore_index=True)
-        newest = top[place_ranking.KEY].merge(known, on=place_ranking.KEY).groupby(place_ranking.KEY, as_index=False)["piece"].max()
-        rows = [f[f["n"] > 0] for f in found]
-        have = pd.concat(rows, ignore_index=True) if rows else pd.DataFrame(columns=[*place_ranking.KEY, "cell", "piece"])
-        have = newest.merge(have[[*place_ranking.KEY, "cell", "piece"]], on=[*place_ranking.KEY, "piece"])
-        lacking = newest[~newest.set_index(place_ranking.KEY).index.isin(have.set_index(place_ranking.KEY).index)]
-        extra = [self._place_rows(places, dims, year_rows.months_of(piece)).assign(piece=piece)
-                 for piece, places in lacking.groupby("piece")]
-        cells = pd.concat([have, *(e[e["n"] > 0][[*place_ranking.KEY, "cell", "piece"]] for e in extra)], ignore_index=True)
-        return cells.groupby(place_ranking.KEY, as_index=False)["cell"].min()
+        share one cell, and where they do not, its newest is where it is now. Plain dicts over the
+        n places: pandas merges of these few rows cost more than the lookups (measured)."""
+        def places(rows: pd.DataFrame):
+            return zip(*(rows[c] for c in place_ranking.KEY), strict=True)
+        wanted = set(places(top))
+        newest: dict[tuple, str] = {}  # place -> its newest piece with rows
+        cells: dict[tuple, str] = {}  # (place, piece) -> the smallest cell of its rows there
+
+        def note(rows: pd.DataFrame) -> None:  # looked-up rows: KEY, cell, n, piece
+            for place, piece, cell, n in zip(places(rows), rows["piece"], rows["cell"], rows["n"], strict=True):
+                if place in wanted and n > 0:
+                    newest[place] = max(newest.get(place, piece), piece)
+                    cells[place, piece] = min(cells.get((place, piece), cell), cell)
+        for place, piece in zip(places(heads), heads["piece"], strict=True):
+            if place in wanted:
+                newest[place] = max(newest.get(place, piece), piece)
+        for rows in found:
+            note(rows)
+        lacking: dict[str, list[tuple]] = {}
+        for place, piece in newest.items():
+            if (place, piece) not in cells:
+                lacking.setdefault(piece, []).append(place)
+        for piece, missing in lacking.items():
+            asked = pd.DataFrame(missing, columns=place_ranking.KEY)
+            note(self._place_rows(asked, dims, year_rows.months_of(piece)).assign(piece=piece))
+        out = [(*place, cells.get((place, piece), UNSPECIFIED)) for place, piece in newest.items()]
+        return pd.DataFrame(out, columns=[*place_ranking.KEY, "cell"])
 
     def _cell_top_from_heads(self, dims: dict[str, str], cell: str, span: tuple[str, str], n: int) -> pd.DataFrame | None:
         """A clicked hexagon's top places for every type, when the range covers closed years whole: the

@@ -178,6 +178,8 @@ class SQLiteStore(Store):
             sql = f"SELECT {', '.join(select)} FROM {table} WHERE {' AND '.join([where, *conds])}"
             if by:
                 sql += f" GROUP BY {', '.join(by)}"
+                if len(spans) == 1:  # SQLite's grouping sorts by these anyway: pandas need not sort again
+                    sql += f" ORDER BY {', '.join(by)}"
             result += [r for r in self._read(sql, [*span_params, *params]) if r[len(by)] is not None]
         return rowlib.finish(pd.DataFrame(result, columns=[*by, *measures]), by, measures, grouped=len(spans) == 1)
 
