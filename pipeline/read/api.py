@@ -190,6 +190,13 @@ class ReadAPI:
         self._check_span(f, granularity)
         if split_by is not None:
             self._check(split_by, tuple(g for g in GROUPABLE if g not in TIME_GROUPS), "split_by")
+            if split_by in FILTER_COLUMNS and getattr(f, split_by) is not None:
+                # split by a dimension the filter fixes: one group, the unsplit series (cached, and the
+                # same answer a page's other charts ask for), not a second read of the same rows
+                whole = self.timeseries(f, granularity)
+                if not whole["count"].any():
+                    whole = whole.iloc[0:0]
+                return whole.assign(**{split_by: getattr(f, split_by)})[["period", split_by, "count"]]
         by = [split_by] if split_by else []
         frame = self._sum(self._table(f, split_by), f, by, granularity=granularity).rename(columns={"n": "count"})
         bounds = self.date_bounds()

@@ -101,6 +101,20 @@ def test_timeseries_split_keeps_top_and_sums_other(api, reqs):
     assert got.set_index("borough")["count"].to_dict()["Other"] == sum(v for k, v in totals.items() if k not in top2)
 
 
+def test_a_split_by_a_fixed_dimension_is_its_one_group(api, reqs):
+    """Split by the borough the filter fixes: one group per period, equal to a recount, and the same
+    answer a split over every borough gives for that borough (no second read of the rows)."""
+    f = Filters(start=date(2024, 2, 1), end=date(2024, 3, 31), borough="Bronx")
+    got = api.timeseries(f, "week", split_by="borough")
+    assert list(got.columns) == ["period", "borough", "count"] and set(got["borough"]) == {"Bronx"}
+    every = api.timeseries(f.but(borough=None), "week", split_by="borough")
+    pd.testing.assert_frame_equal(got.reset_index(drop=True),
+                                  every[every["borough"] == "Bronx"].reset_index(drop=True), check_dtype=False)
+    assert got["count"].sum() == recount(reqs, "borough", f.start, f.end)["Bronx"]
+    nothing = api.timeseries(f.but(borough="Nowhere"), "week", split_by="borough")
+    assert nothing.empty and list(nothing.columns) == ["period", "borough", "count"]
+
+
 def test_top_areas_per_capita(api, reqs):
     got = api.top_areas("borough", Filters(), n=10, per_capita=True)
     assert "Unspecified" not in set(got["borough"]) and list(got.columns) == ["borough", "count", "population", "per_10k"]
