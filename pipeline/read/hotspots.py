@@ -6,11 +6,12 @@ with these two queries added (app/data.py builds it), same caching, same store c
 Month grain (pipeline/rollups/tables.py `places_by_*`, `place_heads`, `hex_cells`): a range is read as
 the whole months it touches (`month_span`), and each answer says which months in its `months` column,
 so a page can label it. For the closed years a range covers whole, the two hexagon maps read year
-rows (`_span_sum`), a list is ranked from the year heads of its scope (`_top_from_pieces`) and a clicked
-cell's from the cell's (`_cell_top_from_heads`; pipeline/rollups/year_rows.py). Filters: borough, community district,
-complaint type; agency, ZIP and descriptor are not kept in these rollups (NotKept). A list is ranked
-from the months' heads and a few exact lookups (pipeline/read/place_ranking.py), or, when those do not
-settle it, summed from every row; a cell's list is one slice of places_by_cell. Every count is a sum of
+rows (`_span_sum`), and the lists year heads (pipeline/rollups/year_rows.py). Filters: borough,
+community district, complaint type; agency, ZIP and descriptor are not kept in these rollups
+(NotKept). A list is ranked from its scope's heads, a piece per closed year and per other month, and
+a few exact lookups (`_top_from_pieces`, pipeline/read/place_ranking.py), or, when those do not settle
+it, summed from every row; a cell's list from the cell's year heads and its other months' place rows
+(`_cell_top_from_heads`), or one slice of places_by_cell. Every count is a sum of
 stored rows that keep every place, so it equals a recount of the raw rows of those months
 (tests/integration/test_hotspots_recount.py, test_hotspot_years.py).
 """
@@ -126,7 +127,7 @@ class HotspotAPI(ReadAPI):
 
     def _top_from_pieces(self, dims: dict[str, str], scope: dict[str, str], pieces: list[tuple[str, str, str]],
                          n: int) -> pd.DataFrame | None:
-        """A scope's top places over a range that covers closed years whole: each year's heads one piece,
+        """A scope's top places over a range: the heads of each closed year it covers whole one piece,
         each other month's heads one piece (place_ranking.top_places_by_piece), so a place is looked up
         only in the pieces that did not list it, one query per piece. None: sum every row."""
         listed, rests = [], {}

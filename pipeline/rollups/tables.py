@@ -129,13 +129,12 @@ ROLLUPS: dict[str, Rollup] = {r.name: r for r in (
            grains=("month",)),
     # - place_heads: per month and scope (a type or every type '*'; the city '*', a borough 'b:Brooklyn' or
     #   a district 'd:301'), the PLACE_HEAD_DEPTH busiest places of the scope with their counts, and one
-    #   row with an empty place holding the largest count left out. A list reads the heads of its
-    #   months, bounds every place it has not seen by the sum of the left-out maxima, and asks
-    #   places_by_address for the exact counts of the few that can still reach the top (the threshold
-    #   algorithm; pipeline/read/place_ranking.py).
-    #   Year rows (closed years, pipeline/rollups/year_rows.py) hold every scope's heads of the year, so a list
-    #   over years is ranked from a piece a year, and one more scope, an H3 cell for every type
-    #   ('c:882a100d07fffff'): a clicked hexagon's list over years is ranked from them the same way.
+    #   row with an empty place holding the largest count left out. Year rows (closed years,
+    #   pipeline/rollups/year_rows.py) hold every scope's heads of the year, and one more scope, an H3
+    #   cell for every type ('c:882a100d07fffff'). A list reads the heads of its pieces (a closed year
+    #   or a month each), bounds every place by the left-out maxima of the pieces that did not list it,
+    #   and asks places_by_address for the exact counts of the few that can still reach the top, only in
+    #   those pieces (the threshold algorithm; pipeline/read/place_ranking.py).
     Rollup("place_heads", ("scope_type", "scope_area", "address", "borough", "community_district"),
            grains=("month", "year"), heads_of="places_by_cell"),
     # requests per H3 cell, sums of the place rows over places: the hexagon map for a type (a clustering
