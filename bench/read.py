@@ -17,12 +17,11 @@ sums from it) are written for every month from bench/hotspot_world.py's syntheti
 bench_hotspots: added to an older load without rewriting the rest, written again when derived_tables
 returns other tables or HOTSPOT_VERSION changes), then the closed years' year rows, and the descriptor
 rollups (bench/descriptor_world.py). The narrow rollups (pipeline/rollups/tables.py) are sums of the
-synthesised wide rows, as the batch job's compute_rollup gives them. The load is skipped when the store
-holds the same synthetic data (meta bench_loaded; bench_narrow for the narrow tables, added to an older
-load without rewriting it: the wide rows are synthesised again, identically, from the seed).
+synthesised wide rows, as the batch job's compute_rollup gives them, and week rows are summed from the
+day rows. The load is skipped when the store holds the same synthetic data (meta bench_loaded; bench_narrow
+for the narrow tables, added to an older load without rewriting it: the wide rows are synthesised again).
 
-Timings are for the full layout and, with --layouts wide,narrow, also for the wide rollups alone (the
-layout before the narrow ones existed), query by query in turns, so both see the same machine load.
+With --layouts wide,narrow the wide rollups alone are timed too, query by query in turns with the full.
 """
 from __future__ import annotations
 
@@ -40,6 +39,7 @@ from bench.results import record
 from pipeline import settings as settings_mod
 from pipeline.read.api import TABLE_PREFERENCE, Filters, ReadAPI, table_for
 from pipeline.read.plan import plan_range
+from pipeline.rollups import backfill
 from pipeline.rollups.hotspot_rows import FINEST, derived_tables
 from pipeline.rollups.tables import RESOLUTION_BINS_H, ROLLUPS, bucket_of
 from pipeline.schema import BOROUGH_CODES, BOROUGHS
@@ -374,8 +374,8 @@ def main(argv: list[str] | None = None) -> int:
     if not args.without_hotspots:  # the closed years' year rows, summed from the month rows (bench/hotspot_years.py)
         hotspot_years.ensure(store)
     descriptor_world.ensure(store, World(), first, last, args.requests_per_day, args.day_months, signature)
-    segments = plan_range(first, last)
-    print(f"ten-year range plan: {segments}")
+    backfill.fill_weeks(store)  # week rows summed from the day rows, as a load's backfill writes them
+    print(f"ten-year range plan: {plan_range(first, last)}")
     cold = ReadAPI(store, cache=False)
     top_type = cold.vocabulary("complaint_type")["value"].iloc[0]
     queries = dashboard_queries(last, top_type)

@@ -27,6 +27,7 @@ import pandas as pd
 from pipeline.read.cache import cached
 from pipeline.read.plan import month_end, percentiles_from_bins, period_label, period_range, plan_range, table_for
 from pipeline.read.population import population
+from pipeline.rollups.backfill import WEEK_ROWS
 from pipeline.rollups.tables import PERIOD_STRFTIME, RESOLUTION_BINS_H, ROLLUPS, TABLE_PREFERENCE
 from pipeline.schema import CREATED_YEARS, NY_TZ, UNSPECIFIED
 from pipeline.stores.base import Store
@@ -115,7 +116,8 @@ class ReadAPI:
             return pd.DataFrame({c: pd.Series(dtype="object") for c in cols}).assign(
                 **{m: pd.Series(dtype="int64") for m in measures})
         frames = []
-        for grain, p1, p2 in plan_range(*rng, months=granularity not in ("day", "week")):
+        weeks = granularity == "week" and "week" in ROLLUPS[table].grains and self.week_rows()
+        for grain, p1, p2 in plan_range(*rng, months=granularity not in ("day", "week"), weeks=weeks):
             frame = self.store.aggregate(table, grain, p1, p2, by=[*by, *(["period"] if granularity else [])],
                                          filters=f.dims())
             if granularity and not frame.empty:
@@ -330,6 +332,12 @@ class ReadAPI:
                                      bounds[1].isoformat()[:7], [kind])
         frame = frame.rename(columns={kind: "value", "n": "count"})
         return frame.sort_values(["count", "value"], ascending=[False, True]).reset_index(drop=True)
+
+    @cached
+    def week_rows(self) -> bool:
+        """Whether the store holds the week rows of every month it has days of (meta WEEK_ROWS, set by
+        pipeline/rollups/backfill.py fill_weeks): a store loaded before them reads week series from day rows."""
+        return self.store.get_meta(WEEK_ROWS) == "1"
 
     @cached
     def date_bounds(self) -> tuple[date, date] | None:

@@ -12,18 +12,21 @@ from datetime import date, timedelta
 import numpy as np
 import pandas as pd
 
-from pipeline.rollups.tables import RESOLUTION_BINS_H, ROLLUPS, TABLE_PREFERENCE
+from pipeline.rollups.tables import RESOLUTION_BINS_H, ROLLUPS, TABLE_PREFERENCE, week_piece
 
 
 def month_end(d: date) -> date:
     return (d.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
 
 
-def plan_range(start: date, end: date, months: bool = True) -> list[tuple[str, str, str]]:
+def plan_range(start: date, end: date, months: bool = True, weeks: bool = False) -> list[tuple[str, str, str]]:
     """(grain, first period, last period) segments covering start..end: month rows for the whole
-    months inside, day rows for the partial months at the edges (all days when months=False)."""
+    months inside, day rows for the partial months at the edges (all days when months=False; with
+    weeks=True, week-piece rows for the whole pieces inside and day rows at the edges)."""
     if start > end:
         return []
+    if weeks:
+        return plan_weeks(start, end)
     if not months:
         return [("day", start.isoformat(), end.isoformat())]
     first_full = start if start.day == 1 else month_end(start) + timedelta(days=1)
@@ -39,11 +42,28 @@ def plan_range(start: date, end: date, months: bool = True) -> list[tuple[str, s
     return segments
 
 
+def plan_weeks(start: date, end: date) -> list[tuple[str, str, str]]:
+    """Segments covering start..end for a week series: week pieces (tables.week_piece) wholly inside
+    as week rows, the days before the first and after the last as day rows. A piece ends the day
+    before the next one starts (a Sunday or a month's last day)."""
+    first = start if week_piece(start) == start else next(
+        d for d in (start + timedelta(days=i) for i in range(1, 8)) if week_piece(d) == d)
+    after = end + timedelta(days=1)  # the day after the last whole piece starts a piece
+    last_end = end if week_piece(after) == after else week_piece(end) - timedelta(days=1)
+    if first > last_end:
+        return [("day", start.isoformat(), end.isoformat())]
+    segments = [("day", start.isoformat(), (first - timedelta(days=1)).isoformat())] if start < first else []
+    segments.append(("week", first.isoformat(), week_piece(last_end).isoformat()))
+    if last_end < end:
+        segments.append(("day", (last_end + timedelta(days=1)).isoformat(), end.isoformat()))
+    return segments
+
+
 def period_label(periods: pd.Series, grain: str, granularity: str) -> pd.Series:
     """Rollup periods ('YYYY-MM' or 'YYYY-MM-DD') as 'YYYY-MM-DD' labels of day/week/month."""
     if granularity == "month":
         return periods.str[:7] + "-01"
-    if grain != "day":
+    if grain not in ("day", "week") or (granularity == "day" and grain != "day"):
         raise ValueError(f"{granularity} series need day rows")
     if granularity == "day":
         return periods

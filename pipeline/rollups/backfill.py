@@ -1,4 +1,6 @@
-"""A rollup added after a store was loaded: its rows summed, once, from the rollup it is a sum of.
+"""Rows a store lacks because it was loaded before they existed, summed once from rows it holds: a
+rollup added later, from the rollup it is a sum of (`fill`), and week rows, from each rollup's own
+day rows (`fill_weeks`).
 
 Why: the batch job writes only the months a load touches, so a new derived rollup (one the batch
 sums from a counted one, pipeline/rollups/batch.py `day_families`) would start empty in an existing
@@ -16,6 +18,7 @@ from pipeline.rollups.tables import ROLLUPS
 from pipeline.stores import rows as rowlib
 
 FIRST, LAST = "0001-01-01", "9999-12-31"  # every period of a bucket (periods_in cuts to the bucket)
+WEEK_ROWS = "week_rows"  # store meta: "1" once every month with day rows has its week rows
 
 
 def child_rows(store, parent: str, child: str, grain: str, bucket: str) -> tuple[list[str], pd.DataFrame]:
@@ -30,11 +33,32 @@ def fill(store, parents: dict[str, str]) -> dict[str, int]:
     """Write every partition a child lacks and its parent holds ({child: parent}); {"child/grain": rows}."""
     written: dict[str, int] = {}
     for child, parent in parents.items():
-        for grain in ROLLUPS[child].grains:
+        for grain in (g for g in ROLLUPS[child].grains if g != "week"):  # week rows: fill_weeks
             have = set(store.buckets(child, grain))
             for bucket in (b for b in store.buckets(parent, grain) if b not in have):
                 periods, rows = child_rows(store, parent, child, grain, bucket)
                 if periods:
                     key = f"{child}/{grain}"
                     written[key] = written.get(key, 0) + store.replace_periods(child, grain, periods, rows)
+    return written
+
+
+def fill_weeks(store) -> dict[str, int]:
+    """Write the week rows (tables.WEEK_GRAINS) of every month whose day rows a rollup holds and whose
+    week rows it lacks, summed from those day rows, then mark the store (meta WEEK_ROWS): the read API
+    reads week rows only in a marked store, so a store loaded before they existed keeps reading day
+    rows until they are all written. {"table/week": rows}."""
+    written: dict[str, int] = {}
+    for name, rollup in ROLLUPS.items():
+        if "week" not in rollup.grains:
+            continue
+        have = set(store.buckets(name, "week"))
+        for bucket in (b for b in store.buckets(name, "day") if b not in have):
+            days = rowlib.periods_in("day", bucket, FIRST, LAST)
+            rows = store.aggregate(name, "day", days[0], days[-1], by=["period", *rollup.dims])
+            periods = rowlib.periods_in("week", bucket, FIRST, LAST)
+            written[f"{name}/week"] = written.get(f"{name}/week", 0) + store.replace_periods(
+                name, "week", periods, frames.coarsen(rows, rollup, "week"))
+    if store.get_meta(WEEK_ROWS) != "1":
+        store.set_meta(WEEK_ROWS, "1")
     return written

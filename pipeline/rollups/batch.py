@@ -6,7 +6,7 @@
 Extract (pipeline/ingest/exports.py) -> normalise and tag unusable rows (pipeline/ingest/normalize.py) ->
 quarantine them with their reason, file and line -> merge the rest into the lake
 (pipeline/lake/table.py) -> recompute every rollup (pipeline/rollups/compute.py) for exactly the months the load
-touched, day and month grain, from the lake -> replace those periods in the store (day rows only
+touched, day, week-piece and month grain, from the lake -> replace those periods in the store (day rows only
 for the days the load touched, see write_rollups) -> meta
 `freshness` (latest created time loaded, New York local ISO) and `data_version` (+1) -> one
 provenance record per input file (pipeline/provenance.py: synthetic, API or export, with its days).
@@ -37,11 +37,11 @@ from pipeline.lake import table as lake
 from pipeline.rollups import backfill, frames
 from pipeline.rollups import compute as rollups
 from pipeline.rollups import hexes as hex_rollups
-from pipeline.rollups.tables import DERIVED_DIMS, ROLLUPS, Rollup
+from pipeline.rollups.tables import DERIVED_DIMS, ROLLUPS, Rollup, week_piece
 from pipeline.schema import REQUEST_COLUMN_NAMES
 from pipeline.stores.base import Store
 
-BATCH_GRAINS = ("day", "month")
+BATCH_GRAINS = ("day", "week", "month")  # week: only the rollups that keep it (tables.WEEK_GRAINS)
 
 
 @dataclass
@@ -95,7 +95,11 @@ def month_days(month: str) -> list[str]:
 
 
 def periods_of(grain: str, months: list[str]) -> list[str]:
-    return [d for m in months for d in month_days(m)] if grain == "day" else list(months)
+    """Every period of `grain` in the months ('YYYY-MM'): days, week pieces or the months."""
+    if grain == "month":
+        return list(months)
+    days = [d for m in months for d in month_days(m)]
+    return days if grain == "day" else sorted({week_piece(date.fromisoformat(d)).isoformat() for d in days})
 
 
 def quarantine_rows(tagged: DataFrame) -> DataFrame:
@@ -122,8 +126,8 @@ def time_dependent(rollup: Rollup) -> bool:
 
 def write_rollups(store: Store, requests: DataFrame, months: list[str], now: datetime, report: Report,
                   days: list[str] | None = None) -> pd.DataFrame:
-    """Replace the month periods of `months` in every rollup table with a recount, and their day
-    periods: those in `days` (the days a load touched: a request counts on its created day, so no
+    """Replace the month periods (and week pieces, tables.WEEK_GRAINS) of `months` in every rollup
+    table with a recount, and their day periods: those in `days` (the days a load touched: a request counts on its created day, so no
     other day's counts can change) or all of them; time-dependent rollups always all of them.
 
     Spark counts the day rows of each rollup that is no other's sum (parent_of: 11 of 26) from the
@@ -150,7 +154,7 @@ def write_rollups(store: Store, requests: DataFrame, months: list[str], now: dat
         pending = []
 
         def submit(name: str, rollup: Rollup, day) -> None:
-            for grain in BATCH_GRAINS:
+            for grain in (g for g in BATCH_GRAINS if g in rollup.grains):
                 periods = periods_of(grain, months)
                 if grain == "day":
                     rows = day
@@ -291,6 +295,7 @@ def recompute(spark: SparkSession, store: Store, lake_path: str, since: date, no
 def _rollups(spark: SparkSession, store: Store, lake_path: str, report: Report, now: datetime) -> None:
     with _Stage(report, "backfill"):  # rollups added since the store was loaded: summed once from their parents
         report.rollup_rows.update({f"backfill {k}": v for k, v in backfill.fill(store, summed_parents()).items()})
+        report.rollup_rows.update({f"backfill {k}": v for k, v in backfill.fill_weeks(store).items()})
     if not report.months:
         return
     with _Stage(report, "rollups"):

@@ -7,12 +7,12 @@ from __future__ import annotations
 
 import calendar
 from collections.abc import Mapping, Sequence
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 import numpy as np
 import pandas as pd
 
-from pipeline.rollups.tables import INT_DIMS, PERIOD_STRFTIME, TableSpec, bucket_of, rollup_of
+from pipeline.rollups.tables import INT_DIMS, PERIOD_STRFTIME, TableSpec, bucket_of, rollup_of, week_piece
 from pipeline.stores.ddl import all_specs
 
 MAX_BUCKETS = 5_000
@@ -183,7 +183,7 @@ def buckets_between(grain: str, start: str, end: str) -> list[str]:
     first, last = bucket_of(grain, start), bucket_of(grain, end)
     if grain in ("month", "year"):
         out = [str(y) for y in range(int(first), int(last) + 1)]
-    elif grain == "day":
+    elif grain in ("day", "week"):
         out, y, m = [], int(first[:4]), int(first[5:7])
         while f"{y:04d}-{m:02d}" <= last:
             out.append(f"{y:04d}-{m:02d}")
@@ -202,7 +202,7 @@ def buckets_between(grain: str, start: str, end: str) -> list[str]:
 
 
 def periods_in(grain: str, bucket: str, start: str, end: str) -> list[str]:
-    """The year, month or day periods of a partition bucket inside start..end."""
+    """The year, month, week-piece or day periods of a partition bucket inside start..end."""
     if grain == "year":
         periods = [bucket]
     elif grain == "month":
@@ -210,4 +210,6 @@ def periods_in(grain: str, bucket: str, start: str, end: str) -> list[str]:
     else:
         days = calendar.monthrange(int(bucket[:4]), int(bucket[5:7]))[1]
         periods = [f"{bucket}-{d:02d}" for d in range(1, days + 1)]
+        if grain == "week":  # the days that start a week piece: the 1st and every Monday
+            periods = [p for p in periods if week_piece(date.fromisoformat(p)).isoformat() == p]
     return [p for p in periods if start <= p <= end]

@@ -7,7 +7,7 @@ import csv
 import json
 import re
 from collections import Counter
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 
 import pytest
@@ -16,7 +16,8 @@ from conftest import LOAD_NOW
 from pipeline.ingest.normalize import BAD_CREATED, MALFORMED, NO_KEY
 from pipeline.lake import table as lake
 from pipeline.rollups import batch
-from pipeline.rollups.tables import ROLLUPS
+from pipeline.rollups.backfill import WEEK_ROWS
+from pipeline.rollups.tables import ROLLUPS, week_piece
 from pipeline.stores import open_store
 
 pytestmark = pytest.mark.integration
@@ -151,6 +152,20 @@ def test_descriptor_rollups_equal_raw_recount_on_both_stores(sqlite_load, cassan
     for store in (sqlite_load[0], cassandra_store):
         for grain in ("day", "month"):
             assert store_pairs(store, table, columns, grain) == expected[recounted], (store.url, grain)
+
+
+def test_week_rows_equal_raw_recount_on_both_stores(sqlite_load, cassandra_store, expected):
+    """Each week piece the load wrote (tables.WEEK_GRAINS: a week's days inside one month) holds the
+    recount of its days, in every rollup that keeps week rows; and the store is marked for reads."""
+    want = Counter()
+    for day, n in expected["day"].items():
+        want[week_piece(date.fromisoformat(day)).isoformat()] += n
+    assert sum(want.values()) == 924 and "2022-05-01" in want  # a Sunday: the month's first piece is one day
+    for store in (sqlite_load[0], cassandra_store):
+        for name in (n for n, r in ROLLUPS.items() if "week" in r.grains):
+            rows = store.aggregate(name, "week", "2022-05-01", "2022-05-31", by=["period"])
+            assert Counter(dict(zip(rows["period"], rows["n"].astype(int), strict=True))) == want, (store.url, name)
+        assert store.get_meta(WEEK_ROWS) == "1"
 
 
 def test_cassandra_holds_the_same_rollups_as_sqlite(sqlite_load, cassandra_store):

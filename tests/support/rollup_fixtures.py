@@ -95,12 +95,21 @@ def rollup_rows(reqs: pd.DataFrame, table: str, grain: str) -> pd.DataFrame:
     return df.groupby(list(rollup.key), as_index=False)[list(rollup.measures)].sum()[list(rollup.columns)]
 
 
-def load(store, reqs: pd.DataFrame) -> None:
+def load(store, reqs: pd.DataFrame, weeks: bool = True) -> None:
+    """Every rollup of `reqs` into the store, as a load writes them (`weeks`: with week rows, and the
+    meta that lets reads use them)."""
+    from pipeline.rollups import frames
+    from pipeline.rollups.backfill import WEEK_ROWS
     from pipeline.rollups.hotspot_rows import heads
     for table, rollup in ROLLUPS.items():
-        for grain in (g for g in ("day", "month") if g in rollup.grains):
-            rows = heads(rollup_rows(reqs, rollup.heads_of, grain)) if rollup.heads_of else rollup_rows(reqs, table, grain)
+        for grain in (g for g in ("day", "week", "month") if g in rollup.grains and (weeks or g != "week")):
+            if grain == "week":
+                rows = frames.coarsen(rollup_rows(reqs, table, "day"), rollup, "week")
+            else:
+                rows = heads(rollup_rows(reqs, rollup.heads_of, grain)) if rollup.heads_of else rollup_rows(reqs, table, grain)
             store.replace_periods(table, grain, sorted(rows["period"].unique()), rows)
+    if weeks:
+        store.set_meta(WEEK_ROWS, "1")
     store.set_meta("data_version", "1")
 
 
