@@ -18,7 +18,9 @@ from pipeline.rollups.tables import ROLLUPS
 from pipeline.stores import rows as rowlib
 
 FIRST, LAST = "0001-01-01", "9999-12-31"  # every period of a bucket (periods_in cuts to the bucket)
-WEEK_ROWS = "week_rows"  # store meta: "1" once every month with day rows has its week rows
+# store meta: "1" once every month with day rows has its week rows. The key names the rollups that keep
+# them, so a rollup given week rows later is read from its day rows until a load has filled it.
+WEEK_ROWS = "week_rows:" + ",".join(name for name, r in ROLLUPS.items() if "week" in r.grains)
 
 
 def child_rows(store, parent: str, child: str, grain: str, bucket: str) -> tuple[list[str], pd.DataFrame]:
