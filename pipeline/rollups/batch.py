@@ -127,8 +127,9 @@ def time_dependent(rollup: Rollup) -> bool:
 def write_rollups(store: Store, requests: DataFrame, months: list[str], now: datetime, report: Report,
                   days: list[str] | None = None) -> pd.DataFrame:
     """Replace the month periods (and week pieces, tables.WEEK_GRAINS) of `months` in every rollup
-    table with a recount, and their day periods: those in `days` (the days a load touched: a request counts on its created day, so no
-    other day's counts can change) or all of them; time-dependent rollups always all of them.
+    table with a recount, and their day periods: those in `days` (the days a load touched: a request
+    counts on its created day, so no other day's counts can change) or all of them; time-dependent
+    rollups always all of them.
 
     Spark counts the day rows of each rollup that is no other's sum (parent_of: 11 of 26) from the
     requests, one job each, and hands them to the driver; that rollup's month rows and the narrower

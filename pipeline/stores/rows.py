@@ -168,10 +168,9 @@ def finish(frame: pd.DataFrame, by: Sequence[str], measures: Sequence[str], grou
     sort of a one-row answer cost ~1 ms, most of a small lookup's time)."""
     if frame.empty:
         return empty_result(by, measures)
-    if not grouped and by:
-        frame = frame.groupby(list(by), as_index=False, sort=True)[list(measures)].sum()
-    elif not grouped:
-        frame = frame[list(measures)].sum().to_frame().T
+    if not grouped:
+        frame = (frame.groupby(list(by), as_index=False, sort=True)[list(measures)].sum() if by
+                 else frame[list(measures)].sum().to_frame().T)
     for m in measures:
         frame[m] = frame[m].astype("int64")
     return frame.reset_index(drop=True)
