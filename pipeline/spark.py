@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import glob
 import os
+import sys
 
 from pipeline.schema import NY_TZ
 from pipeline.settings import Settings, load
@@ -42,6 +43,14 @@ def cached_jars(settings: Settings, folder: str) -> list[str]:
     return jars
 
 
+def worker_python() -> str:
+    """The interpreter Spark's Python workers run (when PYSPARK_PYTHON is unset): this one, by the
+    path it was started as. Not its real path: a virtualenv's bin/python is a link to the base
+    interpreter, which has none of the venv's packages (the hexagon rollups' workers failed on
+    `import pandas` when the Procfile's `.venv/bin/python` was resolved that way)."""
+    return os.path.abspath(sys.executable)
+
+
 def build_session(app_name: str, settings: Settings | None = None, with_kafka: bool = False,
                   shuffle_partitions: int | None = None, driver_memory: str | None = None, lean: bool = False):
     """`driver_memory` overrides spark_driver_memory (the streaming job passes stream_driver_memory);
@@ -49,7 +58,7 @@ def build_session(app_name: str, settings: Settings | None = None, with_kafka: b
     from pyspark.sql import SparkSession
 
     s = settings or load()
-    os.environ.setdefault("PYSPARK_PYTHON", os.path.realpath(os.sys.executable))
+    os.environ.setdefault("PYSPARK_PYTHON", worker_python())
     if lean:
         os.environ.setdefault("MALLOC_ARENA_MAX", "2")  # inherited by the driver JVM started below
     os.environ.setdefault("SPARK_LOCAL_IP", s.spark_driver_bind_address)  # local mode stays on loopback
