@@ -18,6 +18,7 @@ from pipeline.settings import load
 COMMANDS: dict[str, tuple[str, str]] = {
     "generate": ("pipeline.synthetic.generate", "write N years of realistic synthetic 311 history in the export format"),
     "batch": ("pipeline.rollups.batch", "load 311 export CSVs into the lake and recompute the rollups they touch"),
+    "loader": ("pipeline.loader.server", "keep a warm Spark session that runs the loads `batch` sends it (small loads in seconds)"),
     "counts": ("pipeline.read.counts", "print request counts grouped by one dimension, as CSV"),
     "bootstrap": ("pipeline.bootstrap", "first start: the city's last 90 days when its API answers, else synthetic history"),
     "fetch": ("pipeline.ingest.fetch", "load the city's 311 history from the NYC Open Data API (resumable), through the batch job"),

@@ -66,6 +66,9 @@ class Settings:
         "var/lake", "Cleaned-request lake, a Delta Lake table partitioned by created month (local folder, "
                     "`hdfs://...` or `s3a://...`).")
     quarantine_path: str = _setting("var/quarantine", "Where unusable input rows are written with their reason.")
+    loader_socket: str = _setting(
+        "var/run/loader.sock", "Unix socket of the warm batch loader (`python -m pipeline loader`): `batch` sends "
+                               "its load there when a loader listens, else starts Spark itself (empty: always itself).")
     checkpoint_path: str = _setting("var/checkpoints", "Spark Structured Streaming checkpoints.")
     app_host: str = _setting("127.0.0.1", "Interface the app binds to (the dev server and gunicorn).")
     app_port: int = _setting(8050, "Port the app listens on (the dev server and gunicorn) and nginx's upstream.")

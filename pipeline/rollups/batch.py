@@ -318,13 +318,29 @@ def add_arguments(parser) -> None:
     from pipeline.cli import day
     parser.add_argument("--since", metavar="YYYY-MM-DD", type=day,
                         help="with --recompute: first day whose month is recounted")
+    parser.add_argument("--in-process", action="store_true",
+                        help="start Spark here even when a warm loader listens (setting loader_socket)")
+
+
+def execute(spark: SparkSession, req, settings=None) -> Report:
+    """Run one load request (pipeline/loader/request.py) on a session: `batch`'s own, or the warm
+    loader's (pipeline/loader/server.py), so both are the same load."""
+    from pipeline.stores import open_store
+
+    with open_store(req.store, settings) as store:
+        if req.input is None:
+            return recompute(spark, store, req.lake, req.since_day, req.now_at)
+        print(f"[batch] {len(ingest.export_files(req.input))} file(s) from {req.input}", file=sys.stderr)
+        return load_input(spark, store, req.input, req.lake, req.quarantine, req.now_at)
 
 
 def run(args, settings=None) -> int:
-    """`settings`: the CLI's (pipeline/cli.py); read here only when called on its own."""
+    """`settings`: the CLI's (pipeline/cli.py); read here only when called on its own. The load goes
+    to the warm loader when one listens (unless --in-process), else runs on a session started here."""
+    from pipeline.loader import client
+    from pipeline.loader.request import from_args
     from pipeline.settings import load
     from pipeline.spark import build_session
-    from pipeline.stores import open_store
 
     if args.recompute == bool(args.input):
         print("batch: give either --input PATH or --recompute --since YYYY-MM-DD", file=sys.stderr)
@@ -333,23 +349,20 @@ def run(args, settings=None) -> int:
         print("batch: --recompute needs --since YYYY-MM-DD", file=sys.stderr)
         return 2
     s = settings or load()
-    lake_path = args.lake or str(s.path(s.lake_path))
-    quarantine_path = args.quarantine or str(s.path(s.quarantine_path))
-    t0 = time.perf_counter()
     try:
-        files = [] if args.recompute else ingest.export_files(args.input)
+        req = from_args(args, s)
     except ingest.InputError as exc:
         print(f"batch: {exc}", file=sys.stderr)
         return 2
+    if not getattr(args, "in_process", False):
+        rc = client.send(req, s)
+        if rc is not None:
+            return rc
+    t0 = time.perf_counter()
     spark = build_session("nyc311-batch", s)
     startup = time.perf_counter() - t0
     try:
-        with open_store(args.store or s.store_url, s) as store:
-            if args.recompute:
-                report = recompute(spark, store, lake_path, args.since)
-            else:
-                print(f"[batch] {len(files)} file(s) from {args.input}", file=sys.stderr)
-                report = load_input(spark, store, args.input, lake_path, quarantine_path)
+        report = execute(spark, req, s)
     except ingest.InputError as exc:
         print(f"batch: {exc}", file=sys.stderr)
         return 2
