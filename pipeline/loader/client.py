@@ -47,12 +47,18 @@ def send(req: LoadRequest, settings: Settings, out=None, err=None) -> int | None
     with sock, sock.makefile("rb") as answers:
         sock.sendall(req.to_json().encode() + b"\n")
         for line in answers:
-            msg = json.loads(line)
-            if "log" in msg:
-                print(msg["log"], file=err, flush=True)
-            elif "rc" in msg:
-                print(msg["summary"], file=out) if msg["rc"] == 0 else print(msg["error"], file=err)
-                return int(msg["rc"])
+            try:
+                msg = json.loads(line)
+                if "log" in msg:
+                    print(msg["log"], file=err, flush=True)
+                    continue
+                rc = int(msg["rc"])
+            except (ValueError, KeyError, TypeError):
+                print(f"batch: {path} does not answer as a loader does (is loader_socket another program's "
+                      f"socket?)", file=err)
+                return 2
+            print(msg.get("summary", ""), file=out) if rc == 0 else print(msg.get("error", ""), file=err)
+            return rc
     print(f"batch: the loader at {path} stopped during the load (see its log); the load is safe to run again",
           file=err)
     return 1

@@ -127,7 +127,7 @@ class LoadServer:
         except (BadRequest, OSError) as exc:
             _answer(conn, {"rc": 2, "error": f"loader: bad request: {exc}"})
             return
-        conn.settimeout(None)
+        conn.settimeout(30)  # from here only sends: a client that stops reading misses lines, the load goes on
         _answer(conn, self.run(req, conn))
 
     def run(self, req: LoadRequest, conn: socket.socket | None = None) -> dict:
@@ -199,7 +199,11 @@ def run(args, settings: Settings) -> int:
             signal.signal(sig, lambda *_: server.stop.set())
         print(f"[loader] Spark ready in {time.perf_counter() - t0:.1f} s", file=sys.stderr, flush=True)
         if not args.no_warm_up:
-            print(f"[loader] warmed up in {server.warm_up():.1f} s", file=sys.stderr, flush=True)
+            try:
+                print(f"[loader] warmed up in {server.warm_up():.1f} s", file=sys.stderr, flush=True)
+            except LoaderError as exc:
+                print(f"loader: {exc}", file=sys.stderr)
+                return 1
         print(f"[loader] listening at {path}", file=sys.stderr, flush=True)
         server.serve()
         return 0 if server.alive() else 1

@@ -4,9 +4,11 @@ session in tests/integration/test_loader.py."""
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import os
 import socket
+import threading
 from datetime import date
 from pathlib import Path
 
@@ -103,3 +105,36 @@ def test_a_stale_socket_is_replaced_and_a_live_one_refused(tmp_path, capsys):
         server.bind(plain)
     with pytest.raises(server.LoaderError, match="longer than"):
         server.bind(tmp_path / ("x" * 120))
+
+
+def _one_answer(path: Path, reply: bytes) -> threading.Thread:
+    """A stand-in at `path` that reads one request line and writes `reply`."""
+    listener = socket.socket(socket.AF_UNIX)
+    listener.bind(str(path))
+    listener.listen(1)
+
+    def serve():
+        conn, _ = listener.accept()
+        with conn, listener:
+            conn.makefile("rb").readline()
+            conn.sendall(reply)
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    return thread
+
+
+@pytest.mark.parametrize("reply, rc, says", [
+    (b'{"log": "[batch] rollups ..."}\n{"rc": 0, "summary": "rows loaded 924"}\n', 0, "rows loaded 924"),
+    (b'{"rc": 2, "error": "batch: no such file"}\n', 2, "batch: no such file"),
+    (b"HTTP/1.0 400 Bad Request\r\n\r\n", 2, "does not answer as a loader"),
+    (b'{"rc": 0, "summary": "rows lo', 2, "does not answer as a loader"),
+    (b"", 1, "stopped during the load"),
+])
+def test_the_client_relays_the_answer_and_names_a_wrong_socket(tmp_path, reply, rc, says):
+    path = tmp_path / "loader.sock"
+    thread = _one_answer(path, reply)
+    s = S.load(env={"NYC311_LOADER_SOCKET": str(path)}, file=Path("/nonexistent.toml"))
+    out, err = io.StringIO(), io.StringIO()
+    assert client.send(LoadRequest(**GOOD), s, out, err) == rc
+    assert says in out.getvalue() + err.getvalue()
+    thread.join(timeout=10)
