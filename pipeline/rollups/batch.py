@@ -34,6 +34,7 @@ from pipeline import provenance
 from pipeline.ingest import exports as ingest
 from pipeline.ingest.normalize import tag_unusable
 from pipeline.lake import table as lake
+from pipeline.loader.request import LoadRequest, from_args
 from pipeline.rollups import backfill, frames
 from pipeline.rollups import compute as rollups
 from pipeline.rollups import hexes as hex_rollups
@@ -322,7 +323,7 @@ def add_arguments(parser) -> None:
                         help="start Spark here even when a warm loader listens (setting loader_socket)")
 
 
-def execute(spark: SparkSession, req, settings=None) -> Report:
+def execute(spark: SparkSession, req: LoadRequest, settings=None) -> Report:
     """Run one load request (pipeline/loader/request.py) on a session: `batch`'s own, or the warm
     loader's (pipeline/loader/server.py), so both are the same load."""
     from pipeline.stores import open_store
@@ -338,7 +339,6 @@ def run(args, settings=None) -> int:
     """`settings`: the CLI's (pipeline/cli.py); read here only when called on its own. The load goes
     to the warm loader when one listens (unless --in-process), else runs on a session started here."""
     from pipeline.loader import client
-    from pipeline.loader.request import from_args
     from pipeline.settings import load
     from pipeline.spark import build_session
 
@@ -354,7 +354,7 @@ def run(args, settings=None) -> int:
     except ingest.InputError as exc:
         print(f"batch: {exc}", file=sys.stderr)
         return 2
-    if not getattr(args, "in_process", False):
+    if not args.in_process:
         rc = client.send(req, s)
         if rc is not None:
             return rc
