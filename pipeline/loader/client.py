@@ -57,7 +57,10 @@ def send(req: LoadRequest, settings: Settings, out=None, err=None) -> int | None
                 print(f"batch: {path} does not answer as a loader does (is loader_socket another program's "
                       f"socket?)", file=err)
                 return 2
-            print(msg.get("summary", ""), file=out) if rc == 0 else print(msg.get("error", ""), file=err)
+            if rc == 0:
+                print(msg.get("summary", ""), file=out)
+            else:
+                print(msg.get("error", ""), file=err)
             return rc
     print(f"batch: the loader at {path} stopped during the load (see its log); the load is safe to run again",
           file=err)
