@@ -11,11 +11,10 @@ while it was created at most 48 h before the wall clock; every valid event, what
 reaches the request state and the lake.
 Load (pipeline/stream/sink.py, one micro-batch at a time, via foreachBatch): dead letters; the request
 state (pipeline/stream/state.py); the minute rows of every live table (pipeline/rollups/tables.py LIVE_ROLLUPS)
-for the live minutes the batch touched, recounted from the state over the same rollup dimensions
+whose count the batch changed, counted in the state over the same rollup dimensions
 (tests/integration/test_stream_socrata_dead_letters.py checks the rows equal the batch job's
-`compute_rollup` at minute grain), as
-absolute counts upserted with a 48 h TTL (so a replayed batch rewrites the same values: exactly-once
-effect after a crash); the newest requests into recent_events; the cleaned-request lake (merged
+`compute_rollup` at minute grain), as absolute counts upserted with a 48 h TTL (so a replayed batch
+rewrites the same values: exactly-once effect after a crash); the newest requests into recent_events; the cleaned-request lake (merged
 every --lake-every seconds, so `batch --recompute` folds live data into history); and the
 pipeline_status / pipeline_health rows.
 """

@@ -1,7 +1,7 @@
 """What one micro-batch of the streaming job writes, as pure functions of pandas frames.
 
-Why apart from the sink: the rows are the job's meaning (which live minutes change, which
-combinations a moved request left, what the status row says), while pipeline/stream/sink.py only
+Why apart from the sink: the rows are the job's meaning (the live rows a batch changed, the newest
+requests, the dead letters, what the status row says), while pipeline/stream/sink.py only
 decides when to write them and where. Nothing here opens a store, a stream or a thread.
 """
 from __future__ import annotations
@@ -13,61 +13,39 @@ import numpy as np
 import pandas as pd
 
 from pipeline.rollups.tables import EXTRA_TABLES, LIVE_ROLLUPS, PERIOD_STRFTIME
-from pipeline.stream.state import DIMS, LIVE_WINDOW_US, RequestState, dims_of
+from pipeline.stream.state import LIVE_WINDOW_US, RequestState
 from pipeline.streams import events as ev
 
 RECENT_PER_BATCH = 50
 
 
 def live_rows(state: RequestState, periods: set[str]) -> dict[str, pd.DataFrame]:
-    """Minute rows of every live table for some periods, counted from the request state.
+    """Minute rows of every live table for some periods, recounted from the request state: what the
+    kept counts (dirty_rows) must equal.
 
     The count is compute_rollup's for rollups measured by `n` (requests per period and dims); it is
     taken in the state's SQLite, next to the data, because a Spark job per micro-batch over a whole
     minute of requests would cost seconds of freshness (tests/integration/test_stream_socrata_dead_letters.py
     checks the two agree)."""
-    out = {}
-    for r in LIVE_ROLLUPS:
-        if r.measures != ("n",):
-            raise ValueError(f"live table {r.live_table}: only count rollups can be kept live")
-        rows = state.counts(periods, r.dims)
-        out[r.live_table] = rows.assign(grain="minute", bucket=rows["period"].str[:13])[list(r.columns)]
-    return out
+    return {r.live_table: minute_rows(r, state.counts(periods, r.dims)) for r in LIVE_ROLLUPS}
 
 
-def moved(before: pd.DataFrame, good: pd.DataFrame) -> pd.DataFrame:
-    """The old (period, dims) of requests whose new events put them in another live row."""
-    pairs = dims_of(before).merge(dims_of(good), on="unique_key", suffixes=("", "_new"))
-    return pairs[np.logical_or.reduce([pairs[d] != pairs[f"{d}_new"] for d in DIMS])]
+def dirty_rows(state: RequestState, cut: str) -> dict[str, pd.DataFrame]:
+    """The minute rows of every live table whose kept count (pipeline/stream/live_counts.py) changed
+    since it was last written, of minutes from `cut` on, a count that fell to zero included."""
+    by_table = state.dirty_counts(cut)
+    return {r.live_table: minute_rows(r, by_table[r.live_table]) for r in LIVE_ROLLUPS}
 
 
-def vanished(before: pd.DataFrame, after: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
-    """Zero rows for (period, dims) combinations some request left (its borough or type changed)."""
-    out = {}
-    for r in LIVE_ROLLUPS:
-        if before.empty:
-            continue
-        old = before[list(("period", *r.dims))].drop_duplicates()
-        new = after[r.live_table][list(("period", *r.dims))]
-        gone = old.merge(new, how="left", indicator=True).query("_merge == 'left_only'").drop(columns="_merge")
-        if not gone.empty:
-            out[r.live_table] = gone.assign(grain="minute", bucket=gone["period"].str[:13], n=0)[list(r.columns)]
-    return out
+def minute_rows(rollup, counts: pd.DataFrame) -> pd.DataFrame:
+    """(period, *dims, n) counts as rows of the rollup's live table."""
+    return counts.assign(grain="minute", bucket=counts["period"].str[:13])[list(rollup.columns)]
 
 
 def live_cut(now_s: float) -> str:
     """The first minute (New York, period format) of the live window that ends at the wall clock."""
     cut = pd.Timestamp(int(now_s * 10**6) - LIVE_WINDOW_US, unit="us", tz="UTC")
     return cut.tz_convert(ev.NY).strftime(PERIOD_STRFTIME["minute"])
-
-
-def changed(written: dict[tuple, int], frame: pd.DataFrame) -> tuple[pd.DataFrame, list[tuple[tuple, int]]]:
-    """The rows of `frame` whose count differs from what was last written, and the cache entries to
-    record once they are written (a restarted job has an empty cache and rewrites every touched row:
-    absolute values, so harmless)."""
-    keys = list(frame.drop(columns="n").itertuples(index=False, name=None))
-    fresh = [written.get(k) != n for k, n in zip(keys, frame["n"], strict=True)]
-    return frame[fresh], [(k, n) for k, n, f in zip(keys, frame["n"], fresh, strict=True) if f]
 
 
 def plain(v):

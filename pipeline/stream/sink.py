@@ -1,10 +1,10 @@
 """The streaming job's load side: what one micro-batch writes (pipeline/stream/job.py's foreachBatch).
 
 One micro-batch, idempotent per batch id, in steps: read the batch and note its offsets; apply the
-usable events to the request state (pipeline/stream/state.py); recount the live minutes they touched
-inside the live window (48 h back from the wall clock) and upsert the rows that changed as absolute
-counts with a 48 h TTL, plus the newest requests into recent_events (pipeline/stream/rows.py builds
-every row); dead letters through the stream gateway (pipeline/streams/); the lake merge
+usable events to the request state (pipeline/stream/state.py), whose triggers keep the live counts
+(pipeline/stream/live_counts.py); upsert the rows of the live window (48 h back from the wall clock)
+whose count changed, as absolute counts with a 48 h TTL, plus the newest requests into recent_events
+(pipeline/stream/rows.py builds every row); dead letters through the stream gateway (pipeline/streams/); the lake merge
 (pipeline/stream/lake_merger.py); prune the state; the pipeline_status and pipeline_health rows.
 
 Why it never crash-loops: a store that is busy or down is waited for (pipeline/stream/health.py), the
@@ -35,8 +35,7 @@ from pipeline.streams import Stream
 
 log = logging.getLogger("pipeline.stream.job")
 
-PRUNE_SLACK_US = 3600 * 10**6  # keep an hour past the live window: minutes on its edge still recount right
-WRITTEN_CAP = 200_000          # cached live rows per table before those outside the window are forgotten
+PRUNE_SLACK_US = 3600 * 10**6  # keep an hour past the live window: minutes on its edge still count right
 APPLIED = [c for c in STATE_COLUMNS if c != "batch_id"]
 
 
@@ -52,7 +51,6 @@ class LiveSink:
     health: Health
     lake: LakeMerger
     clock: Callable[[], float]  # the live window ends here: the wall clock (a fixed time only to replay history)
-    written: dict[str, dict[tuple, int]] = field(default_factory=dict)  # live rows as last written, per table
     last_batch: float = field(default_factory=time.time)
 
     def write_batch(self, df, batch_id: int) -> None:
@@ -125,26 +123,23 @@ def apply_batch(sink: LiveSink, batch: pd.DataFrame, batch_id: int) -> tuple[pd.
 
 
 def apply(sink: LiveSink, good: pd.DataFrame, batch_id: int, malformed: int) -> None:
-    """Requests into the state, then the live rows they change and the recent feed."""
+    """Requests into the state, then the live rows they changed and the recent feed.
+
+    The rows a crash or a failed write left marked are written first, so that a batch taken back
+    (put_back) can tell the count rows only its own requests made (pipeline/stream/live_counts.py)."""
+    cut = lr.live_cut(sink.clock())
+    write_live(sink, cut)
     before = sink.state.by_keys(good["unique_key"].unique())
     sink.state.apply(batch_id, good[APPLIED], malformed)
-    cut = lr.live_cut(sink.clock())
     try:
-        periods = {p for p in set(good["period"]) | set(before["period"]) if p and p >= cut}
-        if periods:
-            rows = lr.live_rows(sink.state, periods)
-            moved = lr.moved(before, good)
-            for table, zeros in lr.vanished(moved[moved["period"] >= cut], rows).items():
-                rows[table] = pd.concat([rows[table], zeros], ignore_index=True)
-            for table, frame in rows.items():
-                upsert_changed(sink, table, frame, cut)
+        write_live(sink, cut)
         recent = good[good["period"] >= cut]
         if not recent.empty:
             sink.store.upsert("recent_events", lr.recent_frame(recent), ttl_seconds=RECENT_TTL_SECONDS)
     except StoreUnavailable:
         raise
     except Exception:
-        # The state must not keep what the store refused: every later batch would recount it.
+        # The state must not keep what the store refused: every later batch would write it again.
         sink.state.put_back(list(good["unique_key"].unique()), before)
         raise
 
@@ -162,15 +157,12 @@ def apply_one_by_one(sink: LiveSink, good: pd.DataFrame, batch_id: int, malforme
     return pd.concat(failed, ignore_index=True) if failed else good.iloc[:0].assign(_reason=None)
 
 
-def upsert_changed(sink: LiveSink, table: str, frame: pd.DataFrame, cut: str) -> None:
-    """Upsert the rows whose count differs from what this process last wrote."""
-    cache = sink.written.setdefault(table, {})
-    rows, entries = lr.changed(cache, frame)
-    if not rows.empty:
-        sink.store.upsert(table, rows, ttl_seconds=LIVE_TTL_SECONDS)
-        cache.update(entries)
-    if len(cache) > WRITTEN_CAP:  # forget minutes that left the live window
-        sink.written[table] = {k: n for k, n in cache.items() if k[2] >= cut}
+def write_live(sink: LiveSink, cut: str) -> None:
+    """Upsert the live rows whose kept count changed since it was last written, then unmark them."""
+    for table, rows in lr.dirty_rows(sink.state, cut).items():
+        if not rows.empty:
+            sink.store.upsert(table, rows, ttl_seconds=LIVE_TTL_SECONDS)
+    sink.state.counts_written()
 
 
 def dead_letters(sink: LiveSink, bad: pd.DataFrame, batch_id: int) -> None:

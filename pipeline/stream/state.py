@@ -3,8 +3,9 @@
 Why a state and not increments: after a crash, Spark replays the last micro-batch (offsets are
 committed after the sink), so a sink that adds to counts would count some requests twice. Instead
 each micro-batch upserts its events here (newest version wins, so replaying a batch changes
-nothing) and the live counts of the minutes it touched are recomputed from this state and written
-as absolute values: any number of replays rewrites the same rows ("exactly-once effect").
+nothing), the live counts are kept from this state by its own triggers (pipeline/stream/live_counts.py),
+and the rows a batch changed are written as absolute values: any number of replays rewrites the same
+rows ("exactly-once effect").
 
 Why a SQLite file next to the Spark checkpoint: foreachBatch runs on the driver, the state is read
 back every batch (a round trip to Cassandra per batch would cost freshness), and keeping it with the
@@ -29,22 +30,14 @@ from pathlib import Path
 
 import pandas as pd
 
-from pipeline.rollups.tables import LIVE_DIMS
 from pipeline.schema import REQUEST_COLUMNS, UNSPECIFIED
+from pipeline.stream import live_counts
 
 LIVE_WINDOW_US = 48 * 3600 * 10**6
 # Per request: every normalised column (times as epoch microseconds) plus what the live job needs.
 STATE_COLUMNS = (*(c for c, _ in REQUEST_COLUMNS), "period", "event_type", "event_time", "produced_at",
                  "version", "batch_id")
 TIME_COLUMNS = ("created_at", "closed_at", "due_at", "updated_at", "event_time", "produced_at")
-# A request's live row key: its minute and the live rollups' dimensions (pipeline/rollups/tables.py LIVE_DIMS).
-DIMS = ("period", *LIVE_DIMS)
-
-
-def dims_of(frame: pd.DataFrame) -> pd.DataFrame:
-    """unique_key and the DIMS of some requests as the live rows key them (a missing descriptor is
-    'Unspecified', as compute_rollup counts it), to tell which requests moved between rows."""
-    return frame[["unique_key", *DIMS]].fillna(UNSPECIFIED)
 
 
 class RequestState:
@@ -65,6 +58,7 @@ class RequestState:
         self.conn.execute("CREATE TABLE IF NOT EXISTS marks (name TEXT PRIMARY KEY, value INTEGER)")
         self.conn.execute("CREATE TABLE IF NOT EXISTS offsets (part INTEGER, batch_id INTEGER, first INTEGER, "
                           "last INTEGER, lost INTEGER, PRIMARY KEY (part, batch_id))")
+        live_counts.install(self.conn)
 
     def close(self) -> None:
         self.conn.close()
@@ -82,7 +76,8 @@ class RequestState:
 
     def counts(self, periods: Iterable[str], dims: Sequence[str]) -> pd.DataFrame:
         """Requests per (period, *dims) of some periods: the `n` of a rollup at minute grain. A null
-        dimension (only the descriptor is ever missing) counts as 'Unspecified', as in compute_rollup."""
+        dimension (only the descriptor is ever missing) counts as 'Unspecified', as in compute_rollup.
+        The definition the kept counts (pipeline/stream/live_counts.py) must equal, taken afresh."""
         periods = sorted(set(periods))
         cols = ", ".join(("period", *(f"COALESCE({d}, '{UNSPECIFIED}')" for d in dims)))
         keys = ", ".join(str(i) for i in range(1, len(dims) + 2))
@@ -91,6 +86,10 @@ class RequestState:
             chunk).fetchall(), columns=["period", *dims, "n"])
             for chunk in (periods[i:i + 500] for i in range(0, len(periods), 500))]
         return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=["period", *dims, "n"])
+
+    def dirty_counts(self, cut: str) -> dict[str, pd.DataFrame]:
+        """Per live table, the kept counts changed since they were last written, of minutes from `cut` on."""
+        return live_counts.dirty(self.conn, cut)
 
     def changed_since(self, batch_id: int) -> pd.DataFrame:
         return self._frame("batch_id > ?", (batch_id,))
@@ -144,11 +143,23 @@ class RequestState:
             raise
 
     def put_back(self, keys: Sequence[str], before: pd.DataFrame) -> None:
-        """Undo `apply` for some requests: drop them, restore their previous versions (`before`)."""
-        self.conn.executemany("DELETE FROM requests WHERE unique_key = ?", [(k,) for k in keys])
+        """Undo `apply` for some requests: drop them, restore their previous versions (`before`), and
+        forget the count rows only they had."""
         rows = before[before["unique_key"].isin(keys)][list(STATE_COLUMNS)]
-        self.conn.executemany(f"INSERT OR REPLACE INTO requests VALUES ({', '.join('?' * len(STATE_COLUMNS))})",
-                              [tuple(None if pd.isna(v) else v for v in r) for r in rows.itertuples(index=False)])
+        self.conn.execute("BEGIN")
+        try:
+            self.conn.executemany("DELETE FROM requests WHERE unique_key = ?", [(k,) for k in keys])
+            self.conn.executemany(f"INSERT OR REPLACE INTO requests VALUES ({', '.join('?' * len(STATE_COLUMNS))})",
+                                  [tuple(None if pd.isna(v) else v for v in r) for r in rows.itertuples(index=False)])
+            live_counts.drop_zeros(self.conn)
+            self.conn.execute("COMMIT")
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            raise
+
+    def counts_written(self) -> None:
+        """The marked counts are in the store (or out of the live window): unmark them."""
+        live_counts.clean(self.conn)
 
     def prune(self, created_before: int, merged_upto: int) -> int:
         """Forget requests created before `created_before` (epoch µs) whose current version is in

@@ -1,6 +1,7 @@
 """The sink's write path without Spark: write_batch is a plain function over a frame, so one
 micro-batch (usable events, a malformed message, a replay of the same batch) can be run against
-the embedded store and the spool here, and its rows read back."""
+the embedded store and the spool here, and its rows read back: only the live rows whose count changed
+are written (pipeline/stream/live_counts.py), zeros when a row empties, nothing on a replay."""
 from __future__ import annotations
 
 import json
@@ -74,3 +75,35 @@ def test_a_request_that_moves_leaves_a_zero_behind(sink):
     sink.write_batch(Frame(pd.DataFrame([moved])), 1)
     rows = sink.raw_store.select("live_requests")
     assert dict(zip(rows["borough"], rows["n"], strict=True)) == {"Bronx": 0, "Queens": 1}
+
+
+def test_the_sink_writes_changed_rows_only_and_nothing_on_a_replay(sink, monkeypatch):
+    written = []
+    upsert = sink.store.upsert
+    monkeypatch.setattr(sink.store, "upsert", lambda t, rows, **kw: (written.append((t, len(rows))), upsert(t, rows, **kw)))
+    first = Frame(pd.DataFrame([message("1", 5), message("2", 5)]))
+    sink.write_batch(first, 0)
+    assert ("live_requests", 1) in written
+    written.clear()
+    sink.write_batch(first, 0)  # the replay
+    assert not [t for t, _ in written if t.startswith("live_")]
+    sink.write_batch(Frame(pd.DataFrame([message("3", 7, "Queens")])), 1)
+    assert [(t, n) for t, n in written if t == "live_requests"] == [("live_requests", 1)]  # Bronx did not change
+
+
+def test_a_row_only_a_refused_batch_had_is_never_written_again(sink, monkeypatch):
+    """A store that refuses one row: its batch is taken back request by request, the refused request
+    dead-lettered, and the next batches are written without meeting that row again."""
+    upsert = sink.store.upsert
+
+    def refuse_staten_island(table, rows, **kw):
+        if "borough" in rows and (rows["borough"] == "Staten Island").any():
+            raise ValueError("refused")
+        return upsert(table, rows, **kw)
+
+    monkeypatch.setattr(sink.store, "upsert", refuse_staten_island)
+    sink.write_batch(Frame(pd.DataFrame([message("1", 5), message("2", 5, "Staten Island")])), 0)
+    sink.write_batch(Frame(pd.DataFrame([message("3", 5)])), 1)
+    rows = sink.raw_store.select("live_requests")
+    assert dict(zip(rows["borough"], rows["n"], strict=True)) == {"Bronx": 2}
+    assert sink.state.count() == 2
