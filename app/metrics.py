@@ -47,16 +47,18 @@ def halves_change(counts: list[float]) -> float | None:
     return change(sum(counts[len(counts) - half:]), sum(counts[:half]))
 
 
-def sum_areas(totals: list[pd.DataFrame], series: list[pd.DataFrame], level: str
-              ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Totals (count, borough, population, per_10k per area) and series (period, area, count) summed
-    over the chosen complaint types' answers."""
+def sum_totals(totals: list[pd.DataFrame], level: str) -> pd.DataFrame:
+    """Totals (count, borough, population, per_10k per area) summed over the chosen complaint types' answers."""
     tot = pd.concat(totals, ignore_index=True)
     tot = tot.groupby(level, as_index=False).agg(count=("count", "sum"), borough=("borough", "first"),
                                                   population=("population", "first"))
     tot["per_10k"] = tot["count"] / tot["population"] * 10_000
-    ser = pd.concat(series, ignore_index=True).groupby(["period", level], as_index=False)["count"].sum()
-    return tot, ser
+    return tot
+
+
+def sum_series(series: list[pd.DataFrame], level: str) -> pd.DataFrame:
+    """Series (period, area, count) summed over the chosen complaint types' answers."""
+    return pd.concat(series, ignore_index=True).groupby(["period", level], as_index=False)["count"].sum()
 
 
 def top_areas(tot: pd.DataFrame, level: str, per_capita: bool, n: int, min_population: int) -> pd.DataFrame:

@@ -26,18 +26,21 @@ def _types(s: st.State) -> list[str | None]:
 
 
 def areas(s: st.State, reads: Reads, level: str) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Totals and series per area for the chosen complaint types (summed over the types)."""
+    """Totals per area for the chosen complaint types (summed over the types), and the series of the
+    areas the level's two charts show (its top N by requests and per resident): only their rows are
+    read, where every area's series was (ten years of every ZIP's months: 21,000 rows, 70 ms cold,
+    for 20 sparklines)."""
     if level == "zip":
         descriptors.not_kept(s, "ZIP codes")
     # an area of one level cannot be filtered by an area of the other (no rollup holds both)
     f = reads.filters(s).but(**({"community_district": None} if level == "zip" else {"zip": None}))
     gran = sparkline_granularity(f)
-    totals, series = [], []
-    for t in _types(s):
-        ft = f.but(complaint_type=t)
-        totals.append(reads("top_areas", level, ft, 10_000, False))
-        series.append(reads("timeseries", ft, gran, level))
-    return metrics.sum_areas(totals, series, level)
+    tot = metrics.sum_totals([reads("top_areas", level, f.but(complaint_type=t), 10_000, False) for t in _types(s)],
+                             level)
+    shown = tuple(sorted({a for per_capita in (False, True)
+                          for a in metrics.top_areas(tot, level, per_capita, N, st.MIN_POPULATION)[level]}))
+    series = [reads("timeseries", f.but(complaint_type=t), gran, level, among=shown) for t in _types(s)]
+    return tot, metrics.sum_series(series, level)
 
 
 def award_frame(s: st.State, reads: Reads, level: str, per_capita: bool) -> pd.DataFrame:

@@ -19,12 +19,12 @@ and freshness are never cached. ReadAPI(store, cache=False) measures the cold co
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 
 import pandas as pd
 
 from pipeline.read.cache import cached
+from pipeline.read.filters import FILTER_COLUMNS, Filters, check_values
 from pipeline.read.plan import month_end, percentiles_from_bins, period_label, period_range, plan_range, table_for
 from pipeline.read.population import population
 from pipeline.rollups.backfill import WEEK_ROWS
@@ -38,7 +38,6 @@ GROUPABLE = ("borough", "community_district", "zip", "complaint_type", "agency",
 TIME_GROUPS = ("day", "week", "month")
 LIVE_PREFERENCE = tuple(name for name in TABLE_PREFERENCE if ROLLUPS[name].live_table)
 AREA_LEVELS = ("borough", "community_district", "zip")
-FILTER_COLUMNS = ("borough", "complaint_type", "agency", "community_district", "zip", "descriptor")
 OTHER = "Other"
 
 # A series never holds more periods than this (about five and a half years of days): every answer
@@ -51,40 +50,6 @@ VALID_YEARS = CREATED_YEARS
 
 class QueryTooLarge(ValueError):
     """The question would give an unbounded answer; the message says how to narrow it."""
-
-
-@dataclass(frozen=True)
-class Filters:
-    start: date | None = None
-    end: date | None = None
-    borough: str | None = None
-    complaint_type: str | None = None
-    agency: str | None = None
-    community_district: str | None = None
-    zip: str | None = None
-    descriptor: str | None = None  # last: callers build Filters(start, end, ...) positionally
-
-    def __post_init__(self) -> None:
-        """Reject what no caller should pass (a URL or a payload that slipped past the app's checks):
-        dates must be dates, dimension values short UTF-8 text."""
-        for name in ("start", "end"):
-            v = getattr(self, name)
-            if v is not None and (not isinstance(v, date) or isinstance(v, datetime)):
-                raise ValueError(f"{name} must be a date, not {type(v).__name__}")
-        for name in FILTER_COLUMNS:
-            v = getattr(self, name)
-            if v is None:
-                continue
-            if not isinstance(v, str) or not v or len(v) > 200:
-                raise ValueError(f"{name} must be a non-empty text of at most 200 characters")
-            v.encode("utf-8")  # a lone surrogate raises UnicodeEncodeError, a ValueError
-
-    def but(self, **changes) -> Filters:
-        return replace(self, **changes)
-
-    def dims(self) -> dict[str, str]:
-        """The non-empty dimension filters, column -> value."""
-        return {c: getattr(self, c) for c in FILTER_COLUMNS if getattr(self, c) is not None}
 
 
 class ReadAPI:
@@ -107,8 +72,10 @@ class ReadAPI:
         end = min(f.end or bounds[1], bounds[1])
         return (start, end) if start <= end else None
 
-    def _sum(self, table: str, f: Filters, by: list[str], granularity: str | None = None) -> pd.DataFrame:
-        """Measures of `table` summed over the filter's range, grouped by `by` (+ 'period' labels)."""
+    def _sum(self, table: str, f: Filters, by: list[str], granularity: str | None = None,
+             among: dict[str, list[str]] | None = None) -> pd.DataFrame:
+        """Measures of `table` summed over the filter's range, grouped by `by` (+ 'period' labels);
+        `among`: a grouping column's values to keep (the stores read only their rows)."""
         measures = list(ROLLUPS[table].measures)
         cols = [*(["period"] if granularity else []), *by]
         rng = self._range(f)
@@ -119,7 +86,7 @@ class ReadAPI:
         weeks = granularity == "week" and "week" in ROLLUPS[table].grains and self.week_rows()
         for grain, p1, p2 in plan_range(*rng, months=granularity not in ("day", "week"), weeks=weeks):
             frame = self.store.aggregate(table, grain, p1, p2, by=[*by, *(["period"] if granularity else [])],
-                                         filters=f.dims())
+                                         filters={**f.dims(), **(among or {})})
             if granularity and not frame.empty:
                 frame["period"] = period_label(frame["period"], grain, granularity)
             frames.append(frame)
@@ -184,12 +151,18 @@ class ReadAPI:
 
     @cached
     def timeseries(self, f: Filters = Filters(), granularity: str = "day", split_by: str | None = None,
-                   top: int | None = None) -> pd.DataFrame:
+                   top: int | None = None, among: tuple[str, ...] | None = None) -> pd.DataFrame:
         """Counts per period ('day' | 'week' | 'month'), optionally split by a dimension (keeping the
-        `top` largest groups, the rest summed as 'Other'). Columns ['period', split_by?, 'count'],
-        period as a 'YYYY-MM-DD' string (first day of the week/month); missing periods filled with 0."""
+        `top` largest groups, the rest summed as 'Other'; or only the groups named in `among`, e.g.
+        the areas a ranking shows: their rows, not every area's, are read). Columns ['period',
+        split_by?, 'count'], period as a 'YYYY-MM-DD' string (first day of the week/month); missing
+        periods filled with 0."""
         self._check(granularity, TIME_GROUPS, "granularity")
         self._check_span(f, granularity)
+        if among is not None:
+            check_values(split_by, among)
+            if not among or getattr(f, split_by) not in (None, *among):
+                return pd.DataFrame({c: pd.Series(dtype="object") for c in ("period", split_by)}).assign(count=0)
         if split_by is not None:
             self._check(split_by, tuple(g for g in GROUPABLE if g not in TIME_GROUPS), "split_by")
             if split_by in FILTER_COLUMNS and getattr(f, split_by) is not None:
@@ -200,7 +173,9 @@ class ReadAPI:
                     whole = whole.iloc[0:0]
                 return whole.assign(**{split_by: getattr(f, split_by)})[["period", split_by, "count"]]
         by = [split_by] if split_by else []
-        frame = self._sum(self._table(f, split_by), f, by, granularity=granularity).rename(columns={"n": "count"})
+        keep = {split_by: sorted(among)} if among is not None else None
+        frame = self._sum(self._table(f, split_by), f, by, granularity=granularity, among=keep).rename(
+            columns={"n": "count"})
         bounds = self.date_bounds()
         if bounds is None:
             return frame[["period", *by, "count"]]

@@ -37,14 +37,14 @@ def test_halves_change_leaves_the_middle_of_an_odd_series_out():
     assert metrics.halves_change([0, 0, 4, 4]) is None  # nothing in the first half to compare with
 
 
-def test_sum_areas_and_top_areas():
+def test_sum_totals_sum_series_and_top_areas():
     a = pd.DataFrame({"zip": ["10001", "10002"], "count": [10, 1], "borough": ["Manhattan"] * 2,
                       "population": [20_000.0, 1_000.0]})
     b = pd.DataFrame({"zip": ["10001", "10002"], "count": [5, 2], "borough": ["Manhattan"] * 2,
                       "population": [20_000.0, 1_000.0]})
     sa = pd.DataFrame({"period": ["2024-01", "2024-02"], "zip": ["10001", "10001"], "count": [4, 6]})
     sb = pd.DataFrame({"period": ["2024-01"], "zip": ["10001"], "count": [5]})
-    tot, ser = metrics.sum_areas([a, b], [sa, sb], "zip")
+    tot, ser = metrics.sum_totals([a, b], "zip"), metrics.sum_series([sa, sb], "zip")
     assert dict(zip(tot["zip"], tot["count"], strict=True)) == {"10001": 15, "10002": 3}
     assert tot.set_index("zip")["per_10k"].to_dict() == pytest.approx({"10001": 7.5, "10002": 30.0})
     assert ser.set_index("period")["count"].to_dict() == {"2024-01": 9, "2024-02": 6}

@@ -115,6 +115,28 @@ def test_a_split_by_a_fixed_dimension_is_its_one_group(api, reqs):
     assert nothing.empty and list(nothing.columns) == ["period", "borough", "count"]
 
 
+def test_a_split_among_some_groups_is_those_groups_of_the_whole_split(api, reqs):
+    """`among` (the rankings' sparklines: only the areas shown) gives exactly those groups' rows of the
+    split over every group, across month edges, with a filter fixing the group or not, and refuses
+    values a filter would refuse."""
+    f = Filters(start=date(2024, 1, 20), end=date(2024, 3, 10))
+    every = api.timeseries(f, "month", split_by="zip")
+    some = tuple(sorted(every["zip"].unique())[:2])
+    got = api.timeseries(f, "month", split_by="zip", among=(*some, "00000"))
+    want = every[every["zip"].isin(some)].reset_index(drop=True)
+    pd.testing.assert_frame_equal(got.reset_index(drop=True), want, check_dtype=False)
+    assert got.groupby("zip")["count"].sum().to_dict() == {z: n for z, n in recount(reqs, "zip", f.start, f.end).items()
+                                                            if z in some}
+    assert api.timeseries(f, "month", split_by="zip", among=()).empty
+    assert api.timeseries(f.but(zip=some[0]), "month", split_by="zip", among=(some[1],)).empty
+    fixed = api.timeseries(f.but(zip=some[0]), "month", split_by="zip", among=some)
+    assert fixed["count"].sum() == want[want["zip"] == some[0]]["count"].sum()
+    for bad in ({"split_by": "zip", "among": ("x" * 201,)}, {"split_by": "channel", "among": ("PHONE",)},
+                {"among": ("10001",)}):
+        with pytest.raises(ValueError):
+            api.timeseries(f, "month", **bad)
+
+
 def test_top_areas_per_capita(api, reqs):
     got = api.top_areas("borough", Filters(), n=10, per_capita=True)
     assert "Unspecified" not in set(got["borough"]) and list(got.columns) == ["borough", "count", "population", "per_10k"]
