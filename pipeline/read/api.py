@@ -172,6 +172,8 @@ class ReadAPI:
                 if not whole["count"].any():
                     whole = whole.iloc[0:0]
                 return whole.assign(**{split_by: getattr(f, split_by)})[["period", split_by, "count"]]
+            if top is not None and among is None and split_by in FILTER_COLUMNS:
+                return self._top_series(f, granularity, split_by, top)
         by = [split_by] if split_by else []
         keep = {split_by: sorted(among)} if among is not None else None
         frame = self._sum(self._table(f, split_by), f, by, granularity=granularity, among=keep).rename(
@@ -195,6 +197,20 @@ class ReadAPI:
             frame = frame.reset_index()
         frame["count"] = frame["count"].astype("int64")
         return frame[["period", *by, "count"]].reset_index(drop=True)
+
+    def _top_series(self, f: Filters, granularity: str, split_by: str, top: int) -> pd.DataFrame:
+        """timeseries split by `split_by` keeping the `top` groups: those groups' rows alone, and
+        'Other' as the whole series less theirs. Reading every group's periods to keep six cost 150-210 ms
+        cold for ten years of weeks by complaint type (~100,000 rows); the groups' totals (counts, month
+        rows) pick the same top, ties by name."""
+        totals = self.counts(split_by, f)
+        frame = self.timeseries(f, granularity, split_by, among=tuple(totals[split_by].head(top)))
+        if len(totals) > top:
+            whole = self.timeseries(f, granularity)
+            kept = frame.groupby("period")["count"].sum().reindex(whole["period"], fill_value=0).to_numpy()
+            other = whole.assign(**{split_by: OTHER, "count": whole["count"].to_numpy() - kept})
+            frame = pd.concat([frame, other[["period", split_by, "count"]]]).sort_values(["period", split_by])
+        return frame.reset_index(drop=True)
 
     @cached
     def top_areas(self, level: str, f: Filters = Filters(), n: int = 10, per_capita: bool = False) -> pd.DataFrame:

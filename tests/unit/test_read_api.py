@@ -101,6 +101,23 @@ def test_timeseries_split_keeps_top_and_sums_other(api, reqs):
     assert got.set_index("borough")["count"].to_dict()["Other"] == sum(v for k, v in totals.items() if k not in top2)
 
 
+@pytest.mark.parametrize("gran", ["day", "week", "month"])
+def test_a_top_split_equals_the_whole_split_with_the_rest_summed(api, gran):
+    """The top groups are read alone and 'Other' is the whole series less theirs: the same frame as
+    keeping the top of the split over every group (ties by name) and summing the rest."""
+    f = Filters(start=date(2024, 1, 20), end=date(2024, 3, 10))
+    every = api.timeseries(f, gran, split_by="complaint_type")
+    totals = every.groupby("complaint_type")["count"].sum()
+    totals = totals[totals > 0].sort_values(ascending=False, kind="stable")
+    for top in (0, 1, 2, len(totals) - 1, len(totals), 100):
+        keep = set(totals.index[:top])
+        want = every[every["complaint_type"].isin(totals.index)]
+        want = want.assign(complaint_type=want["complaint_type"].where(want["complaint_type"].isin(keep), "Other"))
+        want = want.groupby(["period", "complaint_type"], as_index=False)["count"].sum()
+        got = api.timeseries(f, gran, split_by="complaint_type", top=top)
+        pd.testing.assert_frame_equal(got, want.reset_index(drop=True), check_dtype=False)
+
+
 def test_a_split_by_a_fixed_dimension_is_its_one_group(api, reqs):
     """Split by the borough the filter fixes: one group per period, equal to a recount, and the same
     answer a split over every borough gives for that borough (no second read of the rows)."""
