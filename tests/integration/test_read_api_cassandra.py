@@ -37,6 +37,7 @@ def same(a: pd.DataFrame, b: pd.DataFrame) -> None:
     lambda api: api.counts("zip", Filters(complaint_type="HEAT/HOT WATER")),
     lambda api: api.counts("day", Filters(start=date(2024, 3, 8), end=date(2024, 3, 12), borough="Bronx")),
     lambda api: api.timeseries(Filters(), "week", split_by="complaint_type", top=2),
+    lambda api: api.timeseries(Filters(start=date(2024, 1, 20)), "month", split_by="zip", among=("10027", "11211", "99999")),
     lambda api: api.timeseries(Filters(start=date(2024, 2, 1), end=date(2024, 11, 3)), "month"),
     lambda api: api.top_areas("zip", Filters(agency="NYPD"), per_capita=True),
     lambda api: api.top_areas("community_district", Filters(start=date(2024, 2, 15))),
