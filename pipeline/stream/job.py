@@ -14,9 +14,9 @@ state (pipeline/stream/state.py); the minute rows of every live table (pipeline/
 whose count the batch changed, counted in the state over the same rollup dimensions
 (tests/integration/test_stream_socrata_dead_letters.py checks the rows equal the batch job's
 `compute_rollup` at minute grain), as absolute counts upserted with a 48 h TTL (so a replayed batch
-rewrites the same values: exactly-once effect after a crash); the newest requests into recent_events; the cleaned-request lake (merged
-every --lake-every seconds, so `batch --recompute` folds live data into history); and the
-pipeline_status / pipeline_health rows.
+rewrites the same values: exactly-once effect after a crash); the newest requests into recent_events;
+the cleaned-request lake (merged every --lake-every seconds, so `batch --recompute` folds live data
+into history); and the pipeline_status / pipeline_health rows.
 """
 from __future__ import annotations
 

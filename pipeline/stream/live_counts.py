@@ -17,12 +17,25 @@ and take away one request at a time, in the same transaction as the request itse
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 
 import pandas as pd
 
 from pipeline.rollups.tables import LIVE_ROLLUPS, Rollup
 from pipeline.schema import UNSPECIFIED
+
+
+@contextmanager
+def transaction(conn: sqlite3.Connection) -> Iterator[None]:
+    """One transaction on a connection in autocommit mode (isolation_level None), rolled back on any error."""
+    conn.execute("BEGIN")
+    try:
+        yield
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
 
 
 def table_of(rollup: Rollup) -> str:
@@ -64,8 +77,7 @@ def install(conn: sqlite3.Connection, rollups: Sequence[Rollup] = LIVE_ROLLUPS) 
         have = [row[1] for row in conn.execute(f"PRAGMA table_info({t})")]
         if have == [*cols, "n", "dirty"]:
             continue
-        conn.execute("BEGIN")
-        try:
+        with transaction(conn):
             for name in _triggers(r):
                 conn.execute(f"DROP TRIGGER IF EXISTS {name}")
             conn.execute(f"DROP TABLE IF EXISTS {t}")
@@ -77,10 +89,6 @@ def install(conn: sqlite3.Connection, rollups: Sequence[Rollup] = LIVE_ROLLUPS) 
                          f"GROUP BY {', '.join(str(i) for i in range(1, len(cols) + 1))}")
             for name, body in _triggers(r).items():
                 conn.execute(f"CREATE TRIGGER {name} {body}")
-            conn.execute("COMMIT")
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
 
 
 def dirty(conn: sqlite3.Connection, cut: str, rollups: Sequence[Rollup] = LIVE_ROLLUPS) -> dict[str, pd.DataFrame]:
@@ -97,9 +105,10 @@ def dirty(conn: sqlite3.Connection, cut: str, rollups: Sequence[Rollup] = LIVE_R
 
 def clean(conn: sqlite3.Connection, rollups: Sequence[Rollup] = LIVE_ROLLUPS) -> None:
     """Everything marked is written (or out of the window): zero rows go, the others are unmarked."""
-    for r in rollups:
-        conn.execute(f"DELETE FROM {table_of(r)} WHERE dirty = 1 AND n = 0")
-        conn.execute(f"UPDATE {table_of(r)} SET dirty = 0 WHERE dirty = 1")
+    with transaction(conn):
+        for r in rollups:
+            conn.execute(f"DELETE FROM {table_of(r)} WHERE dirty = 1 AND n = 0")
+            conn.execute(f"UPDATE {table_of(r)} SET dirty = 0 WHERE dirty = 1")
 
 
 def drop_zeros(conn: sqlite3.Connection, rollups: Sequence[Rollup] = LIVE_ROLLUPS) -> None:

@@ -133,29 +133,19 @@ class RequestState:
                f"OR (excluded.version = requests.version AND excluded.batch_id = requests.batch_id)")
         frame = events.assign(batch_id=batch_id)[list(STATE_COLUMNS)]
         records = [tuple(None if pd.isna(v) else v for v in row) for row in frame.itertuples(index=False)]
-        self.conn.execute("BEGIN")
-        try:
+        with live_counts.transaction(self.conn):
             self.conn.executemany(sql, records)
             self.conn.execute("INSERT OR REPLACE INTO batches VALUES (?, ?, ?)", (batch_id, len(records), malformed))
-            self.conn.execute("COMMIT")
-        except BaseException:
-            self.conn.execute("ROLLBACK")
-            raise
 
     def put_back(self, keys: Sequence[str], before: pd.DataFrame) -> None:
         """Undo `apply` for some requests: drop them, restore their previous versions (`before`), and
         forget the count rows only they had."""
         rows = before[before["unique_key"].isin(keys)][list(STATE_COLUMNS)]
-        self.conn.execute("BEGIN")
-        try:
+        with live_counts.transaction(self.conn):
             self.conn.executemany("DELETE FROM requests WHERE unique_key = ?", [(k,) for k in keys])
             self.conn.executemany(f"INSERT OR REPLACE INTO requests VALUES ({', '.join('?' * len(STATE_COLUMNS))})",
                                   [tuple(None if pd.isna(v) else v for v in r) for r in rows.itertuples(index=False)])
             live_counts.drop_zeros(self.conn)
-            self.conn.execute("COMMIT")
-        except BaseException:
-            self.conn.execute("ROLLBACK")
-            raise
 
     def counts_written(self) -> None:
         """The marked counts are in the store (or out of the live window): unmark them."""
