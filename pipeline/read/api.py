@@ -153,10 +153,10 @@ class ReadAPI:
     def timeseries(self, f: Filters = Filters(), granularity: str = "day", split_by: str | None = None,
                    top: int | None = None, among: tuple[str, ...] | None = None) -> pd.DataFrame:
         """Counts per period ('day' | 'week' | 'month'), optionally split by a dimension (keeping the
-        `top` largest groups, the rest summed as 'Other'; or only the groups named in `among`, e.g.
-        the areas a ranking shows: their rows, not every area's, are read). Columns ['period',
-        split_by?, 'count'], period as a 'YYYY-MM-DD' string (first day of the week/month); missing
-        periods filled with 0."""
+        `top` largest groups, the rest summed as 'Other'; or the groups named in `among`, e.g. the
+        areas a ranking shows: their rows alone are read). Columns ['period', split_by?, 'count'],
+        period as a 'YYYY-MM-DD' string (first day of the week/month); missing periods (and groups
+        of `among`) filled with 0."""
         self._check(granularity, TIME_GROUPS, "granularity")
         self._check_span(f, granularity)
         if among is not None:
@@ -189,7 +189,7 @@ class ReadAPI:
                 keep = set(totals.index[:top])
                 frame[split_by] = frame[split_by].where(frame[split_by].isin(keep), OTHER)
                 frame = frame.groupby(["period", split_by], as_index=False)["count"].sum()
-            groups = sorted(frame[split_by].unique())
+            groups = sorted(frame[split_by].unique()) if among is None else sorted(set(among))
             index = pd.MultiIndex.from_product([periods, groups], names=["period", split_by])
             frame = frame.set_index(["period", split_by])["count"].reindex(index, fill_value=0).reset_index()
         else:
