@@ -4,8 +4,9 @@ One micro-batch, idempotent per batch id, in steps: read the batch and note its 
 usable events to the request state (pipeline/stream/state.py), whose triggers keep the live counts
 (pipeline/stream/live_counts.py); upsert the rows of the live window (48 h back from the wall clock)
 whose count changed, as absolute counts with a 48 h TTL, plus the newest requests into recent_events
-(pipeline/stream/rows.py builds every row); dead letters through the stream gateway (pipeline/streams/); the lake merge
-(pipeline/stream/lake_merger.py); prune the state; the pipeline_status and pipeline_health rows.
+(pipeline/stream/rows.py builds every row); dead letters through the stream gateway
+(pipeline/streams/); the lake merge (pipeline/stream/lake_merger.py); prune the state; the
+pipeline_status and pipeline_health rows.
 
 Why it never crash-loops: a store that is busy or down is waited for (pipeline/stream/health.py), the
 Kafka dead-letter producer likewise; any other failure of a batch is retried one request at a time
