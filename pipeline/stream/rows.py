@@ -19,20 +19,12 @@ from pipeline.streams import events as ev
 RECENT_PER_BATCH = 50
 
 
-def live_rows(state: RequestState, periods: set[str]) -> dict[str, pd.DataFrame]:
-    """Minute rows of every live table for some periods, recounted from the request state: what the
-    kept counts (dirty_rows) must equal.
-
-    The count is compute_rollup's for rollups measured by `n` (requests per period and dims); it is
-    taken in the state's SQLite, next to the data, because a Spark job per micro-batch over a whole
-    minute of requests would cost seconds of freshness (tests/integration/test_stream_socrata_dead_letters.py
-    checks the two agree)."""
-    return {r.live_table: minute_rows(r, state.counts(periods, r.dims)) for r in LIVE_ROLLUPS}
-
-
 def dirty_rows(state: RequestState, cut: str) -> dict[str, pd.DataFrame]:
     """The minute rows of every live table whose kept count (pipeline/stream/live_counts.py) changed
-    since it was last written, of minutes from `cut` on, a count that fell to zero included."""
+    since it was last written, of minutes from `cut` on, a count that fell to zero included. The
+    counts are compute_rollup's at minute grain, kept in the state's SQLite next to the data: a Spark
+    job per micro-batch would cost seconds of freshness (tests/integration/test_stream_socrata_dead_letters.py
+    checks the two agree)."""
     by_table = state.dirty_counts(cut)
     return {r.live_table: minute_rows(r, by_table[r.live_table]) for r in LIVE_ROLLUPS}
 
