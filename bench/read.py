@@ -17,9 +17,10 @@ sums from it) are written for every month from bench/hotspot_world.py's syntheti
 bench_hotspots: added to an older load without rewriting the rest, written again when derived_tables
 returns other tables or HOTSPOT_VERSION changes), then the closed years' year rows, and the descriptor
 rollups (bench/descriptor_world.py). The narrow rollups (pipeline/rollups/tables.py) are sums of the
-synthesised wide rows, as the batch job's compute_rollup gives them, and week rows are summed from the
-day rows. The load is skipped when the store holds the same synthetic data (meta bench_loaded; bench_narrow
-for the narrow tables, added to an older load without rewriting it: the wide rows are synthesised again).
+synthesised wide rows, as the batch job's compute_rollup gives them; week rows and the closed years' count
+rows (pipeline/rollups/year_counts.py) are summed from the day and month rows, as a load does. The load is
+skipped when the store holds the same synthetic data (meta bench_loaded; bench_narrow for the narrow
+tables, added to an older load without rewriting it: the wide rows are synthesised again).
 
 With --layouts wide,narrow the wide rollups alone are timed too, query by query in turns with the full.
 """
@@ -39,7 +40,7 @@ from bench.results import record
 from pipeline import settings as settings_mod
 from pipeline.read.api import TABLE_PREFERENCE, Filters, ReadAPI, table_for
 from pipeline.read.plan import plan_range
-from pipeline.rollups import backfill
+from pipeline.rollups import backfill, year_counts
 from pipeline.rollups.hotspot_rows import FINEST, derived_tables
 from pipeline.rollups.tables import RESOLUTION_BINS_H, ROLLUPS, bucket_of
 from pipeline.schema import BOROUGH_CODES, BOROUGHS
@@ -256,12 +257,10 @@ def dashboard_queries(last: date, top_type: str) -> list[tuple[str, object]]:
             # rankings sparklines, the resolution page's agency view, the map's borough tooltips
             (f"{name}: timeseries {gran} by zip [type]", lambda a, f=ft, g=gran: a.timeseries(f, g, "zip")),
             (f"{name}: resolution by agency", lambda a, f=f: a.resolution("agency", f)),
-            (f"{name}: status mix by borough", lambda a, f=f: a.status_mix(f, "borough")),
-        ]
+            (f"{name}: status mix by borough", lambda a, f=f: a.status_mix(f, "borough"))]
     q += [("vocabulary complaint_type", lambda a: a.vocabulary("complaint_type")),
           ("vocabulary agency", lambda a: a.vocabulary("agency")),
-          ("date bounds", lambda a: a.date_bounds()),
-          ("freshness", lambda a: a.freshness()),
+          ("date bounds", lambda a: a.date_bounds()), ("freshness", lambda a: a.freshness()),
           ("hour-of-week baseline 8 weeks", lambda a: a.hour_of_week_baseline(8))]
     return q
 
@@ -375,6 +374,7 @@ def main(argv: list[str] | None = None) -> int:
         hotspot_years.ensure(store)
     descriptor_world.ensure(store, World(), first, last, args.requests_per_day, args.day_months, signature)
     backfill.fill_weeks(store)  # week rows summed from the day rows, as a load's backfill writes them
+    year_counts.write(store, [])
     print(f"ten-year range plan: {plan_range(first, last)}")
     cold = ReadAPI(store, cache=False)
     top_type = cold.vocabulary("complaint_type")["value"].iloc[0]

@@ -25,8 +25,17 @@ import pandas as pd
 
 from pipeline.read.cache import cached
 from pipeline.read.filters import FILTER_COLUMNS, Filters, check_values
-from pipeline.read.plan import month_end, percentiles_from_bins, period_label, period_range, plan_range, table_for
+from pipeline.read.plan import (
+    month_end,
+    percentiles_from_bins,
+    period_label,
+    period_range,
+    plan_range,
+    table_for,
+    with_years,
+)
 from pipeline.read.population import population
+from pipeline.rollups import year_counts
 from pipeline.rollups.backfill import WEEK_ROWS
 from pipeline.rollups.tables import PERIOD_STRFTIME, RESOLUTION_BINS_H, ROLLUPS, TABLE_PREFERENCE
 from pipeline.schema import CREATED_YEARS, NY_TZ, UNSPECIFIED
@@ -84,7 +93,8 @@ class ReadAPI:
                 **{m: pd.Series(dtype="int64") for m in measures})
         frames = []
         weeks = granularity == "week" and "week" in ROLLUPS[table].grains and self.week_rows()
-        for grain, p1, p2 in plan_range(*rng, months=granularity not in ("day", "week"), weeks=weeks):
+        years = self.year_counts() if granularity is None and "year" in ROLLUPS[table].grains else set()
+        for grain, p1, p2 in with_years(plan_range(*rng, months=granularity not in ("day", "week"), weeks=weeks), years):
             frame = self.store.aggregate(table, grain, p1, p2, by=[*by, *(["period"] if granularity else [])],
                                          filters={**f.dims(), **(among or {})})
             if granularity and not frame.empty:
@@ -329,6 +339,11 @@ class ReadAPI:
         """Whether the store holds the week rows of every month it has days of (meta WEEK_ROWS, set by
         pipeline/rollups/backfill.py fill_weeks): a store loaded before them reads week series from day rows."""
         return self.store.get_meta(WEEK_ROWS) == "1"
+
+    @cached
+    def year_counts(self) -> set[str]:
+        """The closed years whose year rows the narrow rollups hold (pipeline/rollups/year_counts.py)."""
+        return year_counts.written(self.store)
 
     @cached
     def date_bounds(self) -> tuple[date, date] | None:

@@ -35,7 +35,8 @@ def fill(store, parents: dict[str, str]) -> dict[str, int]:
     """Write every partition a child lacks and its parent holds ({child: parent}); {"child/grain": rows}."""
     written: dict[str, int] = {}
     for child, parent in parents.items():
-        for grain in (g for g in ROLLUPS[child].grains if g != "week"):  # week rows: fill_weeks
+        # week rows: fill_weeks; year rows: pipeline/rollups/year_counts.py, after the load
+        for grain in (g for g in ROLLUPS[child].grains if g not in ("week", "year")):
             have = set(store.buckets(child, grain))
             for bucket in (b for b in store.buckets(parent, grain) if b not in have):
                 periods, rows = child_rows(store, parent, child, grain, bucket)

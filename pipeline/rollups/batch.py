@@ -7,7 +7,8 @@ Extract (pipeline/ingest/exports.py) -> normalise and tag unusable rows (pipelin
 quarantine them with their reason, file and line -> merge the rest into the lake
 (pipeline/lake/table.py) -> recompute every rollup (pipeline/rollups/compute.py) for exactly the months the load
 touched, day, week-piece and month grain, from the lake -> replace those periods in the store (day rows only
-for the days the load touched, see write_rollups) -> meta
+for the days the load touched, see write_rollups) -> the year rows of a closed year it touched
+(pipeline/rollups/year_counts.py, year_rows.py) -> meta
 `freshness` (latest created time loaded, New York local ISO) and `data_version` (+1) -> one
 provenance record per input file (pipeline/provenance.py: synthetic, API or export, with its days).
 
@@ -35,7 +36,7 @@ from pipeline.ingest import exports as ingest
 from pipeline.ingest.normalize import tag_unusable
 from pipeline.lake import table as lake
 from pipeline.loader.request import LoadRequest, from_args
-from pipeline.rollups import backfill, frames
+from pipeline.rollups import backfill, frames, year_counts
 from pipeline.rollups import compute as rollups
 from pipeline.rollups import hexes as hex_rollups
 from pipeline.rollups.tables import DERIVED_DIMS, ROLLUPS, Rollup, week_piece
@@ -308,6 +309,7 @@ def _rollups(spark: SparkSession, store: Store, lake_path: str, report: Report, 
             requests.unpersist()
     with _Stage(report, "year rows"):  # closed years only (pipeline/rollups/year_rows.py): most loads write none
         report.rollup_rows.update(hex_rollups.write_year_rows(spark, store, lake_path, report.months, finest, now))
+        report.rollup_rows.update(year_counts.write(store, report.months))  # from the month rows just written
 
 
 def add_arguments(parser) -> None:

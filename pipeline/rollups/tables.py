@@ -66,9 +66,20 @@ class Rollup:
 # Kept for the tables week series read most; the others' week series still sum day rows.
 WEEK_GRAINS = ("day", "week", "month")
 
+# Year rows ("year" grain), for the years the lake has closed (pipeline/rollups/year_counts.py writes
+# them from the stored month rows after each load). Why: a total over ten years (a ranking, the
+# resolution page's percentiles by type, the trends' top types) summed ~119 month rows per group
+# (resolution_types: ~140,000 rows); from year rows it reads nine years and the open year's months.
+# Only totals over a range read them, never a series. Kept by the tables those totals read: the
+# narrow ones, and the wide ones a borough or type filter sends them to (requests, status,
+# resolution, timeliness, type_zips, type_districts); not by the area x type tables, the channels,
+# the hour of week (weeks, not years) or the descriptors.
+YEAR_GRAINS = ("day", "month", "year")
+
 ROLLUPS: dict[str, Rollup] = {r.name: r for r in (
     # requests by borough x complaint type x agency: counts, trends, rankings, filters
-    Rollup("requests", ("borough", "complaint_type", "agency"), grains=WEEK_GRAINS, live_table="live_requests"),
+    Rollup("requests", ("borough", "complaint_type", "agency"), grains=(*WEEK_GRAINS, "year"),
+           live_table="live_requests"),
     # the two finer choropleth levels (borough level comes from `requests`)
     # (agency is nearly a function of complaint type, so carrying it costs few rows and lets every
     # filter apply to every view)
@@ -78,33 +89,33 @@ ROLLUPS: dict[str, Rollup] = {r.name: r for r in (
     # how requests arrive
     Rollup("channels", ("borough", "complaint_type", "agency", "channel")),
     # current status of the requests created in the period
-    Rollup("status", ("borough", "complaint_type", "agency", "status")),
+    Rollup("status", ("borough", "complaint_type", "agency", "status"), grains=YEAR_GRAINS),
     # closed - created, in hours, binned by RESOLUTION_BINS_H (res_bin = index of the bin)
-    Rollup("resolution", ("borough", "complaint_type", "agency", "res_bin")),
+    Rollup("resolution", ("borough", "complaint_type", "agency", "res_bin"), grains=YEAR_GRAINS),
     # against the city's Due Date: closed on time, closed late, open past due (as of the load),
     # and requests that carry a due date at all
-    Rollup("timeliness", ("borough", "complaint_type", "agency"), measures=TIMELINESS_MEASURES),
+    Rollup("timeliness", ("borough", "complaint_type", "agency"), measures=TIMELINESS_MEASURES, grains=YEAR_GRAINS),
     # hour of week (0 = Monday 00:00-00:59 ... 167 = Sunday 23:00): the live page's baseline
     Rollup("hour_of_week", ("borough", "complaint_type", "agency", "how")),
     # Narrow rollups: the same counts over fewer dimensions, so the dashboard's common views read
     # a few rows per period instead of one per borough x type x agency (x area). The read API picks
     # the smallest table holding the columns a query needs (TABLE_PREFERENCE below); unfiltered
     # totals, borough and type views, area rankings and resolution by borough or type come from here.
-    # These three and `requests` also keep week rows (WEEK_GRAINS below): the week series over years.
-    Rollup("totals", (), grains=WEEK_GRAINS),
-    Rollup("boroughs", ("borough",), grains=WEEK_GRAINS),
-    Rollup("types", ("complaint_type", "agency"), grains=WEEK_GRAINS),
-    Rollup("zip_totals", ("zip", "borough")),
-    Rollup("district_totals", ("community_district", "borough")),
-    Rollup("status_boroughs", ("borough", "status")),
-    Rollup("resolution_boroughs", ("borough", "res_bin")),
-    Rollup("resolution_types", ("complaint_type", "agency", "res_bin")),
-    Rollup("resolution_agencies", ("agency", "res_bin")),
-    Rollup("timeliness_types", ("complaint_type", "agency"), measures=TIMELINESS_MEASURES),
+    # These three and `requests` also keep week rows (WEEK_GRAINS above): the week series over years.
+    Rollup("totals", (), grains=(*WEEK_GRAINS, "year")),
+    Rollup("boroughs", ("borough",), grains=(*WEEK_GRAINS, "year")),
+    Rollup("types", ("complaint_type", "agency"), grains=(*WEEK_GRAINS, "year")),
+    Rollup("zip_totals", ("zip", "borough"), grains=YEAR_GRAINS),
+    Rollup("district_totals", ("community_district", "borough"), grains=YEAR_GRAINS),
+    Rollup("status_boroughs", ("borough", "status"), grains=YEAR_GRAINS),
+    Rollup("resolution_boroughs", ("borough", "res_bin"), grains=YEAR_GRAINS),
+    Rollup("resolution_types", ("complaint_type", "agency", "res_bin"), grains=YEAR_GRAINS),
+    Rollup("resolution_agencies", ("agency", "res_bin"), grains=YEAR_GRAINS),
+    Rollup("timeliness_types", ("complaint_type", "agency"), measures=TIMELINESS_MEASURES, grains=YEAR_GRAINS),
     # areas of one complaint type: the type leads the clustering key, so a type filter is a slice
     # Cassandra seeks to (stores/cassandra.py), not a scan of every area x type of the period
-    Rollup("type_zips", ("complaint_type", "zip", "borough")),
-    Rollup("type_districts", ("complaint_type", "community_district", "borough")),
+    Rollup("type_zips", ("complaint_type", "zip", "borough"), grains=YEAR_GRAINS),
+    Rollup("type_districts", ("complaint_type", "community_district", "borough"), grains=YEAR_GRAINS),
     # a community district's own due dates by agency and resolution times: the community board report
     # (/report/<district>) reads them; the pages keep these measures by borough (one row per district
     # and agency or bin, a few hundred a day)

@@ -36,7 +36,8 @@ import pandas as pd
 from pipeline.rollups import frames, hotspot_rows
 from pipeline.rollups.tables import ROLLUPS
 
-YEARLY = tuple(name for name, r in ROLLUPS.items() if "year" in r.grains)
+# the hotspot tables (month rows only); the count rollups' year rows are pipeline/rollups/year_counts.py's
+YEARLY = tuple(name for name, r in ROLLUPS.items() if "year" in r.grains and "day" not in r.grains)
 # store meta: comma-separated years whose year rows are written. The key names the tables and the heads'
 # scopes (':cells' had the cells' heads only; ':scopes' every scope's), so a store whose year rows predate
 # a table or a scope rewrites every closed year on its next load.

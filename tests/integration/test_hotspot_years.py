@@ -1,4 +1,5 @@
-"""Year rows of the hexagon maps' tables (pipeline/rollups/year_rows.py) through the real batch job, in
+"""Year rows of the hexagon maps' tables (pipeline/rollups/year_rows.py) and of the count rollups
+(pipeline/rollups/year_counts.py) through the real batch job, in
 SQLite and in Cassandra: written for the years the lake has closed, rewritten when a load touches
 such a year (a new version of an old request, a late one), left alone by a load of the current
 year; and a range read through them equals a recount of the raw rows, as the month rows do."""
@@ -13,9 +14,9 @@ from urllib.parse import urlparse
 import pytest
 from test_hotspots_recount import SAMPLE, raw_rows, recount, shown_places
 
-from pipeline.read.api import Filters
+from pipeline.read.api import Filters, ReadAPI
 from pipeline.read.hotspots import HotspotAPI
-from pipeline.rollups import batch, year_rows
+from pipeline.rollups import batch, year_counts, year_rows
 from pipeline.stores import open_store
 
 pytestmark = pytest.mark.integration
@@ -99,4 +100,14 @@ def test_year_rows_follow_the_loads_and_equal_a_recount(spark, tmp_path, store_u
                 top = api.hotspot_places(f, None, 2)  # a short list: from the city's year heads when 2021 is whole
                 assert list(top["count"]) == sorted(want_places.values(), reverse=True)[:2]
                 assert all(want_places[(a, b)] == n for a, b, n in zip(top["address"], top["borough"], top["count"], strict=True))
+                # the count rollups' totals, from their year rows when 2021 is whole (pipeline/rollups/year_counts.py)
+                by_type = ReadAPI(store, cache=False).counts("complaint_type", f)
+                assert dict(zip(by_type["complaint_type"], by_type["count"], strict=True)) == {
+                    "Noise - Street/Sidewalk": len(chosen)}
+            # the count rollups' year rows follow the same closed years, each the year's recount
+            assert year_counts.written(store) == {"2021"}
+            assert ("totals/year" in report.rollup_rows) == (i < 2)
+            for table in ("totals", "boroughs", "types", "requests", "status"):
+                year = store.aggregate(table, "year", "2021", "2021", by=[])
+                assert int(year["n"].sum()) == len(in_2021)
     assert recount(every)[0][("10 MAIN ST", "Brooklyn")] == 4  # three spellings are one place
