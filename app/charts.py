@@ -35,6 +35,7 @@ TABLE_ROWS = 200  # rows of a chart's numbers shown as a table (the CSV has them
 
 log = logging.getLogger(__name__)
 _POOL = ThreadPoolExecutor(max_workers=4, thread_name_prefix="chart")
+STALL_S = 0.5  # a chart drawn in turn (render) for this long lets the page's others start at once
 
 
 def _limit_malloc_arenas(n: int = 2) -> None:
@@ -236,14 +237,19 @@ def settings():
 def render(charts: list[Chart], search: object) -> tuple[list[go.Figure], object]:
     """Every chart of a page for one URL state, and the page's data notice.
 
-    Charts are read concurrently: over Cassandra a page's queries mostly wait on the network, so a
-    page costs about its slowest chart instead of the sum of them. A chart not drawn within the
-    request budget (setting request_budget_s) says so instead of holding the whole page."""
+    Charts are read concurrently when the store gains from it (Store.parallel_reads): over Cassandra a
+    page's queries mostly wait on the network, so a page costs about its slowest chart instead of the
+    sum of them. Over SQLite they are drawn one after another (`_in_turn`). A chart not drawn within
+    the request budget (setting request_budget_s) says so instead of holding the whole page."""
     reads = Reads()
     s = reads.state(search)
-    futures = [_POOL.submit(_draw, c, s, reads, search) for c in charts]
     budget = settings().request_budget_s
-    wait_futures(futures, timeout=budget)
+    deadline = time.monotonic() + budget
+    if model().parallel_reads():
+        futures = [_POOL.submit(_draw, c, s, reads, search) for c in charts]
+    else:
+        futures = _in_turn(charts, s, reads, search, deadline, min(STALL_S, budget / 4))
+    wait_futures(futures, timeout=max(0.0, deadline - time.monotonic()))
     drawn: list[tuple[go.Figure, str | None]] = []
     for c, fut in zip(charts, futures, strict=True):
         if fut.done():
@@ -255,6 +261,32 @@ def render(charts: list[Chart], search: object) -> tuple[list[go.Figure], object
     failure = next((f for _, f in drawn if f), None)
     notice = unavailable_notice(failure) if failure else stale_notice(reads.stale_since)
     return [fig for fig, _ in drawn], notice
+
+
+def _in_turn(charts: list[Chart], s: st.State, reads: Reads, search: object, deadline: float,
+             stall: float) -> list[Future]:
+    """The charts drawn one after another by one pool thread, each into a future of its own, waited
+    for in turn. Why not in the request thread: a chart that stalls (a store that hangs, a huge range)
+    must not hold the others, so once one has drawn for `stall` seconds the charts not yet begun are
+    drawn at once, as over Cassandra, and render's budget then treats every future alike."""
+    turns: list[Future] = [Future() for _ in charts]  # run's own: `futures` may swap some for the pool's
+    futures = list(turns)
+
+    def run() -> None:
+        for c, fut in zip(charts, turns, strict=True):
+            if fut.set_running_or_notify_cancel():  # False: handed to the pool below
+                try:
+                    fut.set_result(_draw(c, s, reads, search))
+                except BaseException as exc:  # noqa: BLE001 - handed to the request thread, as the pool does
+                    fut.set_exception(exc)
+    _POOL.submit(run)
+    for i, fut in enumerate(futures):
+        if wait_futures([fut], timeout=max(0.0, min(stall, deadline - time.monotonic()))).not_done:
+            for j in range(i + 1, len(futures)):
+                if futures[j].cancel():
+                    futures[j] = _POOL.submit(_draw, charts[j], s, reads, search)
+            break
+    return futures
 
 
 def register(app, page: str, charts: list[Chart]) -> None:

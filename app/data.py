@@ -91,6 +91,12 @@ class ReadModel:
             except Exception:  # noqa: BLE001 - a broken store may fail to close; we drop it anyway
                 log.debug("closing a failed store", exc_info=True)
 
+    def parallel_reads(self) -> bool:
+        """Whether the open store's reads gain from running at once (Store.parallel_reads); True until
+        one is open."""
+        api = self._api
+        return True if api is None else api.store.parallel_reads
+
     def ping(self) -> None:
         """A trivial query on the store, raising whatever it raises (for /healthz: no fallback)."""
         self.api().store.ping()

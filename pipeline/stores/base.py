@@ -20,6 +20,9 @@ class StoreUnavailable(RuntimeError):
 
 class Store(ABC):
     url: str
+    # Whether a page's charts gain from reading at once (app/charts.py render): a networked store's
+    # queries mostly wait on the server, so they overlap; see SQLiteStore for the other case.
+    parallel_reads = True
 
     @abstractmethod
     def ensure_schema(self) -> None:

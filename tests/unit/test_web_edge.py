@@ -140,12 +140,16 @@ def test_printed_settings_never_show_the_token():
     assert "sekrit" not in repr(s) and "sekrit" not in str(s) and "sekrit" not in f"{s}"
 
 
-def test_a_chart_over_the_time_budget_says_so_and_the_page_still_answers(client, monkeypatch):
-    """request_budget_s: a chart still drawing when the budget is spent is answered with a message."""
+@pytest.mark.parametrize("parallel", [True, False], ids=["at once (Cassandra)", "in turn (SQLite)"])
+def test_a_chart_over_the_time_budget_says_so_and_the_page_still_answers(client, monkeypatch, parallel):
+    """request_budget_s: a chart still drawing when the budget is spent is answered with a message, and
+    a chart after it is still drawn when the charts are drawn in turn (it starts once the first stalls)."""
     import time as _time
     from types import SimpleNamespace
 
     from app import charts, figures
+    from app.data import model
+    monkeypatch.setattr(model(), "parallel_reads", lambda: parallel)
     slow = charts.Chart("test", "slow", "Slow", lambda s, reads: _time.sleep(1.5) or pd.DataFrame(),
                         lambda df, s: figures.empty("drawn", 300))
     fast = charts.Chart("test", "fast", "Fast", lambda s, reads: pd.DataFrame(), lambda df, s: figures.empty("drawn", 300))
@@ -154,3 +158,29 @@ def test_a_chart_over_the_time_budget_says_so_and_the_page_still_answers(client,
     figs, notice = charts.render([slow, fast], "?range=all")
     assert _time.monotonic() - t0 < 1.2
     assert "took too long" in json.dumps(figs[0].to_plotly_json()) and "drawn" in json.dumps(figs[1].to_plotly_json())
+
+
+def test_over_sqlite_a_page_s_charts_are_drawn_one_after_another(client, monkeypatch):
+    """Store.parallel_reads False (SQLite, in process): no two charts of a page draw at the same time, in
+    page order, and the figures come back in page order."""
+    import threading
+    import time as _time
+
+    from app import charts, figures
+    from app.data import model
+    assert model().parallel_reads() is False  # the fixture's store is SQLite, and open
+    spans: list[tuple[str, float, float]] = []
+    lock = threading.Lock()
+
+    def timed(name):
+        def data(s, reads):
+            t0 = _time.monotonic()
+            _time.sleep(0.02)
+            with lock:
+                spans.append((name, t0, _time.monotonic()))
+            return pd.DataFrame()
+        return charts.Chart("test", name, name, data, lambda df, s, name=name: figures.empty(name, 300))
+    figs, _ = charts.render([timed(n) for n in "abcd"], "?range=all")
+    assert [json.loads(json.dumps(f.to_plotly_json()))["layout"]["annotations"][0]["text"] for f in figs] == list("abcd")
+    assert [n for n, _, _ in spans] == list("abcd")
+    assert all(end <= nxt for (_, _, end), (_, nxt, _) in zip(spans, spans[1:], strict=False))
