@@ -83,6 +83,15 @@ def hex_map(cells: pd.DataFrame, outline_url: str, outline_ids: list[str], selec
     return {"data": data, "layout": {**layout, "map": {**layout["map"], "center": center, "zoom": zoom}}}
 
 
+def warm() -> None:
+    """Build one small map and drop it. Why: plotly builds the validators of a figure's traces and map
+    subplot on first use, ~60-130 ms, and over SQLite a page's charts are drawn one after another
+    (app/charts.py render), so a worker's first hexagon map paid it inside a user's visit. The page
+    calls this when it registers, once per worker, before any request."""
+    cells = ["882a100d07fffff", "882a100d05fffff"]  # two Brooklyn hexagons: one from the grid layer, one inline
+    _base_map(pd.DataFrame({"cell": cells, "count": [1, 2]}), "", [], 100, "grid", frozenset(cells[:1]))
+
+
 def _base_map(cells: pd.DataFrame, outline_url: str, outline_ids: list[str], height: int, grid_url: str | None,
               grid: frozenset[str]) -> tuple[dict, dict, float]:
     """The map with no cell selected, as plotly JSON, and the view that fits every cell."""
