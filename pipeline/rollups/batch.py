@@ -302,6 +302,7 @@ def _rollups(spark: SparkSession, store: Store, lake_path: str, report: Report, 
     if not report.months:
         return
     with _Stage(report, "rollups"):
+        year_counts.forget(store, report.months)  # a touched closed year: read from its months until rewritten
         requests = lake.read(spark, lake_path, report.months).cache()
         try:
             finest = write_rollups(store, requests, report.months, now, report, report.days)

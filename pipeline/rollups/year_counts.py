@@ -1,4 +1,4 @@
-"""Year rows of the narrow count rollups (tables.YEAR_GRAINS), summed from the store's own month rows.
+"""Year rows of the count rollups that keep them (tables.YEAR_GRAINS), summed from the store's own month rows.
 
 Why from the store and not from Spark: a year row must equal the sum of the month rows a read would
 otherwise add up, and those are what the store holds (each month as last recounted, open-past-due
@@ -13,7 +13,9 @@ before year rows existed gets every closed year on its next load.
 
 How a read knows: the store meta `META` lists the years written, set after each year's every table.
 The key names the tables, so a table given year rows later waits, read from month rows, until a
-load has written its years. No pyspark here: the web workers import this module.
+load has written its years. A load takes a closed year it touches off the list before it rewrites
+that year's month rows (`forget`), so no read sums year rows older than the months they stand for.
+No pyspark here: the web workers import this module.
 """
 from __future__ import annotations
 
@@ -31,6 +33,14 @@ SPAN = "totals"  # every request counts in it: its month partitions (one per yea
 def written(store) -> set[str]:
     """The years whose year rows every YEARLY table holds (meta META)."""
     return {y for y in (store.get_meta(META) or "").split(",") if y}
+
+
+def forget(store, touched: Iterable[str]) -> None:
+    """Take the years of the months ('YYYY-MM') a load is about to recount off the meta: reads of
+    those years sum month rows until `write` has rewritten their year rows."""
+    done = written(store)
+    if done & {m[:4] for m in touched}:
+        store.set_meta(META, meta_value(done - {m[:4] for m in touched}))
 
 
 def year_rows(store, name: str, year: str):
