@@ -48,18 +48,21 @@ class LiveSnapshot:
     latest: datetime | None = None  # newest event time the stream has written
     status: str = "unknown"        # stream status as the streaming job reports it
     baseline: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=BASELINE_COLUMNS))
+    history: bool = False          # any historical data loaded: without it, no alerts (nothing to compare with)
 
 
 def snapshot(hour: LastHour, now: datetime, baseline: pd.DataFrame = EMPTY_BASELINE,
-             stale_since: float | None = None) -> LiveSnapshot:
+             stale_since: float | None = None, history: bool | None = None) -> LiveSnapshot:
     """The snapshot of the read model's last hour. An answer kept from before the store stopped
     answering (`stale_since`, epoch seconds of that read) says so in the status line, in place of
-    the stream's status, which is as old as the rest."""
+    the stream's status, which is as old as the rest. `history` defaults to whether the baseline has
+    rows; a baseline of two hours may have none while history is loaded."""
     status = hour.status
     if stale_since is not None:
         status = f"store unavailable: showing the data read at {datetime.fromtimestamp(stale_since, NY):%H:%M:%S}"
     return LiveSnapshot(now=now, minutes=hour.minutes, by_type=hour.by_type, zips=hour.zips,
-                        feed=hour.feed[list(FEED_COLUMNS)], latest=hour.latest, status=status, baseline=baseline)
+                        feed=hour.feed[list(FEED_COLUMNS)], latest=hour.latest, status=status, baseline=baseline,
+                        history=not baseline.empty if history is None else history)
 
 
 def hour_of_week(t: datetime) -> int:
@@ -77,13 +80,19 @@ def minute_labels(now: datetime) -> list[str]:
     return [(start + timedelta(minutes=i)).strftime(PERIOD_STRFTIME["minute"]) for i in range(WINDOW_MINUTES)]
 
 
+def window_hows(now: datetime) -> tuple[int, int]:
+    """The two hours of the week the last 60 minutes straddle (previous, current): all of the baseline
+    the live page uses, so it reads only these (ReadAPI.hour_of_week_baseline `hows`)."""
+    cur = hour_of_week(now)
+    return (cur - 1) % 168, cur
+
+
 def expected_last_hour(baseline: pd.DataFrame, now: datetime) -> pd.DataFrame:
     """Baseline requests over the 60 minutes before `now`, per borough x complaint type.
 
     The window straddles two hours of the week; each contributes in proportion to the minutes of
     it inside the window, so the expectation does not jump on the hour."""
-    cur = hour_of_week(now)
-    prev = (cur - 1) % 168
+    prev, cur = window_hows(now)
     share_cur = now.minute / 60
     weights = {cur: share_cur, prev: 1 - share_cur}
     b = baseline[baseline["how"].isin(weights)].copy()
@@ -94,12 +103,13 @@ def expected_last_hour(baseline: pd.DataFrame, now: datetime) -> pd.DataFrame:
 
 
 def spikes(by_type: pd.DataFrame, baseline: pd.DataFrame, now: datetime, ratio: float = SPIKE_RATIO,
-           min_count: int = SPIKE_MIN_COUNT, floor: float = BASELINE_FLOOR) -> pd.DataFrame:
+           min_count: int = SPIKE_MIN_COUNT, floor: float = BASELINE_FLOOR, history: bool | None = None) -> pd.DataFrame:
     """Borough x complaint type whose last-hour count is at least `ratio` times its baseline
     (floored at `floor`) and at least `min_count`. Columns [borough, complaint_type, count,
-    expected, ratio], highest ratio first."""
+    expected, ratio], highest ratio first. `history`: whether any history is loaded (default: whether
+    `baseline` has rows)."""
     cols = ["borough", "complaint_type", "count", "expected", "ratio"]
-    if by_type.empty or baseline.empty:  # no history loaded: nothing to compare with, so no alerts
+    if by_type.empty or not (not baseline.empty if history is None else history):  # nothing to compare with
         return pd.DataFrame(columns=cols)
     exp = expected_last_hour(baseline, now)
     df = by_type.merge(exp, on=["borough", "complaint_type"], how="left")
@@ -192,7 +202,7 @@ class Prepared:
 
     @cached_property
     def hits(self) -> pd.DataFrame:
-        return spikes(self.snap.by_type, self.snap.baseline, self.snap.now)
+        return spikes(self.snap.by_type, self.snap.baseline, self.snap.now, history=self.snap.history)
 
     @cached_property
     def series(self) -> dict[str, list[int]]:
@@ -206,7 +216,7 @@ class Prepared:
             "x0": window_start(snap.now).strftime("%Y-%m-%d %H:%M"),
             "m": [digest(self.series[b]) for b in LIVE_BOROUGHS],
             "z": digest([list(snap.zips["zip"]), [int(v) for v in snap.zips["count"]]]),
-            "a": digest([not snap.baseline.empty, self.hits.head(ALERTS_SHOWN).round(1).to_dict("records")]),
+            "a": digest([snap.history, self.hits.head(ALERTS_SHOWN).round(1).to_dict("records")]),
             "f": [str(k) for k in snap.feed["unique_key"]],
             "t": [snap.latest.isoformat() if snap.latest else None, snap.status],
         }
@@ -233,7 +243,7 @@ class Prepared:
 
     @cached_property
     def alerts(self) -> list:
-        return alerts_children(self.hits, not self.snap.baseline.empty)
+        return alerts_children(self.hits, self.snap.history)
 
     @cached_property
     def fresh(self) -> dict:

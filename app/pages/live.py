@@ -30,19 +30,23 @@ def ny_now() -> datetime:
     return datetime.now(NY).replace(tzinfo=None)
 
 
-def _baseline() -> pd.DataFrame:
-    """Hour-of-week means from the historical rollups (cached: they change once a day)."""
+def _baseline(now: datetime) -> tuple[pd.DataFrame, bool]:
+    """The means of the two hours of the week the last hour straddles, from the historical rollups, and
+    whether any history is loaded (cached: they change once a day, and the hours once an hour)."""
     try:
-        return data.model().ask("hour_of_week_baseline", cache=BASELINE_TTL_S).value
+        model = data.model()
+        frame = model.ask("hour_of_week_baseline", hows=view.window_hows(now), cache=BASELINE_TTL_S).value
+        return frame, not frame.empty or model.ask("date_bounds", cache=BASELINE_TTL_S).value is not None
     except Exception as exc:  # noqa: BLE001 - no baseline means no alerts, not a broken page
         log.warning("no hour-of-week baseline: %s", exc)
-        return view.EMPTY_BASELINE
+        return view.EMPTY_BASELINE, False
 
 
 def read_snapshot(now: datetime) -> view.LiveSnapshot:
     """The last hour from the read model: its last good answer, marked stale, while the store is down."""
     answer = data.model().ask_live("last_hour", now, view.FEED_LENGTH)
-    return view.snapshot(answer.value, now, _baseline(), answer.stale_since)
+    baseline, history = _baseline(now)
+    return view.snapshot(answer.value, now, baseline, answer.stale_since, history)
 
 
 class _Shared:

@@ -25,7 +25,9 @@ import pandas as pd
 
 from pipeline.read.cache import cached
 from pipeline.read.filters import FILTER_COLUMNS, Filters, check_values
+from pipeline.read.freshness import latest_loaded
 from pipeline.read.plan import (
+    hour_of_week_days,
     month_end,
     percentiles_from_bins,
     period_label,
@@ -38,7 +40,7 @@ from pipeline.read.population import population
 from pipeline.rollups import year_counts
 from pipeline.rollups.backfill import WEEK_ROWS
 from pipeline.rollups.tables import PERIOD_STRFTIME, RESOLUTION_BINS_H, ROLLUPS, TABLE_PREFERENCE
-from pipeline.schema import CREATED_YEARS, NY_TZ, UNSPECIFIED
+from pipeline.schema import CREATED_YEARS, UNSPECIFIED
 from pipeline.stores.base import Store
 
 # Dimensions `counts` can group by, and the rollup table that holds each.
@@ -304,19 +306,26 @@ class ReadAPI:
 
     # -- baseline, vocabularies, freshness --------------------------------------------------------
     @cached
-    def hour_of_week_baseline(self, weeks: int = 8, end: date | None = None) -> pd.DataFrame:
+    def hour_of_week_baseline(self, weeks: int = 8, end: date | None = None,
+                              hows: tuple[int, ...] | None = None) -> pd.DataFrame:
         """Mean requests per hour-of-week over the `weeks` full weeks before `end` (default: the
         latest data day): columns ['borough', 'complaint_type', 'how', 'mean']
-        (how 0 = Monday 00:00 ... 167 = Sunday 23:00).
-        A full week ends on a Sunday: the last Sunday on or before `end`."""
+        (how 0 = Monday 00:00 ... 167 = Sunday 23:00). A full week ends on a Sunday: the last Sunday
+        on or before `end`. `hows`: only those hours, read from the days they fall on (the live page
+        needs two: 8 days of rows, not 56), with the same means as the whole baseline's."""
         cols = ["borough", "complaint_type", "how"]
         bounds = self.date_bounds()
-        if bounds is None or weeks < 1:
+        if hows is not None and not all(isinstance(h, int) and 0 <= h < 168 for h in hows):
+            raise ValueError(f"hows must be hours of the week, 0 to 167: {hows!r}")
+        if bounds is None or weeks < 1 or hows == ():
             return pd.DataFrame({c: pd.Series(dtype="object") for c in cols}).assign(mean=pd.Series(dtype="float64"))
         end = end or bounds[1]
         last_sunday = end - timedelta(days=(end.weekday() + 1) % 7)
-        first = last_sunday - timedelta(days=7 * weeks - 1)
-        frame = self._sum(self._table(Filters(), *cols), Filters(start=first, end=last_sunday), cols)
+        first, table = last_sunday - timedelta(days=7 * weeks - 1), self._table(Filters(), *cols)
+        runs = [(first, last_sunday)] if hows is None else hour_of_week_days(first, weeks, list(hows))
+        frames = [self._sum(table, Filters(start=a, end=b), cols, among={"how": sorted(set(hows))} if hows else None)
+                  for a, b in runs]
+        frame = frames[0] if len(frames) == 1 else pd.concat(frames).groupby(cols, as_index=False)["n"].sum()
         frame["mean"] = frame.pop("n") / weeks
         frame["how"] = frame["how"].astype("int64")
         return frame.sort_values(cols).reset_index(drop=True)
@@ -368,20 +377,8 @@ class ReadAPI:
         return provenance.loads(self.store)
 
     def freshness(self) -> datetime | None:
-        """Latest created time loaded (New York local, naive), from batch or stream; None if empty.
-        Batch: meta 'freshness' (ISO, New York local). Stream: meta 'live_freshness' if a job sets
-        it, and the `last_event_time` of the streaming job's pipeline_status row (job 'live')."""
-        times = [datetime.fromisoformat(v).replace(tzinfo=None)
-                 for v in (self.store.get_meta(k) for k in ("freshness", "live_freshness")) if v]
-        try:
-            status = self.store.select("pipeline_status", {"job": "live"})
-        except ValueError:  # no such table declared: batch-only deployments
-            status = pd.DataFrame()
-        if not status.empty and pd.notna(status["last_event_time"].iloc[0]):
-            t = pd.Timestamp(status["last_event_time"].iloc[0])
-            t = t.tz_localize("UTC") if t.tzinfo is None else t
-            times.append(t.tz_convert(NY_TZ).tz_localize(None).to_pydatetime())
-        return max(times) if times else None
+        """Latest created time loaded (New York local, naive), from batch or stream; None if empty."""
+        return latest_loaded(self.store)
 
     # -- live (minute grain, never cached) -----------------------------------------------------
     def live_counts(self, since: datetime, until: datetime | None = None, by: str | None = None,

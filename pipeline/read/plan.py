@@ -68,6 +68,18 @@ def with_years(segments: list[tuple[str, str, str]], years: set[str]) -> list[tu
     return [piece for seg in segments for piece in (split_span(seg[1:], years) if seg[0] == "month" else [seg])]
 
 
+def hour_of_week_days(first: date, weeks: int, hows: list[int]) -> list[tuple[date, date]]:
+    """The runs of consecutive days, in the `weeks` weeks from Monday `first`, on which the hours of the
+    week `hows` fall (weekday = how // 24): the live page's two hours are 8 of a baseline's 56 days."""
+    runs: list[tuple[date, date]] = []
+    for day in (first + timedelta(days=7 * k + w) for k in range(weeks) for w in sorted({h // 24 for h in hows})):
+        if runs and runs[-1][1] + timedelta(days=1) == day:
+            runs[-1] = (runs[-1][0], day)
+        else:
+            runs.append((day, day))
+    return runs
+
+
 def period_label(periods: pd.Series, grain: str, granularity: str) -> pd.Series:
     """Rollup periods ('YYYY-MM' or 'YYYY-MM-DD') as 'YYYY-MM-DD' labels of day/week/month."""
     if granularity == "month":

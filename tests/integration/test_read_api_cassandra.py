@@ -45,6 +45,7 @@ def same(a: pd.DataFrame, b: pd.DataFrame) -> None:
     lambda api: api.status_mix(Filters(borough="Manhattan"), by="complaint_type"),
     lambda api: api.timeliness(Filters(), by="borough"),
     lambda api: api.hour_of_week_baseline(weeks=4, end=date(2024, 4, 7)),
+    lambda api: api.hour_of_week_baseline(weeks=4, end=date(2024, 4, 7), hows=(167, 0)),
     lambda api: api.vocabulary("agency"),
     lambda api: api.counts("descriptor", Filters(complaint_type="Noise - Residential")),
     lambda api: api.counts("borough", Filters(descriptor="Loud Music/Party", start=date(2024, 2, 3))),

@@ -11,7 +11,7 @@ import pytest
 
 from pipeline.read import cache as read_cache
 from pipeline.read.api import Filters, ReadAPI
-from pipeline.read.plan import percentile_from_bins, plan_range
+from pipeline.read.plan import hour_of_week_days, percentile_from_bins, plan_range
 from pipeline.rollups.tables import EXTRA_TABLES, RESOLUTION_BINS_H, ROLLUPS
 from pipeline.stores import open_store
 from tests.support.rollup_fixtures import load, make_requests, recount, rollup_rows, sqlite_read_api
@@ -199,6 +199,37 @@ def test_vocabulary_bounds_baseline(api, reqs):
     window = reqs[(reqs["created"] >= "2024-03-04") & (reqs["created"] < "2024-03-18")]
     assert base["mean"].sum() == pytest.approx(len(window) / 2)
     assert list(base.columns) == ["borough", "complaint_type", "how", "mean"] and base["how"].between(0, 167).all()
+
+
+def test_hour_of_week_days_are_the_weekdays_of_the_hours():
+    monday = date(2024, 3, 4)
+    assert hour_of_week_days(monday, 2, [61, 62]) == [(date(2024, 3, 6), date(2024, 3, 6)),
+                                                      (date(2024, 3, 13), date(2024, 3, 13))]
+    # Sunday 23:00 and Monday 00:00: each Sunday runs into the next week's Monday
+    assert hour_of_week_days(monday, 2, [167, 0]) == [(date(2024, 3, 4), date(2024, 3, 4)),
+                                                      (date(2024, 3, 10), date(2024, 3, 11)),
+                                                      (date(2024, 3, 17), date(2024, 3, 17))]
+    assert hour_of_week_days(monday, 1, [23, 24]) == [(date(2024, 3, 4), date(2024, 3, 5))]
+
+
+@pytest.mark.parametrize("hows", [(61, 62), (167, 0), (23, 24), (0,), tuple(range(0, 168, 5))])
+def test_baseline_of_some_hours_equals_the_whole_baseline_and_a_recount(api, reqs, hows):
+    """The live page asks for the two hours its window straddles: the same means as the whole baseline's."""
+    end = date(2024, 4, 9)  # weeks Monday 03-11 .. Sunday 04-07
+    whole = api.hour_of_week_baseline(weeks=4, end=end)
+    some = api.hour_of_week_baseline(weeks=4, end=end, hows=hows)
+    expected = whole[whole["how"].isin(hows)].reset_index(drop=True)
+    pd.testing.assert_frame_equal(some, expected, check_dtype=False)
+    window = reqs[(reqs["created"] >= "2024-03-11") & (reqs["created"] < "2024-04-08")]
+    how = window["created"].dt.weekday * 24 + window["created"].dt.hour
+    assert some["mean"].sum() * 4 == pytest.approx(int(how.isin(hows).sum())) and not some.empty
+
+
+def test_baseline_refuses_other_hours(api):
+    for hows in [(168,), (-1,), ("61",), (61.5,)]:
+        with pytest.raises(ValueError, match="hours of the week"):
+            api.hour_of_week_baseline(hows=hows)
+    assert api.hour_of_week_baseline(hows=()).empty
 
 
 def test_freshness_from_meta(api):

@@ -118,3 +118,12 @@ def test_feed_patch_inserts_new_on_top_and_trims():
 def test_no_history_no_alerts():
     by_type = _by_type([("Bronx", "Noise", 50)])
     assert view.spikes(by_type, _baseline([]), NOW).empty
+    assert view.spikes(by_type, _baseline([]), NOW, history=False).empty
+
+
+def test_history_without_rows_for_these_hours_still_alerts():
+    """The page reads only the window's two hours: none of them in the history is a floor, not 'no history'."""
+    by_type = _by_type([("Bronx", "Noise", 50)])
+    hits = view.spikes(by_type, _baseline([]), NOW, history=True)
+    assert hits["ratio"].tolist() == [pytest.approx(50 / view.BASELINE_FLOOR)]
+    assert view.window_hows(NOW) == (61, 62) and view.window_hows(datetime(2026, 11, 23, 0, 5)) == (167, 0)
