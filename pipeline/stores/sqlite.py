@@ -214,8 +214,12 @@ class SQLiteStore(Store):
             if len(named) <= self.seek_periods:
                 return [(f"grain = ? AND bucket = ? AND period IN ({', '.join('?' * len(ps))})", [grain, b, *ps])
                         for b, ps in periods.items()]
-        return [("grain = ? AND bucket >= ? AND bucket <= ? AND period >= ? AND period <= ?",
-                 [grain, bucket_of(grain, start), bucket_of(grain, end), start, end])]
+        # (bucket, period) as one row value, so the period bounds are part of the key's seek: with
+        # `bucket >= ? AND bucket <= ?` SQLite scanned the whole first and last partitions (a day of
+        # hour_of_week read its month's ~160,000 rows: 14.5 ms against 1.5). A bucket is its periods'
+        # prefix, so the row value orders as the period does; the period bounds stay as a check.
+        return [("grain = ? AND (bucket, period) >= (?, ?) AND (bucket, period) <= (?, ?) AND period >= ? AND period <= ?",
+                 [grain, bucket_of(grain, start), start, bucket_of(grain, end), end, start, end])]
 
     def select(self, table: str, where: Mapping[str, object] | None = None, limit: int | None = None) -> pd.DataFrame:
         """Rows of any table by equality on some columns, in key order (reversed if the spec says
