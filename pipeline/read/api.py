@@ -322,10 +322,13 @@ class ReadAPI:
         end = end or bounds[1]
         last_sunday = end - timedelta(days=(end.weekday() + 1) % 7)
         first, table = last_sunday - timedelta(days=7 * weeks - 1), self._table(Filters(), *cols)
-        runs = [(first, last_sunday)] if hows is None else hour_of_week_days(first, weeks, list(hows))
-        frames = [self._sum(table, Filters(start=a, end=b), cols, among={"how": sorted(set(hows))} if hows else None)
-                  for a, b in runs]
-        frame = frames[0] if len(frames) == 1 else pd.concat(frames).groupby(cols, as_index=False)["n"].sum()
+        if hows is None:
+            frame = self._sum(table, Filters(start=first, end=last_sunday), cols)
+        else:  # day rows of days apart, clamped to the data here (through _sum, each run asked for the bounds)
+            runs = [(max(a, bounds[0]), min(b, bounds[1])) for a, b in hour_of_week_days(first, weeks, list(hows))]
+            frame = pd.concat([self.store.aggregate(table, "day", a.isoformat(), b.isoformat(), cols, {"how": sorted(set(hows))})
+                               for a, b in runs if a <= b] or [pd.DataFrame(columns=[*cols, "n"])])
+            frame = frame.groupby(cols, as_index=False)["n"].sum()
         frame["mean"] = frame.pop("n") / weeks
         frame["how"] = frame["how"].astype("int64")
         return frame.sort_values(cols).reset_index(drop=True)

@@ -230,6 +230,8 @@ def test_baseline_refuses_other_hours(api):
         with pytest.raises(ValueError, match="hours of the week"):
             api.hour_of_week_baseline(hows=hows)
     assert api.hour_of_week_baseline(hows=()).empty
+    before = api.hour_of_week_baseline(weeks=1, end=date(2024, 1, 21), hows=(0,))  # Monday 01-15: before the data
+    assert before.empty and list(before.columns) == ["borough", "complaint_type", "how", "mean"]
 
 
 def test_freshness_from_meta(api):
