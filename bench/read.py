@@ -64,8 +64,7 @@ HOTSPOT_VERSION = "h1"
 
 def narrow_source(name: str) -> str:
     """The synthesised rollup a narrow one is summed from."""
-    rollup = ROLLUPS[name]
-    return table_for(set(rollup.dims), rollup.measures, preference=WIDE)
+    return table_for(set(ROLLUPS[name].dims), ROLLUPS[name].measures, preference=WIDE)
 
 
 def narrow_rows(name: str, wide: pd.DataFrame) -> pd.DataFrame:
@@ -237,7 +236,7 @@ def dashboard_queries(last: date, top_type: str) -> list[tuple[str, object]]:
     for name, f in ranges.items():
         fb = f.but(borough="Brooklyn")
         ft = f.but(complaint_type=top_type)
-        gran = "day" if name == "last 30 d" else "week" if name != "all" else "month"
+        gran, spark = ("day", "day") if name == "last 30 d" else ("week" if name != "all" else "month", "month")
         q += [
             (f"{name}: counts borough", lambda a, f=f: a.counts("borough", f)),
             (f"{name}: counts complaint_type", lambda a, f=f: a.counts("complaint_type", f)),
@@ -255,8 +254,9 @@ def dashboard_queries(last: date, top_type: str) -> list[tuple[str, object]]:
             (f"{name}: status mix", lambda a, f=f: a.status_mix(f)),
             (f"{name}: timeliness by agency", lambda a, f=f: a.timeliness(f, "agency")),
             (f"{name}: open now", lambda a, f=f: a.open_now(f)),
-            # rankings sparklines, the resolution page's agency view, the map's borough tooltips
-            (f"{name}: timeseries {gran} by zip [type]", lambda a, f=ft, g=gran: a.timeseries(f, g, "zip")),
+            # the rankings' sparklines: the 20 areas its charts show, by month beyond 183 days
+            (f"{name}: timeseries {spark} by zip [type, 20 shown]",
+             lambda a, f=ft, g=spark: a.timeseries(f, g, "zip", among=tuple(f"{10001 + i:05d}" for i in range(0, 180, 9)))),
             (f"{name}: resolution by agency", lambda a, f=f: a.resolution("agency", f)),
             (f"{name}: status mix by borough", lambda a, f=f: a.status_mix(f, "borough"))]
     q += [("vocabulary complaint_type", lambda a: a.vocabulary("complaint_type")),
