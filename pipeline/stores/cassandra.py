@@ -37,6 +37,7 @@ from pipeline.stores import rows as rowlib
 from pipeline.stores.base import Store, StoreUnavailable
 
 CONCURRENCY = 64
+SPLIT_LIST = 4           # a list filter of up to this many values on a dim Cassandra cannot seek: a statement per value
 BATCH_ROWS = 40          # rows per UNLOGGED single-partition batch (under the 5 KiB warn threshold); 1 = no batches
 FETCH_SIZE = 10_000
 RETRY_CONNECT_S = 2.0    # after a failed connection, answer StoreUnavailable at once for this long
@@ -272,16 +273,20 @@ class CassandraStore(Store):
         When filters fix the leading dimensions (day and month grains; one value or a list of values),
         the periods are named (`period IN ?`) so that each (period, filtered prefix) is a clustering
         slice Cassandra seeks to, instead of filtering every row of the period range: a list on the
-        leading dim (`address IN ?`, the hotspot lookups) is a set of slices, not a scan."""
+        leading dim (`address IN ?`, the hotspot lookups) is a set of slices, not a scan. A short list on
+        a dim it cannot seek (SPLIT_LIST: the live baseline's two hours of the week) is one statement per
+        value, each filtered by Cassandra: read whole and filtered here, a day of them was ~5,000 rows."""
         from cassandra.concurrent import execute_concurrent
         dims, measures = rowlib.check_query(table, grain, start, end, by, filters)
         filters = {c: rowlib.filter_value(c, v) for c, v in (filters or {}).items()}
         # the seekable prefix: leading dims fixed by a value or a list (IN on clustering columns)
         lead = rowlib.seek_depth(dims, filters, grain) if self.server_group_by else 0
         server = {d: filters[d] for d in dims[:lead]}
+        split = None  # a short list Cassandra filters one value per statement (it refuses IN when filtering)
         if self.server_group_by:
             server.update({c: v for c, v in filters.items() if c not in server and not isinstance(v, list)})
-        client = {c: v for c, v in filters.items() if c not in server}
+            split = next((c for c, v in filters.items() if c not in server and len(v) <= SPLIT_LIST), None)
+        client = {c: v for c, v in filters.items() if c not in server and c != split}
         clustering = ("period", *dims)
         needed = {*by, *client} - {"period"}
         depth = max((clustering.index(c) for c in needed), default=0) + 1 if self.server_group_by else len(clustering)
@@ -292,16 +297,18 @@ class CassandraStore(Store):
         else:
             select, group = [*prefix, *measures], ""
         where = "".join(f" AND {c} IN ?" if isinstance(v, list) else f" AND {c} = ?" for c, v in server.items())
+        where += f" AND {split} = ?" if split else ""
         periods = "period IN ?" if lead else "period >= ? AND period <= ?"
         cql = (f"SELECT {', '.join(select)} FROM {table} WHERE grain = ? AND bucket = ? "
-               f"AND {periods}{where}{group}{' ALLOW FILTERING' if len(server) > lead else ''}")
+               f"AND {periods}{where}{group}{' ALLOW FILTERING' if len(server) > lead or split else ''}")
 
         def bounds(bucket: str) -> tuple:
             return (rowlib.periods_in(grain, bucket, start, end),) if lead else (start, end)
 
         def work():
             stmt = self._prepare(cql)
-            args = [(stmt, (grain, b, *bounds(b), *server.values())) for b in rowlib.buckets_between(grain, start, end)]
+            args = [(stmt, (grain, b, *bounds(b), *server.values(), *one)) for b in rowlib.buckets_between(grain, start, end)
+                    for one in ([[v] for v in filters[split]] if split else [[]])]
             rows = [row for result in self._concurrent(execute_concurrent, args) for row in result]
             return pd.DataFrame(rows, columns=[*prefix, *measures])
         frame = self._run(work)

@@ -46,6 +46,9 @@ def same(a: pd.DataFrame, b: pd.DataFrame) -> None:
     lambda api: api.timeliness(Filters(), by="borough"),
     lambda api: api.hour_of_week_baseline(weeks=4, end=date(2024, 4, 7)),
     lambda api: api.hour_of_week_baseline(weeks=4, end=date(2024, 4, 7), hows=(167, 0)),
+    # lists on a dim that is not leading: one statement per value (SPLIT_LIST), and beyond it filtered here
+    lambda api: api.timeseries(Filters(start=date(2024, 2, 10)), "month", split_by="agency", among=("NYPD", "HPD")),
+    lambda api: api.timeseries(Filters(), "week", split_by="agency", among=("NYPD", "HPD", "DOT", "DSNY", "DEP", "X")),
     lambda api: api.vocabulary("agency"),
     lambda api: api.counts("descriptor", Filters(complaint_type="Noise - Residential")),
     lambda api: api.counts("borough", Filters(descriptor="Loud Music/Party", start=date(2024, 2, 3))),
