@@ -34,6 +34,7 @@ from pipeline.read.plan import (
     period_range,
     plan_range,
     table_for,
+    whole_edge_months,
     with_years,
 )
 from pipeline.read.population import population
@@ -93,22 +94,19 @@ class ReadAPI:
         if rng is None:
             return pd.DataFrame({c: pd.Series(dtype="object") for c in cols}).assign(
                 **{m: pd.Series(dtype="int64") for m in measures})
-        frames = []
+        frames, months = [], granularity not in ("day", "week")
         weeks = granularity == "week" and "week" in ROLLUPS[table].grains and self.week_rows()
         years = self.year_counts() if granularity is None and "year" in ROLLUPS[table].grains else set()
-        for grain, p1, p2 in with_years(plan_range(*rng, months=granularity not in ("day", "week"), weeks=weeks), years):
+        span = whole_edge_months(*rng, self.date_bounds()) if months else rng
+        for grain, p1, p2 in with_years(plan_range(*span, months=months, weeks=weeks), years):
             frame = self.store.aggregate(table, grain, p1, p2, by=[*by, *(["period"] if granularity else [])],
                                          filters={**f.dims(), **(among or {})})
             if granularity and not frame.empty:
                 frame["period"] = period_label(frame["period"], grain, granularity)
             frames.append(frame)
         frame = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
-        if len(frames) == 1 and granularity in (None, "day"):
-            pass  # one store answer, labels unchanged: already summed per group
-        elif cols:
-            frame = frame.groupby(cols, as_index=False, sort=True)[measures].sum()
-        else:
-            frame = frame[measures].sum().to_frame().T
+        if len(frames) > 1 or granularity not in (None, "day"):  # else one store answer, summed per group
+            frame = frame.groupby(cols, as_index=False, sort=True)[measures].sum() if cols else frame[measures].sum().to_frame().T
         for m in measures:
             frame[m] = frame[m].astype("int64")
         return frame[[*cols, *measures]]

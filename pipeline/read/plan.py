@@ -43,6 +43,13 @@ def plan_range(start: date, end: date, months: bool = True, weeks: bool = False)
     return segments
 
 
+def whole_edge_months(start: date, end: date, bounds: tuple[date, date]) -> tuple[date, date]:
+    """start..end widened to whole months where it meets the data's first or last day: nothing lies
+    beyond those days, so that month's row is the sum of its days, and a range ending on the latest day
+    (the dashboard's default) reads one month row per group, not a day row per day of the month."""
+    return start.replace(day=1) if start == bounds[0] else start, month_end(end) if end == bounds[1] else end
+
+
 def plan_weeks(start: date, end: date) -> list[tuple[str, str, str]]:
     """Segments covering start..end for a week series: week pieces (tables.week_piece) wholly inside
     as week rows, the days before the first and after the last as day rows. A piece ends the day
