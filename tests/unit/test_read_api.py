@@ -274,6 +274,19 @@ def test_empty_store_gives_empty_frames(tmp_path):
     assert list(api.vocabulary("agency").columns) == ["value", "count"]
 
 
+def test_cache_off_still_asks_each_inner_query_once_per_query(reqs, tmp_path):
+    """Cold (no cache), a query reads the date bounds once, not once per sum; the next query reads again."""
+    api = sqlite_read_api(reqs, tmp_path)
+    calls = []
+    original = api.store.buckets
+    api.store.buckets = lambda *a: calls.append(a) or original(*a)
+    first = api.timeseries(Filters(start=date(2024, 1, 25)), "month", "borough", 2)
+    assert len(calls) == 1
+    api.timeseries(Filters(start=date(2024, 1, 25)), "month", "borough", 2)
+    assert len(calls) == 2
+    assert first["count"].sum() == int((reqs["created"] >= "2024-01-25").sum())
+
+
 def test_cache_serves_copies_until_data_version_changes(tmp_path, reqs, monkeypatch):
     monkeypatch.setattr(read_cache, "VERSION_CHECK_S", 0.0)
     store = open_store(f"sqlite:///{tmp_path}/cache.db")
