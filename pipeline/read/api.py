@@ -322,7 +322,7 @@ class ReadAPI:
         first, table = last_sunday - timedelta(days=7 * weeks - 1), self._table(Filters(), *cols)
         if hows is None:
             frame = self._sum(table, Filters(start=first, end=last_sunday), cols)
-        else:  # day rows of days apart, clamped to the data here (through _sum, each run asked for the bounds)
+        else:  # each run is a few whole days: day rows, clamped to the data, with no range to plan
             runs = [(max(a, bounds[0]), min(b, bounds[1])) for a, b in hour_of_week_days(first, weeks, list(hows))]
             frame = pd.concat([self.store.aggregate(table, "day", a.isoformat(), b.isoformat(), cols, {"how": sorted(set(hows))})
                                for a, b in runs if a <= b] or [pd.DataFrame(columns=[*cols, "n"])])

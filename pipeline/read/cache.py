@@ -70,7 +70,7 @@ def cached(method):
 
 def _once(key, compute):
     """compute(), its answer kept until the outermost query running in this thread returns: a query
-    asked the date bounds again for every sum it made (a partition list and two reads each; ten times
+    asked the date bounds again for every sum it made (a partition list and two reads each; 13 times
     for a split series), where the cache answers all but the first."""
     memo = getattr(_query, "memo", None)
     if memo is None:
