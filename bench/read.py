@@ -11,16 +11,15 @@ reaches the store) and cached (the read-through cache): p50/p95 per query and ov
 What is loaded: month rows of every rollup for all years, day rows of `requests` for every day (day
 and week series), and day rows of the other rollups for the first month and the last
 `--day-months` months, the only day partitions the benchmark's ranges read (partial months at range
-edges). Partitions are (grain, bucket), so day partitions that no query reads do not change read
-cost. The month-only hotspot tables (`places_by_cell` and what pipeline/rollups/hotspot_rows.derived_tables
+edges; day partitions that no query reads would not change read cost). The month-only hotspot tables (`places_by_cell` and what pipeline/rollups/hotspot_rows.derived_tables
 sums from it) are written for every month from bench/hotspot_world.py's synthetic places (meta
 bench_hotspots: added to an older load without rewriting the rest, written again when derived_tables
 returns other tables or HOTSPOT_VERSION changes), then the closed years' year rows, and the descriptor
 rollups (bench/descriptor_world.py). The narrow rollups (pipeline/rollups/tables.py) are sums of the
-synthesised wide rows, as the batch job's compute_rollup gives them; week rows and the closed years' count
-rows (pipeline/rollups/year_counts.py) are summed from the day and month rows, as a load does. The load is
-skipped when the store holds the same synthetic data (meta bench_loaded; bench_narrow for the narrow
-tables, added to an older load without rewriting it: the wide rows are synthesised again).
+synthesised wide rows, as compute_rollup gives them; week rows, the closed years' count rows and the running
+totals (pipeline/rollups/year_counts.py, running_counts.py) are summed from the stored rows, as a load does.
+The load is skipped when the store holds the same synthetic data (meta bench_loaded; bench_narrow for the
+narrow tables, added to an older load without rewriting it: the wide rows are synthesised again).
 
 With --layouts wide,narrow the wide rollups alone are timed too, query by query in turns with the full.
 """
@@ -40,7 +39,7 @@ from bench.results import record
 from pipeline import settings as settings_mod
 from pipeline.read.api import TABLE_PREFERENCE, Filters, ReadAPI, table_for
 from pipeline.read.plan import plan_range
-from pipeline.rollups import backfill, year_counts
+from pipeline.rollups import backfill, running_counts, year_counts
 from pipeline.rollups.hotspot_rows import FINEST, derived_tables
 from pipeline.rollups.tables import RESOLUTION_BINS_H, ROLLUPS, bucket_of
 from pipeline.schema import BOROUGH_CODES, BOROUGHS
@@ -374,7 +373,8 @@ def main(argv: list[str] | None = None) -> int:
         hotspot_years.ensure(store)
     descriptor_world.ensure(store, World(), first, last, args.requests_per_day, args.day_months, signature)
     backfill.fill_weeks(store)  # week rows summed from the day rows, as a load's backfill writes them
-    year_counts.write(store, [])
+    for summed in (year_counts.write, running_counts.write):  # as a load writes them
+        summed(store, [])
     print(f"ten-year range plan: {plan_range(first, last)}")
     cold = ReadAPI(store, cache=False)
     top_type = cold.vocabulary("complaint_type")["value"].iloc[0]

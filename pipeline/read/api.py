@@ -23,24 +23,15 @@ from datetime import date, datetime, timedelta
 
 import pandas as pd
 
+from pipeline.read import plan
 from pipeline.read.cache import cached
 from pipeline.read.filters import FILTER_COLUMNS, Filters, check_values
 from pipeline.read.freshness import latest_loaded
-from pipeline.read.plan import (
-    hour_of_week_days,
-    month_end,
-    percentiles_from_bins,
-    period_label,
-    period_range,
-    plan_range,
-    table_for,
-    whole_edge_months,
-    with_years,
-)
+from pipeline.read.plan import percentiles_from_bins, table_for
 from pipeline.read.population import population
-from pipeline.rollups import year_counts
+from pipeline.rollups import running_counts, year_counts
 from pipeline.rollups.backfill import WEEK_ROWS
-from pipeline.rollups.tables import PERIOD_STRFTIME, RESOLUTION_BINS_H, ROLLUPS, TABLE_PREFERENCE
+from pipeline.rollups.tables import PERIOD_STRFTIME, RESOLUTION_BINS_H, ROLLUPS, RUNNING_TABLES, TABLE_PREFERENCE
 from pipeline.schema import CREATED_YEARS, UNSPECIFIED
 from pipeline.stores.base import Store
 
@@ -97,19 +88,24 @@ class ReadAPI:
         frames, months = [], granularity not in ("day", "week")
         weeks = granularity == "week" and "week" in ROLLUPS[table].grains and self.week_rows()
         years = self.year_counts() if granularity is None and "year" in ROLLUPS[table].grains else set()
-        span = whole_edge_months(*rng, self.date_bounds()) if months else rng
-        for grain, p1, p2 in with_years(plan_range(*span, months=months, weeks=weeks), years):
+        running = self.running_totals() if granularity is None and table in RUNNING_TABLES else None
+        span = plan.whole_edge_months(*rng, self.date_bounds()) if months else rng
+        signed = False  # running totals subtract: a group whose sum is 0 had no request in the range
+        for sign, grain, p1, p2 in plan.total_plan(plan.plan_range(*span, months=months, weeks=weeks), years, running):
             frame = self.store.aggregate(table, grain, p1, p2, by=[*by, *(["period"] if granularity else [])],
                                          filters={**f.dims(), **(among or {})})
+            if sign < 0:
+                frame[measures], signed = -frame[measures], True
             if granularity and not frame.empty:
-                frame["period"] = period_label(frame["period"], grain, granularity)
+                frame["period"] = plan.period_label(frame["period"], grain, granularity)
             frames.append(frame)
         frame = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
         if len(frames) > 1 or granularity not in (None, "day"):  # else one store answer, summed per group
             frame = frame.groupby(cols, as_index=False, sort=True)[measures].sum() if cols else frame[measures].sum().to_frame().T
         for m in measures:
             frame[m] = frame[m].astype("int64")
-        return frame[[*cols, *measures]]
+        return frame[(frame[measures] != 0).any(axis=1)][[*cols, *measures]].reset_index(drop=True) if signed \
+            else frame[[*cols, *measures]]
 
     def _table(self, f: Filters, *columns: str, measures: tuple[str, ...] = ("n",)) -> str:
         dims = set(f.dims())
@@ -192,7 +188,7 @@ class ReadAPI:
         if bounds is None:
             return frame[["period", *by, "count"]]
         rng = self._range(f)
-        periods = period_range(*rng, granularity) if rng else []
+        periods = plan.period_range(*rng, granularity) if rng else []
         if split_by:
             if top is not None:
                 totals = frame.groupby(split_by)["count"].sum().sort_values(ascending=False, kind="stable")
@@ -323,7 +319,7 @@ class ReadAPI:
         if hows is None:
             frame = self._sum(table, Filters(start=first, end=last_sunday), cols)
         else:  # each run is a few whole days: day rows, clamped to the data, with no range to plan
-            runs = [(max(a, bounds[0]), min(b, bounds[1])) for a, b in hour_of_week_days(first, weeks, list(hows))]
+            runs = [(max(a, bounds[0]), min(b, bounds[1])) for a, b in plan.hour_of_week_days(first, weeks, list(hows))]
             frame = pd.concat([self.store.aggregate(table, "day", a.isoformat(), b.isoformat(), cols, {"how": sorted(set(hows))})
                                for a, b in runs if a <= b] or [pd.DataFrame(columns=[*cols, "n"])])
             frame = frame.groupby(cols, as_index=False)["n"].sum()
@@ -356,6 +352,12 @@ class ReadAPI:
         return year_counts.written(self.store)
 
     @cached
+    def running_totals(self) -> tuple[dict[str, str], set[str], str] | None:
+        """The running totals' current months and years (pipeline/rollups/running_counts.py), and the first year."""
+        bounds = self.date_bounds()
+        return (*running_counts.written(self.store), f"{bounds[0].year:04d}") if bounds else None
+
+    @cached
     def date_bounds(self) -> tuple[date, date] | None:
         """First and last New York day with any request loaded, or None for an empty store."""
         table = self._table(Filters())  # the smallest count rollup: one row per day
@@ -365,7 +367,7 @@ class ReadAPI:
             return None
         days = []
         for bucket in (buckets[0], buckets[-1]):
-            frame = self.store.aggregate(table, "day", f"{bucket}-01", month_end(
+            frame = self.store.aggregate(table, "day", f"{bucket}-01", plan.month_end(
                 date.fromisoformat(f"{bucket}-01")).isoformat(), ["period"])
             days.extend(frame.loc[frame["n"] > 0, "period"])
         if not days:

@@ -8,7 +8,8 @@ quarantine them with their reason, file and line -> merge the rest into the lake
 (pipeline/lake/table.py) -> recompute every rollup (pipeline/rollups/compute.py) for exactly the months the load
 touched, day, week-piece and month grain, from the lake -> replace those periods in the store (day rows only
 for the days the load touched, see write_rollups) -> the year rows of a closed year it touched
-(pipeline/rollups/year_counts.py, year_rows.py) -> meta
+(pipeline/rollups/year_counts.py, year_rows.py) and the running totals of the years it touched
+(pipeline/rollups/running_counts.py) -> meta
 `freshness` (latest created time loaded, New York local ISO) and `data_version` (+1) -> one
 provenance record per input file (pipeline/provenance.py: synthetic, API or export, with its days).
 
@@ -36,7 +37,7 @@ from pipeline.ingest import exports as ingest
 from pipeline.ingest.normalize import tag_unusable
 from pipeline.lake import table as lake
 from pipeline.loader.request import LoadRequest, from_args
-from pipeline.rollups import backfill, frames, year_counts
+from pipeline.rollups import backfill, frames, running_counts, year_counts
 from pipeline.rollups import compute as rollups
 from pipeline.rollups import hexes as hex_rollups
 from pipeline.rollups.tables import DERIVED_DIMS, ROLLUPS, Rollup, week_piece
@@ -303,6 +304,7 @@ def _rollups(spark: SparkSession, store: Store, lake_path: str, report: Report, 
         return
     with _Stage(report, "rollups"):
         year_counts.forget(store, report.months)  # a touched closed year: read from its months until rewritten
+        running_counts.forget(store, report.months)  # and its running totals, as of that year
         requests = lake.read(spark, lake_path, report.months).cache()
         try:
             finest = write_rollups(store, requests, report.months, now, report, report.days)
@@ -311,6 +313,7 @@ def _rollups(spark: SparkSession, store: Store, lake_path: str, report: Report, 
     with _Stage(report, "year rows"):  # closed years only (pipeline/rollups/year_rows.py): most loads write none
         report.rollup_rows.update(hex_rollups.write_year_rows(spark, store, lake_path, report.months, finest, now))
         report.rollup_rows.update(year_counts.write(store, report.months))  # from the month rows just written
+        report.rollup_rows.update(running_counts.write(store, report.months))  # likewise
 
 
 def add_arguments(parser) -> None:

@@ -76,6 +76,15 @@ WEEK_GRAINS = ("day", "week", "month")
 # the hour of week (weeks, not years) or the descriptors.
 YEAR_GRAINS = ("day", "month", "year")
 
+# Running totals ("ytd": a year's months so far, period 'YYYY-MM'; "upto": every closed year so far,
+# period 'YYYY'), summed from the stored month rows after each load (pipeline/rollups/running_counts.py).
+# Why: a total over a range of whole months is then C(last) - C(first - 1), at most four periods, where
+# year rows still read a period per year and per month left over. Kept only by the tables whose totals
+# have many groups (the resolution page's percentiles: ~1,200 (type, bin) groups, ~24,000 rows over ten
+# years, the slowest read on Cassandra), as each costs about a month row per group and month.
+RUNNING_GRAINS = ("ytd", "upto")
+RUNNING_TABLES = ("resolution_types", "resolution_agencies")
+
 ROLLUPS: dict[str, Rollup] = {r.name: r for r in (
     # requests by borough x complaint type x agency: counts, trends, rankings, filters
     Rollup("requests", ("borough", "complaint_type", "agency"), grains=(*WEEK_GRAINS, "year"),
@@ -206,9 +215,13 @@ LIVE_TTL_SECONDS = 48 * 3600
 # (year for months, month for days, hour for minutes). Here, not in pipeline/rollups/compute.py, so the web
 # workers that read live minutes never import pyspark.
 PERIOD_FORMATS = {"day": "yyyy-MM-dd", "month": "yyyy-MM", "minute": "yyyy-MM-dd'T'HH:mm", "year": "yyyy"}
-PERIOD_STRFTIME = {"day": "%Y-%m-%d", "week": "%Y-%m-%d", "month": "%Y-%m", "minute": "%Y-%m-%dT%H:%M", "year": "%Y"}
-# a year's rows: the year's own partition; a week piece's: its month's, as a day's
-BUCKET_LENGTHS = {"day": 7, "week": 7, "month": 4, "minute": 13, "year": 4}
+PERIOD_STRFTIME = {"day": "%Y-%m-%d", "week": "%Y-%m-%d", "month": "%Y-%m", "minute": "%Y-%m-%dT%H:%M", "year": "%Y",
+                   "ytd": "%Y-%m", "upto": "%Y"}
+# a year's rows: the year's own partition; a week piece's: its month's, as a day's; running totals as
+# the months and years they are spelled like
+BUCKET_LENGTHS = {"day": 7, "week": 7, "month": 4, "minute": 13, "year": 4, "ytd": 4, "upto": 4}
+# the grain whose periods and partitions a running grain's are shaped like
+SHAPE_OF = {"ytd": "month", "upto": "year"}
 
 
 def week_piece(day: date) -> date:

@@ -12,7 +12,7 @@ from datetime import date, datetime, timedelta
 import numpy as np
 import pandas as pd
 
-from pipeline.rollups.tables import INT_DIMS, PERIOD_STRFTIME, TableSpec, bucket_of, rollup_of, week_piece
+from pipeline.rollups.tables import INT_DIMS, PERIOD_STRFTIME, SHAPE_OF, TableSpec, bucket_of, rollup_of, week_piece
 from pipeline.stores.ddl import all_specs
 
 MAX_BUCKETS = 5_000
@@ -180,6 +180,7 @@ def finish(frame: pd.DataFrame, by: Sequence[str], measures: Sequence[str], grou
 def buckets_between(grain: str, start: str, end: str) -> list[str]:
     """Every partition bucket from start's to end's (years, months or hours)."""
     first, last = bucket_of(grain, start), bucket_of(grain, end)
+    grain = SHAPE_OF.get(grain, grain)
     if grain in ("month", "year"):
         out = [str(y) for y in range(int(first), int(last) + 1)]
     elif grain in ("day", "week"):
@@ -202,6 +203,7 @@ def buckets_between(grain: str, start: str, end: str) -> list[str]:
 
 def periods_in(grain: str, bucket: str, start: str, end: str) -> list[str]:
     """The year, month, week-piece or day periods of a partition bucket inside start..end."""
+    grain = SHAPE_OF.get(grain, grain)
     if grain == "year":
         periods = [bucket]
     elif grain == "month":

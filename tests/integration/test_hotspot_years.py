@@ -1,6 +1,6 @@
 """Year rows of the hexagon maps' tables (pipeline/rollups/year_rows.py) and of the count rollups
-(pipeline/rollups/year_counts.py) through the real batch job, in
-SQLite and in Cassandra: written for the years the lake has closed, rewritten when a load touches
+(pipeline/rollups/year_counts.py), and the running totals (pipeline/rollups/running_counts.py), through the
+real batch job, in SQLite and in Cassandra: written for the years the lake has closed, rewritten when a load touches
 such a year (a new version of an old request, a late one), left alone by a load of the current
 year; and a range read through them equals a recount of the raw rows, as the month rows do."""
 from __future__ import annotations
@@ -16,7 +16,7 @@ from test_hotspots_recount import SAMPLE, raw_rows, recount, shown_places
 
 from pipeline.read.api import Filters, ReadAPI
 from pipeline.read.hotspots import HotspotAPI
-from pipeline.rollups import batch, year_counts, year_rows
+from pipeline.rollups import batch, running_counts, year_counts, year_rows
 from pipeline.stores import open_store
 
 pytestmark = pytest.mark.integration
@@ -40,6 +40,7 @@ def write_csv(path, rows) -> list[dict]:
                                       "Address Type": "ADDRESS"}
     out = [base | {"Unique Key": str(900100 + int(key)), "Created Date": f"{day} 10:00:00 AM",
                    "Incident Address": address, "Latitude": lat, "Longitude": lon}
+           | ({"Status": "Closed", "Closed Date": f"{day} 04:00:00 PM"} if int(key) % 2 else {})  # odd keys: closed
            for key, day, address, (lat, lon) in rows]
     with open(path, "w", newline="", encoding="utf-8") as fh:
         w = csv.DictWriter(fh, header)
@@ -104,8 +105,18 @@ def test_year_rows_follow_the_loads_and_equal_a_recount(spark, tmp_path, store_u
                 by_type = ReadAPI(store, cache=False).counts("complaint_type", f)
                 assert dict(zip(by_type["complaint_type"], by_type["count"], strict=True)) == {
                     "Noise - Street/Sidewalk": len(chosen)}
+                # resolution totals: from the running totals (pipeline/rollups/running_counts.py) by agency and type
+                plain = ReadAPI(store, cache=False)
+                plain.running_totals = lambda: None  # year and month rows only
+                for by in (None, "agency", "complaint_type"):
+                    got = ReadAPI(store, cache=False).resolution(by, f)
+                    assert int(got["closed"].sum()) == sum(1 for r in chosen if r["Closed Date"]), by
+                    assert got.equals(plain.resolution(by, f)), by
             # the count rollups' year rows follow the same closed years, each the year's recount
             assert year_counts.written(store) == {"2021"}
+            assert running_counts.written(store) == ({"2021": "2021-12", "2022": "2022-01" if i < 2 else "2022-02"},
+                                                     {"2021"})
+            assert ("resolution_types/upto" in report.rollup_rows) == (i < 2)  # the third load touches 2022 alone
             assert ("totals/year" in report.rollup_rows) == (i < 2)
             for table in ("totals", "boroughs", "types", "requests", "status"):
                 year = store.aggregate(table, "year", "2021", "2021", by=[])
