@@ -90,10 +90,11 @@ class ReadAPI:
         years = self.year_counts() if granularity is None and "year" in ROLLUPS[table].grains else set()
         running = self.running_totals() if granularity is None and table in RUNNING_TABLES else None
         span = plan.whole_edge_months(*rng, self.date_bounds()) if months else rng
+        pieces = plan.total_plan(plan.plan_range(*span, months=months, weeks=weeks), years, running)
+        keys, filters = [*by, *(["period"] if granularity else [])], {**f.dims(), **(among or {})}
+        answers = self.store.aggregate_many([(table, grain, p1, p2, keys, filters) for _, grain, p1, p2 in pieces])
         signed = False  # running totals subtract: a group whose sum is 0 had no request in the range
-        for sign, grain, p1, p2 in plan.total_plan(plan.plan_range(*span, months=months, weeks=weeks), years, running):
-            frame = self.store.aggregate(table, grain, p1, p2, by=[*by, *(["period"] if granularity else [])],
-                                         filters={**f.dims(), **(among or {})})
+        for (sign, grain, _, _), frame in zip(pieces, answers, strict=True):
             if sign < 0:
                 frame[measures], signed = -frame[measures], True
             if granularity and not frame.empty:
@@ -320,8 +321,8 @@ class ReadAPI:
             frame = self._sum(table, Filters(start=first, end=last_sunday), cols)
         else:  # each run is a few whole days: day rows, clamped to the data, with no range to plan
             runs = [(max(a, bounds[0]), min(b, bounds[1])) for a, b in plan.hour_of_week_days(first, weeks, list(hows))]
-            frame = pd.concat([self.store.aggregate(table, "day", a.isoformat(), b.isoformat(), cols, {"how": sorted(set(hows))})
-                               for a, b in runs if a <= b] or [pd.DataFrame(columns=[*cols, "n"])])
+            frame = pd.concat(self.store.aggregate_many([(table, "day", a.isoformat(), b.isoformat(), cols, {"how": sorted(set(hows))})
+                                                         for a, b in runs if a <= b]) or [pd.DataFrame(columns=[*cols, "n"])])
             frame = frame.groupby(cols, as_index=False)["n"].sum()
         frame["mean"] = frame.pop("n") / weeks
         frame["how"] = frame["how"].astype("int64")
@@ -366,9 +367,8 @@ class ReadAPI:
         if not buckets:
             return None
         days = []
-        for bucket in (buckets[0], buckets[-1]):
-            frame = self.store.aggregate(table, "day", f"{bucket}-01", plan.month_end(
-                date.fromisoformat(f"{bucket}-01")).isoformat(), ["period"])
+        for frame in self.store.aggregate_many([(table, "day", f"{b}-01", plan.month_end(date.fromisoformat(f"{b}-01"))
+                                                 .isoformat(), ["period"]) for b in (buckets[0], buckets[-1])]):
             days.extend(frame.loc[frame["n"] > 0, "period"])
         if not days:
             return None

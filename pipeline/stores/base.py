@@ -50,6 +50,11 @@ class Store(ABC):
         rows matching `filters` (column -> value), grouped by `by` (may include 'period').
         Returns columns [*by, *measures]; empty frame with those columns when nothing matches."""
 
+    def aggregate_many(self, queries: Sequence[tuple]) -> list[pd.DataFrame]:
+        """`aggregate(*query)` for each query, in order. A store whose reads wait on a network
+        (parallel_reads) sends them all at once: a total's plan pieces, or the days of a baseline."""
+        return [self.aggregate(*query) for query in queries]
+
     @abstractmethod
     def buckets(self, table: str, grain: str) -> list[str]:
         """The partitions (bucket values) holding rows of `table` at `grain`, ascending."""

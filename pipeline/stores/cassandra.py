@@ -264,7 +264,24 @@ class CassandraStore(Store):
     # -- reads --------------------------------------------------------------------------------------
     def aggregate(self, table: str, grain: str, start: str, end: str, by: Sequence[str],
                   filters: Mapping[str, object] | None = None) -> pd.DataFrame:
-        """Reads the partitions of start..end concurrently with a clustering range on period.
+        return self.aggregate_many([(table, grain, start, end, by, filters)])[0]
+
+    def aggregate_many(self, queries: Sequence[tuple]) -> list[pd.DataFrame]:
+        """Every statement of every query in one concurrent round (`_statements`), each query's rows then
+        filtered and summed on their own: a total's pieces (edge days, years, months) wait together."""
+        from cassandra.concurrent import execute_concurrent
+        plans = [self._statements(*query) for query in queries]
+
+        def work():
+            statements = [(self._prepare(cql), args) for cql, many, _ in plans for args in many]
+            results = iter(self._concurrent(execute_concurrent, statements))
+            return [[row for _ in many for row in next(results)] for _, many, _ in plans]
+        return [finish(rows) for rows, (_, _, finish) in zip(self._run(work), plans, strict=True)]
+
+    def _statements(self, table: str, grain: str, start: str, end: str, by: Sequence[str],
+                    filters: Mapping[str, object] | None = None):
+        """(cql, the arguments of each of its statements, rows -> answer) of one aggregate.
+        The partitions of start..end are read concurrently with a clustering range on period.
         Single-value filters are applied by Cassandra inside each partition (ALLOW FILTERING never
         scans beyond the partitions named), and when the grouping columns form a prefix of the
         clustering key Cassandra sums per (period, prefix) itself (GROUP BY), which cuts the rows
@@ -276,7 +293,6 @@ class CassandraStore(Store):
         leading dim (`address IN ?`, the hotspot lookups) is a set of slices, not a scan. A short list on
         a dim it cannot seek (SPLIT_LIST: the live baseline's two hours of the week) is one statement per
         value, each filtered by Cassandra: read whole and filtered here, a day of them was ~5,000 rows."""
-        from cassandra.concurrent import execute_concurrent
         dims, measures = rowlib.check_query(table, grain, start, end, by, filters)
         filters = {c: rowlib.filter_value(c, v) for c, v in (filters or {}).items()}
         # the seekable prefix: leading dims fixed by a value or a list (IN on clustering columns)
@@ -305,16 +321,15 @@ class CassandraStore(Store):
         def bounds(bucket: str) -> tuple:
             return (rowlib.periods_in(grain, bucket, start, end),) if lead else (start, end)
 
-        def work():
-            stmt = self._prepare(cql)
-            args = [(stmt, (grain, b, *bounds(b), *server.values(), *one)) for b in rowlib.buckets_between(grain, start, end)
-                    for one in ([[v] for v in filters[split]] if split else [[]])]
-            rows = [row for result in self._concurrent(execute_concurrent, args) for row in result]
-            return pd.DataFrame(rows, columns=[*prefix, *measures])
-        frame = self._run(work)
-        for col, value in client.items():
-            frame = frame[frame[col].isin(value) if isinstance(value, list) else frame[col] == value]
-        return rowlib.finish(frame[[*by, *measures]], by, measures)
+        many = [(grain, b, *bounds(b), *server.values(), *one) for b in rowlib.buckets_between(grain, start, end)
+                for one in ([[v] for v in filters[split]] if split else [[]])]
+
+        def finish(rows: list) -> pd.DataFrame:
+            frame = pd.DataFrame(rows, columns=[*prefix, *measures])
+            for col, value in client.items():
+                frame = frame[frame[col].isin(value) if isinstance(value, list) else frame[col] == value]
+            return rowlib.finish(frame[[*by, *measures]], by, measures)
+        return cql, many, finish
 
     def select(self, table: str, where: Mapping[str, object] | None = None, limit: int | None = None) -> pd.DataFrame:
         spec = rowlib.spec_of(table)
