@@ -130,6 +130,10 @@ ROLLUPS: dict[str, Rollup] = {r.name: r for r in (
     # and agency or bin, a few hundred a day)
     Rollup("district_timeliness", ("community_district", "borough", "agency"), measures=TIMELINESS_MEASURES),
     Rollup("district_resolution", ("community_district", "borough", "res_bin")),
+    # the live page's baseline, the hour of the week first: its two hours of a day are two clustering
+    # slices Cassandra seeks to (stores/cassandra.py), where in `hour_of_week` (how last) it filtered
+    # every row of the day for each hour, 16 statements of ~5,000 rows for 8 weeks
+    Rollup("hours_of_week", ("how", "borough", "complaint_type")),
     # descriptors ("Loud Music/Party" under Noise - Residential): hundreds per type, so they live in
     # tables of their own and the read API reads them only when a query names the descriptor (last in
     # TABLE_PREFERENCE below). `descriptors` answers the descriptor filter on borough-level views (live too),
@@ -201,7 +205,7 @@ DESCRIPTOR_ROLLUPS = ("type_descriptors", "descriptors", "descriptor_districts",
 TABLE_PREFERENCE = ("totals", "boroughs", "status_boroughs", "types", "timeliness_types", "district_totals",
                     "zip_totals", "resolution_agencies", "resolution_boroughs", "requests", "timeliness", "channels", "status",
                     "resolution_types", "type_districts", "type_zips", "districts", "zips", "resolution",
-                    "hour_of_week", "district_timeliness", "district_resolution",
+                    "hours_of_week", "hour_of_week", "district_timeliness", "district_resolution",
                     "hex_totals", "hex_cells", "cell_types", "place_heads", "places_by_cell", "places_by_address",  # no day rows: read by pipeline/read/hotspots.py
                     *DESCRIPTOR_ROLLUPS)  # last: read only when a query names the descriptor
 

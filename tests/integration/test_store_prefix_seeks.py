@@ -37,6 +37,9 @@ CASES = [
     ("requests", "day", "2024-01-25", "2024-03-03", ["period", "agency"],
      {"borough": ["Bronx", "Brooklyn"], "complaint_type": ["HEAT/HOT WATER", "Noise - Residential"]}),
     ("type_zips", "month", "2024-01", "2024-11", ["zip"], {"complaint_type": ["Street Condition", "HEAT/HOT WATER"]}),
+    # the live baseline's two hours of a day: hours_of_week leads with the hour of the week
+    ("hours_of_week", "day", "2024-02-01", "2024-03-31", ["borough", "complaint_type", "how"], {"how": [61, 62]}),
+    ("hours_of_week", "day", "2024-02-01", "2024-03-31", ["period", "how"], {"how": [167, 0, 1]}),
 ]
 CASE_IDS = [f"{c[0]}-{c[1]}-{i}" for i, c in enumerate(CASES)]
 
