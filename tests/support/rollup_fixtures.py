@@ -113,15 +113,28 @@ def load(store, reqs: pd.DataFrame, weeks: bool = True) -> None:
     store.set_meta("data_version", "1")
 
 
-def sqlite_read_api(reqs: pd.DataFrame, folder):
-    """A ReadAPI (no cache) over a fresh SQLite store holding the rollups of `reqs`."""
-    from pipeline.read.api import ReadAPI
+def sqlite_store(reqs: pd.DataFrame, folder):
+    """A fresh SQLite store in `folder` holding the rollups of `reqs` (open: the caller closes it)."""
     from pipeline.stores import open_store
 
     store = open_store(f"sqlite:///{folder}/rollups.db")
     store.ensure_schema()
     load(store, reqs)
-    return ReadAPI(store, cache=False)
+    return store
+
+
+def sqlite_read_api(reqs: pd.DataFrame, folder):
+    """A ReadAPI (no cache) over a fresh SQLite store holding the rollups of `reqs`."""
+    from pipeline.read.api import ReadAPI
+    return ReadAPI(sqlite_store(reqs, folder), cache=False)
+
+
+def four_years() -> pd.DataFrame:
+    """make_requests' winter and November of 2024, and the same shapes one, two and three years earlier:
+    three closed years and an open one, for the year rows and running totals."""
+    parts = [make_requests(seed=40 + k, n=700).assign(created=lambda d, k=k: d["created"] - pd.DateOffset(years=k))
+             for k in range(4)]
+    return pd.concat(parts, ignore_index=True)
 
 
 def recount(reqs: pd.DataFrame, by, start=None, end=None, **eq) -> dict:

@@ -17,8 +17,7 @@ from pipeline.read.plan import running_plan, total_plan
 from pipeline.rollups import running_counts, year_counts
 from pipeline.rollups.tables import ROLLUPS, RUNNING_TABLES
 from pipeline.stores import open_store
-from tests.support.rollup_fixtures import load, rollup_rows
-from tests.unit.test_year_counts import four_years
+from tests.support.rollup_fixtures import four_years, load, rollup_rows, sqlite_store
 
 pytestmark = pytest.mark.unit
 YTD = {"2021": "2021-12", "2022": "2022-12", "2023": "2023-12", "2024": "2024-11"}  # the requests reach November 2024
@@ -32,12 +31,9 @@ def reqs() -> pd.DataFrame:
 
 @pytest.fixture(scope="module")
 def store(reqs, tmp_path_factory):
-    s = open_store(f"sqlite:///{tmp_path_factory.mktemp('running')}/rollups.db")
-    s.ensure_schema()
-    load(s, reqs)
-    year_counts.write(s, [])
-    yield s
-    s.close()
+    with sqlite_store(reqs, tmp_path_factory.mktemp("running")) as s:
+        year_counts.write(s, [])
+        yield s
 
 
 @pytest.fixture(scope="module")

@@ -16,17 +16,10 @@ from pipeline.read.plan import with_years
 from pipeline.rollups import frames, year_counts
 from pipeline.rollups.tables import ROLLUPS
 from pipeline.stores import open_store
-from tests.support.rollup_fixtures import load, make_requests, recount, rollup_rows
+from tests.support.rollup_fixtures import four_years, load, recount, rollup_rows, sqlite_store
 
 pytestmark = pytest.mark.unit
 CLOSED = {"2021", "2022", "2023"}  # the requests reach November 2024
-
-
-def four_years() -> pd.DataFrame:
-    """make_requests' winter and November of 2024, and the same shapes one, two and three years earlier."""
-    parts = [make_requests(seed=40 + k, n=700).assign(created=lambda d, k=k: d["created"] - pd.DateOffset(years=k))
-             for k in range(4)]
-    return pd.concat(parts, ignore_index=True)
 
 
 @pytest.fixture(scope="module")
@@ -36,11 +29,8 @@ def reqs() -> pd.DataFrame:
 
 @pytest.fixture(scope="module")
 def store(reqs, tmp_path_factory):
-    s = open_store(f"sqlite:///{tmp_path_factory.mktemp('years')}/rollups.db")
-    s.ensure_schema()
-    load(s, reqs)
-    yield s
-    s.close()
+    with sqlite_store(reqs, tmp_path_factory.mktemp("years")) as s:
+        yield s
 
 
 @pytest.fixture(scope="module")
