@@ -1,6 +1,6 @@
 """Running totals of the rollups that keep them (tables.RUNNING_TABLES), summed from the store's own month rows.
 
-Two grains (tables.RUNNING_GRAINS):
+Two grains (tables.SHAPE_OF):
 - "ytd", period 'YYYY-MM': the year's months from January to that month, for every year with data
   (through December for a closed year, through the latest month for the open one);
 - "upto", period 'YYYY': every year up to that one, for the closed years.
@@ -15,10 +15,11 @@ Exact: every measure is a count; the running rows are sums of the stored month r
 add up; and a group whose difference is 0 had no request in the range, so a read drops it, as a read of
 month rows would never have listed it (the tables keep one measure, n).
 
-Which years are current, as for year rows (pipeline/rollups/year_counts.py): two store metas list the years
-whose ytd and upto rows are written. A load takes the years it is about to recount off them first (`forget`;
-for upto, every year from the first one touched on, as each includes the years before it), and `write`
-puts them back once rewritten: a read never subtracts rows older than the months they stand for.
+Which rows are current, as for year rows (pipeline/rollups/year_counts.py): two store metas. YTD_META names,
+per year, the last month whose ytd row is written; UPTO_META lists the closed years whose upto row is. A load
+first takes off them what it is about to recount (`forget`: a year's ytd rows from its first touched month on,
+and every upto from the first touched year on, as each includes the years before it), and `write` puts them
+back once rewritten: a read never subtracts rows older than the months they stand for.
 No pyspark here: the web workers import this module.
 """
 from __future__ import annotations

@@ -82,7 +82,6 @@ YEAR_GRAINS = ("day", "month", "year")
 # year rows still read a period per year and per month left over. Kept only by the tables whose totals
 # have many groups (the resolution page's percentiles: ~1,200 (type, bin) groups, ~24,000 rows over ten
 # years, the slowest read on Cassandra), as each costs about a month row per group and month.
-RUNNING_GRAINS = ("ytd", "upto")
 RUNNING_TABLES = ("resolution_types", "resolution_agencies")
 
 ROLLUPS: dict[str, Rollup] = {r.name: r for r in (
@@ -224,7 +223,7 @@ PERIOD_STRFTIME = {"day": "%Y-%m-%d", "week": "%Y-%m-%d", "month": "%Y-%m", "min
 # a year's rows: the year's own partition; a week piece's: its month's, as a day's; running totals as
 # the months and years they are spelled like
 BUCKET_LENGTHS = {"day": 7, "week": 7, "month": 4, "minute": 13, "year": 4, "ytd": 4, "upto": 4}
-# the grain whose periods and partitions a running grain's are shaped like
+# the running grains, each with the grain whose periods and partitions its own are shaped like
 SHAPE_OF = {"ytd": "month", "upto": "year"}
 
 
