@@ -131,9 +131,10 @@ def test_filter_bar_level_switch_and_theme_toggle_work_from_the_keyboard(served,
     WebDriverWait(driver, 10).until(lambda d: d.find_elements("css selector", "[role=option]"))
     ActionChains(driver).send_keys("Queens").perform()
     # Enter picks the highlighted option; wait for the search to narrow the list as a user would see it
-    # (on a busy machine an Enter sent at once picked the first borough, the Bronx)
-    WebDriverWait(driver, 10).until(lambda d: [o.text for o in d.find_elements("css selector", "[role=option]")]
-                                    == ["Queens"])
+    # (on a busy machine an Enter sent at once picked the first borough, the Bronx). Read in one script:
+    # the list re-renders as it narrows, so elements found first can be gone when their text is asked for.
+    WebDriverWait(driver, 10).until(lambda d: d.execute_script(
+        "return [...document.querySelectorAll('[role=option]')].map(o => o.innerText.trim())") == ["Queens"])
     ActionChains(driver).send_keys(Keys.ENTER).perform()
     WebDriverWait(driver, 10).until(lambda d: "borough=Queens" in d.current_url)
     # the map's level switch: radios again
