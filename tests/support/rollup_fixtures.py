@@ -113,7 +113,7 @@ def load(store, reqs: pd.DataFrame, weeks: bool = True) -> None:
     store.set_meta("data_version", "1")
 
 
-def sqlite_store(reqs: pd.DataFrame, folder):
+def loaded_sqlite(reqs: pd.DataFrame, folder):
     """A fresh SQLite store in `folder` holding the rollups of `reqs` (open: the caller closes it)."""
     from pipeline.stores import open_store
 
@@ -126,7 +126,7 @@ def sqlite_store(reqs: pd.DataFrame, folder):
 def sqlite_read_api(reqs: pd.DataFrame, folder):
     """A ReadAPI (no cache) over a fresh SQLite store holding the rollups of `reqs`."""
     from pipeline.read.api import ReadAPI
-    return ReadAPI(sqlite_store(reqs, folder), cache=False)
+    return ReadAPI(loaded_sqlite(reqs, folder), cache=False)
 
 
 def four_years() -> pd.DataFrame:

@@ -17,7 +17,7 @@ from pipeline.read.plan import running_plan, total_plan
 from pipeline.rollups import running_counts, year_counts
 from pipeline.rollups.tables import ROLLUPS, RUNNING_TABLES
 from pipeline.stores import open_store
-from tests.support.rollup_fixtures import four_years, load, rollup_rows, sqlite_store
+from tests.support.rollup_fixtures import load, rollup_rows
 
 pytestmark = pytest.mark.unit
 YTD = {"2021": "2021-12", "2022": "2022-12", "2023": "2023-12", "2024": "2024-11"}  # the requests reach November 2024
@@ -25,20 +25,9 @@ UPTO = {"2021", "2022", "2023"}
 
 
 @pytest.fixture(scope="module")
-def reqs() -> pd.DataFrame:
-    return four_years()
-
-
-@pytest.fixture(scope="module")
-def store(reqs, tmp_path_factory):
-    with sqlite_store(reqs, tmp_path_factory.mktemp("running")) as s:
-        year_counts.write(s, [])
-        yield s
-
-
-@pytest.fixture(scope="module")
 def written(store):
-    """What the first load after running totals existed writes: every year's."""
+    """What the first load after running totals existed writes: every year's (store: tests/unit/conftest.py)."""
+    year_counts.write(store, [])
     return running_counts.write(store, [])
 
 

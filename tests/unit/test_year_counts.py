@@ -16,21 +16,10 @@ from pipeline.read.plan import with_years
 from pipeline.rollups import frames, year_counts
 from pipeline.rollups.tables import ROLLUPS
 from pipeline.stores import open_store
-from tests.support.rollup_fixtures import four_years, load, recount, rollup_rows, sqlite_store
+from tests.support.rollup_fixtures import load, recount, rollup_rows
 
 pytestmark = pytest.mark.unit
 CLOSED = {"2021", "2022", "2023"}  # the requests reach November 2024
-
-
-@pytest.fixture(scope="module")
-def reqs() -> pd.DataFrame:
-    return four_years()
-
-
-@pytest.fixture(scope="module")
-def store(reqs, tmp_path_factory):
-    with sqlite_store(reqs, tmp_path_factory.mktemp("years")) as s:
-        yield s
 
 
 @pytest.fixture(scope="module")
