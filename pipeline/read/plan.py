@@ -16,6 +16,8 @@ from pipeline.rollups.tables import RESOLUTION_BINS_H, ROLLUPS, TABLE_PREFERENCE
 from pipeline.rollups.year_rows import periods as year_periods
 from pipeline.rollups.year_rows import split_span
 
+OTHER = "Other"  # the groups a top-N series sums together
+
 
 def month_end(d: date) -> date:
     return (d.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
@@ -151,6 +153,43 @@ def period_range(start: date, end: date, granularity: str) -> list[str]:
     else:
         first, step = start.replace(day=1), "MS"
     return [d.strftime("%Y-%m-%d") for d in pd.date_range(first, end, freq=step)]
+
+
+def fill_series(frame: pd.DataFrame, periods: list[str], split_by: str | None, top: int | None = None,
+                among: tuple[str, ...] | None = None) -> pd.DataFrame:
+    """A series frame (period, split_by?, count) over every label of `periods` and, when split, every
+    group (the `among` ones, or those present; with `top`, the top largest and the rest as 'Other'),
+    missing ones at 0: a chart's axis shows the range asked, not just the periods that had requests."""
+    by = [split_by] if split_by else []
+    if split_by:
+        if top is not None:
+            totals = frame.groupby(split_by)["count"].sum().sort_values(ascending=False, kind="stable")
+            keep = set(totals.index[:top])
+            frame = frame.assign(**{split_by: frame[split_by].where(frame[split_by].isin(keep), OTHER)})
+            frame = frame.groupby(["period", split_by], as_index=False)["count"].sum()
+        groups = sorted(frame[split_by].unique()) if among is None else sorted(set(among))
+        index = pd.MultiIndex.from_product([periods, groups], names=["period", split_by])
+        frame = frame.set_index(["period", split_by])["count"].reindex(index, fill_value=0).reset_index()
+    else:
+        frame = frame.set_index("period")["count"].reindex(pd.Index(periods, name="period"), fill_value=0)
+        frame = frame.reset_index()
+    frame["count"] = frame["count"].astype("int64")
+    return frame[["period", *by, "count"]].reset_index(drop=True)
+
+
+def quantiles_by_group(frame: pd.DataFrame, key: str | None) -> pd.DataFrame:
+    """Resolution bins (columns key?, res_bin, n) as [key?, 'closed', 'median_h', 'p90_h'] per group."""
+    bins = frame["res_bin"].astype(int).clip(0, len(RESOLUTION_BINS_H) - 1)
+    index = frame[key] if key else pd.Series(0, index=frame.index)
+    matrix = (pd.DataFrame({"g": index, "b": bins, "n": frame["n"]})
+              .pivot_table(index="g", columns="b", values="n", aggfunc="sum", fill_value=0)
+              .reindex(columns=range(len(RESOLUTION_BINS_H)), fill_value=0))
+    counts = matrix.to_numpy(dtype="float64")
+    result = pd.DataFrame({"closed": counts.sum(axis=1).astype("int64"),
+                           "median_h": percentiles_from_bins(counts, 0.5), "p90_h": percentiles_from_bins(counts, 0.9)})
+    if key:
+        result.insert(0, key, matrix.index.to_numpy())
+    return result
 
 
 def percentile_from_bins(counts: np.ndarray, q: float) -> float:
