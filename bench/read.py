@@ -50,7 +50,7 @@ CHANNELS = ("PHONE", "ONLINE", "MOBILE", "OTHER")
 STATUSES = ("Closed", "Open", "In Progress", "Pending", "Assigned")
 # The rollups World synthesises; every other rollup is a sum of one of them (narrow_source), but the
 # descriptors' (bench/descriptor_world.py) and the hotspots' (MONTH_ONLY below).
-WIDE = ("requests", "districts", "zips", "channels", "status", "resolution", "timeliness", "hour_of_week",
+WIDE = ("requests", "districts", "zips", "channels", "status", "resolution", "timeliness", "hours_of_week",
         "district_timeliness", "district_resolution")
 NARROW = tuple(name for name, r in ROLLUPS.items()
                if name not in WIDE and "descriptor" not in r.dims and "day" in r.grains)
@@ -106,14 +106,14 @@ class World:
         else:
             extra = {"channels": (CHANNELS, _zipf(4, 0.8)), "status": (STATUSES, np.array([.8, .08, .06, .03, .03])),
                      "resolution": (tuple(range(len(RESOLUTION_BINS_H))), self.res_p),
-                     "hour_of_week": (tuple(range(168)), _weekly())}.get(table, ((None,), np.ones(1)))
+                     "hours_of_week": (tuple(range(168)), _weekly())}.get(table, ((None,), np.ones(1)))
             values, p3 = extra
             probs = np.einsum("i,j,k->ijk", self.borough_p, self.type_p, p3).ravel()
             counts = rng.multinomial(n, probs).reshape(len(self.boroughs), t, len(values))
             b, k, v = np.nonzero(counts)
             rows = {"borough": np.array(self.boroughs)[b]}
             if values != (None,):
-                rows[rollup.dims[-1]] = np.array(values, dtype=object)[v]
+                rows["how" if table == "hours_of_week" else rollup.dims[-1]] = np.array(values, dtype=object)[v]
             cells = counts[b, k, v]
         if table in ("districts", "zips"):
             cells = counts[a, k]
@@ -181,7 +181,7 @@ def load(store, world: World, first: date, last: date, per_day: int, day_months:
     days = pd.date_range(first, last, freq="D")
     months = sorted({d.strftime("%Y-%m") for d in days})
     dense_months = {months[0], *months[-day_months:]}
-    baseline_months = set(months[-3:])  # hour_of_week: only the baseline's weeks are read
+    baseline_months = set(months[-3:])  # hours_of_week: only the baseline's weeks are read
     written, seconds = {}, {}
 
     def put(table, grain, periods, frame):
@@ -199,7 +199,7 @@ def load(store, world: World, first: date, last: date, per_day: int, day_months:
     for month in months if wide_too else ():
         in_month = [d for d in days if d.strftime("%Y-%m") == month]
         for table in WIDE:
-            if table == "hour_of_week" and month not in baseline_months:
+            if table == "hours_of_week" and month not in baseline_months:
                 continue
             put(table, "month", [month], world.frame(table, "month", month, per_day * len(in_month)))
             if table == "requests" or month in dense_months:

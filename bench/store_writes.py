@@ -24,7 +24,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 
-TABLES = ("places_by_cell", "zips", "hour_of_week")
+TABLES = ("places_by_cell", "zips", "hours_of_week")
 SOURCE = ROOT / "var" / "bench" / "read_lake_1000000.db"  # bench.read_lake's default store
 
 

@@ -11,7 +11,7 @@ Semantics (New York time: the session time zone is America/New_York, pipeline/sp
   (res_bin = index of the first upper bound >= the value);
 - `timeliness`: with_due = has a due date, on_time = closed_at <= due_at, late = closed_at >
   due_at, open_past_due = not closed and due_at < `now` (the time of the load);
-- `hour_of_week`: how = weekday (Monday = 0) * 24 + hour;
+- `how` (hours_of_week): weekday (Monday = 0) * 24 + hour;
 - `cell`: the H3 cell of latitude/longitude (pipeline/rollups/hexes.py), Unspecified without them.
 """
 from __future__ import annotations

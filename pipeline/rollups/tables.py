@@ -103,8 +103,6 @@ ROLLUPS: dict[str, Rollup] = {r.name: r for r in (
     # against the city's Due Date: closed on time, closed late, open past due (as of the load),
     # and requests that carry a due date at all
     Rollup("timeliness", ("borough", "complaint_type", "agency"), measures=TIMELINESS_MEASURES, grains=YEAR_GRAINS),
-    # hour of week (0 = Monday 00:00-00:59 ... 167 = Sunday 23:00): the live page's baseline
-    Rollup("hour_of_week", ("borough", "complaint_type", "agency", "how")),
     # Narrow rollups: the same counts over fewer dimensions, so the dashboard's common views read
     # a few rows per period instead of one per borough x type x agency (x area). The read API picks
     # the smallest table holding the columns a query needs (TABLE_PREFERENCE below); unfiltered
@@ -129,9 +127,10 @@ ROLLUPS: dict[str, Rollup] = {r.name: r for r in (
     # and agency or bin, a few hundred a day)
     Rollup("district_timeliness", ("community_district", "borough", "agency"), measures=TIMELINESS_MEASURES),
     Rollup("district_resolution", ("community_district", "borough", "res_bin")),
-    # the live page's baseline, the hour of the week first: its two hours of a day are two clustering
-    # slices Cassandra seeks to (stores/cassandra.py), where in `hour_of_week` (how last) it filtered
-    # every row of the day for each hour, 16 statements of ~5,000 rows for 8 weeks
+    # hour of week (0 = Monday 00:00-00:59 ... 167 = Sunday 23:00): the live page's baseline. The hour
+    # leads, so its two hours of a day are two clustering slices Cassandra seeks to (stores/cassandra.py);
+    # the wide `hour_of_week` it replaced (how last, with agency) was filtered whole, 16 statements of
+    # ~5,000 rows for 8 weeks, and once nothing read it, it was 5 % of the store (schema version 13 drops it)
     Rollup("hours_of_week", ("how", "borough", "complaint_type")),
     # descriptors ("Loud Music/Party" under Noise - Residential): hundreds per type, so they live in
     # tables of their own and the read API reads them only when a query names the descriptor (last in
@@ -204,7 +203,7 @@ DESCRIPTOR_ROLLUPS = ("type_descriptors", "descriptors", "descriptor_districts",
 TABLE_PREFERENCE = ("totals", "boroughs", "status_boroughs", "types", "timeliness_types", "district_totals",
                     "zip_totals", "resolution_agencies", "resolution_boroughs", "requests", "timeliness", "channels", "status",
                     "resolution_types", "type_districts", "type_zips", "districts", "zips", "resolution",
-                    "hours_of_week", "hour_of_week", "district_timeliness", "district_resolution",
+                    "hours_of_week", "district_timeliness", "district_resolution",
                     "hex_totals", "hex_cells", "cell_types", "place_heads", "places_by_cell", "places_by_address",  # no day rows: read by pipeline/read/hotspots.py
                     *DESCRIPTOR_ROLLUPS)  # last: read only when a query names the descriptor
 

@@ -184,7 +184,7 @@ def test_every_closed_request_in_resolution_and_every_due_date_in_timeliness(sql
     positive = sum(1 for r in rows if r["Closed Date"]
                    and datetime.strptime(r["Closed Date"], fmt) > datetime.strptime(r["Created Date"], fmt))
     assert int(res["n"].iloc[0]) == positive
-    how = store.aggregate("hour_of_week", "day", "2022-05-01", "2022-05-01", ["how"])
+    how = store.aggregate("hours_of_week", "day", "2022-05-01", "2022-05-01", ["how"])
     # 2022-05-01 was a Sunday: hours 0-2 of Sunday are 144..146
     assert set(how["how"]) <= {144, 145, 146} and int(how["n"].sum()) == 924
 

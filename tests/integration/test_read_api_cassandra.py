@@ -98,7 +98,7 @@ def test_many_aggregates_at_once_equal_each_alone(apis):
                ("resolution_agencies", "ytd", "2024-10", "2024-10", ["agency", "res_bin"], None),
                ("resolution_agencies", "ytd", "2024-01", "2024-01", ["agency", "res_bin"], {"agency": "NYPD"}),
                ("requests", "month", "2024-01", "2024-11", ["period", "agency"], {"agency": ["NYPD", "HPD"]}),
-               ("hour_of_week", "day", "2024-03-04", "2024-03-10", ["how"], {"how": [0, 1, 2, 3, 4, 5]})]
+               ("hours_of_week", "day", "2024-03-04", "2024-03-10", ["how"], {"how": [0, 1, 2, 3, 4, 5]})]
     together = cass.aggregate_many(queries)
     assert len(together) == len(queries) and all(len(frame) for frame in together)
     for query, frame in zip(queries, together, strict=True):

@@ -121,7 +121,7 @@ def test_timeliness_against_due_date(requests):
 
 
 def test_hour_of_week_in_new_york_time(requests):
-    how = compute_rollup(requests, "hour_of_week", "month", now=NOW)
+    how = compute_rollup(requests, "hours_of_week", "month", now=NOW)
     # 2022-05-01 is a Sunday: 00:00 -> 6*24+0, 23:59 -> 6*24+23; 05-02 Monday 10:00 -> 10;
     # 06-05 Sunday 23:10 -> 167; 03-14 Monday 00:30 (the day after the DST change) -> 0
     assert rows_of(how, "period", "borough", "how", "n") == [
@@ -141,7 +141,7 @@ def test_a_narrow_rollup_summed_from_a_wide_one_equals_its_own_count(requests):
     from pipeline.rollups.tables import Rollup
 
     narrow = Rollup("boroughs_only", ("borough",))
-    computed = {n: ROLLUPS[n] for n in ("hour_of_week", "resolution", "timeliness", "requests", "zips")}
+    computed = {n: ROLLUPS[n] for n in ("hours_of_week", "resolution", "timeliness", "requests", "zips")}
     assert parent_of(narrow, computed) == "requests"
     assert parent_of(Rollup("res_by_borough", ("borough", "res_bin")), computed) == "resolution"
     assert parent_of(Rollup("late_by_type", ("complaint_type",), ROLLUPS["timeliness"].measures),
