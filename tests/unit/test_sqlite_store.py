@@ -75,6 +75,27 @@ def test_replace_periods_replaces_and_is_idempotent(store):
     assert store.aggregate("requests", "day", "2024-03-02", "2024-03-02", []).empty
 
 
+def test_the_write_ahead_log_shrinks_back_after_a_big_load(tmp_path, monkeypatch):
+    """A load's big transactions grow the log; the next write after a checkpoint cuts it to the limit."""
+    from pipeline.stores import sqlite as sqlite_module
+    monkeypatch.setattr(sqlite_module, "WAL_LIMIT_BYTES", 256 * 1024)
+    store = open_store(f"sqlite:///{tmp_path}/big.db")
+    store.ensure_schema()
+    try:
+        days = [f"2024-03-{d:02d}" for d in range(1, 32)]
+        rows = req_rows("day", [(p, b, f"Type {t:03d}", 1) for p in days for b in ("Bronx", "Queens") for t in range(300)])
+        store.replace_periods("requests", "day", days, rows)  # ~18,600 rows in one transaction
+        wal = tmp_path / "big.db-wal"
+        assert wal.stat().st_size > 1024 * 1024  # the load's transaction, past the limit
+        store._conn().execute("PRAGMA wal_checkpoint(PASSIVE)")  # as SQLite does by itself past 1,000 pages
+        assert wal.stat().st_size > 1024 * 1024  # a checkpoint alone leaves the file as it was
+        store.set_meta("after", "load")
+        assert wal.stat().st_size <= 256 * 1024
+        assert int(store.aggregate("requests", "day", days[0], days[-1], [])["n"].iloc[0]) == len(rows)
+    finally:
+        store.close()
+
+
 def test_replace_periods_rejects_rows_outside_periods_before_deleting(store):
     store.replace_periods("requests", "day", ["2024-03-01"], req_rows("day", [("2024-03-01", "Bronx", "Noise", 1)]))
     with pytest.raises(ValueError, match="not among the periods"):
