@@ -79,49 +79,34 @@ class ReadAPI:
              among: dict[str, list[str]] | None = None) -> pd.DataFrame:
         """Measures of `table` summed over the filter's range, grouped by `by` (+ 'period' labels);
         `among`: a grouping column's values to keep (the stores read only their rows)."""
-        return self._sums([(table, f, by, granularity, among)])[0]
-
-    def _sums(self, specs: list[tuple]) -> list[pd.DataFrame]:
-        """`_sum(*spec)` of each spec from one store round (aggregate_many): sums that do not depend on
-        each other wait together, e.g. a top-N series' groups and the whole series 'Other' is cut from."""
-        plans = [self._sum_plan(*spec) for spec in specs]
-        answers = iter(self.store.aggregate_many([q for queries, _ in plans for q in queries]))
-        return [finish([next(answers) for _ in queries]) for queries, finish in plans]
-
-    def _sum_plan(self, table: str, f: Filters, by: list[str], granularity: str | None,
-                  among: dict[str, list[str]] | None):
-        """(the store queries of one sum, their answers -> the summed frame)."""
         measures = list(ROLLUPS[table].measures)
         cols = [*(["period"] if granularity else []), *by]
         rng = self._range(f)
         if rng is None:
-            return [], lambda _: pd.DataFrame({c: pd.Series(dtype="object") for c in cols}).assign(
+            return pd.DataFrame({c: pd.Series(dtype="object") for c in cols}).assign(
                 **{m: pd.Series(dtype="int64") for m in measures})
-        months = granularity not in ("day", "week")
+        frames, months = [], granularity not in ("day", "week")
         weeks = granularity == "week" and "week" in ROLLUPS[table].grains and self.week_rows()
         years = self.year_counts() if granularity is None and "year" in ROLLUPS[table].grains else set()
         running = self.running_totals() if granularity is None and table in RUNNING_TABLES else None
         span = plan.whole_edge_months(*rng, self.date_bounds()) if months else rng
         pieces = plan.total_plan(plan.plan_range(*span, months=months, weeks=weeks), years, running)
         keys, filters = [*by, *(["period"] if granularity else [])], {**f.dims(), **(among or {})}
-
-        def finish(answers: list[pd.DataFrame]) -> pd.DataFrame:
-            frames, signed = [], False  # running totals subtract: a group summing to 0 had no request
-            for (sign, grain, _, _), frame in zip(pieces, answers, strict=True):
-                if sign < 0:
-                    frame[measures], signed = -frame[measures], True
-                if granularity and not frame.empty:
-                    frame["period"] = plan.period_label(frame["period"], grain, granularity)
-                frames.append(frame)
-            frame = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
-            if len(frames) > 1 or granularity not in (None, "day"):  # else one store answer, summed per group
-                frame = frame.groupby(cols, as_index=False, sort=True)[measures].sum() if cols \
-                    else frame[measures].sum().to_frame().T
-            for m in measures:
-                frame[m] = frame[m].astype("int64")
-            return frame[(frame[measures] != 0).any(axis=1)][[*cols, *measures]].reset_index(drop=True) \
-                if signed else frame[[*cols, *measures]]
-        return [(table, grain, p1, p2, keys, filters) for _, grain, p1, p2 in pieces], finish
+        answers = self.store.aggregate_many([(table, grain, p1, p2, keys, filters) for _, grain, p1, p2 in pieces])
+        signed = False  # running totals subtract: a group whose sum is 0 had no request in the range
+        for (sign, grain, _, _), frame in zip(pieces, answers, strict=True):
+            if sign < 0:
+                frame[measures], signed = -frame[measures], True
+            if granularity and not frame.empty:
+                frame["period"] = plan.period_label(frame["period"], grain, granularity)
+            frames.append(frame)
+        frame = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
+        if len(frames) > 1 or granularity not in (None, "day"):  # else one store answer, summed per group
+            frame = frame.groupby(cols, as_index=False, sort=True)[measures].sum() if cols else frame[measures].sum().to_frame().T
+        for m in measures:
+            frame[m] = frame[m].astype("int64")
+        return frame[(frame[measures] != 0).any(axis=1)][[*cols, *measures]].reset_index(drop=True) if signed \
+            else frame[[*cols, *measures]]
 
     def _table(self, f: Filters, *columns: str, measures: tuple[str, ...] = ("n",)) -> str:
         dims = set(f.dims())
@@ -198,13 +183,8 @@ class ReadAPI:
                 return self._top_series(f, granularity, split_by, top)
         by = [split_by] if split_by else []
         keep = {split_by: sorted(among)} if among is not None else None
-        frame = self._sum(self._table(f, split_by), f, by, granularity=granularity, among=keep)
-        return self._filled(frame, f, granularity, split_by, top, among)
-
-    def _filled(self, frame: pd.DataFrame, f: Filters, granularity: str, split_by: str | None,
-                top: int | None = None, among: tuple[str, ...] | None = None) -> pd.DataFrame:
-        """A summed series (`_sum`'s columns) as timeseries answers it: every period of the range."""
-        frame = frame.rename(columns={"n": "count"})
+        frame = self._sum(self._table(f, split_by), f, by, granularity=granularity, among=keep).rename(
+            columns={"n": "count"})
         rng = self._range(f)  # None: nothing to fill (no data, or a range outside it)
         return plan.fill_series(frame, plan.period_range(*rng, granularity) if rng else [], split_by, top, among)
 
@@ -212,19 +192,15 @@ class ReadAPI:
         """timeseries split by `split_by` keeping the `top` groups: those groups' rows alone, and
         'Other' as the whole series less theirs. Reading every group's periods to keep six cost 150-210 ms
         cold for ten years of weeks by complaint type (~100,000 rows); the groups' totals (counts, month
-        rows) pick the same top, ties by name. The groups' series and the whole series are read in one
-        store round (`_sums`): one after the other they were 56 ms on ten years of Cassandra."""
+        rows) pick the same top, ties by name. The whole series is the cached one the trends page's
+        year-over-year chart reads too (reading it in one round with the groups' gained nothing measurable)."""
         totals = self.counts(split_by, f)
-        among = tuple(totals[split_by].head(top))
-        if len(totals) <= top:
-            return self.timeseries(f, granularity, split_by, among=among)
-        groups, whole = self._sums([(self._table(f, split_by), f, [split_by], granularity, {split_by: sorted(among)}),
-                                    (self._table(f), f, [], granularity, None)])
-        frame = self._filled(groups, f, granularity, split_by, among=among)
-        whole = self._filled(whole, f, granularity, None)
-        kept = frame.groupby("period")["count"].sum().reindex(whole["period"], fill_value=0).to_numpy()
-        other = whole.assign(**{split_by: OTHER, "count": whole["count"].to_numpy() - kept})
-        frame = pd.concat([frame, other[["period", split_by, "count"]]]).sort_values(["period", split_by])
+        frame = self.timeseries(f, granularity, split_by, among=tuple(totals[split_by].head(top)))
+        if len(totals) > top:
+            whole = self.timeseries(f, granularity)
+            kept = frame.groupby("period")["count"].sum().reindex(whole["period"], fill_value=0).to_numpy()
+            other = whole.assign(**{split_by: OTHER, "count": whole["count"].to_numpy() - kept})
+            frame = pd.concat([frame, other[["period", split_by, "count"]]]).sort_values(["period", split_by])
         return frame.reset_index(drop=True)
 
     @cached

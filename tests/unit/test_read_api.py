@@ -11,7 +11,7 @@ import pytest
 
 from pipeline.read import cache as read_cache
 from pipeline.read.api import Filters, ReadAPI
-from pipeline.read.plan import hour_of_week_days, percentile_from_bins, plan_range
+from pipeline.read.plan import OTHER, fill_series, hour_of_week_days, percentile_from_bins, plan_range
 from pipeline.rollups.tables import EXTRA_TABLES, RESOLUTION_BINS_H, ROLLUPS
 from pipeline.stores import open_store
 from tests.support.rollup_fixtures import load, make_requests, recount, rollup_rows, sqlite_read_api
@@ -30,6 +30,21 @@ def api(reqs, tmp_path_factory) -> ReadAPI:
 
 
 # -- pure planning ---------------------------------------------------------------------------------
+def test_fill_series_gives_every_period_and_group_and_sums_the_rest_as_other():
+    periods = ["2024-01-01", "2024-01-02", "2024-01-03"]
+    frame = pd.DataFrame({"period": ["2024-01-01", "2024-01-01", "2024-01-03", "2024-01-03"],
+                          "borough": ["Bronx", "Queens", "Bronx", "Manhattan"], "count": [5, 1, 2, 3]})
+    whole = fill_series(frame.groupby("period", as_index=False)["count"].sum(), periods, None)
+    assert whole.to_dict("list") == {"period": periods, "count": [6, 0, 5]}
+    top = fill_series(frame, periods, "borough", top=1)  # Bronx (7) kept, Queens and Manhattan summed
+    assert top.set_index(["period", "borough"])["count"].to_dict() == {
+        ("2024-01-01", "Bronx"): 5, ("2024-01-01", OTHER): 1, ("2024-01-02", "Bronx"): 0,
+        ("2024-01-02", OTHER): 0, ("2024-01-03", "Bronx"): 2, ("2024-01-03", OTHER): 3}
+    named = fill_series(frame[frame["borough"] == "Bronx"], periods, "borough", among=("Bronx", "Staten Island"))
+    assert len(named) == 6 and named["count"].sum() == 7 and named["count"].dtype == "int64"
+    assert fill_series(frame.iloc[0:0], [], "borough").empty
+
+
 def test_plan_range_uses_months_inside_and_days_at_the_edges():
     assert plan_range(date(2024, 1, 20), date(2024, 4, 10)) == [
         ("day", "2024-01-20", "2024-01-31"), ("month", "2024-02", "2024-03"), ("day", "2024-04-01", "2024-04-10")]
