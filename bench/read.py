@@ -113,7 +113,8 @@ class World:
             b, k, v = np.nonzero(counts)
             rows = {"borough": np.array(self.boroughs)[b]}
             if values != (None,):
-                rows["how" if table == "hours_of_week" else rollup.dims[-1]] = np.array(values, dtype=object)[v]
+                third = next(d for d in rollup.dims if d not in ("borough", "complaint_type", "agency"))
+                rows[third] = np.array(values, dtype=object)[v]
             cells = counts[b, k, v]
         if table in ("districts", "zips"):
             cells = counts[a, k]
