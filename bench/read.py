@@ -113,8 +113,7 @@ class World:
             b, k, v = np.nonzero(counts)
             rows = {"borough": np.array(self.boroughs)[b]}
             if values != (None,):
-                third = next(d for d in rollup.dims if d not in ("borough", "complaint_type", "agency"))
-                rows[third] = np.array(values, dtype=object)[v]
+                rows[next(d for d in rollup.dims if d not in ("borough", "complaint_type", "agency"))] = np.array(values, dtype=object)[v]
             cells = counts[b, k, v]
         if table in ("districts", "zips"):
             cells = counts[a, k]
