@@ -3,7 +3,7 @@ rollup added later, from the rollup it is a sum of (`fill`), and week rows, from
 day rows (`fill_weeks`).
 
 Why: the batch job writes only the months a load touches, so a new derived rollup (one the batch
-sums from a counted one, pipeline/rollups/batch.py `day_families`) would start empty in an existing
+sums from a counted one, pipeline/rollups/families.py `day_families`) would start empty in an existing
 store and read as zero for every older month. Before a load writes, every partition that the parent
 holds and the child lacks is summed from the parent's stored rows (exact: every measure is a count)
 and written. A store whose rollups are all written costs one partition listing per table and grain.

@@ -6,16 +6,17 @@
 Extract (pipeline/ingest/exports.py) -> normalise and tag unusable rows (pipeline/ingest/normalize.py) ->
 quarantine them with their reason, file and line -> merge the rest into the lake
 (pipeline/lake/table.py) -> recompute every rollup (pipeline/rollups/compute.py) for exactly the months the load
-touched, day, week-piece and month grain, from the lake -> replace those periods in the store (day rows only
-for the days the load touched, see write_rollups) -> the year rows of a closed year it touched
+touched, day, week-piece and month grain, from the lake as of one version -> write the recounted rows whose
+keys the requests changed since the store's last count name (pipeline/rollups/changed.py), or else whole
+periods (day rows only for the days the load touched, see write_rollups) -> the year rows of a closed year it touched
 (pipeline/rollups/year_counts.py, year_rows.py) and the running totals of the years it touched
-(pipeline/rollups/running_counts.py) -> meta
+(pipeline/rollups/running_counts.py) -> the lake version the months now count (meta `lake_marks`) -> meta
 `freshness` (latest created time loaded, New York local ISO) and `data_version` (+1) -> one
 provenance record per input file (pipeline/provenance.py: synthetic, API or export, with its days).
 
 Why recompute from the lake rather than add the new rows' counts: a new version of a request
 moves it between statuses or resolution bins, so only a recount of its whole month is right, and
-replacing whole periods makes a re-run idempotent. `--recompute --since` refolds months without
+writing recounted rows (never adding to stored ones) makes a re-run idempotent. `--recompute --since` refolds months without
 new input (e.g. after the streaming job appended to the lake).
 Only `run` touches the session, paths and the store; `load_input`/`recompute` receive them.
 """
@@ -37,10 +38,9 @@ from pipeline.ingest import exports as ingest
 from pipeline.ingest.normalize import tag_unusable
 from pipeline.lake import table as lake
 from pipeline.loader.request import LoadRequest, from_args
-from pipeline.rollups import backfill, frames, running_counts, year_counts
-from pipeline.rollups import compute as rollups
+from pipeline.rollups import backfill, changed, families, frames, running_counts, year_counts
 from pipeline.rollups import hexes as hex_rollups
-from pipeline.rollups.tables import DERIVED_DIMS, ROLLUPS, Rollup, week_piece
+from pipeline.rollups.tables import ROLLUPS, Rollup, week_piece
 from pipeline.schema import REQUEST_COLUMN_NAMES
 from pipeline.stores.base import Store
 
@@ -57,6 +57,7 @@ class Report:
     rollup_rows: dict[str, int] = field(default_factory=dict)
     stages: dict[str, float] = field(default_factory=dict)
     detail: dict[str, float] = field(default_factory=dict)  # overlapping parts of stages
+    writes: str = ""  # which rows it wrote: whole periods, or changed keys (pipeline/rollups/changed.py)
 
     @property
     def total_s(self) -> float:
@@ -67,7 +68,7 @@ class Report:
                  f"rows quarantined {sum(self.quarantined.values()):,}"]
         lines += [f"  {why:<26}{n:>10,}" for why, n in sorted(self.quarantined.items())]
         lines.append(f"months           {len(self.months)} ({', '.join(self.months[:3])}{' ...' if len(self.months) > 3 else ''})")
-        lines.append(f"rollup rows      {sum(self.rollup_rows.values()):,}")
+        lines.append(f"rollup rows      {sum(self.rollup_rows.values()):,}" + (f" ({self.writes})" if self.writes else ""))
         lines += [f"{stage:<17}{secs:8.1f} s" for stage, secs in self.stages.items()]
         lines += [f"  ({part}: {secs:.1f} s, overlapping)" for part, secs in self.detail.items()]
         lines.append(f"{'total':<17}{self.total_s:8.1f} s"
@@ -113,102 +114,52 @@ def quarantine_rows(tagged: DataFrame) -> DataFrame:
         "unique_key", F.col("_created_raw").alias("created_date"), F.col(ingest.CORRUPT).alias("raw_record"))
 
 
-def parent_of(rollup: Rollup, computed: dict[str, Rollup]) -> str | None:
-    """An already computed rollup that the rollup is a sum of: same measures, same derived dimensions,
-    a superset of its dimensions (every measure is a count, so summing over the extra ones is exact)."""
-    derived = set(rollup.dims) & set(DERIVED_DIMS)
-    return next((name for name, p in computed.items()
-                 if p.measures == rollup.measures and set(p.dims) & set(DERIVED_DIMS) == derived
-                 and set(rollup.dims) <= set(p.dims)), None)
-
-
-def time_dependent(rollup: Rollup) -> bool:
-    """Counts that change with the load time alone (open past due), in untouched days too."""
-    return "open_past_due" in rollup.measures
-
-
 def write_rollups(store: Store, requests: DataFrame, months: list[str], now: datetime, report: Report,
-                  days: list[str] | None = None) -> pd.DataFrame:
-    """Replace the month periods (and week pieces, tables.WEEK_GRAINS) of `months` in every rollup
-    table with a recount, and their day periods: those in `days` (the days a load touched: a request
-    counts on its created day, so no other day's counts can change) or all of them; time-dependent
-    rollups always all of them.
+                  days: list[str] | None = None, keys: changed.Keys | None = None) -> pd.DataFrame:
+    """Write the recount of `months` (their day, week-piece and month rows) into every rollup table.
 
-    Spark counts the day rows of each rollup that is no other's sum (parent_of: 11 of 26) from the
-    requests, one job each, and hands them to the driver; that rollup's month rows and the narrower
-    rollups it is the parent of are summed from that frame in pandas (pipeline/rollups/frames.py), so
-    a small load runs ~12 Spark jobs instead of ~50. A parent's frame is dropped once its children
-    are summed, so the driver holds one wide rollup at a time (plus what the writer has not taken).
-    Why a writer thread: Spark counts the next rollup while the store takes the previous one (the
-    store writes concurrently itself). Returns the finest hotspot rows (pipeline/rollups/hexes.py),
-    from which the year rows of a touched closed year are summed."""
-    def replace(name: str, grain: str, periods: list[str], pdf) -> int:
+    With `keys` (pipeline/rollups/changed.py), only the recounted rows whose keys a changed request
+    counts in, deleting those keys the recount lacks. Without, whole periods: the month periods and
+    week pieces of `months`, and their day periods in `days` (the days a load touched: a request
+    counts on its created day, so no other day's counts can change) or all of them. Rollups counting
+    open-past-due requests always get whole periods, every day (they change with the load time).
+
+    Spark counts each family's widest rollup (pipeline/rollups/families.py) and hands it to the
+    driver, which sums the rest of the family and the coarser grains in pandas; a family's frames are
+    dropped once written. Why a writer thread: Spark counts the next family while the store takes
+    the previous one (the store writes concurrently itself). Returns the finest hotspot rows
+    (pipeline/rollups/hexes.py), from which the year rows of a touched closed year are summed."""
+    timed = families.timer(report.detail)
+
+    def write(name: str, grain: str, rows, periods: list[str] | None) -> int:
         t0 = time.perf_counter()
-        n = store.replace_periods(name, grain, periods, pdf)
+        if periods is None:
+            n = store.replace_keys(name, grain, *changed.split(rows, keys.get((name, grain)), ROLLUPS[name], grain))
+        else:
+            n = store.replace_periods(name, grain, periods, rows)
         report.detail["store writes"] = report.detail.get("store writes", 0.0) + time.perf_counter() - t0
         return n
-
-    def timed(key: str, work, *args):
-        t0 = time.perf_counter()
-        out = work(*args)
-        report.detail[key] = report.detail.get(key, 0.0) + time.perf_counter() - t0
-        return out
 
     with ThreadPoolExecutor(max_workers=1) as writer:
         pending = []
 
-        def submit(name: str, rollup: Rollup, day) -> None:
-            for grain in (g for g in BATCH_GRAINS if g in rollup.grains):
-                periods = periods_of(grain, months)
-                if grain == "day":
-                    rows = day
-                    if days is not None and not time_dependent(rollup):
-                        periods = sorted(set(days) & set(periods))
-                        rows = day[day["period"].isin(periods)]
-                else:
-                    rows = timed("driver sums", frames.coarsen, day, rollup, grain)
-                pending.append((f"{name}/{grain}", writer.submit(replace, name, grain, periods, rows)))
+        def submit(name: str, rollup: Rollup, grain: str, rows) -> None:
+            periods = None if keys is not None and not families.time_dependent(rollup) else periods_of(grain, months)
+            if grain == "day" and periods is not None and days is not None and not families.time_dependent(rollup):
+                periods = sorted(set(days) & set(periods))
+                rows = rows[rows["period"].isin(periods)]
+            pending.append((f"{name}/{grain}", writer.submit(write, name, grain, rows, periods)))
 
-        for name, rollup in day_families():
-            day = timed("spark counts", counted_days, requests, rollup, now)
-            submit(name, rollup, day)
-            for child, child_rollup in day_families(name):
-                submit(child, child_rollup, timed("driver sums", frames.coarsen, day, child_rollup, "day"))
+        for name, rollup, day in families.day_rows(requests, now, timed):
+            for grain in (g for g in BATCH_GRAINS if g in rollup.grains):
+                submit(name, rollup, grain, day if grain == "day" else timed("driver sums", frames.coarsen, day, rollup, grain))
             del day
         finest = timed("spark counts", hex_rollups.finest, requests, now)
         for name, pdf in hex_rollups.month_rows(finest):
-            pending.append((f"{name}/month", writer.submit(replace, name, "month", periods_of("month", months), pdf)))
+            submit(name, ROLLUPS[name], "month", pdf)
         for key, done in pending:
             report.rollup_rows[key] = done.result()
     return finest
-
-
-def counted_days(requests: DataFrame, rollup: Rollup, now: datetime):
-    """A rollup's day rows counted by Spark from the requests, as pandas (one job)."""
-    return rollups.compute_rollup(requests, rollup, "day", now=now).toPandas()
-
-
-def day_families(parent: str | None = None) -> list[tuple[str, Rollup]]:
-    """The day-grain rollups Spark counts (parent None: those no other is a sum of), or the ones
-    summed from `parent`'s rows; each rollup's parent is the first counted rollup it is a sum of
-    (parent_of over the rollups before it), so every rollup is in exactly one family."""
-    counted: dict[str, Rollup] = {}
-    out = []
-    for name, rollup in ROLLUPS.items():
-        if "day" not in rollup.grains:  # month-only rollups (hotspots): pipeline/rollups/hexes.py
-            continue
-        found = parent_of(rollup, counted)
-        if found is None:
-            counted[name] = rollup
-        if found == parent:
-            out.append((name, rollup))
-    return out
-
-
-def summed_parents() -> dict[str, str]:
-    """{rollup: the counted rollup the batch sums it from} (pipeline/rollups/backfill.py fills the
-    partitions a rollup added later lacks from the same parent)."""
-    return {child: parent for parent, _ in day_families() for child, _ in day_families(parent)}
 
 
 def _finish(store: Store, latest: str | None) -> None:
@@ -244,7 +195,7 @@ def load_input(spark: SparkSession, store: Store, input_path: str, lake_path: st
         report.months = lake.merge(spark, lake_path, good.select(*REQUEST_COLUMN_NAMES, *lake.LOAD_SEQ),
                                    months=summary.months)
         tagged.unpersist()
-    _rollups(spark, store, lake_path, report, now)
+    _rollups(spark, store, lake_path, report, now, keyed=True)
     _finish(store, latest)
     record_files(store, ingest.export_files(input_path), per_file, load_id)
     return report
@@ -296,24 +247,35 @@ def recompute(spark: SparkSession, store: Store, lake_path: str, since: date, no
     return report
 
 
-def _rollups(spark: SparkSession, store: Store, lake_path: str, report: Report, now: datetime) -> None:
+def _rollups(spark: SparkSession, store: Store, lake_path: str, report: Report, now: datetime,
+             keyed: bool = False) -> None:
+    """Recount report.months from the lake as of one version and write them (`keyed`: only the rows
+    the changes since the store's marks touch, when it can, pipeline/rollups/changed.py), then the
+    year rows and running totals, then the marks."""
     with _Stage(report, "backfill"):  # rollups added since the store was loaded: summed once from their parents
-        report.rollup_rows.update({f"backfill {k}": v for k, v in backfill.fill(store, summed_parents()).items()})
+        report.rollup_rows.update({f"backfill {k}": v for k, v in backfill.fill(store, families.summed_parents()).items()})
         report.rollup_rows.update({f"backfill {k}": v for k, v in backfill.fill_weeks(store).items()})
     if not report.months:
         return
     with _Stage(report, "rollups"):
         year_counts.forget(store, report.months)  # a touched closed year: read from its months until rewritten
         running_counts.forget(store, report.months)  # and its running totals, as of that year
-        requests = lake.read(spark, lake_path, report.months).cache()
+        snapshot = lake.snapshot(spark, lake_path) if lake.exists(spark, lake_path) else None
+        requests = lake.read(spark, lake_path, report.months, snapshot[1] if snapshot else None).cache()
+        keys, report.writes = None, "whole periods"
+        if keyed and snapshot:
+            keys, report.writes = changed.keys_since(spark, store, lake_path, snapshot, report.months, requests, now,
+                                                     families.timer(report.detail))
         try:
-            finest = write_rollups(store, requests, report.months, now, report, report.days)
+            finest = write_rollups(store, requests, report.months, now, report, report.days, keys)
         finally:
             requests.unpersist()
     with _Stage(report, "year rows"):  # closed years only (pipeline/rollups/year_rows.py): most loads write none
         report.rollup_rows.update(hex_rollups.write_year_rows(spark, store, lake_path, report.months, finest, now))
         report.rollup_rows.update(year_counts.write(store, report.months))  # from the month rows just written
         report.rollup_rows.update(running_counts.write(store, report.months))  # likewise
+    if snapshot:
+        changed.write_marks(store, snapshot[0], report.months, snapshot[1])
 
 
 def add_arguments(parser) -> None:

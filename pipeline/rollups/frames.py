@@ -2,7 +2,7 @@
 
 Why pandas: the batch job brings every rollup's rows to the driver anyway (the store is written from
 there), so once Spark has counted a wide rollup's day rows, its month rows and the narrower rollups
-it is the parent of (pipeline/rollups/batch.py parent_of) are sums of a frame in memory: milliseconds,
+it is the parent of (pipeline/rollups/families.py parent_of) are sums of a frame in memory: milliseconds,
 where a Spark job each cost a scheduling round trip (~50 of them for the 924-row sample). Exact for
 the same reason pipeline/rollups/compute.py's `coarsen` is: every measure is a count, hence additive.
 Pure (no Spark), so the unit tests check it against hand-made rows.

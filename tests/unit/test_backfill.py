@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from pipeline.rollups import backfill
-from pipeline.rollups.batch import summed_parents
+from pipeline.rollups.families import summed_parents
 from pipeline.rollups.tables import ROLLUPS
 from pipeline.stores import open_store
 from tests.support.rollup_fixtures import load, make_requests, rollup_rows

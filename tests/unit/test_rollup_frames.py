@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pipeline.rollups import frames
-from pipeline.rollups.batch import day_families
+from pipeline.rollups.families import day_families
 from pipeline.rollups.tables import ROLLUPS
 
 pytestmark = pytest.mark.unit

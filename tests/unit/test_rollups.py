@@ -137,7 +137,7 @@ def test_month_from_days_equals_month_computed(requests):
 
 
 def test_a_narrow_rollup_summed_from_a_wide_one_equals_its_own_count(requests):
-    from pipeline.rollups.batch import parent_of
+    from pipeline.rollups.families import parent_of
     from pipeline.rollups.tables import Rollup
 
     narrow = Rollup("boroughs_only", ("borough",))
