@@ -40,6 +40,13 @@ class Store(ABC):
         """
 
     @abstractmethod
+    def replace_keys(self, table: str, grain: str, rows: pd.DataFrame, gone: pd.DataFrame) -> int:
+        """Delete the rows of `table` whose key begins with one of `gone`'s rows (columns: grain,
+        bucket, period and the dims that follow it in the key, a prefix of it), then upsert `rows`
+        (all at `grain`): the batch's write of what changed requests touch (pipeline/rollups/changed.py).
+        Idempotent, as replace_periods. Returns rows written."""
+
+    @abstractmethod
     def upsert(self, table: str, rows: pd.DataFrame, ttl_seconds: int | None = None) -> int:
         """Insert-or-overwrite rows by primary key (optionally expiring); returns rows written."""
 

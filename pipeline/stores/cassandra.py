@@ -255,6 +255,20 @@ class CassandraStore(Store):
         self._run(work)
         return len(records)
 
+    def replace_keys(self, table: str, grain: str, rows: pd.DataFrame, gone: pd.DataFrame) -> int:
+        from cassandra.concurrent import execute_concurrent
+        spec = rowlib.spec_of(table)
+        rowlib.check_keyed_rows(table, grain, rows, gone)
+        cols, keys = rowlib.key_prefixes(spec, gone)
+        records = rowlib.records(spec, rows)
+
+        def work():  # a whole key: a row's tombstone; a shorter prefix (a scope's heads): a range tombstone
+            delete = self._prepare(f"DELETE FROM {spec.name} WHERE {' AND '.join(f'{c} = ?' for c in cols)}", write=True)
+            self._concurrent(execute_concurrent, [(delete, k) for k in keys])
+            self._write_records(spec, records)
+        self._run(work)
+        return len(records)
+
     def upsert(self, table: str, rows: pd.DataFrame, ttl_seconds: int | None = None) -> int:
         spec = rowlib.spec_of(table)
         records = rowlib.records(spec, rows)

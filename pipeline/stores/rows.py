@@ -61,6 +61,29 @@ def records(spec: TableSpec, rows: pd.DataFrame, key_order: bool = False) -> lis
     return list(zip(*(_python_values(frame[c], types[c]) for c in spec.column_names), strict=True))
 
 
+def key_prefixes(spec: TableSpec, keys: pd.DataFrame) -> tuple[tuple[str, ...], list[tuple]]:
+    """(columns, values) of key prefixes to delete (Store.replace_keys): the columns must be the
+    table's key from its start, the partition key at least; values in the types the drivers take."""
+    cols, key = tuple(keys.columns), (*spec.partition_key, *spec.clustering)
+    if len(cols) < len(spec.partition_key) or cols != key[:len(cols)]:
+        raise ValueError(f"{spec.name}: keys to delete must be a prefix of {key}, got {cols}")
+    if keys.empty:
+        return cols, []
+    if keys.isna().any().any():
+        raise ValueError(f"{spec.name}: keys to delete must not be null")
+    types = dict(spec.columns)
+    return cols, list(zip(*(_python_values(keys[c], types[c]) for c in cols), strict=True))
+
+
+def check_keyed_rows(table: str, grain: str, rows: pd.DataFrame, gone: pd.DataFrame) -> None:
+    """check_rollup_rows for Store.replace_keys: every row and key at `grain`, with its bucket."""
+    periods = sorted(set(rows["period"].astype(str)) | set(gone["period"].astype(str)))
+    check_rollup_rows(table, grain, periods, rows)
+    if not gone.empty and (set(gone["grain"]) != {grain} or
+                           (gone["bucket"] != gone["period"].map(lambda p: bucket_of(grain, p))).any()):
+        raise ValueError(f"{table}: keys to delete must be at grain {grain!r} with bucket_of(grain, period)")
+
+
 def in_key_order(spec: TableSpec, rows: pd.DataFrame) -> pd.DataFrame:
     """The rows sorted by the table's primary key (text by code point, as SQLite's BINARY collation
     orders UTF-8; numbers by value).

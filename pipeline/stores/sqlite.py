@@ -150,6 +150,18 @@ class SQLiteStore(Store):
         self._write(work)
         return len(records)
 
+    def replace_keys(self, table: str, grain: str, rows: pd.DataFrame, gone: pd.DataFrame) -> int:
+        spec = rowlib.spec_of(table)
+        rowlib.check_keyed_rows(table, grain, rows, gone)
+        cols, keys = rowlib.key_prefixes(spec, gone)
+        records = [(*r, None) for r in rowlib.records(spec, rows, key_order=True)]
+
+        def work(conn):
+            conn.executemany(f"DELETE FROM {spec.name} WHERE {' AND '.join(f'{c} = ?' for c in cols)}", keys)
+            conn.executemany(self._insert_sql(spec), records)
+        self._write(work)
+        return len(records)
+
     def upsert(self, table: str, rows: pd.DataFrame, ttl_seconds: int | None = None) -> int:
         spec = rowlib.spec_of(table)
         expires = time.time() + ttl_seconds if ttl_seconds else None
