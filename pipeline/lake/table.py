@@ -160,19 +160,65 @@ def evolve(spark: SparkSession, path: str) -> None:
 ADDED_DEFAULTS = {"address": UNSPECIFIED}
 
 
-def read(spark: SparkSession, path: str, months: list[str] | None = None) -> DataFrame:
-    """The lake (optionally only some months: Delta then lists only their files); empty with the
-    lake schema when it does not exist."""
+def read(spark: SparkSession, path: str, months: list[str] | None = None, version: int | None = None) -> DataFrame:
+    """The lake (optionally only some months: Delta then lists only their files; optionally as of
+    one of its versions, see snapshot); empty with the lake schema when it does not exist."""
     if not exists(spark, path):
         if _parquet_lake(spark, path):  # an older Parquet lake not yet converted (see ensure)
             df = spark.read.schema(LAKE_DDL).parquet(path)
         else:
             return empty(spark)
     else:
-        df = spark.read.format("delta").load(path)
-        df = df.select(*[F.col(c) if c in df.columns else F.lit(None).cast("string").alias(c) for c in LAKE_COLUMNS])
+        reader = spark.read.format("delta")
+        df = (reader if version is None else reader.option("versionAsOf", version)).load(path)
+    return _lake_columns(df, months)
+
+
+def _lake_columns(df: DataFrame, months: list[str] | None) -> DataFrame:
+    df = df.select(*[F.col(c) if c in df.columns else F.lit(None).cast("string").alias(c) for c in LAKE_COLUMNS])
     df = df.withColumns({c: F.coalesce(F.col(c), F.lit(v)) for c, v in ADDED_DEFAULTS.items()})
     return df if months is None else df.where(F.col(PARTITION).isin(months))
+
+
+# The change feed (Delta's Change Data Feed) records, for every commit, the versions of the requests
+# it inserted, replaced (the replaced one and its successor) or deleted. The batch reads it to learn
+# which requests changed since the store's rollups were counted (pipeline/rollups/changed.py), so a
+# day's load rewrites the rollup rows those requests count in, not its whole month. New lakes have it
+# from their first commit (pipeline/spark.py sets the table default); snapshot turns it on for older ones.
+CHANGE_FEED = "delta.enableChangeDataFeed"
+
+
+class NoChangeFeed(RuntimeError):
+    """The change feed does not cover the versions asked for (turned on later, or its files vacuumed)."""
+
+
+def snapshot(spark: SparkSession, path: str) -> tuple[str, int]:
+    """(the table's id, its newest version): the id tells a lake from another one at the same path
+    (deleted and created again), whose versions start over. Turns the change feed on first (a commit
+    of its own) if an older lake lacks it, so every version after the one returned has it."""
+    quoted = _quoted(path)
+    detail = spark.sql(f"DESCRIBE DETAIL delta.{quoted}").select("id", "properties").first()
+    if (detail["properties"] or {}).get(CHANGE_FEED) != "true":
+        committed(lambda: spark.sql(f"ALTER TABLE delta.{quoted} SET TBLPROPERTIES ({CHANGE_FEED} = true)"),
+                  "turning the change feed on")
+    return detail["id"], int(spark.sql(f"DESCRIBE HISTORY delta.{quoted} LIMIT 1").select("version").first()[0])
+
+
+def changes(spark: SparkSession, path: str, after: int, upto: int, months: list[str]) -> DataFrame:
+    """Every version of a request in `months` that the commits after version `after` up to `upto`
+    wrote, replaced or deleted (pre- and post-images alike), as lake rows, materialised (a handful of
+    rows per changed request, read by a Spark job per rollup family). Raises NoChangeFeed if the feed
+    does not cover those commits."""
+    if after >= upto:
+        return empty(spark).where(F.lit(False))
+    feed = (spark.read.format("delta").option("readChangeFeed", "true")
+            .option("startingVersion", after + 1).option("endingVersion", upto).load(path))
+    try:
+        return _lake_columns(feed, months).localCheckpoint()
+    except Exception as exc:  # AnalysisException / Py4JJavaError, by message (Delta's error classes vary by release)
+        if re.search(r"DELTA_MISSING_CHANGE_DATA|change data|CDC|vacuum|FileNotFound", str(exc), re.I):
+            raise NoChangeFeed(str(exc).splitlines()[0]) from exc
+        raise
 
 
 def months(spark: SparkSession, path: str, since_month: str | None = None) -> list[str]:
