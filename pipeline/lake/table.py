@@ -30,6 +30,7 @@ import random
 import re
 import time
 import uuid
+from functools import reduce
 
 from pyspark.sql import DataFrame, SparkSession, Window
 from pyspark.sql import functions as F
@@ -175,7 +176,8 @@ def read(spark: SparkSession, path: str, months: list[str] | None = None, versio
 
 
 def _lake_columns(df: DataFrame, months: list[str] | None) -> DataFrame:
-    df = df.select(*[F.col(c) if c in df.columns else F.lit(None).cast("string").alias(c) for c in LAKE_COLUMNS])
+    extra = [c for c in ("_change_type",) if c in df.columns]  # the change feed's, for changes()
+    df = df.select(*[F.col(c) if c in df.columns else F.lit(None).cast("string").alias(c) for c in LAKE_COLUMNS], *extra)
     df = df.withColumns({c: F.coalesce(F.col(c), F.lit(v)) for c, v in ADDED_DEFAULTS.items()})
     return df if months is None else df.where(F.col(PARTITION).isin(months))
 
@@ -204,17 +206,20 @@ def snapshot(spark: SparkSession, path: str) -> tuple[str, int]:
     return detail["id"], int(spark.sql(f"DESCRIBE HISTORY delta.{quoted} LIMIT 1").select("version").first()[0])
 
 
-def changes(spark: SparkSession, path: str, after: int, upto: int, months: list[str]) -> DataFrame:
-    """Every version of a request in `months` that the commits after version `after` up to `upto`
-    wrote, replaced or deleted (pre- and post-images alike), as lake rows, materialised (a handful of
-    rows per changed request, read by a Spark job per rollup family). Raises NoChangeFeed if the feed
-    does not cover those commits."""
-    if after >= upto:
-        return empty(spark).where(F.lit(False))
+def changes(spark: SparkSession, path: str, after: dict[str, int], upto: int) -> DataFrame:
+    """Every version of a request in each month of `after` that the commits after that month's version
+    up to `upto` wrote, replaced or deleted, as lake rows with `_image`: "post" (written) or "pre"
+    (replaced or deleted); materialised (a handful of rows per changed request, read by a Spark job
+    per rollup family). Raises NoChangeFeed if the feed does not cover those commits."""
+    start = min(after.values(), default=upto)
+    if start >= upto:
+        return empty(spark).withColumn("_image", F.lit("post")).where(F.lit(False))
     feed = (spark.read.format("delta").option("readChangeFeed", "true")
-            .option("startingVersion", after + 1).option("endingVersion", upto).load(path))
+            .option("startingVersion", start + 1).option("endingVersion", upto).load(path))
+    since = reduce(lambda a, b: a | b, [(F.col(PARTITION) == m) & (F.col("_commit_version") > v) for m, v in after.items()])
+    image = F.when(F.col("_change_type").isin("update_preimage", "delete"), "pre").otherwise("post")
     try:
-        return _lake_columns(feed, months).localCheckpoint()
+        return _lake_columns(feed.where(since), None).withColumn("_image", image).drop("_change_type").localCheckpoint()
     except Exception as exc:  # AnalysisException / Py4JJavaError, by message (Delta's error classes vary by release)
         if re.search(r"DELTA_MISSING_CHANGE_DATA|change data|CDC|vacuum|FileNotFound", str(exc), re.I):
             raise NoChangeFeed(str(exc).splitlines()[0]) from exc

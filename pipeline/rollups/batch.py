@@ -131,10 +131,11 @@ def write_rollups(store: Store, requests: DataFrame, months: list[str], now: dat
     (pipeline/rollups/hexes.py), from which the year rows of a touched closed year are summed."""
     timed = families.timer(report.detail)
 
-    def write(name: str, grain: str, rows, periods: list[str] | None) -> int:
+    def write(name: str, grain: str, rows, periods: list[str] | None, finest=None) -> int:
         t0 = time.perf_counter()
         if periods is None:
-            n = store.replace_keys(name, grain, *changed.split(rows, keys.get((name, grain)), ROLLUPS[name], grain))
+            n = store.replace_keys(name, grain, *(changed.split_heads(rows, finest, keys) if ROLLUPS[name].heads_of
+                                                  else changed.split(rows, keys.get((name, grain)), ROLLUPS[name], grain)))
         else:
             n = store.replace_periods(name, grain, periods, rows)
         report.detail["store writes"] = report.detail.get("store writes", 0.0) + time.perf_counter() - t0
@@ -143,12 +144,12 @@ def write_rollups(store: Store, requests: DataFrame, months: list[str], now: dat
     with ThreadPoolExecutor(max_workers=1) as writer:
         pending = []
 
-        def submit(name: str, rollup: Rollup, grain: str, rows) -> None:
+        def submit(name: str, rollup: Rollup, grain: str, rows, finest=None) -> None:
             periods = None if keys is not None and not families.time_dependent(rollup) else periods_of(grain, months)
             if grain == "day" and periods is not None and days is not None and not families.time_dependent(rollup):
                 periods = sorted(set(days) & set(periods))
                 rows = rows[rows["period"].isin(periods)]
-            pending.append((f"{name}/{grain}", writer.submit(write, name, grain, rows, periods)))
+            pending.append((f"{name}/{grain}", writer.submit(write, name, grain, rows, periods, finest)))
 
         for name, rollup, day in families.day_rows(requests, now, timed):
             for grain in (g for g in BATCH_GRAINS if g in rollup.grains):
@@ -156,7 +157,7 @@ def write_rollups(store: Store, requests: DataFrame, months: list[str], now: dat
             del day
         finest = timed("spark counts", hex_rollups.finest, requests, now)
         for name, pdf in hex_rollups.month_rows(finest):
-            submit(name, ROLLUPS[name], "month", pdf)
+            submit(name, ROLLUPS[name], "month", pdf, finest)
         for key, done in pending:
             report.rollup_rows[key] = done.result()
     return finest
@@ -264,8 +265,9 @@ def _rollups(spark: SparkSession, store: Store, lake_path: str, report: Report, 
         requests = lake.read(spark, lake_path, report.months, snapshot[1] if snapshot else None).cache()
         keys, report.writes = None, "whole periods"
         if keyed and snapshot:
-            keys, report.writes = changed.keys_since(spark, store, lake_path, snapshot, report.months, requests, now,
-                                                     families.timer(report.detail))
+            t0 = time.perf_counter()
+            keys, report.writes = changed.keys_since(spark, store, lake_path, snapshot, report.months, requests, now)
+            report.detail["changed keys"] = time.perf_counter() - t0
         try:
             finest = write_rollups(store, requests, report.months, now, report, report.days, keys)
         finally:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from pipeline.rollups import changed
+from pipeline.rollups import changed, hotspot_rows
 from pipeline.rollups.tables import ROLLUPS
 
 
@@ -40,17 +40,35 @@ def test_split_without_keys_writes_and_deletes_nothing():
     assert list(gone.columns) == ["grain", "bucket", "period", "borough"]
 
 
-def test_a_scope_of_place_heads_is_deleted_and_written_whole():
-    heads = ROLLUPS["place_heads"]
-    recount = pd.DataFrame([("month", "2025", "2025-12", t, a, addr, "BRONX", "201", n)
-                            for t, a, addr, n in (("*", "*", "1 MAIN ST", 9), ("*", "*", "2 MAIN ST", 4),
-                                                  ("Noise", "*", "1 MAIN ST", 3))],
-                           columns=list(heads.columns))
-    keys = pd.DataFrame({"period": ["2025-12"], "scope_type": ["*"], "scope_area": ["*"], "address": ["2 MAIN ST"]})
-    rows, gone = changed.split(recount, keys, heads, "month")
-    assert sorted(rows["address"]) == ["1 MAIN ST", "2 MAIN ST"]  # the whole scope, not only the changed place
-    assert gone.to_dict("records") == [
-        {"grain": "month", "bucket": "2025", "period": "2025-12", "scope_type": "*", "scope_area": "*"}]
+def finest(*places):
+    """places_by_cell month rows of 2025-12: (type, address, requests), one cell, one district."""
+    return pd.DataFrame([("month", "2025", "2025-12", "882a100d07fffff", t, "BRONX", "201", a, n) for t, a, n in places],
+                        columns=list(ROLLUPS["places_by_cell"].columns)).astype({"n": "int64"})
+
+
+def test_place_heads_write_the_heads_that_differ_and_delete_those_no_longer_listed():
+    """Depth 100: a scope lists every place. A new request at 2 MAIN ST (Noise) and one moved from
+    3 MAIN ST (Noise, its only one) to 2 MAIN ST: 2 MAIN ST's heads change, 3 MAIN ST's go, 1 MAIN ST's stay."""
+    before = finest(("Noise", "1 MAIN ST", 5), ("Noise", "2 MAIN ST", 1), ("Noise", "3 MAIN ST", 1))
+    after = finest(("Noise", "1 MAIN ST", 5), ("Noise", "2 MAIN ST", 3))
+    keys = {changed.PRE: finest(("Noise", "3 MAIN ST", 1)), changed.POST: finest(("Noise", "2 MAIN ST", 2))}
+    scopes = hotspot_rows.heads(pd.concat([keys[changed.PRE], keys[changed.POST]]))
+    keys[("place_heads", "month")] = scopes[changed.key_columns(ROLLUPS["place_heads"])]
+    new_heads = hotspot_rows.heads(after)
+    rows, gone = changed.split_heads(new_heads, after, keys)
+    assert set(zip(rows["scope_type"], rows["scope_area"], rows["address"], rows["n"], strict=True)) == {
+        (t, a, "2 MAIN ST", 3) for t in ("Noise", "*") for a in ("*", "b:BRONX", "d:201")}
+    assert set(zip(gone["scope_type"], gone["scope_area"], gone["address"], strict=True)) == {
+        (t, a, "3 MAIN ST") for t in ("Noise", "*") for a in ("*", "b:BRONX", "d:201")}
+    assert list(gone.columns) == [c for c in ROLLUPS["place_heads"].key]
+    # what the store held plus these writes and deletes is the recount's heads
+    stored = hotspot_rows.heads(before)
+    key = list(ROLLUPS["place_heads"].key)
+    kept = stored.merge(gone, on=key, how="left", indicator=True).query("_merge == 'left_only'")[stored.columns]
+    kept = pd.concat([kept.merge(rows[key], on=key, how="left", indicator=True).query("_merge == 'left_only'")[stored.columns],
+                      rows], ignore_index=True)
+    pd.testing.assert_frame_equal(kept.sort_values(key).reset_index(drop=True).astype(str),
+                                  new_heads.sort_values(key).reset_index(drop=True).astype(str))
 
 
 def test_the_marks_allow_changed_keys_only_for_months_all_counted_from_this_lake():
@@ -58,9 +76,20 @@ def test_the_marks_allow_changed_keys_only_for_months_all_counted_from_this_lake
     assert changed.since(store, "lake-a", ["2025-12"]) is None  # a store never counted
     changed.write_marks(store, "lake-a", ["2025-11", "2025-12"], 7)
     changed.write_marks(store, "lake-a", ["2025-12"], 9)
-    assert changed.since(store, "lake-a", ["2025-12"]) == 9
-    assert changed.since(store, "lake-a", ["2025-11", "2025-12"]) == 7  # the oldest: every change since
+    assert changed.since(store, "lake-a", ["2025-12"]) == {"2025-12": 9}
+    assert changed.since(store, "lake-a", ["2025-11", "2025-12"]) == {"2025-11": 7, "2025-12": 9}
     assert changed.since(store, "lake-a", ["2025-10", "2025-12"]) is None  # a month never counted
     assert changed.since(store, "lake-b", ["2025-12"]) is None  # another lake: its versions mean nothing here
     changed.write_marks(store, "lake-b", ["2025-12"], 2)
     assert changed.read_marks(store) == ("lake-b", {"2025-12": 2})  # the other lake's marks are gone
+
+
+def test_split_matches_integer_dims_whatever_their_dtype():
+    rollup = ROLLUPS["resolution_boroughs"]
+    recount = pd.DataFrame([("month", "2025", "2025-12", "BRONX", 3, 2), ("month", "2025", "2025-12", "BRONX", 4, 1)],
+                           columns=list(rollup.columns)).astype({"res_bin": "int32"})
+    keys = pd.DataFrame({"period": ["2025-12", "2025-12"], "borough": ["BRONX", "BRONX"],
+                         "res_bin": pd.Series([3, 5], dtype=object)})
+    rows, gone = changed.split(recount, keys, rollup, "month")
+    assert rows["res_bin"].tolist() == [3]
+    assert gone["res_bin"].tolist() == [5]
