@@ -84,8 +84,11 @@ def build_session(app_name: str, settings: Settings | None = None, with_kafka: b
         # new lake took 12.8-33 s against 4.2-7.0 s, and reading its month 3.0-4.7 s against 0.9-1.2 s
         # (the lake has thousands of files, not millions: a few partitions list them fast)
         .config("spark.databricks.delta.snapshotPartitions", partitions)
-        # every new lake records its change feed (pipeline/lake/table.py CHANGE_FEED)
+        # every new lake records its change feed (pipeline/lake/table.py CHANGE_FEED), and a merge marks
+        # the rows it replaces in a deletion vector instead of rewriting their files: one more day's
+        # merge into a month of ~270,000 requests took 5.7-6.2 s against 7.5-8.0 s
         .config("spark.databricks.delta.properties.defaults.enableChangeDataFeed", "true")
+        .config("spark.databricks.delta.properties.defaults.enableDeletionVectors", "true")
     )
     for key, port in (("spark.driver.port", s.spark_driver_port), ("spark.blockManager.port", s.spark_blockmanager_port)):
         if port:
