@@ -6,7 +6,8 @@
    rows/s overall and per stage (target >= 50,000 rows/s on 2 cores).
 3. Loads one more day (~10,000 rows, the last day of the history's last month) into the existing
    lake and store with the real command line, timed end to end including Spark start (target
-   <= 30 s: only the touched month is merged and recomputed). Then another 10,000 rows of that day
+   <= 30 s: only the touched month is merged and recounted, and only the rollup rows the day's
+   requests count in are written, pipeline/rollups/changed.py; its summary says which). Then another 10,000 rows of that day
    the way the product loads a day (Procfile `loader`): handed to a warm loader, timed from the
    command to its end (the loader's start and warm-up are printed apart).
 4. Counts borough x day straight from the CSV with DuckDB and prints our wall time / DuckDB's.

@@ -25,7 +25,7 @@ from __future__ import annotations
 import calendar
 import sys
 import time
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 
@@ -115,11 +115,11 @@ def quarantine_rows(tagged: DataFrame) -> DataFrame:
 
 
 def write_rollups(store: Store, requests: DataFrame, months: list[str], now: datetime, report: Report,
-                  days: list[str] | None = None, keys: changed.Keys | None = None) -> pd.DataFrame:
+                  days: list[str] | None = None, keys: Future[changed.Keys] | None = None) -> pd.DataFrame:
     """Write the recount of `months` (their day, week-piece and month rows) into every rollup table.
 
-    With `keys` (pipeline/rollups/changed.py), only the recounted rows whose keys a changed request
-    counts in, deleting those keys the recount lacks. Without, whole periods: the month periods and
+    With `keys` (pipeline/rollups/changed.py; a future, as Spark counts them beside the recount), only
+    the recounted rows whose keys a changed request counts in, deleting those keys the recount lacks. Without, whole periods: the month periods and
     week pieces of `months`, and their day periods in `days` (the days a load touched: a request
     counts on its created day, so no other day's counts can change) or all of them. Rollups counting
     open-past-due requests always get whole periods, every day (they change with the load time).
@@ -134,8 +134,9 @@ def write_rollups(store: Store, requests: DataFrame, months: list[str], now: dat
     def write(name: str, grain: str, rows, periods: list[str] | None, finest=None) -> int:
         t0 = time.perf_counter()
         if periods is None:
-            n = store.replace_keys(name, grain, *(changed.split_heads(rows, finest, keys) if ROLLUPS[name].heads_of
-                                                  else changed.split(rows, keys.get((name, grain)), ROLLUPS[name], grain)))
+            known = keys.result()
+            n = store.replace_keys(name, grain, *(changed.split_heads(rows, finest, known) if ROLLUPS[name].heads_of
+                                                  else changed.split(rows, known.get((name, grain)), ROLLUPS[name], grain)))
         else:
             n = store.replace_periods(name, grain, periods, rows)
         report.detail["store writes"] = report.detail.get("store writes", 0.0) + time.perf_counter() - t0
@@ -264,12 +265,12 @@ def _rollups(spark: SparkSession, store: Store, lake_path: str, report: Report, 
         snapshot = lake.snapshot(spark, lake_path) if lake.exists(spark, lake_path) else None
         requests = lake.read(spark, lake_path, report.months, snapshot[1] if snapshot else None).cache()
         keys, report.writes = None, "whole periods"
-        if keyed and snapshot:
-            t0 = time.perf_counter()
-            keys, report.writes = changed.keys_since(spark, store, lake_path, snapshot, report.months, requests, now)
-            report.detail["changed keys"] = time.perf_counter() - t0
         try:
-            finest = write_rollups(store, requests, report.months, now, report, report.days, keys)
+            with ThreadPoolExecutor(max_workers=1) as helper:  # the changed keys' small jobs beside the recount's
+                if keyed and snapshot:
+                    keys, report.writes = changed.keys_since(spark, store, lake_path, snapshot, report.months, requests,
+                                                             now, helper.submit, families.timer(report.detail))
+                finest = write_rollups(store, requests, report.months, now, report, report.days, keys)
         finally:
             requests.unpersist()
     with _Stage(report, "year rows"):  # closed years only (pipeline/rollups/year_rows.py): most loads write none

@@ -28,6 +28,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable
+from concurrent.futures import Future
 from datetime import datetime
 
 import numpy as np
@@ -138,21 +139,25 @@ def split_heads(rows: pd.DataFrame, finest: pd.DataFrame, keys: Keys) -> tuple[p
 
 
 def keys_since(spark, store, lake_path: str, snapshot: tuple[str, int], months: list[str], requests: DataFrame,
-               now: datetime, timed: Callable | None = None) -> tuple[Keys | None, str]:
-    """(the keys to write, or None for whole periods; why, for the load's report)."""
+               now: datetime, submit: Callable, timed: Callable) -> tuple[Future | None, str]:
+    """(the keys to write, as a future of `submit`, or None for whole periods; why, for the load's
+    report). Why a future: the keys' ~13 small Spark jobs wait mostly on scheduling, so they run
+    beside the recount's, and the writer waits for them only when it first splits."""
     from pipeline.lake import table as lake
 
     lake_id, version = snapshot
     after = since(store, lake_id, months)
     if after is None:
         return None, "whole periods: the store has no mark of this lake for every month"
+    first = min(after.values())
     try:
         feed = lake.changes(spark, lake_path, after, version)
     except lake.NoChangeFeed as exc:
         log.warning("batch: the lake's change feed does not cover versions %d-%d (%s): writing whole periods",
-                    min(after.values()) + 1, version, exc)
-        return None, f"whole periods: no change feed after lake version {min(after.values())}"
+                    first + 1, version, exc)
+        return None, f"whole periods: no change feed after lake version {first}"
     changed, total = feed.count(), requests.count()
     if changed > KEYED_MAX_SHARE * total:
         return None, f"whole periods: {changed:,} changed versions of {total:,} requests"
-    return affected_keys(feed, now, timed), f"changed keys: {changed:,} changed versions since lake version {min(after.values())}"
+    return (submit(timed, "changed keys", affected_keys, feed, now),
+            f"changed keys: {changed:,} changed versions since lake version {first}")
