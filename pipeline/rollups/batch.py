@@ -16,8 +16,8 @@ provenance record per input file (pipeline/provenance.py: synthetic, API or expo
 
 Why recompute from the lake rather than add the new rows' counts: a new version of a request
 moves it between statuses or resolution bins, so only a recount of its whole month is right, and
-writing recounted rows (never adding to stored ones) makes a re-run idempotent. `--recompute --since` refolds months without
-new input (e.g. after the streaming job appended to the lake).
+writing recounted rows (never adding to stored ones) makes a re-run idempotent. `--recompute
+--since` refolds months without new input, in whole periods (the repair).
 Only `run` touches the session, paths and the store; `load_input`/`recompute` receive them.
 """
 from __future__ import annotations
@@ -118,11 +118,12 @@ def write_rollups(store: Store, requests: DataFrame, months: list[str], now: dat
                   days: list[str] | None = None, keys: Future[changed.Keys] | None = None) -> pd.DataFrame:
     """Write the recount of `months` (their day, week-piece and month rows) into every rollup table.
 
-    With `keys` (pipeline/rollups/changed.py; a future, as Spark counts them beside the recount), only
-    the recounted rows whose keys a changed request counts in, deleting those keys the recount lacks. Without, whole periods: the month periods and
-    week pieces of `months`, and their day periods in `days` (the days a load touched: a request
-    counts on its created day, so no other day's counts can change) or all of them. Rollups counting
-    open-past-due requests always get whole periods, every day (they change with the load time).
+    With `keys` (pipeline/rollups/changed.py; a future, as Spark counts them beside the recount),
+    only the recounted rows whose keys a changed request counts in, deleting those keys the recount
+    lacks. Without, whole periods: the month periods and week pieces of `months`, and their day
+    periods in `days` (the days a load touched: a request counts on its created day, so no other
+    day's counts can change) or all of them. Rollups counting open-past-due requests always get
+    whole periods, every day (they change with the load time).
 
     Spark counts each family's widest rollup (pipeline/rollups/families.py) and hands it to the
     driver, which sums the rest of the family and the coarser grains in pandas; a family's frames are
@@ -132,9 +133,9 @@ def write_rollups(store: Store, requests: DataFrame, months: list[str], now: dat
     timed = families.timer(report.detail)
 
     def write(name: str, grain: str, rows, periods: list[str] | None, finest=None) -> int:
+        known = keys.result() if periods is None else None  # the first split waits for the keys
         t0 = time.perf_counter()
         if periods is None:
-            known = keys.result()
             n = store.replace_keys(name, grain, *(changed.split_heads(rows, finest, known) if ROLLUPS[name].heads_of
                                                   else changed.split(rows, known.get((name, grain)), ROLLUPS[name], grain)))
         else:
