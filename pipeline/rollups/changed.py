@@ -18,7 +18,7 @@ for each scope a changed request counts in, the heads are ranked again as they w
 are, and only the rows that differ are written (`split_heads`).
 
 Whole periods instead (batch.write_rollups' other path): a store without marks (its first load, an
-older store, another lake), a feed that does not cover the commits (turned on later, vacuumed), a
+older store, another lake) or with one newer than the lake (copied back from an older backup), a feed that does not cover the commits (turned on later, vacuumed), a
 change larger than KEYED_MAX_SHARE of the months' requests (counting it twice costs more than the
 writes it saves), `batch --recompute` (the repair: it rewrites everything), and always the rollups
 that count open-past-due requests, which change with the load time alone (families.time_dependent).
@@ -63,11 +63,12 @@ def write_marks(store, lake_id: str, months: list[str], version: int) -> None:
     store.set_meta(META, json.dumps({"lake": lake_id, "months": dict(sorted(marks.items()))}))
 
 
-def since(store, lake_id: str, months: list[str]) -> dict[str, int] | None:
-    """{month: the lake version after which its changes must be read}, None when one of them has no
-    mark of this lake."""
+def since(store, lake_id: str, months: list[str], version: int) -> dict[str, int] | None:
+    """{month: the lake version after which its changes must be read, up to `version`}, None when
+    one of them has no mark of this lake, or one newer than `version` (a lake restored from an older
+    copy: the store counts versions the lake no longer has)."""
     known, marks = read_marks(store)
-    if known != lake_id or not months or any(m not in marks for m in months):
+    if known != lake_id or not months or any(m not in marks or marks[m] > version for m in months):
         return None
     return {m: marks[m] for m in months}
 
@@ -146,7 +147,7 @@ def keys_since(spark, store, lake_path: str, snapshot: tuple[str, int], months: 
     from pipeline.lake import table as lake
 
     lake_id, version = snapshot
-    after = since(store, lake_id, months)
+    after = since(store, lake_id, months, version)
     if after is None:
         return None, "whole periods: the store has no mark of this lake for every month"
     first = min(after.values())

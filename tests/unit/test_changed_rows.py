@@ -73,13 +73,14 @@ def test_place_heads_write_the_heads_that_differ_and_delete_those_no_longer_list
 
 def test_the_marks_allow_changed_keys_only_for_months_all_counted_from_this_lake():
     store = Meta()
-    assert changed.since(store, "lake-a", ["2025-12"]) is None  # a store never counted
+    assert changed.since(store, "lake-a", ["2025-12"], 10) is None  # a store never counted
     changed.write_marks(store, "lake-a", ["2025-11", "2025-12"], 7)
     changed.write_marks(store, "lake-a", ["2025-12"], 9)
-    assert changed.since(store, "lake-a", ["2025-12"]) == {"2025-12": 9}
-    assert changed.since(store, "lake-a", ["2025-11", "2025-12"]) == {"2025-11": 7, "2025-12": 9}
-    assert changed.since(store, "lake-a", ["2025-10", "2025-12"]) is None  # a month never counted
-    assert changed.since(store, "lake-b", ["2025-12"]) is None  # another lake: its versions mean nothing here
+    assert changed.since(store, "lake-a", ["2025-12"], 10) == {"2025-12": 9}
+    assert changed.since(store, "lake-a", ["2025-11", "2025-12"], 10) == {"2025-11": 7, "2025-12": 9}
+    assert changed.since(store, "lake-a", ["2025-10", "2025-12"], 10) is None  # a month never counted
+    assert changed.since(store, "lake-b", ["2025-12"], 10) is None  # another lake: its versions mean nothing here
+    assert changed.since(store, "lake-a", ["2025-12"], 8) is None  # the lake went back to an older copy
     changed.write_marks(store, "lake-b", ["2025-12"], 2)
     assert changed.read_marks(store) == ("lake-b", {"2025-12": 2})  # the other lake's marks are gone
 
