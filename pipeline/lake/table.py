@@ -213,7 +213,7 @@ def changes(spark: SparkSession, path: str, after: dict[str, int], upto: int) ->
     per rollup family). Raises NoChangeFeed if the feed does not cover those commits."""
     start = min(after.values(), default=upto)
     if start >= upto:
-        return empty(spark).withColumn("_image", F.lit("post")).where(F.lit(False))
+        return empty(spark).withColumn("_image", F.lit("post"))
     feed = (spark.read.format("delta").option("readChangeFeed", "true")
             .option("startingVersion", start + 1).option("endingVersion", upto).load(path))
     since = reduce(lambda a, b: a | b, [(F.col(PARTITION) == m) & (F.col("_commit_version") > v) for m, v in after.items()])
