@@ -39,7 +39,7 @@ from bench.results import record
 from pipeline import settings as settings_mod
 from pipeline.read.api import TABLE_PREFERENCE, Filters, ReadAPI, table_for
 from pipeline.read.plan import plan_range
-from pipeline.rollups import backfill, running_counts, year_counts
+from pipeline.rollups import backfill, date_bounds, running_counts, year_counts
 from pipeline.rollups.hotspot_rows import FINEST, derived_tables
 from pipeline.rollups.tables import RESOLUTION_BINS_H, ROLLUPS, bucket_of
 from pipeline.schema import BOROUGH_CODES, BOROUGHS
@@ -375,6 +375,7 @@ def main(argv: list[str] | None = None) -> int:
     backfill.fill_weeks(store)  # week rows summed from the day rows, as a load's backfill writes them
     for summed in (year_counts.write, running_counts.write):  # as a load writes them
         summed(store, [])
+    date_bounds.record(store, store.get_meta(date_bounds.VERSION) or "0")  # as a load ends
     print(f"ten-year range plan: {plan_range(first, last)}")
     cold = ReadAPI(store, cache=False)
     top_type = cold.vocabulary("complaint_type")["value"].iloc[0]
@@ -385,8 +386,7 @@ def main(argv: list[str] | None = None) -> int:
         report(f"{name} rollups, cold (no read-through cache; every call reaches the store)", timings)
         if name == "narrow":  # the read API's default layout is the one issue 12's table quotes
             record(f"read_{args.store.split(':', 1)[0]}_{args.years}y", {**summary(timings), "store": args.store})
-    warms = {name: api_of(store, args.store, name, cache=True) for name in args.layouts}
-    time_layouts(warms, queries, 1)
+    time_layouts(warms := {name: api_of(store, args.store, name, cache=True) for name in args.layouts}, queries, 1)
     for name, timings in time_layouts(warms, queries, args.repeat).items():
         report(f"{name} rollups, cached (read-through cache, data_version checked every 2 s)", timings, detail=False)
     if args.compare and args.store.startswith("cassandra:"):

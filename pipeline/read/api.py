@@ -29,10 +29,10 @@ from pipeline.read.filters import FILTER_COLUMNS, Filters, check_values
 from pipeline.read.freshness import latest_loaded
 from pipeline.read.plan import table_for
 from pipeline.read.population import population
-from pipeline.rollups import running_counts, year_counts
+from pipeline.rollups import date_bounds, running_counts, year_counts
 from pipeline.rollups.backfill import WEEK_ROWS
 from pipeline.rollups.tables import PERIOD_STRFTIME, ROLLUPS, RUNNING_TABLES, TABLE_PREFERENCE
-from pipeline.schema import CREATED_YEARS, UNSPECIFIED
+from pipeline.schema import UNSPECIFIED
 from pipeline.stores.base import Store
 
 # Dimensions `counts` can group by, and the rollup table that holds each.
@@ -46,9 +46,9 @@ OTHER = plan.OTHER
 # A series never holds more periods than this (about five and a half years of days): every answer
 # of the API stays bounded whatever the filters say (issue 10: 1678-2261 by day was 213,000 labels).
 MAX_PERIODS = 2000
-# Years a stored period may name; anything outside is a bad row that slipped in, and is ignored so
-# that date arithmetic on the bounds can never overflow (the batch job quarantines such rows).
-VALID_YEARS = CREATED_YEARS
+# The meta values a query's plan depends on, read together (ReadAPI._meta).
+PLAN_META = (WEEK_ROWS, year_counts.META, running_counts.YTD_META, running_counts.UPTO_META, date_bounds.META,
+             date_bounds.VERSION)
 
 
 class QueryTooLarge(ValueError):
@@ -319,34 +319,33 @@ class ReadAPI:
     def week_rows(self) -> bool:
         """Whether the store holds the week rows of every month it has days of (meta WEEK_ROWS, set by
         pipeline/rollups/backfill.py fill_weeks): a store loaded before them reads week series from day rows."""
-        return self.store.get_meta(WEEK_ROWS) == "1"
+        return self._meta().get(WEEK_ROWS) == "1"
 
     @cached
     def year_counts(self) -> set[str]:
         """The closed years whose year rows the narrow rollups hold (pipeline/rollups/year_counts.py)."""
-        return year_counts.written(self.store)
+        return year_counts.parse(self._meta().get(year_counts.META))
 
     @cached
     def running_totals(self) -> tuple[dict[str, str], set[str], str] | None:
         """The running totals' current months and years (pipeline/rollups/running_counts.py), and the first year."""
         bounds = self.date_bounds()
-        return (*running_counts.written(self.store), f"{bounds[0].year:04d}") if bounds else None
+        meta = self._meta()
+        return (*running_counts.parse(meta.get(running_counts.YTD_META), meta.get(running_counts.UPTO_META)),
+                f"{bounds[0].year:04d}") if bounds else None
 
     @cached
     def date_bounds(self) -> tuple[date, date] | None:
-        """First and last New York day with any request loaded, or None for an empty store."""
-        table = self._table(Filters())  # the smallest count rollup: one row per day
-        lo, hi = VALID_YEARS
-        buckets = [b for b in self.store.buckets(table, "day") if b[:4].isdigit() and lo <= int(b[:4]) <= hi]
-        if not buckets:
-            return None
-        days = []
-        for frame in self.store.aggregate_many([(table, "day", f"{b}-01", plan.month_end(date.fromisoformat(f"{b}-01"))
-                                                 .isoformat(), ["period"]) for b in (buckets[0], buckets[-1])]):
-            days.extend(frame.loc[frame["n"] > 0, "period"])
-        if not days:
-            return None
-        return date.fromisoformat(min(days)), date.fromisoformat(max(days))
+        """First and last New York day with any request loaded, or None for an empty store: as the
+        last load recorded them (pipeline/rollups/date_bounds.py), else read from the day rows."""
+        found, bounds = date_bounds.recorded(self._meta())
+        return bounds if found else date_bounds.scan(self.store, self._table(Filters()))
+
+    @cached
+    def _meta(self) -> dict[str, str]:
+        """The meta values the plans read (week rows, year rows, running totals, the date bounds), in
+        one read: a cold query asked them one after another, a round trip each."""
+        return self.store.get_metas(PLAN_META)
 
     def loads(self) -> list:
         """Every recorded load (pipeline/provenance.py), oldest first; never cached (cheap, one meta row)."""

@@ -18,7 +18,7 @@ def latest_loaded(store: Store) -> datetime | None:
     Batch: meta 'freshness' (ISO, New York local). Stream: meta 'live_freshness' if a job sets
     it, and the `last_event_time` of the streaming job's pipeline_status row (job 'live')."""
     times = [datetime.fromisoformat(v).replace(tzinfo=None)
-             for v in (store.get_meta(k) for k in ("freshness", "live_freshness")) if v]
+             for v in store.get_metas(("freshness", "live_freshness")).values() if v]
     try:
         status = store.select("pipeline_status", {"job": "live"})
     except ValueError:  # no such table declared: batch-only deployments

@@ -11,7 +11,8 @@ keys the requests changed since the store's last count name (pipeline/rollups/ch
 periods (day rows only for the days the load touched, see write_rollups) -> the year rows of a closed year it touched
 (pipeline/rollups/year_counts.py, year_rows.py) and the running totals of the years it touched
 (pipeline/rollups/running_counts.py) -> the lake version the months now count (meta `lake_marks`) -> meta
-`freshness` (latest created time loaded, New York local ISO) and `data_version` (+1) -> one
+`freshness` (latest created time loaded, New York local ISO), `date_bounds` (the first and last day, for the
+read API) and `data_version` (+1) -> one
 provenance record per input file (pipeline/provenance.py: synthetic, API or export, with its days).
 
 Why recompute from the lake rather than add the new rows' counts: a new version of a request
@@ -38,7 +39,7 @@ from pipeline.ingest import exports as ingest
 from pipeline.ingest.normalize import tag_unusable
 from pipeline.lake import table as lake
 from pipeline.loader.request import LoadRequest, from_args
-from pipeline.rollups import backfill, changed, families, frames, running_counts, year_counts
+from pipeline.rollups import backfill, changed, date_bounds, families, frames, running_counts, year_counts
 from pipeline.rollups import hexes as hex_rollups
 from pipeline.rollups.tables import ROLLUPS, Rollup, week_piece
 from pipeline.schema import REQUEST_COLUMN_NAMES
@@ -169,7 +170,9 @@ def _finish(store: Store, latest: str | None) -> None:
     if latest:
         previous = store.get_meta("freshness")
         store.set_meta("freshness", max(latest, previous or latest))
-    store.set_meta("data_version", str(int(store.get_meta("data_version") or 0) + 1))
+    version = str(int(store.get_meta(date_bounds.VERSION) or 0) + 1)
+    date_bounds.record(store, version)  # the read API's range bounds, trusted beside this version alone
+    store.set_meta(date_bounds.VERSION, version)
 
 
 def _latest_created(df: DataFrame) -> str | None:

@@ -40,8 +40,13 @@ def written(store) -> tuple[dict[str, str], set[str]]:
     """({year: the last month its ytd rows reach}, closed years whose upto rows are current). A year's
     ytd entry names a month ('YYYY-MM'): the open year's grows with each load, and a year just closed
     is current only once its rows reach December (a load of January alone touches none of its months)."""
-    ytd = dict(m.split(":", 1) for m in (store.get_meta(YTD_META) or "").split(",") if ":" in m)
-    return ytd, {y for y in (store.get_meta(UPTO_META) or "").split(",") if y}
+    return parse(store.get_meta(YTD_META), store.get_meta(UPTO_META))
+
+
+def parse(ytd: str | None, upto: str | None) -> tuple[dict[str, str], set[str]]:
+    """`written` from the YTD_META and UPTO_META values (the read API reads them with others in one read)."""
+    return (dict(m.split(":", 1) for m in (ytd or "").split(",") if ":" in m),
+            {y for y in (upto or "").split(",") if y})
 
 
 def _before(month: str) -> str:

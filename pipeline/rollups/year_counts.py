@@ -32,7 +32,12 @@ SPAN = "totals"  # every request counts in it: its month partitions (one per yea
 
 def written(store) -> set[str]:
     """The years whose year rows every YEARLY table holds (meta META)."""
-    return {y for y in (store.get_meta(META) or "").split(",") if y}
+    return parse(store.get_meta(META))
+
+
+def parse(value: str | None) -> set[str]:
+    """The years of a META value (the read API reads it with other meta values in one read)."""
+    return {y for y in (value or "").split(",") if y}
 
 
 def forget(store, touched: Iterable[str]) -> None:

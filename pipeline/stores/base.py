@@ -75,6 +75,11 @@ class Store(ABC):
     def get_meta(self, key: str) -> str | None:
         """A value of the small key/value meta table (freshness, data version, ...)."""
 
+    def get_metas(self, keys: Sequence[str]) -> dict[str, str]:
+        """{key: value} of the keys the meta table holds, in one read where the store can (a cold
+        read-API query needs four or five of them before it sums anything)."""
+        return {k: v for k in keys if (v := self.get_meta(k)) is not None}
+
     @abstractmethod
     def set_meta(self, key: str, value: str) -> None:
         ...

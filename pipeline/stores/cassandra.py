@@ -368,8 +368,11 @@ class CassandraStore(Store):
 
     # -- meta ---------------------------------------------------------------------------------------
     def get_meta(self, key: str) -> str | None:
-        rows = self._run(lambda: list(self._sess().execute(self._prepare("SELECT value FROM meta WHERE key = ?"), (key,))))
-        return rows[0][0] if rows else None
+        return self.get_metas([key]).get(key)
+
+    def get_metas(self, keys: Sequence[str]) -> dict[str, str]:
+        keys, cql = list(dict.fromkeys(keys)), "SELECT key, value FROM meta WHERE key IN ?"
+        return dict(self._run(lambda: list(self._sess().execute(self._prepare(cql), (keys,))))) if keys else {}
 
     def set_meta(self, key: str, value: str) -> None:
         self._run(lambda: self._sess().execute(self._prepare("INSERT INTO meta (key, value) VALUES (?, ?)", write=True),

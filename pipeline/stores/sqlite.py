@@ -279,6 +279,10 @@ class SQLiteStore(Store):
         rows = self._read("SELECT value FROM meta WHERE key = ?", (key,))
         return rows[0][0] if rows else None
 
+    def get_metas(self, keys: Sequence[str]) -> dict[str, str]:
+        keys = list(dict.fromkeys(keys))
+        return dict(self._read(f"SELECT key, value FROM meta WHERE key IN ({', '.join('?' * len(keys))})", keys)) if keys else {}
+
     def set_meta(self, key: str, value: str) -> None:
         self._write(lambda conn: conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (key, value)))
 

@@ -15,7 +15,7 @@ from conftest import LOAD_NOW
 
 from pipeline.ingest.normalize import BAD_CREATED, MALFORMED, NO_KEY
 from pipeline.lake import table as lake
-from pipeline.rollups import batch
+from pipeline.rollups import batch, date_bounds
 from pipeline.rollups.backfill import WEEK_ROWS
 from pipeline.rollups.tables import ROLLUPS, week_piece
 from pipeline.stores import open_store
@@ -245,6 +245,9 @@ def test_updated_request_replaces_old_version_and_bad_rows_are_quarantined(spark
     days = store.aggregate("requests", "day", "2022-05-01", "2022-05-31", ["period"])
     assert dict(zip(days["period"], days["n"].astype(int), strict=True)) == {"2022-05-01": 19, "2022-05-02": 1}
     assert int(store.get_meta("data_version")) == 2
+    # the read API's range bounds, recorded for that version: the first and last day loaded
+    assert date_bounds.recorded(store.get_metas([date_bounds.META, date_bounds.VERSION])) == (
+        True, (date(2022, 5, 1), date(2022, 5, 2)))
     store.close()
 
 

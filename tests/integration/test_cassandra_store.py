@@ -72,6 +72,8 @@ def test_meta_and_extra_tables(store):
     store.set_meta("freshness", "2024-01-01T00:00:00")
     assert store.get_meta("freshness") == "2024-01-01T00:00:00"
     assert store.get_meta("never-set") is None
+    assert store.get_metas(["freshness", "never-set", "freshness"]) == {"freshness": "2024-01-01T00:00:00"}
+    assert store.get_metas([]) == {}
     if "pipeline_status" in ddl.all_specs():
         spec = ddl.all_specs()["pipeline_status"]
         row = {c: None for c in spec.column_names} | {"job": "store-test", "batch_id": 7}

@@ -12,6 +12,7 @@ import pytest
 from pipeline.read import cache as read_cache
 from pipeline.read.api import Filters, ReadAPI
 from pipeline.read.plan import OTHER, fill_series, hour_of_week_days, percentile_from_bins, plan_range
+from pipeline.rollups import date_bounds
 from pipeline.rollups.tables import EXTRA_TABLES, RESOLUTION_BINS_H, ROLLUPS
 from pipeline.stores import open_store
 from tests.support.rollup_fixtures import load, make_requests, recount, rollup_rows, sqlite_read_api
@@ -300,6 +301,33 @@ def test_cache_off_still_asks_each_inner_query_once_per_query(reqs, tmp_path):
     api.timeseries(Filters(start=date(2024, 1, 25)), "month", "borough", 2)
     assert len(calls) == 2
     assert first["count"].sum() == int((reqs["created"] >= "2024-01-25").sum())
+
+
+def test_cold_queries_trust_the_recorded_bounds_only_beside_their_data_version(reqs, tmp_path):
+    """A load records the first and last day with the data_version it sets (pipeline/rollups/date_bounds.py),
+    so a cold query reads no partitions for them; a writer that changes the rows and the version without
+    recording them sends the reads back to the rows, and an empty store records no bounds."""
+    api = sqlite_read_api(reqs, tmp_path)
+    store, scans = api.store, []
+    original = store.buckets
+    store.buckets = lambda *a: scans.append(a) or original(*a)
+    days = reqs["created"].dt.date
+    assert api.date_bounds() == (days.min(), days.max()) and len(scans) == 1  # nothing recorded: read
+    date_bounds.record(store, store.get_meta("data_version"))  # as a load ends
+    scans.clear()
+    assert api.date_bounds() == (days.min(), days.max())
+    assert api.counts("borough")["count"].sum() == len(reqs) and not scans
+    fewer = reqs[days < days.max()]
+    for table in (n for n, r in ROLLUPS.items() if "day" in r.grains):
+        store.replace_periods(table, "day", [days.max().isoformat()], rollup_rows(reqs, table, "day").iloc[:0])
+    store.set_meta("data_version", "2")
+    assert api.date_bounds() == (days.min(), fewer["created"].dt.date.max()) and scans
+    empty = open_store(f"sqlite:///{tmp_path}/empty.db")
+    empty.ensure_schema()
+    date_bounds.record(empty, "1")
+    empty.set_meta("data_version", "1")
+    assert date_bounds.recorded(empty.get_metas([date_bounds.META, date_bounds.VERSION])) == (True, None)
+    assert ReadAPI(empty, cache=False).date_bounds() is None
 
 
 def test_cache_serves_copies_until_data_version_changes(tmp_path, reqs, monkeypatch):

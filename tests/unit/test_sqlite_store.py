@@ -143,6 +143,8 @@ def test_meta_buckets_select_and_ping(store):
     assert store.get_meta("freshness") is None
     store.set_meta("freshness", "2024-03-01T10:00:00")
     assert store.get_meta("freshness") == "2024-03-01T10:00:00"
+    assert store.get_metas(["freshness", "never-set", "freshness"]) == {"freshness": "2024-03-01T10:00:00"}
+    assert store.get_metas([]) == {}
     assert store.select("meta", {"key": "freshness"})["value"].tolist() == ["2024-03-01T10:00:00"]
     store.replace_periods("requests", "day", ["2024-03-01", "2024-05-02"], req_rows("day", [
         ("2024-03-01", "Bronx", "Noise", 1), ("2024-05-02", "Bronx", "Noise", 1)]))
