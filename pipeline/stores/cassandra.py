@@ -339,10 +339,7 @@ class CassandraStore(Store):
                 for one in ([[v] for v in filters[split]] if split else [[]])]
 
         def finish(rows: list) -> pd.DataFrame:
-            frame = pd.DataFrame(rows, columns=[*prefix, *measures])
-            for col, value in client.items():
-                frame = frame[frame[col].isin(value) if isinstance(value, list) else frame[col] == value]
-            return rowlib.finish(frame[[*by, *measures]], by, measures)
+            return rowlib.sum_rows(rows, [*prefix, *measures], by, measures, client)
         return cql, many, finish
 
     def select(self, table: str, where: Mapping[str, object] | None = None, limit: int | None = None) -> pd.DataFrame:

@@ -199,6 +199,35 @@ def finish(frame: pd.DataFrame, by: Sequence[str], measures: Sequence[str], grou
     return frame.reset_index(drop=True)
 
 
+def sum_rows(rows: Sequence[tuple], columns: Sequence[str], by: Sequence[str], measures: Sequence[str],
+             keep: Mapping[str, object] | None = None) -> pd.DataFrame:
+    """finish() of rows as plain tuples (named by `columns`): those matching `keep` (column -> a value or a
+    list of values), summed per `by`, sorted by it, in Python. Why not a frame: a read plan's pieces hold
+    tens to a few thousand rows each, where building a frame, filtering and grouping it cost ~1-3 ms a
+    piece, most of a cold query's time on our side of the network."""
+    at = {c: i for i, c in enumerate(columns)}
+    tests = [(at[c], set(v) if isinstance(v, list) else {v}) for c, v in (keep or {}).items()]
+    keys, sums = [at[c] for c in by], [at[m] for m in measures]
+    acc: dict[tuple, list[int]] = {}
+    for row in rows:
+        if tests and not all(row[i] in values for i, values in tests):
+            continue
+        key = tuple(row[i] for i in keys)
+        got = acc.get(key)
+        if got is None:
+            acc[key] = [row[i] for i in sums]
+        else:
+            for j, i in enumerate(sums):
+                got[j] += row[i]
+    if not acc:
+        return empty_result(by, measures)
+    order = sorted(acc)
+    frame = pd.DataFrame({c: [k[j] for k in order] for j, c in enumerate(by)}, index=pd.RangeIndex(len(order)))
+    for j, m in enumerate(measures):
+        frame[m] = np.fromiter((acc[k][j] for k in order), dtype="int64", count=len(order))
+    return frame
+
+
 # -- partitions a period range touches (both stores seek by them) ----------------------------------
 def buckets_between(grain: str, start: str, end: str) -> list[str]:
     """Every partition bucket from start's to end's (years, months or hours)."""
