@@ -6,6 +6,7 @@ SQLite and Cassandra, before anything is deleted.
 from __future__ import annotations
 
 import calendar
+import functools
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime, timedelta
 
@@ -255,14 +256,18 @@ def buckets_between(grain: str, start: str, end: str) -> list[str]:
 
 def periods_in(grain: str, bucket: str, start: str, end: str) -> list[str]:
     """The year, month, week-piece or day periods of a partition bucket inside start..end."""
-    grain = SHAPE_OF.get(grain, grain)
+    return [p for p in _bucket_periods(SHAPE_OF.get(grain, grain), bucket) if start <= p <= end]
+
+
+@functools.lru_cache(maxsize=4096)
+def _bucket_periods(grain: str, bucket: str) -> tuple[str, ...]:
+    """Every period of a bucket (cached: a cold ten-year series names them for ~20 partitions, ~2 ms)."""
     if grain == "year":
-        periods = [bucket]
-    elif grain == "month":
-        periods = [f"{bucket}-{m:02d}" for m in range(1, 13)]
-    else:
-        days = calendar.monthrange(int(bucket[:4]), int(bucket[5:7]))[1]
-        periods = [f"{bucket}-{d:02d}" for d in range(1, days + 1)]
-        if grain == "week":  # the days that start a week piece: the 1st and every Monday
-            periods = [p for p in periods if week_piece(date.fromisoformat(p)).isoformat() == p]
-    return [p for p in periods if start <= p <= end]
+        return (bucket,)
+    if grain == "month":
+        return tuple(f"{bucket}-{m:02d}" for m in range(1, 13))
+    days = calendar.monthrange(int(bucket[:4]), int(bucket[5:7]))[1]
+    periods = [f"{bucket}-{d:02d}" for d in range(1, days + 1)]
+    if grain == "week":  # the days that start a week piece: the 1st and every Monday
+        periods = [p for p in periods if week_piece(date.fromisoformat(p)).isoformat() == p]
+    return tuple(periods)
