@@ -48,13 +48,15 @@ def record(store: Store, version: str) -> None:
 
 def recorded(meta: Mapping[str, str]) -> tuple[bool, Bounds]:
     """(True, the bounds) if `meta` (META and VERSION read together) holds bounds recorded for its
-    data_version; (False, None) if the reader must scan."""
+    data_version; (False, None) if the reader must scan, a record it cannot read included."""
     try:
         doc = json.loads(meta.get(META) or "null")
-    except ValueError:
+        if not isinstance(doc, dict) or doc.get("version") is None or str(doc["version"]) != meta.get(VERSION):
+            return False, None
+        if doc.get("first") is None:
+            return True, None
+        first, last = date.fromisoformat(doc["first"]), date.fromisoformat(doc["last"])
+    except (KeyError, TypeError, ValueError):
         return False, None
-    if not isinstance(doc, dict) or doc.get("version") is None or str(doc["version"]) != meta.get(VERSION):
-        return False, None
-    if doc.get("first") is None:
-        return True, None
-    return True, (date.fromisoformat(doc["first"]), date.fromisoformat(doc["last"]))
+    lo, hi = CREATED_YEARS
+    return (True, (first, last)) if lo <= first.year and first <= last and last.year <= hi else (False, None)

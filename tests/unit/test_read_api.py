@@ -354,6 +354,10 @@ def test_cold_queries_trust_the_recorded_bounds_only_beside_their_data_version(r
     empty.set_meta("data_version", "1")
     assert date_bounds.recorded(empty.get_metas([date_bounds.META, date_bounds.VERSION])) == (True, None)
     assert ReadAPI(empty, cache=False).date_bounds() is None
+    for bad in ("{", "[]", '{"version": "1", "first": "2024-01-20"}', '{"version": "1", "first": 7, "last": 8}',
+                '{"version": "1", "first": "2024-02-01", "last": "2024-01-01"}',
+                '{"version": "1", "first": "1850-01-01", "last": "2024-01-01"}'):  # unreadable: read the rows
+        assert date_bounds.recorded({date_bounds.META: bad, date_bounds.VERSION: "1"}) == (False, None), bad
 
 
 def test_cache_serves_copies_until_data_version_changes(tmp_path, reqs, monkeypatch):
