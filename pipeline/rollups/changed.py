@@ -102,12 +102,11 @@ def split(rows: pd.DataFrame, keys: pd.DataFrame | None, rollup: Rollup, grain: 
     return hit[list(rollup.columns)].reset_index(drop=True), gone[["grain", "bucket", *cols]].reset_index(drop=True)
 
 
-def affected_keys(changes: DataFrame, now: datetime, timed: Callable | None = None) -> Keys:
+def affected_keys(changes: DataFrame, now: datetime, timed: Callable = families.untimed) -> Keys:
     """The keys every changed version counts in, per table and grain: the same families and hotspot
     derivations the recount runs, over the changed versions (a few thousand rows: ~13 small jobs).
     Also the finest hotspot rows of the old and of the new versions apart (PRE, POST: split_heads)."""
     keys: Keys = {}
-    timed = timed or (lambda key, work, *args: work(*args))
     for name, rollup, day in families.day_rows(changes, now, timed, skip=families.time_dependent):
         for grain in (g for g in GRAINS if g in rollup.grains):
             rows = day if grain == "day" else frames.coarsen(day, rollup, grain)

@@ -63,11 +63,12 @@ def summed_parents() -> dict[str, str]:
     return {child: parent for parent, _ in day_families() for child, _ in day_families(parent)}
 
 
-def _untimed(key: str, work: Callable, *args):
+def untimed(key: str, work: Callable, *args):
+    """A `timed` that only runs the work (day_rows' callers that report no stage times)."""
     return work(*args)
 
 
-def day_rows(requests: DataFrame, now: datetime, timed: Callable = _untimed,
+def day_rows(requests: DataFrame, now: datetime, timed: Callable = untimed,
              skip: Callable[[Rollup], bool] = lambda rollup: False) -> Iterator[tuple[str, Rollup, pd.DataFrame]]:
     """(name, rollup, day rows) of every day-grain rollup: a family's counted rollup, then the ones
     summed from it; not the families whose counted rollup `skip` names (its sums count what it does).
