@@ -281,6 +281,10 @@ class CassandraStore(Store):
         return self.aggregate_many([(table, grain, start, end, by, filters)])[0]
 
     def aggregate_many(self, queries: Sequence[tuple]) -> list[pd.DataFrame]:
+        return [rowlib.frame_of(sums, query[4], rowlib.rollup_columns(query[0])[1])
+                for query, sums in zip(queries, self.sums_many(queries), strict=True)]
+
+    def sums_many(self, queries: Sequence[tuple]) -> list[dict[tuple, list[int]]]:
         """Every statement of every query in one concurrent round (`_statements`), each query's rows then
         filtered and summed on their own: a total's pieces (edge days, years, months) wait together."""
         from cassandra.concurrent import execute_concurrent
@@ -294,7 +298,7 @@ class CassandraStore(Store):
 
     def _statements(self, table: str, grain: str, start: str, end: str, by: Sequence[str],
                     filters: Mapping[str, object] | None = None):
-        """(cql, the arguments of each of its statements, rows -> answer) of one aggregate.
+        """(cql, the arguments of each of its statements, rows -> sums) of one aggregate.
         The partitions of start..end are read concurrently with a clustering range on period.
         Single-value filters are applied by Cassandra inside each partition (ALLOW FILTERING never
         scans beyond the partitions named), and when the grouping columns form a prefix of the
@@ -338,8 +342,8 @@ class CassandraStore(Store):
         many = [(grain, b, *bounds(b), *server.values(), *one) for b in rowlib.buckets_between(grain, start, end)
                 for one in ([[v] for v in filters[split]] if split else [[]])]
 
-        def finish(rows: list) -> pd.DataFrame:
-            return rowlib.sum_rows(rows, [*prefix, *measures], by, measures, client)
+        def finish(rows: list) -> dict[tuple, list[int]]:
+            return rowlib.sum_dict(rows, [*prefix, *measures], by, measures, client)
         return cql, many, finish
 
     def select(self, table: str, where: Mapping[str, object] | None = None, limit: int | None = None) -> pd.DataFrame:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import calendar
 import functools
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime, timedelta
 
 import numpy as np
@@ -206,6 +206,12 @@ def sum_rows(rows: Sequence[tuple], columns: Sequence[str], by: Sequence[str], m
     list of values), summed per `by`, sorted by it, in Python. Why not a frame: a read plan's pieces hold
     tens to a few thousand rows each, where building a frame, filtering and grouping it cost ~1-3 ms a
     piece, most of a cold query's time on our side of the network."""
+    return frame_of(sum_dict(rows, columns, by, measures, keep), by, measures)
+
+
+def sum_dict(rows: Iterable[tuple], columns: Sequence[str], by: Sequence[str], measures: Sequence[str],
+             keep: Mapping[str, object] | None = None) -> dict[tuple, list[int]]:
+    """sum_rows' sums before they become a frame: {values of `by`: [sums of `measures`]} (Store.sums_many)."""
     at = {c: i for i, c in enumerate(columns)}
     tests = [(at[c], set(v) if isinstance(v, list) else {v}) for c, v in (keep or {}).items()]
     keys, sums = [at[c] for c in by], [at[m] for m in measures]
@@ -220,6 +226,11 @@ def sum_rows(rows: Sequence[tuple], columns: Sequence[str], by: Sequence[str], m
         else:
             for j, i in enumerate(sums):
                 got[j] += row[i]
+    return acc
+
+
+def frame_of(acc: Mapping[tuple, Sequence[int]], by: Sequence[str], measures: Sequence[str]) -> pd.DataFrame:
+    """Sums keyed by the values of `by` as a frame [*by, *measures], sorted by `by`, measures int64."""
     if not acc:
         return empty_result(by, measures)
     order = sorted(acc)
@@ -227,6 +238,20 @@ def sum_rows(rows: Sequence[tuple], columns: Sequence[str], by: Sequence[str], m
     for j, m in enumerate(measures):
         frame[m] = np.fromiter((acc[k][j] for k in order), dtype="int64", count=len(order))
     return frame
+
+
+def dict_of(frame: pd.DataFrame, by: Sequence[str], measures: Sequence[str]) -> dict[tuple, list[int]]:
+    """frame_of's inverse: a store answer as {values of `by`: [measures]} (rows with the same key summed)."""
+    acc: dict[tuple, list[int]] = {}
+    keys = zip(*(frame[c].tolist() for c in by), strict=True) if by else iter([()] * len(frame))
+    for key, values in zip(keys, zip(*(frame[m].tolist() for m in measures), strict=True), strict=True):
+        got = acc.get(key)
+        if got is None:
+            acc[key] = list(values)
+        else:
+            for j, v in enumerate(values):
+                got[j] += v
+    return acc
 
 
 # -- partitions a period range touches (both stores seek by them) ----------------------------------

@@ -181,6 +181,21 @@ class SQLiteStore(Store):
     # -- reads ------------------------------------------------------------------------------------
     def aggregate(self, table: str, grain: str, start: str, end: str, by: Sequence[str],
                   filters: Mapping[str, object] | None = None) -> pd.DataFrame:
+        result, measures, grouped = self._grouped(table, grain, start, end, by, filters)
+        return rowlib.finish(pd.DataFrame(result, columns=[*by, *measures]), by, measures, grouped=grouped)
+
+    def sums_many(self, queries: Sequence[tuple]) -> list[dict[tuple, list[int]]]:
+        out = []
+        for query in queries:
+            result, measures, _ = self._grouped(*query)
+            by = query[4]
+            out.append(rowlib.sum_dict(result, [*by, *measures], by, measures))
+        return out
+
+    def _grouped(self, table: str, grain: str, start: str, end: str, by: Sequence[str],
+                 filters: Mapping[str, object] | None = None) -> tuple[list[tuple], tuple[str, ...], bool]:
+        """The rows of one aggregate ([*by, *measures] tuples), its measures, and whether they are one
+        span's sums already grouped and sorted by `by` (else partial sums to add up)."""
         dims, measures = rowlib.check_query(table, grain, start, end, by, filters)
         conds, params = ["(expires_at IS NULL OR expires_at > ?)"], [time.time()]
         for col, value in (filters or {}).items():
@@ -201,7 +216,7 @@ class SQLiteStore(Store):
                 if len(spans) == 1:  # SQLite's grouping sorts by these anyway: pandas need not sort again
                     sql += f" ORDER BY {', '.join(by)}"
             result += [r for r in self._read(sql, [*span_params, *params]) if r[len(by)] is not None]
-        return rowlib.finish(pd.DataFrame(result, columns=[*by, *measures]), by, measures, grouped=len(spans) == 1)
+        return result, measures, len(spans) == 1
 
     def _spans(self, dims: Sequence[str], grain: str, start: str, end: str,
                filters: Mapping[str, object] | None) -> list[tuple[str, list]]:

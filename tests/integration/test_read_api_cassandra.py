@@ -11,6 +11,7 @@ import pytest
 from pipeline.read.api import Filters, ReadAPI
 from pipeline.rollups import running_counts
 from pipeline.stores import open_store
+from pipeline.stores import rows as rowlib
 from tests.support.rollup_fixtures import load, make_requests
 
 pytestmark = pytest.mark.integration
@@ -104,3 +105,8 @@ def test_many_aggregates_at_once_equal_each_alone(apis):
     for query, frame in zip(queries, together, strict=True):
         same(frame, cass.aggregate(*query))
         same(frame, apis[1].store.aggregate(*query))
+    # the read API's form of the same answers: {values of by: [measures]}, equal across the stores
+    sums = cass.sums_many(queries)
+    assert sums == apis[1].store.sums_many(queries) and all(sums)
+    for query, frame, got in zip(queries, together, sums, strict=True):
+        assert got == rowlib.dict_of(frame, query[4], [c for c in frame.columns if c not in query[4]])

@@ -116,6 +116,13 @@ def test_aggregate_filters_groups_and_empty_shape(store):
     assert got["n"].tolist() == [12] and got["n"].dtype == "int64"
     empty = store.aggregate("requests", "month", "2023-01", "2023-12", ["borough"], {"agency": "DOT"})
     assert list(empty.columns) == ["borough", "n"] and empty.empty
+    # the read API's form: the same sums keyed by the values of `by` (each query on its own)
+    queries = [("requests", "month", "2024-01", "2024-02", ["complaint_type"], {"borough": "Bronx"}),
+               ("requests", "month", "2024-01", "2024-12", [], {"borough": ["Bronx", "Queens"]}),
+               ("requests", "month", "2023-01", "2023-12", ["borough"], {"agency": "DOT"}),
+               ("requests", "month", "2024-01", "2024-02", ["period", "borough"], None)]
+    assert store.sums_many(queries) == [{("Heat",): [7], ("Noise",): [3]}, {(): [12]}, {},
+                                        {("2024-01", "Bronx"): [3], ("2024-01", "Queens"): [2], ("2024-02", "Bronx"): [7]}]
     with pytest.raises(ValueError, match="cannot group or filter"):
         store.aggregate("requests", "month", "2024-01", "2024-02", ["zip"])
     with pytest.raises(ValueError, match="not a rollup table"):
