@@ -7,6 +7,7 @@ own, and the read API stays about what to read and from where.
 """
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date, timedelta
 
 import numpy as np
@@ -136,13 +137,18 @@ def period_label(periods: pd.Series, grain: str, granularity: str) -> pd.Series:
     """Rollup periods ('YYYY-MM' or 'YYYY-MM-DD') as 'YYYY-MM-DD' labels of day/week/month. Each distinct
     period is labelled once in Python: a plan's piece holds a few hundred rows of a few dozen periods, where
     pandas' date parsing and formatting of the whole column cost ~1 ms a piece."""
+    return periods.map(period_labels(periods.unique(), grain, granularity))
+
+
+def period_labels(periods: Iterable[str], grain: str, granularity: str) -> dict[str, str]:
+    """{period: its label} of each of `periods` (period_label, for sums kept in dicts)."""
     if granularity == "month":
-        return periods.map({p: p[:7] + "-01" for p in periods.unique()})
+        return {p: p[:7] + "-01" for p in periods}
     if grain not in ("day", "week") or (granularity == "day" and grain != "day"):
         raise ValueError(f"{granularity} series need day rows")
     if granularity == "day":
-        return periods
-    return periods.map({p: _monday(date.fromisoformat(p)).isoformat() for p in periods.unique()})
+        return {p: p for p in periods}
+    return {p: _monday(date.fromisoformat(p)).isoformat() for p in periods}
 
 
 def _monday(day: date) -> date:
@@ -159,6 +165,22 @@ def period_range(start: date, end: date, granularity: str) -> list[str]:
         return out
     first, step = (start, 1) if granularity == "day" else (_monday(start), 7)
     return [(first + timedelta(days=k)).isoformat() for k in range(0, (end - first).days + 1, step)]
+
+
+def series_frame(sums: dict[tuple, list[int]], periods: list[str], split_by: str | None,
+                 among: tuple[str, ...] | None = None) -> pd.DataFrame:
+    """fill_series (no top) of sums {(period, group?): [count]}: every period of `periods` and, when split,
+    every group (the `among` ones, or those present), missing ones at 0, in (period, group) order. In
+    Python: a ten-year week series of eight groups is ~4,000 cells, where the frame, its multi-index and
+    the reindex cost several ms."""
+    if split_by is None:
+        return pd.DataFrame({"period": pd.Series(periods, dtype="object"),
+                             "count": np.fromiter((sums.get((p,), (0,))[0] for p in periods), "int64", len(periods))})
+    groups = sorted(set(among) if among is not None else {k[1] for k in sums})
+    cells = [(p, g) for p in periods for g in groups]
+    return pd.DataFrame({"period": pd.Series([p for p, _ in cells], dtype="object"),
+                         split_by: pd.Series([g for _, g in cells], dtype="object"),
+                         "count": np.fromiter((sums.get(c, (0,))[0] for c in cells), "int64", len(cells))})
 
 
 def fill_series(frame: pd.DataFrame, periods: list[str], split_by: str | None, top: int | None = None,
@@ -183,18 +205,19 @@ def fill_series(frame: pd.DataFrame, periods: list[str], split_by: str | None, t
     return frame[["period", *by, "count"]].reset_index(drop=True)
 
 
-def quantiles_by_group(frame: pd.DataFrame, key: str | None) -> pd.DataFrame:
-    """Resolution bins (columns key?, res_bin, n) as [key?, 'closed', 'median_h', 'p90_h'] per group."""
-    bins = frame["res_bin"].astype(int).clip(0, len(RESOLUTION_BINS_H) - 1)
-    index = frame[key] if key else pd.Series(0, index=frame.index)
-    matrix = (pd.DataFrame({"g": index, "b": bins, "n": frame["n"]})
-              .pivot_table(index="g", columns="b", values="n", aggfunc="sum", fill_value=0)
-              .reindex(columns=range(len(RESOLUTION_BINS_H)), fill_value=0))
-    counts = matrix.to_numpy(dtype="float64")
+def quantiles_by_group(sums: dict[tuple, list[int]], key: str | None) -> pd.DataFrame:
+    """Resolution bins summed as {(group?, res_bin): [n]} as [key?, 'closed', 'median_h', 'p90_h'] per group
+    (a group per key value, sorted; one row when key is None). A (groups x bins) matrix filled in Python:
+    a pivot table of the same rows cost ~5 ms of a resolution query."""
+    groups = sorted({k[0] for k in sums}) if key else [None]
+    at = {g: i for i, g in enumerate(groups)}
+    counts = np.zeros((len(groups), len(RESOLUTION_BINS_H)), dtype="float64")
+    for k, (n, *_) in sums.items():
+        counts[at[k[0]] if key else 0, min(max(int(k[-1]), 0), len(RESOLUTION_BINS_H) - 1)] += n
     result = pd.DataFrame({"closed": counts.sum(axis=1).astype("int64"),
                            "median_h": percentiles_from_bins(counts, 0.5), "p90_h": percentiles_from_bins(counts, 0.9)})
     if key:
-        result.insert(0, key, matrix.index.to_numpy())
+        result.insert(0, key, pd.Series(groups, dtype="object"))
     return result
 
 
