@@ -79,13 +79,14 @@ def with_years(segments: list[tuple[str, str, str]], years: set[str]) -> list[tu
     return [piece for seg in segments for piece in (split_span(seg[1:], years) if seg[0] == "month" else [seg])]
 
 
-def running_plan(segments: list[tuple[str, str, str]], ytd: dict[str, str], upto: set[str],
-                 first_year: str) -> list[tuple[int, str, str, str]] | None:
+def running_plan(segments: list[tuple[str, str, str]], ytd: dict[str, str], upto: set[str], first_year: str,
+                 years: set[str] | frozenset[str] = frozenset()) -> list[tuple[int, str, str, str]] | None:
     """The month segment of a plan as running totals (pipeline/rollups/running_counts.py): months m1..m2
     = upto(y2 - 1) + ytd(m2) - upto(y1 - 1) - ytd(m1 - 1), the terms of years before `first_year` (no
-    data) and of a January's month before left out. (sign, grain, period, period) pieces, the day
-    segments kept with sign +1; None when a term is not current (`ytd`: {year: last month written},
-    `upto`: the closed years written)."""
+    data) and of a January's month before left out. When y2 = y1 + 1 and y1 has year rows (`years`), the
+    two upto terms are y1's year row: one read, not two (the last 365 days cross one new year).
+    (sign, grain, period, period) pieces, the day segments kept with sign +1; None when a term is not
+    current (`ytd`: {year: last month written}, `upto`: the closed years written)."""
     out, terms = [], []
     for grain, p1, p2 in segments:
         if grain != "month":
@@ -95,11 +96,14 @@ def running_plan(segments: list[tuple[str, str, str]], ytd: dict[str, str], upto
         terms = [(1, "ytd", p2)]
         if not p1.endswith("-01"):
             terms.append((-1, "ytd", f"{y1}-{int(p1[5:]) - 1:02d}"))
-        if y2 > y1:
+        before = f"{int(y1) - 1:04d}"
+        if int(y2) == int(y1) + 1 and y1 in years and before >= first_year:
+            terms.append((1, "year", y1))
+        elif y2 > y1:
             terms += [(1, "upto", f"{int(y2) - 1:04d}")]
-            if f"{int(y1) - 1:04d}" >= first_year:
-                terms.append((-1, "upto", f"{int(y1) - 1:04d}"))
-        if not all(ytd.get(p[:4], "") >= p if g == "ytd" else p in upto for _, g, p in terms):
+            if before >= first_year:
+                terms.append((-1, "upto", before))
+        if not all(ytd.get(p[:4], "") >= p if g == "ytd" else g == "year" or p in upto for _, g, p in terms):
             return None
         out += [(sign, g, p, p) for sign, g, p in terms]
     return out if terms else None
@@ -110,7 +114,7 @@ def total_plan(segments: list[tuple[str, str, str]], years: set[str],
     """(sign, grain, first, last) pieces of a total over `segments`: with year rows (`with_years`), or
     with the running totals `running` = (ytd, upto, first year) when they read fewer periods."""
     pieces = [(1, *piece) for piece in with_years(segments, years)]
-    signed = running_plan(segments, *running) if running else None
+    signed = running_plan(segments, *running, years) if running else None
     if signed is not None and len(signed) < sum(len(split_periods(g, p1, p2)) for _, g, p1, p2 in pieces):
         return signed
     return pieces

@@ -118,6 +118,16 @@ def test_a_range_of_whole_months_is_at_most_four_running_periods():
         (1, "ytd", "2024-11", "2024-11"), (1, "upto", "2023", "2023"), (-1, "upto", "2021", "2021")]
     assert running_plan([("month", "2024-01", "2024-12")], *running) is None  # December 2024 not written
     assert running_plan([("month", "2022-01", "2023-05")], YTD, {"2021"}, "2021") is None  # upto 2022 stale
+    # across one new year (the last 365 days), the closed year's own row stands for upto(2022) - upto(2021)
+    assert running_plan([("month", "2022-12", "2023-11")], *running, {"2021", "2022"}) == [
+        (1, "ytd", "2023-11", "2023-11"), (-1, "ytd", "2022-11", "2022-11"), (1, "year", "2022", "2022")]
+    assert running_plan([("month", "2022-12", "2023-11")], YTD, {"2021"}, "2021", {"2022"}) == [
+        (1, "ytd", "2023-11", "2023-11"), (-1, "ytd", "2022-11", "2022-11"), (1, "year", "2022", "2022")]
+    assert running_plan([("month", "2022-12", "2023-11")], *running, {"2021"}) == [  # no year row of 2022
+        (1, "ytd", "2023-11", "2023-11"), (-1, "ytd", "2022-11", "2022-11"), (1, "upto", "2022", "2022"),
+        (-1, "upto", "2021", "2021")]
+    assert running_plan([("month", "2021-03", "2022-10")], *running, {"2021"}) == [  # upto 2020: before the data
+        (1, "ytd", "2022-10", "2022-10"), (-1, "ytd", "2021-02", "2021-02"), (1, "upto", "2021", "2021")]
     # a short range reads its months: running totals only when they read fewer periods
     assert total_plan([("month", "2023-02", "2023-03")], set(), running) == [
         (1, "month", "2023-02", "2023-03")]
