@@ -137,15 +137,10 @@ def hour_of_week_days(first: date, weeks: int, hows: list[int]) -> list[tuple[da
     return runs
 
 
-def period_label(periods: pd.Series, grain: str, granularity: str) -> pd.Series:
-    """Rollup periods ('YYYY-MM' or 'YYYY-MM-DD') as 'YYYY-MM-DD' labels of day/week/month. Each distinct
-    period is labelled once in Python: a plan's piece holds a few hundred rows of a few dozen periods, where
-    pandas' date parsing and formatting of the whole column cost ~1 ms a piece."""
-    return periods.map(period_labels(periods.unique(), grain, granularity))
-
-
 def period_labels(periods: Iterable[str], grain: str, granularity: str) -> dict[str, str]:
-    """{period: its label} of each of `periods` (period_label, for sums kept in dicts)."""
+    """{period: its 'YYYY-MM-DD' label of day/week/month} of each rollup period ('YYYY-MM' or 'YYYY-MM-DD').
+    Each distinct period is labelled once, in Python: a plan's piece holds a few hundred rows of a few dozen
+    periods, where pandas' date parsing and formatting of a whole column cost ~1 ms a piece."""
     if granularity == "month":
         return {p: p[:7] + "-01" for p in periods}
     if grain not in ("day", "week") or (granularity == "day" and grain != "day"):

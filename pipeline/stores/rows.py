@@ -200,18 +200,13 @@ def finish(frame: pd.DataFrame, by: Sequence[str], measures: Sequence[str], grou
     return frame.reset_index(drop=True)
 
 
-def sum_rows(rows: Sequence[tuple], columns: Sequence[str], by: Sequence[str], measures: Sequence[str],
-             keep: Mapping[str, object] | None = None) -> pd.DataFrame:
-    """finish() of rows as plain tuples (named by `columns`): those matching `keep` (column -> a value or a
-    list of values), summed per `by`, sorted by it, in Python. Why not a frame: a read plan's pieces hold
-    tens to a few thousand rows each, where building a frame, filtering and grouping it cost ~1-3 ms a
-    piece, most of a cold query's time on our side of the network."""
-    return frame_of(sum_dict(rows, columns, by, measures, keep), by, measures)
-
-
 def sum_dict(rows: Iterable[tuple], columns: Sequence[str], by: Sequence[str], measures: Sequence[str],
              keep: Mapping[str, object] | None = None) -> dict[tuple, list[int]]:
-    """sum_rows' sums before they become a frame: {values of `by`: [sums of `measures`]} (Store.sums_many)."""
+    """Rows as plain tuples (named by `columns`): those matching `keep` (column -> a value or a list of
+    values), summed per `by` in Python, as {values of `by`: [sums of `measures`]} (Store.sums_many; frame_of
+    makes the frame). Why not a frame: a read plan's pieces hold tens to a few thousand rows each, where
+    building a frame, filtering and grouping it cost ~1-3 ms a piece, most of a cold query's time on our
+    side of the network."""
     at = {c: i for i, c in enumerate(columns)}
     tests = [(at[c], set(v) if isinstance(v, list) else {v}) for c, v in (keep or {}).items()]
     keys, sums = [at[c] for c in by], [at[m] for m in measures]
@@ -242,16 +237,8 @@ def frame_of(acc: Mapping[tuple, Sequence[int]], by: Sequence[str], measures: Se
 
 def dict_of(frame: pd.DataFrame, by: Sequence[str], measures: Sequence[str]) -> dict[tuple, list[int]]:
     """frame_of's inverse: a store answer as {values of `by`: [measures]} (rows with the same key summed)."""
-    acc: dict[tuple, list[int]] = {}
-    keys = zip(*(frame[c].tolist() for c in by), strict=True) if by else iter([()] * len(frame))
-    for key, values in zip(keys, zip(*(frame[m].tolist() for m in measures), strict=True), strict=True):
-        got = acc.get(key)
-        if got is None:
-            acc[key] = list(values)
-        else:
-            for j, v in enumerate(values):
-                got[j] += v
-    return acc
+    columns = [*by, *measures]
+    return sum_dict(frame[columns].itertuples(index=False, name=None), columns, by, measures)
 
 
 # -- partitions a period range touches (both stores seek by them) ----------------------------------

@@ -18,7 +18,7 @@ from pipeline.read.plan import (
     fill_series,
     hour_of_week_days,
     percentile_from_bins,
-    period_label,
+    period_labels,
     period_range,
     plan_range,
 )
@@ -59,7 +59,7 @@ def test_fill_series_gives_every_period_and_group_and_sums_the_rest_as_other():
 @settings(max_examples=300, deadline=None)
 @given(st.dates(date(1999, 1, 1), date(2031, 12, 31)), st.integers(0, 800), st.sampled_from(["day", "week", "month"]))
 def test_labels_and_ranges_equal_the_pandas_calendar(start, days, granularity):
-    """period_range and period_label (in Python since they cost ~1 ms a plan piece) against pandas' calendar."""
+    """period_range and period_labels (in Python since they cost ~1 ms a plan piece) against pandas' calendar."""
     end = start + timedelta(days=days)
     first = {"day": start, "week": start - timedelta(days=start.weekday()), "month": start.replace(day=1)}[granularity]
     want = [d.strftime("%Y-%m-%d") for d in pd.date_range(first, end, freq={"day": "D", "week": "7D", "month": "MS"}[granularity])]
@@ -68,8 +68,8 @@ def test_labels_and_ranges_equal_the_pandas_calendar(start, days, granularity):
     stamps = pd.to_datetime(days_, format="%Y-%m-%d")
     labels = {"day": days_, "month": days_.str[:7] + "-01",
               "week": (stamps - pd.to_timedelta(stamps.dt.weekday, unit="D")).dt.strftime("%Y-%m-%d")}
-    assert period_label(days_, "day", granularity).tolist() == labels[granularity].tolist()
-    assert period_label(days_.str[:7], "month", "month").tolist() == labels["month"].tolist()
+    assert days_.map(period_labels(days_, "day", granularity)).tolist() == labels[granularity].tolist()
+    assert days_.str[:7].map(period_labels(days_.str[:7], "month", "month")).tolist() == labels["month"].tolist()
 
 
 def test_plan_range_uses_months_inside_and_days_at_the_edges():

@@ -77,7 +77,7 @@ def test_sqlite_reads_back_every_row_of_a_key_ordered_write(sqlite_store):
 
 
 def frame_sums(rows, columns, by, measures, keep):
-    """What the Cassandra store summed its pieces with before sum_rows: filter, group and sum a frame."""
+    """What the Cassandra store summed its pieces with before sum_dict: filter, group and sum a frame."""
     frame = pd.DataFrame(rows, columns=columns)
     for col, value in keep.items():
         frame = frame[frame[col].isin(value) if isinstance(value, list) else frame[col] == value]
@@ -91,8 +91,9 @@ piece_rows = st.lists(st.tuples(st.sampled_from(["2024-01", "2024-02", "2023-12"
 @settings(max_examples=200, deadline=None)
 @given(piece_rows, st.sampled_from([[], ["period"], ["borough"], ["period", "res_bin"], ["res_bin", "borough"]]),
        st.sampled_from([{}, {"borough": "Bronx"}, {"res_bin": 2}, {"borough": ["Queens", "Q"], "res_bin": [0, 3]}]))
-def test_sum_rows_equals_the_frame_sums_it_replaced(rows, by, keep):
+def test_sum_dict_equals_the_frame_sums_it_replaced(rows, by, keep):
     columns, measures = ["period", "borough", "res_bin", "n", "late"], ["n", "late"]
-    got, want = rowlib.sum_rows(rows, columns, by, measures, keep), frame_sums(rows, columns, by, measures, keep)
+    got = rowlib.frame_of(rowlib.sum_dict(rows, columns, by, measures, keep), by, measures)
+    want = frame_sums(rows, columns, by, measures, keep)
     pd.testing.assert_frame_equal(got, want)
     assert list(got.columns) == [*by, *measures] and all(got[m].dtype == "int64" for m in measures)
