@@ -13,8 +13,6 @@ from collections.abc import Mapping, Sequence
 
 import pandas as pd
 
-from pipeline.stores import rows as rowlib
-
 
 class StoreUnavailable(RuntimeError):
     """The store does not answer; the message says which store and why."""
@@ -64,11 +62,11 @@ class Store(ABC):
         (parallel_reads) sends them all at once: a total's plan pieces, or the days of a baseline."""
         return [self.aggregate(*query) for query in queries]
 
+    @abstractmethod
     def sums_many(self, queries: Sequence[tuple]) -> list[dict[tuple, list[int]]]:
-        """aggregate_many's answers as {values of the query's `by`: [measures]}: the read API adds a plan's
-        pieces up in Python, where a frame per piece, a concat and a group-by cost more than the rows."""
-        return [rowlib.dict_of(frame, query[4], [c for c in frame.columns if c not in query[4]])
-                for query, frame in zip(queries, self.aggregate_many(queries), strict=True)]
+        """aggregate_many's answers as {values of the query's `by`: [measures]} (stores/rows.py sum_dict): the
+        read API adds a plan's pieces up in Python, where a frame per piece, a concat and a group-by cost more
+        than the rows."""
 
     @abstractmethod
     def buckets(self, table: str, grain: str) -> list[str]:

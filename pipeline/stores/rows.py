@@ -235,12 +235,6 @@ def frame_of(acc: Mapping[tuple, Sequence[int]], by: Sequence[str], measures: Se
     return frame
 
 
-def dict_of(frame: pd.DataFrame, by: Sequence[str], measures: Sequence[str]) -> dict[tuple, list[int]]:
-    """frame_of's inverse: a store answer as {values of `by`: [measures]} (rows with the same key summed)."""
-    columns = [*by, *measures]
-    return sum_dict(frame[columns].itertuples(index=False, name=None), columns, by, measures)
-
-
 # -- partitions a period range touches (both stores seek by them) ----------------------------------
 def buckets_between(grain: str, start: str, end: str) -> list[str]:
     """Every partition bucket from start's to end's (years, months or hours)."""

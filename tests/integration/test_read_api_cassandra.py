@@ -109,4 +109,4 @@ def test_many_aggregates_at_once_equal_each_alone(apis):
     sums = cass.sums_many(queries)
     assert sums == apis[1].store.sums_many(queries) and all(sums)
     for query, frame, got in zip(queries, together, sums, strict=True):
-        assert got == rowlib.dict_of(frame, query[4], [c for c in frame.columns if c not in query[4]])
+        same(rowlib.frame_of(got, query[4], [c for c in frame.columns if c not in query[4]]), frame)
