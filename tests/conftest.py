@@ -19,7 +19,20 @@ SAMPLE_CSV = os.path.join(DATA_DIR, "nyc_311_sample_2022.csv")
 LEGACY_CSV = os.path.join(ROOT, "tests", "fixtures", "nyc_311_legacy_sample.csv")
 LOAD_NOW = datetime(2022, 6, 1, tzinfo=UTC)  # the `now` of the shared loads below (after both samples)
 
-CASSANDRA_URL = os.environ.get("NYC311_TEST_CASSANDRA", "cassandra://127.0.0.1:9042/nyc311_test")
+
+def worker_keyspace(url: str, worker: str | None) -> str:
+    """The suite's Cassandra URL with a keyspace of this pytest-xdist worker's own (`nyc311_test_gw1`).
+    Why: `make test` runs its parallel part in two workers, each with its own session fixtures (the
+    shared sample loads) and tests whose keyspaces are named after the suite's; one keyspace each
+    keeps one worker's drops and loads out of the other's reads. Alone (no worker), the URL as given."""
+    if not worker:
+        return url
+    u = urlparse(url)
+    return u._replace(path=f"{u.path.rstrip('/')}_{worker}").geturl()
+
+
+CASSANDRA_URL = worker_keyspace(os.environ.get("NYC311_TEST_CASSANDRA", "cassandra://127.0.0.1:9042/nyc311_test"),
+                                os.environ.get("PYTEST_XDIST_WORKER"))
 KAFKA_URL = os.environ.get("NYC311_TEST_KAFKA", "kafka://127.0.0.1:9092/nyc311-test")
 
 

@@ -33,7 +33,7 @@ from tests.support.serving_helpers import live_callback
 
 # pytest-timeout counts the cluster's start (fixture set-up) against the first test: measured 2 min
 # to start and 11-13 min for the two batch runs at load average 20-30 on the 2-core box
-pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.timeout(2400)]
+pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.serial, pytest.mark.timeout(2400)]
 
 ROOT = Path(__file__).resolve().parents[2]
 CLUSTER = ["bash", str(ROOT / "scripts" / "cluster.sh")]

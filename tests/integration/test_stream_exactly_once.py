@@ -20,7 +20,7 @@ from pipeline.streams import events as ev
 from pipeline.streams.kafka import KafkaStream
 from tests.support import stream_helpers as h
 
-pytestmark = [pytest.mark.integration, pytest.mark.slow]
+pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.serial]
 
 KILLS = 10
 BROKER_RESTART, STORE_RESTART = 3, 6  # the broker restarts after this kill; Cassandra before it, under the job
