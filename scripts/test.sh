@@ -11,13 +11,14 @@ started=0
 cleanup() { [ "$started" = 1 ] && { bash scripts/cluster.sh down >/dev/null; bash scripts/services.sh down; }; }
 trap cleanup EXIT INT TERM
 started=1
-# Every JVM of the run (Kafka, Cassandra, each Spark driver, the cluster's) compiles with C1 only.
-# Why: the suite starts dozens of short-lived JVMs on two cores, and C2's compiler threads spent a
-# small Spark job's warm-up compiling code the test never runs long: one session start with a Delta
-# write and two reads took 33.6 against 18.0 s of JVM CPU (python -m bench.jvm_start). Set
-# NYC311_TEST_JAVA_OPTIONS= (empty) to test with the JVM's defaults, as the product runs.
-export JAVA_TOOL_OPTIONS="${NYC311_TEST_JAVA_OPTIONS--XX:TieredStopAtLevel=1}"
 bash scripts/services.sh up || { echo "services failed to start; see var/log/" >&2; exit 1; }
+# The JVMs the tests start (streaming jobs, loaders, stacks, the cluster's servers) compile with C1
+# only; Kafka, Cassandra (above) and the suite's own Spark session (tests/conftest.py jvm_defaults)
+# live the whole run and keep the JVM's defaults. Why: on two cores, C2's compiler threads spent a
+# short job's warm-up compiling code the job never runs long: a session start with a Delta write
+# and two reads took 33.6 against 18.0 s of JVM CPU (python -m bench.jvm_start). Set
+# NYC311_TEST_JAVA_OPTIONS= (empty) to test every JVM with the defaults, as the product runs.
+export JAVA_TOOL_OPTIONS="${NYC311_TEST_JAVA_OPTIONS--XX:TieredStopAtLevel=1}"
 export NYC311_TEST_CASSANDRA="${NYC311_TEST_CASSANDRA:-cassandra://127.0.0.1:9042/nyc311_test}"
 export NYC311_TEST_KAFKA="${NYC311_TEST_KAFKA:-kafka://127.0.0.1:9092/nyc311-test}"
 # --durations: the slowest tests in every run's log, where the time to cut is (issue 12: make test time)
@@ -27,9 +28,9 @@ if [ $# -gt 0 ]; then
 else
   # The whole suite in two parts. First every test but the `serial` ones, in NYC311_TEST_WORKERS
   # pytest-xdist workers (a module stays in one worker, each worker has its own Spark session and
-  # Cassandra keyspaces, see tests/conftest.py): most of a test's time is waiting on a streaming
-  # job, a server or a browser, so two workers overlap the waits. Then the serial tests alone: they
-  # restart the shared servers under the others, or start a cluster of their own.
+  # Cassandra keyspaces, see tests/conftest.py). One pytest kept the two cores 79 % busy: its tests
+  # wait on streaming jobs, servers and browsers; two workers fill those waits. Then the serial tests
+  # alone: they restart the shared servers under the others, or start a cluster of their own.
   .venv/bin/python -m pytest -n "${NYC311_TEST_WORKERS:-2}" --dist loadfile -m "not serial" --durations=30
   rc=$?
   .venv/bin/python -m pytest -m serial --durations=10

@@ -70,6 +70,19 @@ def kafka_topic(kafka_url) -> str:
     return f"t-{uuid.uuid4().hex[:10]}"
 
 
+@contextmanager
+def jvm_defaults():
+    """Start a JVM inside this block with the JVM's own compilers, not the C1-only JAVA_TOOL_OPTIONS
+    scripts/test.sh gives the short-lived ones. Why: this session lives the whole run, and C2 pays
+    back there: the Spark-heavy unit modules took 1.09x as long with C1 only (111 against 102 s)."""
+    saved = os.environ.pop("JAVA_TOOL_OPTIONS", None)
+    try:
+        yield
+    finally:
+        if saved is not None:
+            os.environ["JAVA_TOOL_OPTIONS"] = saved
+
+
 @pytest.fixture(scope="session")
 def spark():
     """One local SparkSession for the whole run (with the Kafka connector on the classpath)."""
@@ -77,7 +90,8 @@ def spark():
     from pipeline.spark import build_session
 
     settings = load(env={**os.environ, "NYC311_SPARK_MASTER": "local[2]", "NYC311_SPARK_DRIVER_MEMORY": "2g"})
-    session = build_session("nyc311-tests", settings, with_kafka=True, shuffle_partitions=2)
+    with jvm_defaults():
+        session = build_session("nyc311-tests", settings, with_kafka=True, shuffle_partitions=2)
     yield session
     session.stop()
 

@@ -156,7 +156,10 @@ def restart_service(name: str, down_for: float = 3.0) -> None:
     except OSError:
         pass
     time.sleep(down_for)
-    subprocess.run(["bash", "scripts/services.sh", "up", name], cwd=root, check=True)
+    # as scripts/test.sh started it: with the JVM's own compilers (its C1-only options are for the
+    # short-lived JVMs the tests start)
+    env = {k: v for k, v in os.environ.items() if k != "JAVA_TOOL_OPTIONS"}
+    subprocess.run(["bash", "scripts/services.sh", "up", name], cwd=root, check=True, env=env)
 
 
 def lake_merge_in_flight(log: Path, since: int) -> bool:
