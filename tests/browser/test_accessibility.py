@@ -43,7 +43,7 @@ def set_theme(driver, base: str, dark: bool) -> None:
     settle(driver)
     if (driver.execute_script(THEME_JS) == "dark") != dark:
         driver.execute_script("document.querySelector('label[for=theme-switch]').click()")
-    WebDriverWait(driver, 10).until(lambda d: d.execute_script(THEME_JS) == ("dark" if dark else "light"))
+    WebDriverWait(driver, 30).until(lambda d: d.execute_script(THEME_JS) == ("dark" if dark else "light"))
 
 
 def audit(driver, base: str, mode: str) -> dict[str, list[dict]]:
@@ -94,7 +94,7 @@ def test_every_page_has_lang_one_main_one_h1_and_named_charts_with_tables(served
         if path not in ("about", "live") and not embed:
             # the numbers are in the page, not only in the CSV: opening a chart's disclosure draws them
             driver.execute_script("document.querySelector('details.chart-numbers summary').click()")
-            WebDriverWait(driver, 15).until(lambda d: d.execute_script(
+            WebDriverWait(driver, 30).until(lambda d: d.execute_script(
                 "const t = document.querySelector('details.chart-numbers[open] table');"
                 "return t && t.querySelectorAll('tbody tr').length > 0"))
         elif path == "live":
@@ -119,28 +119,28 @@ def test_filter_bar_level_switch_and_theme_toggle_work_from_the_keyboard(served,
     # theme toggle: a checkbox, Space flips it
     tab_to("#theme-switch")
     ActionChains(driver).send_keys(Keys.SPACE).perform()
-    WebDriverWait(driver, 10).until(lambda d: d.execute_script(THEME_JS) == "dark")
+    WebDriverWait(driver, 30).until(lambda d: d.execute_script(THEME_JS) == "dark")
     ActionChains(driver).send_keys(Keys.SPACE).perform()
-    WebDriverWait(driver, 10).until(lambda d: d.execute_script(THEME_JS) == "light")
+    WebDriverWait(driver, 30).until(lambda d: d.execute_script(THEME_JS) == "light")
     # filter bar: the period buttons are radios (arrow keys), the borough dropdown opens with Enter
     tab_to("#f-range input:not(:checked)")
     ActionChains(driver).send_keys(Keys.SPACE).perform()
-    WebDriverWait(driver, 10).until(lambda d: "range=all" not in d.current_url)  # All time -> Last 365 days
+    WebDriverWait(driver, 30).until(lambda d: "range=all" not in d.current_url)  # All time -> Last 365 days
     tab_to("button#f-borough")
     ActionChains(driver).send_keys(Keys.ENTER).perform()
-    WebDriverWait(driver, 10).until(lambda d: d.find_elements("css selector", "[role=option]"))
+    WebDriverWait(driver, 30).until(lambda d: d.find_elements("css selector", "[role=option]"))
     ActionChains(driver).send_keys("Queens").perform()
     # Enter picks the highlighted option; wait for the search to narrow the list as a user would see it
     # (on a busy machine an Enter sent at once picked the first borough, the Bronx). Read in one script:
     # the list re-renders as it narrows, so elements found first can be gone when their text is asked for.
-    WebDriverWait(driver, 10).until(lambda d: d.execute_script(
+    WebDriverWait(driver, 30).until(lambda d: d.execute_script(
         "return [...document.querySelectorAll('[role=option]')].map(o => o.innerText.trim())") == ["Queens"])
     ActionChains(driver).send_keys(Keys.ENTER).perform()
-    WebDriverWait(driver, 10).until(lambda d: "borough=Queens" in d.current_url)
+    WebDriverWait(driver, 30).until(lambda d: "borough=Queens" in d.current_url)
     # the map's level switch: radios again
     tab_to("#map-level input")
     ActionChains(driver).send_keys(Keys.ARROW_RIGHT).perform()
-    WebDriverWait(driver, 10).until(lambda d: "level=" in d.current_url)
+    WebDriverWait(driver, 30).until(lambda d: "level=" in d.current_url)
 
 
 DRAWN_WITH_NOTICE = """

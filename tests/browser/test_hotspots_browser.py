@@ -73,16 +73,18 @@ def at_cell(driver, cell: str) -> tuple[object, int, int]:
     return canvas, int(x), int(y)
 
 
-def point_at(driver, cell: str, shown, timeout: float = 30):
+def point_at(driver, cell: str, shown, timeout: float = 60):
     """Move the pointer onto the cell until `shown` holds, as a user moves the mouse again when nothing
     appears: on a busy machine the map may still be settling when the pointer first arrives (the pointer
-    leaves the map between tries, so each try is a fresh hover)."""
+    leaves the map between tries, so each try is a fresh hover). Each try waits 10 s: a fresh hover
+    supersedes the last one's callback, so with `make test`'s two workers on two cores a 3 s try never
+    saw its answer (the hover callback reads the cell's types from the store)."""
     deadline = time.monotonic() + timeout
     while True:
         canvas, x, y = at_cell(driver, cell)
         ActionChains(driver).move_to_element_with_offset(canvas, x, y).pause(0.5).perform()
         try:
-            return WebDriverWait(driver, 3, poll_frequency=0.1).until(shown)
+            return WebDriverWait(driver, 10, poll_frequency=0.1).until(shown)
         except TimeoutException:
             if time.monotonic() > deadline:
                 raise
