@@ -16,7 +16,7 @@ bash scripts/services.sh up || { echo "services failed to start; see var/log/" >
 # only; Kafka, Cassandra (above) and the suite's own Spark session (tests/conftest.py jvm_defaults)
 # live the whole run and keep the JVM's defaults. Why: on two cores, C2's compiler threads spent a
 # short job's warm-up compiling code the job never runs long: a session start with a Delta write
-# and two reads took 33.6 against 18.0 s of JVM CPU (python -m bench.jvm_start). Set
+# and two reads took 40.7 against 25.5 s of JVM CPU (python -m bench.jvm_start). Set
 # NYC311_TEST_JAVA_OPTIONS= (empty) to test every JVM with the defaults, as the product runs.
 export JAVA_TOOL_OPTIONS="${NYC311_TEST_JAVA_OPTIONS--XX:TieredStopAtLevel=1}"
 export NYC311_TEST_CASSANDRA="${NYC311_TEST_CASSANDRA:-cassandra://127.0.0.1:9042/nyc311_test}"
