@@ -13,6 +13,8 @@ from urllib.parse import urlparse
 
 import pytest
 
+from tests.support.jvm import jvm_defaults
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DATA_DIR = os.path.join(ROOT, "data")  # the product's own copy (data/README.md)
 SAMPLE_CSV = os.path.join(DATA_DIR, "nyc_311_sample_2022.csv")
@@ -68,19 +70,6 @@ def kafka_url() -> str:
 def kafka_topic(kafka_url) -> str:
     """A fresh topic name per test (auto-created by the broker or by the test)."""
     return f"t-{uuid.uuid4().hex[:10]}"
-
-
-@contextmanager
-def jvm_defaults():
-    """Start a JVM inside this block with the JVM's own compilers, not the C1-only JAVA_TOOL_OPTIONS
-    scripts/test.sh gives the short-lived ones. Why: this session lives the whole run, and C2 pays
-    back there: the Spark-heavy unit modules took 1.09x as long with C1 only (111 against 102 s)."""
-    saved = os.environ.pop("JAVA_TOOL_OPTIONS", None)
-    try:
-        yield
-    finally:
-        if saved is not None:
-            os.environ["JAVA_TOOL_OPTIONS"] = saved
 
 
 @pytest.fixture(scope="session")

@@ -18,6 +18,7 @@ from pipeline.producers.produce import Synthetic
 from pipeline.streams import events as ev
 from pipeline.streams.events import NY
 from pipeline.streams.kafka import KafkaStream
+from tests.support.jvm import jvm_defaults
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -156,10 +157,8 @@ def restart_service(name: str, down_for: float = 3.0) -> None:
     except OSError:
         pass
     time.sleep(down_for)
-    # as scripts/test.sh started it: with the JVM's own compilers (its C1-only options are for the
-    # short-lived JVMs the tests start)
-    env = {k: v for k, v in os.environ.items() if k != "JAVA_TOOL_OPTIONS"}
-    subprocess.run(["bash", "scripts/services.sh", "up", name], cwd=root, check=True, env=env)
+    with jvm_defaults():  # as scripts/test.sh started it
+        subprocess.run(["bash", "scripts/services.sh", "up", name], cwd=root, check=True)
 
 
 def lake_merge_in_flight(log: Path, since: int) -> bool:
