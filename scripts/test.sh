@@ -13,7 +13,7 @@ trap cleanup EXIT INT TERM
 started=1
 bash scripts/services.sh up || { echo "services failed to start; see var/log/" >&2; exit 1; }
 # The JVMs the tests start (streaming jobs, loaders, stacks, the cluster's servers) compile with C1
-# only; Kafka, Cassandra (above) and the suite's own Spark session (tests/conftest.py jvm_defaults)
+# only; Kafka, Cassandra (above) and the suite's own Spark session (tests/support/jvm.py jvm_defaults)
 # live the whole run and keep the JVM's defaults. Why: on two cores, C2's compiler threads spent a
 # short job's warm-up compiling code the job never runs long: a session start with a Delta write
 # and two reads took 40.7 against 25.5 s of JVM CPU (python -m bench.jvm_start). Set
