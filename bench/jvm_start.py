@@ -2,8 +2,9 @@
 
 Why: `make test` starts dozens of short-lived Spark drivers (every streaming job, loader and stack a
 test starts), on two cores, so the CPU a JVM spends warming up is the suite's time. scripts/test.sh
-runs every JVM with C1 only (`-XX:TieredStopAtLevel=1`); this measures what that buys on the job
-the tests run most: a session start, a small group-by, a Delta write and a Delta read.
+runs those short-lived JVMs with C1 only (`-XX:TieredStopAtLevel=1`; the long-lived ones keep the
+defaults, tests/support/jvm.py); this measures what that buys on the job the tests run most: a
+session start, a small group-by, a Delta write and a Delta read.
 
     python -m bench.jvm_start [--turns 3] [--options "-XX:TieredStopAtLevel=1"]
 
