@@ -27,7 +27,18 @@ DRAWN = """
 const g = document.querySelector('.page-hotspots .js-plotly-plot');
 const graphs = [...document.querySelectorAll('.page-hotspots .js-plotly-plot')];
 return graphs.length === 2 && graphs.every(g => g._fullData && g.layout &&
-    !((g.layout.annotations || []).some(a => /Loading/.test(a.text))));
+    !((g.layout.annotations || []).some(a => /Loading/.test(a.text))) &&
+    !g.closest('.dash-graph--pending') && !g.classList.contains('dash-graph--pending'));
+"""
+# a spot of the map's canvas (offset from its centre) that no hexagon covers, near its border: the pointer
+# crosses it between hover tries
+EMPTY_SPOT = """
+const g = [...document.querySelectorAll('.page-hotspots .js-plotly-plot')][0];
+const map = g._fullLayout.map._subplot.map; const hex = 'plotly-trace-layer-' + g._fullData[1].uid;
+const c = map.getCanvas(); const r = c.getBoundingClientRect(); const w = r.width, h = r.height;
+for (const [x, y] of [[8, 8], [w - 8, 8], [8, h - 8], [w - 8, h - 8], [w / 2, 8], [w / 2, h - 8], [8, h / 2], [w - 8, h / 2]])
+    if (!map.queryRenderedFeatures([x, y]).some(f => f.layer.id.startsWith(hex))) return [x - w / 2, y - h / 2];
+return null;
 """
 PLACES = """
 const card = [...document.querySelectorAll('.chart-card')].find(c => (c.querySelector('h2') || {})
@@ -75,10 +86,11 @@ def at_cell(driver, cell: str) -> tuple[object, int, int]:
 
 def point_at(driver, cell: str, shown, timeout: float = 60):
     """Move the pointer onto the cell until `shown` holds, as a user moves the mouse again when nothing
-    appears: on a busy machine the map may still be settling when the pointer first arrives (the pointer
-    leaves the map between tries, so each try is a fresh hover). Each try waits 10 s: a fresh hover
-    supersedes the last one's callback, so with `make test`'s two workers on two cores a 3 s try never
-    saw its answer (the hover callback reads the cell's types from the store)."""
+    appears. Between tries the pointer crosses a spot of the map with no hexagon, as a user's would:
+    Plotly emits a hover only when the hovered point changes, so leaving the map (which clears
+    nothing) and coming back to the same cell never emitted a second one, and a first hover that Dash
+    missed (CI run of stop 35: no callback request was ever sent) was lost for good. Each try waits
+    10 s: the hover callback reads the cell's types from the store, on two busy cores."""
     deadline = time.monotonic() + timeout
     while True:
         canvas, x, y = at_cell(driver, cell)
@@ -88,7 +100,9 @@ def point_at(driver, cell: str, shown, timeout: float = 60):
         except TimeoutException:
             if time.monotonic() > deadline:
                 raise
-            ActionChains(driver).move_to_element(driver.find_element(By.ID, "hotspots-cell-types")).perform()
+            spot = driver.execute_script(EMPTY_SPOT)
+            assert spot, "every spot near the map's border is covered by a hexagon"
+            ActionChains(driver).move_to_element_with_offset(canvas, int(spot[0]), int(spot[1])).pause(0.5).perform()
 
 
 def drawn_places(driver) -> dict[tuple[str, str], int]:
