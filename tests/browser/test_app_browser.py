@@ -107,9 +107,12 @@ def test_filters_write_the_url_and_redraw(served, driver, reqs):
 
 def test_clicking_a_region_filters_the_app(served, driver):
     open_page(driver, served.url + "map?range=all")
-    # the drawn shape of Brooklyn in the coloured trace (plotly binds each path to its location)
+    # the drawn shape of Brooklyn in the coloured trace (plotly binds each path to its location), once
+    # Dash has plotted the figure: dcc.Graph (re)binds its events only when a plot resolves, and a click
+    # before that is lost (the hotspots map lost a hover that way in the CI run of stop 35)
     region = wait(driver, lambda d: d.execute_script(
         "const g = document.querySelector('.page-map .js-plotly-plot');"
+        "if (!g || g.classList.contains('dash-graph--pending')) return null;"
         "const paths = [...g.querySelectorAll('.trace.choropleth')].pop();"
         "return paths && [...paths.querySelectorAll('path.choroplethlocation')]"
         ".find(p => p.__data__ && p.__data__.loc === 'Brooklyn');"))

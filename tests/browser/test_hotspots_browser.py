@@ -23,6 +23,8 @@ pytestmark = pytest.mark.browser
 
 TYPE, BOROUGH = "Noise - Residential", "Brooklyn"
 FILTERS = "range=all&type=Noise+-+Residential&borough=Brooklyn"
+# drawn: both figures in, past the placeholder, and Dash done plotting them (dcc.Graph (re)binds its
+# hover and click events only when a plot resolves; a map's resolves once MapLibre has rendered)
 DRAWN = """
 const g = document.querySelector('.page-hotspots .js-plotly-plot');
 const graphs = [...document.querySelectorAll('.page-hotspots .js-plotly-plot')];
