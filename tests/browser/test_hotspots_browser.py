@@ -26,11 +26,10 @@ FILTERS = "range=all&type=Noise+-+Residential&borough=Brooklyn"
 # drawn: both figures in, past the placeholder, and Dash done plotting them (dcc.Graph (re)binds its
 # hover and click events only when a plot resolves; a map's resolves once MapLibre has rendered)
 DRAWN = """
-const g = document.querySelector('.page-hotspots .js-plotly-plot');
 const graphs = [...document.querySelectorAll('.page-hotspots .js-plotly-plot')];
 return graphs.length === 2 && graphs.every(g => g._fullData && g.layout &&
     !((g.layout.annotations || []).some(a => /Loading/.test(a.text))) &&
-    !g.closest('.dash-graph--pending') && !g.classList.contains('dash-graph--pending'));
+    !g.closest('.dash-graph--pending'));
 """
 # a spot of the map's canvas (offset from its centre) that no hexagon covers, near its border: the pointer
 # crosses it between hover tries
