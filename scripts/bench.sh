@@ -1,11 +1,15 @@
 #!/usr/bin/env bash
-# `make bench`: every benchmark the issues name, against the real local servers. Long (about an
-# hour on 2 cores); run one part with `bash scripts/bench.sh PART` where PART is one of
+# `make bench`: every benchmark the issues name, against the real local servers. Long (about two
+# hours on 2 cores, more on a first run that builds the read stores, and the stream's catch-up is
+# as long as its backlog); run one part with `bash scripts/bench.sh PART` where PART is one of
 #   services  fetch/start times and peak memory of Kafka, Cassandra and a Spark driver
-#   batch     5M synthetic rows -> Spark -> Cassandra (rows/s per stage), one more day, DuckDB ratio
+#   batch     5M synthetic rows -> Spark -> Cassandra (rows/s per stage), one more day, DuckDB ratio;
+#             then `make run`'s first start: 1.6M rows into a fresh SQLite store (~45 min together)
 #   small     the 924-row sample into a fresh SQLite store with the real command line (target <= 15 s)
-#   read      every read-API query over ten years of rollups in Cassandra (p50/p95, cold and cached)
-#   readlake  the read API against DuckDB over the lake, same answers (checked equal), same run
+#   read      every read-API query over ten years of rollups in Cassandra and three years in SQLite
+#             (p50/p95, cold and cached; a minute once the stores are built, 14 min to build Cassandra's)
+#   readlake  the read API against DuckDB over the lake, same answers (checked equal), same run, on
+#             SQLite then Cassandra (~11 min)
 #   writes    replace_periods alone: readlake's rollup rows into a fresh SQLite store (run readlake first)
 #   stream    catch-up after an hour's downtime (7.2M-event backlog): rate, time, peak memory, exact
 #             counts; then 2,000 events/s for 5 min: freshness p50/p95/max, memory. Options of
@@ -27,12 +31,13 @@ for part in "${parts[@]}"; do
   echo "==================== $part"
   case "$part" in
     services) bash scripts/bench-services.sh ;;
-    batch)    bash scripts/services.sh up && $PY -m bench.batch ;;
+    batch)    bash scripts/services.sh up && $PY -m bench.batch && $PY -m bench.batch --rows 1600000 --store sqlite:///var/bench/batch.db ;;
     small)    $PY -m bench.small_load ;;
     # a keyspace of its own: BENCH_STORE holds the batch part's real rollups, which would count beside the
     # synthetic ones; no query of bench.read reads the hotspot tables (~80 % of ten years' rows)
-    read)     bash scripts/services.sh up && $PY -m bench.read --store "${BENCH_READ_STORE:-cassandra://127.0.0.1:9042/nyc311_bench10}" --without-hotspots ;;
-    readlake) $PY -m bench.read_lake ;;
+    read)     bash scripts/services.sh up && $PY -m bench.read --store "${BENCH_READ_STORE:-cassandra://127.0.0.1:9042/nyc311_bench10}" --without-hotspots \
+                && $PY -m bench.read --store sqlite:///var/bench/read3.db --years 3 ;;
+    readlake) bash scripts/services.sh up && $PY -m bench.read_lake && $PY -m bench.read_lake --store cassandra://127.0.0.1:9042/nyc311_readlake ;;
     writes)   $PY -m bench.store_writes ;;
     # shellcheck disable=SC2086 # BENCH_STREAM_ARGS is a list of options
     stream)   bash scripts/services.sh up && $PY -m bench.stream --store "$BENCH_STORE" ${BENCH_STREAM_ARGS:-} ;;
