@@ -10,7 +10,9 @@
 #             (p50/p95, cold and cached; a minute once the stores are built, 14 min to build Cassandra's)
 #   readlake  the read API against DuckDB over the lake, same answers (checked equal), same run, on
 #             SQLite then Cassandra (~11 min)
-#   writes    replace_periods alone: readlake's rollup rows into a fresh SQLite store (run readlake first)
+#   writes    replace_periods alone: readlake's rollup rows into a fresh SQLite store (run readlake first);
+#             then the same rows into Cassandra: CPU per row of the client and of the server, and the
+#             machine's ceiling in rows/s and requests/s (bench/cassandra_writes.py, ~5 min)
 #   stream    catch-up after an hour's downtime (7.2M-event backlog): rate, time, peak memory, exact
 #             counts; then 2,000 events/s for 5 min: freshness p50/p95/max, memory. Options of
 #             bench/stream.py via BENCH_STREAM_ARGS, e.g. "--backlog 1000000" or "--part freshness"
@@ -38,7 +40,7 @@ for part in "${parts[@]}"; do
     read)     bash scripts/services.sh up && $PY -m bench.read --store "${BENCH_READ_STORE:-cassandra://127.0.0.1:9042/nyc311_bench10}" --without-hotspots \
                 && $PY -m bench.read --store sqlite:///var/bench/read3.db --years 3 ;;
     readlake) bash scripts/services.sh up && $PY -m bench.read_lake && $PY -m bench.read_lake --store cassandra://127.0.0.1:9042/nyc311_readlake ;;
-    writes)   $PY -m bench.store_writes ;;
+    writes)   $PY -m bench.store_writes && bash scripts/services.sh up && $PY -m bench.cassandra_writes ;;
     # shellcheck disable=SC2086 # BENCH_STREAM_ARGS is a list of options
     stream)   bash scripts/services.sh up && $PY -m bench.stream --store "$BENCH_STORE" ${BENCH_STREAM_ARGS:-} ;;
     app)      bash scripts/services.sh up && $PY -m bench.app --store "$BENCH_STORE" ;;
