@@ -48,17 +48,27 @@ def rows_file(source: Path, rows: int, work: Path) -> Path:
 
 
 def write_share(store_url: str, work: Path, variant: str, share: int, shares: int) -> None:
-    """One writing process: its share of every table's rows, through the store's upsert."""
+    """One writing process: its share of every table's rows, through the store's upsert. It reads its
+    rows and connects first, says `ready`, writes on `go` (stdin), then prints the CPU seconds the
+    writes took, so the figures hold neither its start nor its reading."""
+    import resource
+
     import pandas as pd
 
     from pipeline.settings import load
     from pipeline.stores import open_store
     store = open_store(store_url, load())
-    for table in TABLES:
-        df = pd.read_parquet(work / f"{table}.parquet").iloc[share::shares]
-        if variant == "narrow":
-            df = df.assign(bucket=df["period"])
+    store.ping()
+    frames = {t: pd.read_parquet(work / f"{t}.parquet").iloc[share::shares] for t in TABLES}
+    if variant == "narrow":
+        frames = {t: df.assign(bucket=df["period"]) for t, df in frames.items()}
+    print("ready", flush=True)
+    sys.stdin.readline()
+    before = resource.getrusage(resource.RUSAGE_SELF)
+    for table, df in frames.items():
         store.upsert(table, df)
+    after = resource.getrusage(resource.RUSAGE_SELF)
+    print(after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime, flush=True)
     store.close()
 
 
@@ -81,21 +91,26 @@ def one_run(work: Path, variant: str, writers: int, rows: int) -> dict[str, floa
     store = open_store(url, load())
     store.ensure_schema()
     server = psutil.Process(cassandra_pid())
-    s0 = sum(server.cpu_times()[:2])
-    t0 = time.perf_counter()
     procs = [subprocess.Popen([sys.executable, "-m", "bench.cassandra_writes", "--writer", url, str(work), variant,
-                               str(i), str(writers)], cwd=ROOT) for i in range(writers)]
-    client = 0.0
-    for p in procs:
-        _, status, usage = os.wait4(p.pid, 0)
-        p.returncode = os.waitstatus_to_exitcode(status)
-        if p.returncode:
-            raise SystemExit(f"a writer failed ({p.returncode})")
-        client += usage.ru_utime + usage.ru_stime
-    wall = time.perf_counter() - t0
-    server_cpu = sum(server.cpu_times()[:2]) - s0
-    store._sess(keyspace=False).execute(f"DROP KEYSPACE IF EXISTS {store.keyspace}", timeout=120)
-    store.close()
+                               str(i), str(writers)], cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+             for i in range(writers)]
+    try:
+        if any(p.stdout.readline().strip() != "ready" for p in procs):
+            raise SystemExit("a writer failed before writing")
+        s0, t0 = sum(server.cpu_times()[:2]), time.perf_counter()
+        for p in procs:
+            p.stdin.write("go\n")
+            p.stdin.flush()
+        client = sum(float(p.stdout.readline() or "nan") for p in procs)
+        wall, server_cpu = time.perf_counter() - t0, sum(server.cpu_times()[:2]) - s0
+        if any(p.wait(timeout=60) for p in procs) or client != client:
+            raise SystemExit("a writer failed")
+    finally:  # a failed run leaves no keyspace behind
+        for p in procs:
+            if p.poll() is None:
+                p.kill()
+        store._sess(keyspace=False).execute(f"DROP KEYSPACE IF EXISTS {store.keyspace}", timeout=120)
+        store.close()
     return {"rows_per_s": rows / wall, "client_us_per_row": client / rows * 1e6,
             "server_us_per_row": server_cpu / rows * 1e6, "busy_cores": (client + server_cpu) / wall}
 
@@ -115,11 +130,12 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if not args.source.exists():
         raise SystemExit(f"{args.source} is missing: run `python -m bench.read_lake --store sqlite:///{args.source}`")
+    import pandas as pd
+
     from bench.results import record
     runs: dict[str, list[dict]] = {}
     with tempfile.TemporaryDirectory(prefix="bench-writes-") as tmp:
         work = rows_file(args.source, args.rows, Path(tmp))
-        import pandas as pd
         total = sum(len(pd.read_parquet(work / f"{t}.parquet")) for t in TABLES)
         for i in range(args.rounds):  # in turns: every variant once per round, the order reversed each round
             order = [(v, w) for v in ("stored", "narrow") for w in (1, 2)]

@@ -29,14 +29,14 @@ else
   # The whole suite in two parts. First every test but the `serial` ones, in NYC311_TEST_WORKERS
   # pytest-xdist workers (a module stays in one worker, each worker has its own Spark session and
   # Cassandra keyspaces, see tests/conftest.py). One pytest kept the two cores 79 % busy: its tests
-  # wait on streaming jobs, servers and browsers; two workers fill those waits. Then the serial tests
-  # alone: they restart the shared servers under the others, or start a cluster of their own.
+  # wait on streaming jobs, servers and browsers; two workers fill those waits. Then the serial tests,
+  # apart from the rest: they restart the shared servers under the others, or start a cluster of their own.
   .venv/bin/python -m pytest -n "${NYC311_TEST_WORKERS:-2}" --dist loadfile -m "not serial" --durations=30
   rc=$?
   # The serial modules side by side, one per worker: the kill -9 test restarts the shared servers,
   # which no other test then uses, and the cluster tests use only their own loopback cluster (its
   # own ports, scripts/cluster.sh), so the two never meet. Each spent most of its time waiting (a
-  # JVM's restart, a node's return): one after the other they took 727 s (CI pre-run r59).
+  # JVM's restart, a node's return): 711 s side by side against 841 s one after the other, in turns.
   .venv/bin/python -m pytest -n "${NYC311_TEST_SERIAL_WORKERS:-2}" --dist loadfile -m serial --durations=10
   rc2=$?
   [ "$rc" = 0 ] && rc=$rc2  # the run fails when either part fails
