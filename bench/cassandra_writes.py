@@ -26,6 +26,7 @@ import tempfile
 import time
 import uuid
 from pathlib import Path
+from urllib.parse import urlparse
 
 ROOT = Path(__file__).resolve().parents[1]
 SOURCE = ROOT / "var" / "bench" / "read_lake_1000000.db"  # bench.read_lake's default store
@@ -37,14 +38,17 @@ CORES = os.cpu_count() or 2
 ROWS_PER_REQUEST = 7.2
 
 
-def rows_file(source: Path, rows: int, work: Path) -> Path:
-    """Up to `rows` rows of each table in TABLES (shuffled, as a load's frames come), one Parquet each."""
+def rows_file(source: Path, rows: int, work: Path) -> int:
+    """Up to `rows` rows of each table in TABLES (shuffled, as a load's frames come) into one Parquet
+    file each under `work`; returns the rows written in all."""
     import pandas as pd
+    total = 0
     with sqlite3.connect(source) as src:
         for table, grain in TABLES.items():
             df = pd.read_sql(f"SELECT * FROM {table} WHERE grain = ? LIMIT ?", src, params=(grain, rows))
             df.drop(columns=["expires_at"]).sample(frac=1, random_state=1).to_parquet(work / f"{table}.parquet")
-    return work
+            total += len(df)
+    return total
 
 
 def write_share(store_url: str, work: Path, variant: str, share: int, shares: int) -> None:
@@ -72,13 +76,13 @@ def write_share(store_url: str, work: Path, variant: str, share: int, shares: in
     store.close()
 
 
-def cassandra_pid() -> int:
+def server_pid(port: int) -> int:
+    """The process listening on 127.0.0.1:`port`, whichever checkout started it."""
     import psutil
-    for p in psutil.process_iter(["cmdline"]):
-        cmd = " ".join(p.info["cmdline"] or [])
-        if "CassandraDaemon" in cmd and "nyc311.cluster=" not in cmd:
-            return p.pid
-    raise SystemExit("no Cassandra server runs here: `bash scripts/services.sh up`")
+    for c in psutil.net_connections(kind="tcp"):
+        if c.status == psutil.CONN_LISTEN and c.laddr.port == port and c.pid:
+            return c.pid
+    raise SystemExit(f"nothing listens on port {port}: `bash scripts/services.sh up`")
 
 
 def one_run(work: Path, variant: str, writers: int, rows: int) -> dict[str, float]:
@@ -90,7 +94,7 @@ def one_run(work: Path, variant: str, writers: int, rows: int) -> dict[str, floa
     url = f"{STORE}_{uuid.uuid4().hex[:6]}"
     store = open_store(url, load())
     store.ensure_schema()
-    server = psutil.Process(cassandra_pid())
+    server = psutil.Process(server_pid(urlparse(url).port or 9042))
     procs = [subprocess.Popen([sys.executable, "-m", "bench.cassandra_writes", "--writer", url, str(work), variant,
                                str(i), str(writers)], cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
              for i in range(writers)]
@@ -101,10 +105,11 @@ def one_run(work: Path, variant: str, writers: int, rows: int) -> dict[str, floa
         for p in procs:
             p.stdin.write("go\n")
             p.stdin.flush()
-        client = sum(float(p.stdout.readline() or "nan") for p in procs)
+        reports = [p.stdout.readline().strip() for p in procs]  # each writer's CPU seconds, '' if it died
         wall, server_cpu = time.perf_counter() - t0, sum(server.cpu_times()[:2]) - s0
-        if any(p.wait(timeout=60) for p in procs) or client != client:
+        if any(p.wait(timeout=60) for p in procs) or not all(reports):
             raise SystemExit("a writer failed")
+        client = sum(map(float, reports))
     finally:  # a failed run leaves no keyspace behind
         for p in procs:
             if p.poll() is None:
@@ -130,13 +135,11 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if not args.source.exists():
         raise SystemExit(f"{args.source} is missing: run `python -m bench.read_lake --store sqlite:///{args.source}`")
-    import pandas as pd
-
     from bench.results import record
     runs: dict[str, list[dict]] = {}
     with tempfile.TemporaryDirectory(prefix="bench-writes-") as tmp:
-        work = rows_file(args.source, args.rows, Path(tmp))
-        total = sum(len(pd.read_parquet(work / f"{t}.parquet")) for t in TABLES)
+        work = Path(tmp)
+        total = rows_file(args.source, args.rows, work)
         for i in range(args.rounds):  # in turns: every variant once per round, the order reversed each round
             order = [(v, w) for v in ("stored", "narrow") for w in (1, 2)]
             for variant, writers in order if i % 2 == 0 else order[::-1]:
