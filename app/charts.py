@@ -22,7 +22,6 @@ from urllib.parse import urlencode
 import dash
 import dash_bootstrap_components as dbc
 import pandas as pd
-import plotly.graph_objects as go
 from dash import MATCH, Input, Output, State, ctx, dcc, html, no_update
 
 from app import figures
@@ -120,7 +119,7 @@ class Chart:
     name: str
     title: str
     data: Callable[[st.State, Reads], pd.DataFrame]
-    figure: Callable[[pd.DataFrame, st.State], go.Figure]
+    figure: Callable[[pd.DataFrame, st.State], dict]  # plotly JSON (app/figures.py figure)
     height: int = 340
     help: str = ""
 
@@ -216,7 +215,7 @@ def unavailable_notice(message: str) -> dbc.Alert:
                      id="unavailable-alert")
 
 
-def _draw(c: Chart, s: st.State, reads: Reads, search: object) -> tuple[go.Figure, str | None]:
+def _draw(c: Chart, s: st.State, reads: Reads, search: object) -> tuple[dict, str | None]:
     """One chart, or an empty one saying why not (and the outage message, if that was the reason)."""
     try:
         return c.figure(c.data(s, reads), s), None
@@ -234,7 +233,7 @@ def settings():
     return model().settings
 
 
-def render(charts: list[Chart], search: object) -> tuple[list[go.Figure], object]:
+def render(charts: list[Chart], search: object) -> tuple[list[dict], object]:
     """Every chart of a page for one URL state, and the page's data notice.
 
     Charts are read concurrently when the store gains from it (Store.parallel_reads): over Cassandra a
@@ -250,7 +249,7 @@ def render(charts: list[Chart], search: object) -> tuple[list[go.Figure], object
     else:
         futures = _in_turn(charts, s, reads, search, deadline, min(STALL_S, budget / 4))
     wait_futures(futures, timeout=max(0.0, deadline - time.monotonic()))
-    drawn: list[tuple[go.Figure, str | None]] = []
+    drawn: list[tuple[dict, str | None]] = []
     for c, fut in zip(charts, futures, strict=True):
         if fut.done():
             drawn.append(fut.result())

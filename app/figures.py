@@ -7,10 +7,11 @@ theme switch never has to re-query data.
 from __future__ import annotations
 
 import math
+from functools import cache
 
 import numpy as np
 import pandas as pd
-import plotly.graph_objects as go
+import plotly.io as pio
 
 from pipeline.read.api import OTHER
 
@@ -43,6 +44,24 @@ def axis(**extra) -> dict:
     return {"gridcolor": GRID, "zeroline": False, "linecolor": GRID, "automargin": True, **extra}
 
 
+@cache
+def _template() -> dict:
+    """plotly's default template as JSON, built once: what go.Figure puts into every figure's layout."""
+    return pio.templates[pio.templates.default].to_plotly_json()
+
+
+def figure(data: list[dict], spec: dict) -> dict:
+    """A figure as the JSON dcc.Graph takes: trace dicts (each with its `type`) and a layout dict, with the
+    default template go.Figure would add, so it draws the same.
+
+    Why not go.Figure: plotly validates every property of every trace when a figure is built (~2 ms a
+    trace; a six-line weekly trend took 16 ms) and deep-copies the whole figure again to serialise it;
+    with every read cached, building figures was most of a trends or rankings callback (70-110 ms).
+    As dicts the same figure costs ~0.5 ms to serialise. Validation is not lost: the unit tests build a
+    go.Figure from each builder's dict (tests/unit/test_figures.py), which raises on any invalid property."""
+    return {"data": data, "layout": {"template": _template(), **spec}}
+
+
 def layout(height: int = 340, legend: bool = True, xaxis: dict | None = None, yaxis: dict | None = None,
            **extra) -> dict:
     """The shared look as one layout dict: figures are built in one go (plotly validates each update
@@ -60,10 +79,10 @@ NO_GRID = {"gridcolor": "rgba(0,0,0,0)"}
 SMALL_SLICE = 0.04  # donut slices under this share carry no label
 
 
-def empty(message: str = "No requests match these filters.", height: int = 340) -> go.Figure:
+def empty(message: str = "No requests match these filters.", height: int = 340) -> dict:
     note = {"text": message, "showarrow": False, "x": 0.5, "y": 0.5, "xref": "paper", "yref": "paper",
             "font": {"size": 14, "color": TEXT}}
-    return go.Figure(layout=layout(height, False, {"visible": False}, {"visible": False}, annotations=[note]))
+    return figure([], layout(height, False, {"visible": False}, {"visible": False}, annotations=[note]))
 
 
 def fmt_int(n: float | int | None) -> str:
@@ -113,24 +132,28 @@ INCOMPLETE_NOTE = {"text": "dashed: incomplete period", "showarrow": False, "x":
                    "yref": "paper", "xanchor": "right", "yanchor": "bottom", "font": {"size": 11, "color": TEXT}}
 
 
-def _line(part: pd.DataFrame, hover: str, **trace) -> list[go.Scatter]:
+def _line(part: pd.DataFrame, hover: str, **trace) -> list[dict]:
     """One series as a solid line over its complete periods and a dashed one over the incomplete
     (pipeline/read/series.py: the last period cut short by the data's end or the date range), so a
     partial period never reads as a fall. Without a `complete` column: one solid line."""
-    # numpy arrays, not lists: plotly checks a list element by element, ~9 ms a line of ten years of
-    # weeks (a split trend draws nine), and a numpy array at once
-    x, y = part["period"].to_numpy(dtype=object), part["count"].to_numpy()
+    x, y = part["period"].tolist(), part["count"].to_numpy()
     if "complete" not in part or part["complete"].all():
-        return [go.Scatter(x=x, y=y, mode="lines", hovertemplate=hover, **trace)]
+        return [{"type": "scatter", "x": x, "y": y.tolist(), "mode": "lines", "hovertemplate": hover, **trace}]
     whole = part["complete"].to_numpy(dtype=bool)
     near = ~whole | np.r_[False, ~whole[:-1]] | np.r_[~whole[1:], False]
-    solid = go.Scatter(x=x, y=np.where(whole, y.astype(object), None), mode="lines", hovertemplate=hover, **trace)
+    solid = {"type": "scatter", "x": x, "y": np.where(whole, y.astype(object), None).tolist(), "mode": "lines",
+             "hovertemplate": hover, **trace}
     dashed = {**trace, "line": {**trace.get("line", {}), "dash": "dash"}, "showlegend": False,
               "legendgroup": trace.get("legendgroup", trace.get("name")), "fill": None}
-    edge = go.Scatter(x=x, y=np.where(near, y.astype(object), None), mode="lines+markers",
-                      marker={"size": 5}, hovertemplate=hover.replace("<extra>", " (incomplete period)<extra>", 1),
-                      **{k: v for k, v in dashed.items() if k != "fill"})
+    edge = {"type": "scatter", "x": x, "y": np.where(near, y.astype(object), None).tolist(), "mode": "lines+markers",
+            "marker": {"size": 5}, "hovertemplate": hover.replace("<extra>", " (incomplete period)<extra>", 1),
+            **{k: v for k, v in dashed.items() if k != "fill"}}
     return [solid, edge]
+
+
+def _numbers(values: pd.Series) -> list:
+    """A numeric column as JSON numbers, a missing value as None (null: no bar, no colour)."""
+    return [None if v is None or v != v else v for v in values.astype(object).tolist()]
 
 
 def _incomplete(df: pd.DataFrame) -> bool:
@@ -138,7 +161,7 @@ def _incomplete(df: pd.DataFrame) -> bool:
 
 
 def timeseries(df: pd.DataFrame, split_by: str | None = None, label: str = "Requests",
-               height: int = 340) -> go.Figure:
+               height: int = 340) -> dict:
     """Counts per period (columns period, [split_by], count, [complete]). Split by a dimension, an
     'Other' line larger than every named one starts hidden (a click on its legend entry shows it):
     drawn, it would flatten the named lines at the bottom of the axis."""
@@ -160,11 +183,11 @@ def timeseries(df: pd.DataFrame, split_by: str | None = None, label: str = "Requ
         traces += _line(df, "%{x}<br>%{y:,} requests<extra></extra>", name=label, fill="tozeroy",
                         line=dict(width=2, color=ACCENT), fillcolor="rgba(37,99,235,0.12)")
     notes = [INCOMPLETE_NOTE] if _incomplete(df) else []
-    return go.Figure(traces, layout(height, bool(split_by), yaxis={"title": {"text": label}, "rangemode": "tozero"},
-                                    annotations=notes))
+    return figure(traces, layout(height, bool(split_by), yaxis={"title": {"text": label}, "rangemode": "tozero"},
+                                 annotations=notes))
 
 
-def year_over_year(df: pd.DataFrame, height: int = 340) -> go.Figure:
+def year_over_year(df: pd.DataFrame, height: int = 340) -> dict:
     """Current vs one year earlier (columns period, series, count, [complete]; series 'This period'/'A year
     earlier'), plotted on the current period's dates so the two lines overlay."""
     if df.empty or df["count"].sum() == 0:
@@ -173,13 +196,14 @@ def year_over_year(df: pd.DataFrame, height: int = 340) -> go.Figure:
     for i, (name, dash) in enumerate((("This period", "solid"), ("A year earlier", "dot"))):
         part = df[df["series"] == name]
         traces += _line(part, "%{customdata}<br>%{y:,} requests<extra>%{fullData.name}</extra>", name=name,
-                        line=dict(width=2, dash=dash, color=COLORS[i]), customdata=part.get("actual_period"))
+                        line=dict(width=2, dash=dash, color=COLORS[i]),
+                        **({"customdata": part["actual_period"].tolist()} if "actual_period" in part else {}))
     notes = [INCOMPLETE_NOTE] if _incomplete(df) else []
-    return go.Figure(traces, layout(height, yaxis={"title": {"text": "Requests"}, "rangemode": "tozero"},
-                                    annotations=notes))
+    return figure(traces, layout(height, yaxis={"title": {"text": "Requests"}, "rangemode": "tozero"},
+                                 annotations=notes))
 
 
-def side_by_side(df: pd.DataFrame, height: int = 340) -> go.Figure:
+def side_by_side(df: pd.DataFrame, height: int = 340) -> dict:
     """Two areas' series in adjacent panels with a shared y axis (columns area, period, count, [complete])."""
     areas = list(dict.fromkeys(df["area"])) if not df.empty else []
     if len(areas) == 0 or df["count"].sum() == 0:
@@ -204,34 +228,34 @@ def side_by_side(df: pd.DataFrame, height: int = 340) -> go.Figure:
     spec = layout(height, False, annotations=notes)
     spec["margin"] = {**spec["margin"], "t": 28}
     spec.update(axes)
-    return go.Figure(traces, spec)
+    return figure(traces, spec)
 
 
 def bars(df: pd.DataFrame, category: str, value: str = "count", label: str = "Requests",
-         height: int = 340, value_format: str = ",") -> go.Figure:
+         height: int = 340, value_format: str = ",") -> dict:
     """Horizontal bars, largest on top (df already sorted largest first)."""
     if df.empty:
         return empty(height=height)
-    bar = go.Bar(x=df[value][::-1], y=df[category].astype(str)[::-1], orientation="h", marker_color=ACCENT,
-                 hovertemplate="%{y}<br>%{x:" + value_format + "}<extra></extra>")
-    return go.Figure([bar], layout(height, False, {"title": {"text": label}}, NO_GRID))
+    bar = {"type": "bar", "x": df[value].tolist()[::-1], "y": df[category].astype(str).tolist()[::-1], "orientation": "h",
+           "marker": {"color": ACCENT}, "hovertemplate": "%{y}<br>%{x:" + value_format + "}<extra></extra>"}
+    return figure([bar], layout(height, False, {"title": {"text": label}}, NO_GRID))
 
 
-def donut(df: pd.DataFrame, category: str, value: str = "count", height: int = 340) -> go.Figure:
+def donut(df: pd.DataFrame, category: str, value: str = "count", height: int = 340) -> dict:
     """Shares of a whole. Only slices of at least SMALL_SLICE carry a label, inside the ring: the
     small ones' labels overlapped each other and the legend (their numbers are in the hover and CSV)."""
     if df.empty or df[value].sum() == 0:
         return empty(height=height)
     share = df[value] / df[value].sum()
     text = [f"{s:.0%}" if s >= SMALL_SLICE else "" for s in share]
-    pie = go.Pie(labels=df[category], values=df[value], hole=0.55, sort=False, marker=dict(colors=list(COLORS)),
-                 text=text, textinfo="text", textposition="inside", insidetextorientation="horizontal",
-                 hovertemplate="%{label}<br>%{value:,} (%{percent})<extra></extra>")
+    pie = {"type": "pie", "labels": df[category].tolist(), "values": df[value].tolist(), "hole": 0.55, "sort": False,
+           "marker": {"colors": list(COLORS)}, "text": text, "textinfo": "text", "textposition": "inside",
+           "insidetextorientation": "horizontal", "hovertemplate": "%{label}<br>%{value:,} (%{percent})<extra></extra>"}
     spec = layout(height)
     spec["legend"] = {"orientation": "v", "x": 1.0, "xanchor": "left", "y": 0.5, "yanchor": "middle",
                       "title": {"text": ""}}
     spec["uniformtext"] = {"minsize": 10, "mode": "hide"}
-    return go.Figure([pie], spec)
+    return figure([pie], spec)
 
 
 def duration_unit(hours: pd.Series) -> tuple[float, str]:
@@ -239,43 +263,41 @@ def duration_unit(hours: pd.Series) -> tuple[float, str]:
     return (24.0, "days") if len(hours) and float(hours.max()) > 72 else (1.0, "hours")
 
 
-def resolution_bars(df: pd.DataFrame, category: str, height: int = 380) -> go.Figure:
+def resolution_bars(df: pd.DataFrame, category: str, height: int = 380) -> dict:
     """Median and p90 side by side per category (columns category, median_h, p90_h), in hours or days."""
     if df.empty:
         return empty("No closed requests match these filters.", height)
-    cats = df[category].astype(str)[::-1]
+    cats = df[category].astype(str).tolist()[::-1]
     per, unit = duration_unit(pd.concat([df["median_h"], df["p90_h"]]).dropna())
     short = "h" if unit == "hours" else "days"
-    traces = [
-        go.Bar(x=df["median_h"][::-1] / per, y=cats, orientation="h", name="Median", marker_color=COLORS[0],
-               hovertemplate="%{y}<br>median %{x:.1f} " + short + "<extra></extra>"),
-        go.Bar(x=df["p90_h"][::-1] / per, y=cats, orientation="h", name="90th percentile", marker_color=COLORS[1],
-               hovertemplate="%{y}<br>p90 %{x:.1f} " + short + "<extra></extra>"),
-    ]
-    return go.Figure(traces, layout(height, True, {"title": {"text": f"{unit.capitalize()} from creation to closing"},
-                                                   "rangemode": "tozero"}, NO_GRID, barmode="group"))
+    traces = [{"type": "bar", "x": _numbers(df[column][::-1] / per), "y": cats, "orientation": "h", "name": name,
+               "marker": {"color": color}, "hovertemplate": "%{y}<br>" + what + " %{x:.1f} " + short + "<extra></extra>"}
+              for column, name, color, what in (("median_h", "Median", COLORS[0], "median"),
+                                                ("p90_h", "90th percentile", COLORS[1], "p90"))]
+    return figure(traces, layout(height, True, {"title": {"text": f"{unit.capitalize()} from creation to closing"},
+                                                "rangemode": "tozero"}, NO_GRID, barmode="group"))
 
 
-def timeliness(df: pd.DataFrame, category: str, height: int = 380) -> go.Figure:
+def timeliness(df: pd.DataFrame, category: str, height: int = 380) -> dict:
     """Stacked shares of on time / late / open past due per category (counts in hover)."""
     if df.empty or df["with_due"].sum() == 0:
         return empty("No requests with a due date match these filters.", height)
     traces = []
-    cats = df[category].astype(str)[::-1]
+    cats = df[category].astype(str).tolist()[::-1]
     for col in ("on_time", "late", "open_past_due"):
         share = (df[col] / df["with_due"].where(df["with_due"] > 0) * 100)[::-1]
-        traces.append(go.Bar(x=share, y=cats, orientation="h", name=TIMELINESS_LABELS[col],
-                             marker_color=TIMELINESS_COLORS[col], customdata=df[col][::-1],
-                             hovertemplate="%{y}<br>%{x:.1f}% (%{customdata:,})<extra>" + TIMELINESS_LABELS[col]
-                             + "</extra>"))
+        traces.append({"type": "bar", "x": _numbers(share), "y": cats, "orientation": "h", "name": TIMELINESS_LABELS[col],
+                       "marker": {"color": TIMELINESS_COLORS[col]}, "customdata": df[col].tolist()[::-1],
+                       "hovertemplate": "%{y}<br>%{x:.1f}% (%{customdata:,})<extra>" + TIMELINESS_LABELS[col]
+                       + "</extra>"})
     spec = layout(height, True, {"title": {"text": "% of requests with a due date"}, "range": [0, 100]}, NO_GRID,
                   barmode="stack")
     spec["legend"]["traceorder"] = "normal"
-    return go.Figure(traces, spec)
+    return figure(traces, spec)
 
 
 def choropleth(geojson: dict | str, region_ids: list[str], df: pd.DataFrame, metric_label: str,
-               height: int = 560, selected: str | None = None) -> go.Figure:
+               height: int = 560, selected: str | None = None) -> dict:
     """Regions coloured by the df's `value` (df columns id, name, value, value_text, count, population).
 
     Plain SVG geo (d3) fitted to the regions, no base map: no tile server is needed (none is
@@ -286,37 +308,37 @@ def choropleth(geojson: dict | str, region_ids: list[str], df: pd.DataFrame, met
     hover = ("<b>%{customdata[0]}</b><br>" + metric_label + ": %{customdata[1]}<br>"
              "Requests: %{customdata[2]}<br>Residents: %{customdata[3]}<extra></extra>")
     # every region outlined, so places without data still read as part of the city
-    traces = [go.Choropleth(geojson=geojson, locations=region_ids, z=[0] * len(region_ids), featureidkey="id",
-                            colorscale=[[0, "rgba(200,205,214,0.35)"], [1, "rgba(200,205,214,0.35)"]],
-                            showscale=False, marker_line_width=0.6, marker_line_color="#9aa4b2", hoverinfo="skip")]
+    traces = [{"type": "choropleth", "geojson": geojson, "locations": list(region_ids), "z": [0] * len(region_ids),
+               "featureidkey": "id", "colorscale": [[0, "rgba(200,205,214,0.35)"], [1, "rgba(200,205,214,0.35)"]],
+               "showscale": False, "marker": {"line": {"width": 0.6, "color": "#9aa4b2"}}, "hoverinfo": "skip"}]
     if not shown.empty:
-        traces.append(go.Choropleth(
-            geojson=geojson, locations=shown["id"], z=shown["value"], featureidkey="id", colorscale=SCALE,
-            marker_line_width=0.6, marker_line_color="#ffffff",
-            customdata=list(zip(shown["name"], shown["value_text"], shown["count"].map(fmt_int),
-                                shown["population"].map(fmt_int), strict=True)),
-            hovertemplate=hover, colorbar=dict(title=dict(text=metric_label, side="right"), thickness=12),
+        traces.append({
+            "type": "choropleth", "geojson": geojson, "locations": shown["id"].tolist(), "z": _numbers(shown["value"]),
+            "featureidkey": "id", "colorscale": SCALE, "marker": {"line": {"width": 0.6, "color": "#ffffff"}},
+            "customdata": [list(row) for row in zip(shown["name"], shown["value_text"], shown["count"].map(fmt_int),
+                                                    shown["population"].map(fmt_int), strict=True)],
+            "hovertemplate": hover, "colorbar": {"title": {"text": metric_label, "side": "right"}, "thickness": 12},
             # one outlier (a ZIP of offices with few residents) must not wash out every other region
-            zmin=float(shown["value"].min()), zmax=float(shown["value"].quantile(0.95)) or None,
-        ))
+            "zmin": float(shown["value"].min()), "zmax": float(shown["value"].quantile(0.95)) or None,
+        })
     if selected in region_ids:  # the region the app is filtered to, outlined on top
-        traces.append(go.Choropleth(geojson=geojson, locations=[selected], z=[0], featureidkey="id",
-                                    colorscale=[[0, "rgba(0,0,0,0)"], [1, "rgba(0,0,0,0)"]], showscale=False,
-                                    marker_line_width=3, marker_line_color=COLORS[1], hoverinfo="skip"))
+        traces.append({"type": "choropleth", "geojson": geojson, "locations": [selected], "z": [0], "featureidkey": "id",
+                       "colorscale": [[0, "rgba(0,0,0,0)"], [1, "rgba(0,0,0,0)"]], "showscale": False,
+                       "marker": {"line": {"width": 3, "color": COLORS[1]}}, "hoverinfo": "skip"})
     geo = {"fitbounds": "locations", "visible": False, "bgcolor": "rgba(0,0,0,0)",
            "projection": {"type": "mercator"}, "domain": {"x": [0, 0.88], "y": [0, 1]}}
-    return go.Figure(traces, layout(height, False, geo=geo, clickmode="event"))
+    return figure(traces, layout(height, False, geo=geo, clickmode="event"))
 
 
-def ranking(df: pd.DataFrame, value: str, label: str, value_format: str = ",.0f", height: int = 400) -> go.Figure:
+def ranking(df: pd.DataFrame, value: str, label: str, value_format: str = ",.0f", height: int = 400) -> dict:
     """Award-style ranking: bars with the value and the area's trend (unicode sparkline) as text.
     df columns rank, name, <value>, trend; sorted best first."""
     if df.empty:
         return empty(height=height)
     ys = [f"{r}. {n}" for r, n in zip(df["rank"], df["name"], strict=True)][::-1]
     text = [f"{v:{value_format}}  {t}" for v, t in zip(df[value], df["trend"], strict=True)][::-1]
-    bar = go.Bar(x=df[value][::-1], y=ys, orientation="h", text=text, textposition="auto", marker_color=ACCENT,
-                 insidetextanchor="end", cliponaxis=False, insidetextfont=dict(color="#ffffff"),
-                 outsidetextfont=dict(color=TEXT),
-                 hovertemplate="%{y}<br>" + label + ": %{x:" + value_format + "}<extra></extra>")
-    return go.Figure([bar], layout(height, False, {"title": {"text": label}}, NO_GRID))
+    bar = {"type": "bar", "x": _numbers(df[value][::-1]), "y": ys, "orientation": "h", "text": text, "textposition": "auto",
+           "marker": {"color": ACCENT}, "insidetextanchor": "end", "cliponaxis": False,
+           "insidetextfont": {"color": "#ffffff"}, "outsidetextfont": {"color": TEXT},
+           "hovertemplate": "%{y}<br>" + label + ": %{x:" + value_format + "}<extra></extra>"}
+    return figure([bar], layout(height, False, {"title": {"text": label}}, NO_GRID))

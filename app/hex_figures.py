@@ -50,7 +50,7 @@ _bases_lock = threading.Lock()
 
 
 def hex_map(cells: pd.DataFrame, outline_url: str, outline_ids: list[str], selected: str | None = None,
-            height: int = 520, grid_url: str | None = None, grid: frozenset[str] = frozenset()) -> go.Figure | dict:
+            height: int = 520, grid_url: str | None = None, grid: frozenset[str] = frozenset()) -> dict:
     """Cells coloured by requests (cells columns cell, count); the selected cell outlined. The hover
     shows the count; the page shows the hexagon's top types beside the map (they are read per cell).
     Cells of `grid` take their shapes from the layer at `grid_url` (fetched once, cached by the
@@ -74,10 +74,10 @@ def hex_map(cells: pd.DataFrame, outline_url: str, outline_ids: list[str], selec
     fig, center, zoom = base
     data = fig["data"]
     if selected in ids:
-        data = [*data, go.Choroplethmap(
-            geojson=cells_geojson([selected]), featureidkey="id", locations=[selected], z=[0], showscale=False,
-            colorscale=[[0, "rgba(0,0,0,0)"], [1, "rgba(0,0,0,0)"]], marker_line_width=3,
-            marker_line_color=figures.COLORS[1], hoverinfo="skip").to_plotly_json()]
+        data = [*data, {"type": "choroplethmap", "geojson": cells_geojson([selected]), "featureidkey": "id",
+                        "locations": [selected], "z": [0], "showscale": False,
+                        "colorscale": [[0, "rgba(0,0,0,0)"], [1, "rgba(0,0,0,0)"]],
+                        "marker": {"line": {"width": 3, "color": figures.COLORS[1]}}, "hoverinfo": "skip"}]
         center, zoom = view_of([selected])
     layout = fig["layout"]
     return {"data": data, "layout": {**layout, "map": {**layout["map"], "center": center, "zoom": zoom}}}

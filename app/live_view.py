@@ -14,7 +14,6 @@ from datetime import datetime, timedelta
 from functools import cached_property
 
 import pandas as pd
-import plotly.graph_objects as go
 from dash import Patch, html
 
 from app import figures
@@ -130,33 +129,33 @@ def minute_series(minutes: pd.DataFrame, now: datetime) -> dict[str, list[int]]:
     return {b: [int(v) for v in pivot[b]] for b in LIVE_BOROUGHS}
 
 
-def minutes_figure(series: dict[str, list[int]], now: datetime) -> go.Figure:
+def minutes_figure(series: dict[str, list[int]], now: datetime) -> dict:
     """Requests per minute by borough, in the dashboard's look (app/figures.py). x is x0 + i*dx, so
     sliding the window one minute patches one value per trace instead of 60 labels."""
     x0 = window_start(now).strftime("%Y-%m-%d %H:%M")
-    traces = [go.Scatter(name=b, x0=x0, dx=60_000, y=series[b], mode="lines", line_shape="hv",
-                         line={"width": 2, "color": figures.COLORS[i]},
-                         hovertemplate="%{x|%H:%M}: %{y}<extra>" + b + "</extra>")
+    traces = [{"type": "scatter", "name": b, "x0": x0, "dx": 60_000, "y": list(series[b]), "mode": "lines",
+               "line": {"shape": "hv", "width": 2, "color": figures.COLORS[i]},
+               "hovertemplate": "%{x|%H:%M}: %{y}<extra>" + b + "</extra>"}
               for i, b in enumerate(LIVE_BOROUGHS)]
-    return go.Figure(traces, figures.layout(280, True, {"type": "date"},
-                                            {"title": {"text": "requests / minute"}, "rangemode": "tozero"},
-                                            uirevision="live"))
+    return figures.figure(traces, figures.layout(280, True, {"type": "date"},
+                                                 {"title": {"text": "requests / minute"}, "rangemode": "tozero"},
+                                                 uirevision="live"))
 
 
-def zip_map_figure(zips: pd.DataFrame, geojson_url: str, region_ids: list[str]) -> go.Figure:
+def zip_map_figure(zips: pd.DataFrame, geojson_url: str, region_ids: list[str]) -> dict:
     """Last hour's requests by ZIP over every ZIP's outline. The shapes are fetched by URL (cached by
     the browser), never shipped in a refresh; a refresh patches the second trace's counts only. On the
     transparent figures.CLEAR_MAP_STYLE, so the map follows the theme (it survives the patches unchanged)."""
-    outline = go.Choroplethmap(geojson=geojson_url, featureidkey="properties.id", locations=region_ids,
-                               z=[0] * len(region_ids), showscale=False, hoverinfo="skip",
-                               colorscale=[[0, "rgba(200,205,214,0.35)"], [1, "rgba(200,205,214,0.35)"]],
-                               marker_line_width=0.5, marker_line_color="#9aa4b2")
-    counts = go.Choroplethmap(
-        geojson=geojson_url, featureidkey="properties.id", locations=list(zips["zip"]),
-        z=[int(v) for v in zips["count"]], colorscale=figures.SCALE, zmin=0, marker_line_width=0.5,
-        marker_line_color="#ffffff", colorbar={"title": {"text": "last hour", "side": "right"}, "thickness": 10},
-        hovertemplate="ZIP %{location}: %{z}<extra></extra>")
-    return go.Figure([outline, counts], figures.layout(
+    outline = {"type": "choroplethmap", "geojson": geojson_url, "featureidkey": "properties.id",
+               "locations": list(region_ids), "z": [0] * len(region_ids), "showscale": False, "hoverinfo": "skip",
+               "colorscale": [[0, "rgba(200,205,214,0.35)"], [1, "rgba(200,205,214,0.35)"]],
+               "marker": {"line": {"width": 0.5, "color": "#9aa4b2"}}}
+    counts = {"type": "choroplethmap", "geojson": geojson_url, "featureidkey": "properties.id",
+              "locations": list(zips["zip"]), "z": [int(v) for v in zips["count"]], "colorscale": figures.SCALE,
+              "zmin": 0, "marker": {"line": {"width": 0.5, "color": "#ffffff"}},
+              "colorbar": {"title": {"text": "last hour", "side": "right"}, "thickness": 10},
+              "hovertemplate": "ZIP %{location}: %{z}<extra></extra>"}
+    return figures.figure([outline, counts], figures.layout(
         360, False, map={"style": figures.CLEAR_MAP_STYLE, "center": {"lat": 40.705, "lon": -73.978}, "zoom": 8.8},
         uirevision="live"))
 
@@ -250,11 +249,11 @@ class Prepared:
         return freshness_data(self.snap)
 
     @cached_property
-    def minutes_figure(self) -> go.Figure:
+    def minutes_figure(self) -> dict:
         return minutes_figure(self.series, self.snap.now)
 
     @cached_property
-    def map_figure(self) -> go.Figure:
+    def map_figure(self) -> dict:
         return zip_map_figure(self.snap.zips, self.geojson_url, self.zip_ids)
 
 

@@ -71,9 +71,10 @@ def map_figure(df: pd.DataFrame, s: st.State):
     selected = {"borough": s.borough, "community_district": s.district, "zip": s.zip}[s.level]
     fig = figures.choropleth(geo.url(s.level), list(geo.names(s.level)), df, st.METRICS[s.metric], selected=selected)
     if df.empty and s.metric in BOROUGH_ONLY and s.level != "borough":
-        fig.add_annotation(text=f"{st.METRICS[s.metric]} is available by borough only.", showarrow=False,
-                           x=0.5, y=0.97, xref="paper", yref="paper", font=dict(size=13, color=figures.TEXT),
-                           bgcolor="rgba(255,255,255,0.85)")
+        note = {"text": f"{st.METRICS[s.metric]} is available by borough only.", "showarrow": False, "x": 0.5,
+                "y": 0.97, "xref": "paper", "yref": "paper", "font": {"size": 13, "color": figures.TEXT},
+                "bgcolor": "rgba(255,255,255,0.85)"}
+        fig["layout"]["annotations"] = [*fig["layout"].get("annotations", []), note]
     return fig
 
 

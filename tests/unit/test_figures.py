@@ -7,6 +7,8 @@ import pandas as pd
 import pytest
 
 from app import figures, geo
+from tests.support.drawn import builders as draw
+from tests.support.drawn import drawn
 
 pytestmark = pytest.mark.unit
 
@@ -17,32 +19,32 @@ def _annotation(fig) -> str:
 
 def test_timeseries_single_and_split():
     df = pd.DataFrame({"period": ["2024-01-01", "2024-01-08"], "count": [5, 7]})
-    fig = figures.timeseries(df)
+    fig = draw.timeseries(df)
     assert list(fig.data[0].y) == [5, 7] and list(fig.data[0].x) == ["2024-01-01", "2024-01-08"]
     split = pd.DataFrame({"period": ["d1", "d1", "d2", "d2"], "borough": ["Bronx", "Queens"] * 2,
                           "count": [1, 9, 2, 8]})
-    fig = figures.timeseries(split, "borough")
+    fig = draw.timeseries(split, "borough")
     assert [t.name for t in fig.data] == ["Queens", "Bronx"]  # largest first
     assert list(fig.data[0].y) == [9, 8]
 
 
 def test_empty_inputs_say_so():
-    for fig in (figures.timeseries(pd.DataFrame({"period": [], "count": []})),
-                figures.bars(pd.DataFrame({"x": [], "count": []}), "x"),
-                figures.donut(pd.DataFrame({"x": [], "count": []}), "x")):
+    for fig in (draw.timeseries(pd.DataFrame({"period": [], "count": []})),
+                draw.bars(pd.DataFrame({"x": [], "count": []}), "x"),
+                draw.donut(pd.DataFrame({"x": [], "count": []}), "x")):
         assert "No requests match" in _annotation(fig)
-    assert "closed" in _annotation(figures.resolution_bars(pd.DataFrame(), "agency"))
+    assert "closed" in _annotation(draw.resolution_bars(pd.DataFrame(), "agency"))
 
 
 def test_bars_put_the_largest_on_top():
     df = pd.DataFrame({"complaint_type": ["A", "B", "C"], "count": [30, 20, 10]})
-    fig = figures.bars(df, "complaint_type")
+    fig = draw.bars(df, "complaint_type")
     assert list(fig.data[0].y) == ["C", "B", "A"] and list(fig.data[0].x) == [10, 20, 30]
 
 
 def test_timeliness_shares_add_up_and_keep_counts():
     df = pd.DataFrame({"agency": ["HPD"], "with_due": [10], "on_time": [6], "late": [3], "open_past_due": [1]})
-    fig = figures.timeliness(df, "agency")
+    fig = draw.timeliness(df, "agency")
     assert [round(t.x[0], 6) for t in fig.data] == [60.0, 30.0, 10.0]
     assert [t.customdata[0] for t in fig.data] == [6, 3, 1]
 
@@ -50,7 +52,7 @@ def test_timeliness_shares_add_up_and_keep_counts():
 def test_year_over_year_overlays_the_earlier_series():
     df = pd.DataFrame({"series": ["This period", "A year earlier"], "period": ["2024-01-01", "2024-01-01"],
                        "actual_period": ["2024-01-01", "2023-01-02"], "count": [4, 3]})
-    fig = figures.year_over_year(df)
+    fig = draw.year_over_year(df)
     assert [t.name for t in fig.data] == ["This period", "A year earlier"]
     assert list(fig.data[1].customdata) == ["2023-01-02"]
 
@@ -59,17 +61,17 @@ def test_choropleth_outlines_every_region_and_colours_those_with_data():
     layer = geo.layer("borough")
     df = pd.DataFrame({"id": ["Brooklyn"], "name": ["Brooklyn"], "value": [12.0], "value_text": ["12"],
                        "count": [12], "population": [2_736_074.0]})
-    fig = figures.choropleth(layer, list(geo.names("borough")), df, "Requests")
+    fig = draw.choropleth(layer, list(geo.names("borough")), df, "Requests")
     assert len(fig.data[0].locations) == 5
     assert list(fig.data[1].locations) == ["Brooklyn"] and list(fig.data[1].z) == [12.0]
-    assert len(figures.choropleth(layer, list(geo.names("borough")), df, "Requests", selected="Bronx").data) == 3
+    assert len(draw.choropleth(layer, list(geo.names("borough")), df, "Requests", selected="Bronx").data) == 3
     assert fig.layout.geo.visible is False and fig.layout.geo.fitbounds == "locations"  # no tiles needed
 
 
 def test_ranking_text_carries_value_and_trend():
     df = pd.DataFrame({"rank": [1, 2], "name": ["11211 Brooklyn", "10027 New York"], "requests": [9, 4],
                        "trend": ["▁█", "██"]})
-    fig = figures.ranking(df, "requests", "Requests")
+    fig = draw.ranking(df, "requests", "Requests")
     assert list(fig.data[0].y) == ["2. 10027 New York", "1. 11211 Brooklyn"]
     assert fig.data[0].text[1] == "9  ▁█"
 
@@ -112,5 +114,27 @@ def test_clear_map_style_is_transparent_offline_and_survives_plotly_updates():
     assert [layer["type"] for layer in style["layers"]] == ["background"]
     assert style["layers"][0]["paint"]["background-color"] == "rgba(0,0,0,0)"
     assert "glyphs" not in style and "sprite" not in style and "http" not in str(style)
-    live = live_view.zip_map_figure(pd.DataFrame({"zip": ["10451"], "count": [3]}), "/assets/geo/zip.geojson", ["10451"])
+    live = drawn(live_view.zip_map_figure(pd.DataFrame({"zip": ["10451"], "count": [3]}), "/assets/geo/zip.geojson", ["10451"]))
     assert live.layout.map.style == style and live.layout.paper_bgcolor == "rgba(0,0,0,0)"
+
+
+def test_builders_answer_plotly_json_that_draws_as_go_figure_would():
+    """The app sends each builder's dict as it is (app/figures.py `figure`: no validation per callback). It
+    carries the template go.Figure adds, so a chart looks as it did, and plotly accepts all of it (drawn
+    raises on any invalid property), the live page's figures included."""
+    import json
+    from datetime import datetime
+
+    import plotly.graph_objects as go
+    from plotly.io.json import to_json_plotly
+
+    from app import live_view
+    df = pd.DataFrame({"period": ["2024-01-01", "2024-01-08"], "count": [5, 7], "complete": [True, False]})
+    fig = figures.timeseries(df)
+    assert isinstance(fig, dict) and drawn(fig).layout.template == go.Figure().layout.template
+    assert json.loads(to_json_plotly(fig))["data"][0]["y"] == [5, None]  # what Dash sends: plain JSON
+    now = datetime(2024, 5, 1, 12, 30)
+    minutes = drawn(live_view.minutes_figure({b: [1] * 60 for b in live_view.LIVE_BOROUGHS}, now))
+    assert [t.name for t in minutes.data] == list(live_view.LIVE_BOROUGHS) and minutes.data[0].line.shape == "hv"
+    missing = pd.DataFrame({"agency": ["HPD", "DOT"], "median_h": [5.0, float("nan")], "p90_h": [9.0, 1.0]})
+    assert list(drawn(figures.resolution_bars(missing, "agency")).data[0].x) == [None, 5.0]  # no bar, not NaN

@@ -7,8 +7,8 @@ from datetime import date, datetime
 import pandas as pd
 import pytest
 
-from app import figures
 from pipeline.read.series import mark_complete, period_bounds
+from tests.support.drawn import builders as draw
 
 pytestmark = pytest.mark.unit
 
@@ -46,42 +46,42 @@ def test_weeks_and_months_cut_by_the_range_are_incomplete():
 
 def test_an_incomplete_last_period_is_drawn_dashed_not_as_a_fall():
     df = pd.DataFrame({"period": ["d1", "d2", "d3"], "count": [10, 11, 2], "complete": [True, True, False]})
-    fig = figures.timeseries(df)
+    fig = draw.timeseries(df)
     solid, dashed = fig.data
     assert list(solid.y) == [10, 11, None]
     assert list(dashed.y) == [None, 11, 2] and dashed.line.dash == "dash" and dashed.showlegend is False
     assert "incomplete period" in " ".join(a.text for a in fig.layout.annotations)
-    for fig in (figures.year_over_year(df.assign(series="This period", actual_period=df["period"])),
-                figures.side_by_side(df.assign(area="Bronx"))):
+    for fig in (draw.year_over_year(df.assign(series="This period", actual_period=df["period"])),
+                draw.side_by_side(df.assign(area="Bronx"))):
         assert any(t.line.dash == "dash" for t in fig.data)
     # complete series: one trace each, no note
-    assert len(figures.timeseries(df.assign(complete=True)).data) == 1
+    assert len(draw.timeseries(df.assign(complete=True)).data) == 1
 
 
 def test_an_other_line_that_dwarfs_the_named_ones_starts_hidden():
     df = pd.DataFrame({"period": ["d1", "d2"] * 3, "complaint_type": ["Other"] * 2 + ["Noise"] * 2 + ["Heat"] * 2,
                        "count": [900, 950, 40, 45, 30, 20]})
-    fig = figures.timeseries(df, "complaint_type")
+    fig = draw.timeseries(df, "complaint_type")
     other = [t for t in fig.data if t.name.startswith("Other")]
     assert len(other) == 1 and other[0].visible == "legendonly" and list(other[0].y) == [900, 950]
     assert all(t.visible is None for t in fig.data if not t.name.startswith("Other"))
     # an Other no larger than the named lines is drawn like them
     small = df.assign(count=[10, 12, 40, 45, 30, 20])
-    assert all(t.visible is None for t in figures.timeseries(small, "complaint_type").data)
+    assert all(t.visible is None for t in draw.timeseries(small, "complaint_type").data)
 
 
 def test_small_donut_slices_carry_no_label():
     df = pd.DataFrame({"status": ["Closed", "Open", "Pending", "Assigned"], "count": [900, 80, 15, 5]})
-    pie = figures.donut(df, "status").data[0]
+    pie = draw.donut(df, "status").data[0]
     assert list(pie.text) == ["90%", "8%", "", ""] and pie.textposition == "inside"
     assert list(pie.values) == [900, 80, 15, 5]
 
 
 def test_long_resolution_times_read_in_days():
     df = pd.DataFrame({"agency": ["HPD", "DOT"], "median_h": [12.0, 240.0], "p90_h": [96.0, 3000.0]})
-    fig = figures.resolution_bars(df, "agency")
+    fig = draw.resolution_bars(df, "agency")
     assert "Days" in fig.layout.xaxis.title.text
     assert list(fig.data[1].x) == [125.0, 4.0]  # reversed: largest category order kept, in days
-    short = figures.resolution_bars(df.assign(median_h=[1.0, 2.0], p90_h=[3.0, 24.0]), "agency")
+    short = draw.resolution_bars(df.assign(median_h=[1.0, 2.0], p90_h=[3.0, 24.0]), "agency")
     assert "Hours" in short.layout.xaxis.title.text and list(short.data[1].x) == [24.0, 3.0]
 

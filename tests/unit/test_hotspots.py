@@ -145,7 +145,7 @@ def test_hex_map_draws_closed_cell_rings_and_follows_the_theme():
     assert list(fig.data[1].locations) == list(cells["cell"]) and numbers(fig.data[1].z) == [5, 2]
     assert fig.layout.map.style == CLEAR_MAP_STYLE and fig.layout.paper_bgcolor == "rgba(0,0,0,0)"
     assert list(fig.data[2].locations) == [CELL]  # the selected cell outlined
-    assert "No requests" in hex_figures.hex_map(cells.iloc[:0], "", []).layout.annotations[0].text
+    assert "No requests" in go.Figure(hex_figures.hex_map(cells.iloc[:0], "", [])).layout.annotations[0].text
 
 
 def test_a_selection_reuses_the_unselected_map_and_leaves_it_as_it_was():
