@@ -10,6 +10,7 @@ from __future__ import annotations
 import calendar
 from datetime import date, timedelta
 
+import numpy as np
 import pandas as pd
 
 from app.figures import change
@@ -48,25 +49,34 @@ def halves_change(counts: list[float]) -> float | None:
 
 
 def sum_totals(totals: list[pd.DataFrame], level: str) -> pd.DataFrame:
-    """Totals (count, borough, population, per_10k per area) summed over the chosen complaint types' answers."""
-    tot = pd.concat(totals, ignore_index=True)
-    tot = tot.groupby(level, as_index=False).agg(count=("count", "sum"), borough=("borough", "first"),
-                                                  population=("population", "first"))
+    """Totals (count, borough, population, per_10k per area) summed over the chosen complaint types' answers.
+    One type's answer (the usual page) is already one row per area: copied, not grouped (a pandas
+    group-by with named aggregations cost ~5 ms of a rankings callback)."""
+    if len(totals) == 1 and totals[0][level].is_unique:
+        tot = totals[0][[level, "count", "borough", "population"]].copy()
+    else:
+        tot = pd.concat(totals, ignore_index=True)
+        tot = tot.groupby(level, as_index=False).agg(count=("count", "sum"), borough=("borough", "first"),
+                                                      population=("population", "first"))
     tot["per_10k"] = tot["count"] / tot["population"] * 10_000
     return tot
 
 
 def sum_series(series: list[pd.DataFrame], level: str) -> pd.DataFrame:
     """Series (period, area, count) summed over the chosen complaint types' answers."""
+    if len(series) == 1 and not series[0].duplicated(["period", level]).any():
+        return series[0][["period", level, "count"]]
     return pd.concat(series, ignore_index=True).groupby(["period", level], as_index=False)["count"].sum()
 
 
 def top_areas(tot: pd.DataFrame, level: str, per_capita: bool, n: int, min_population: int) -> pd.DataFrame:
-    """The `n` areas with the most requests (or per resident, among areas of `min_population`+)."""
+    """The `n` areas with the most requests (or per resident, among areas of `min_population`+), then by
+    area. One numpy lexsort: pandas sorts by two keys through categoricals, ~3 ms a call, four a page."""
     if per_capita:
         tot = tot[tot["population"] >= min_population]
     key = "per_10k" if per_capita else "count"
-    return tot.sort_values([key, level], ascending=[False, True]).head(n).reset_index(drop=True)
+    order = np.lexsort((tot[level].to_numpy(dtype=object), -tot[key].to_numpy(dtype="float64")))[:n]
+    return tot.iloc[order].reset_index(drop=True)
 
 
 # -- trends -------------------------------------------------------------------------------------------
