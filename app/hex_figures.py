@@ -11,7 +11,6 @@ import threading
 from collections import OrderedDict
 
 import pandas as pd
-import plotly.graph_objects as go
 
 from app import figures
 
@@ -83,38 +82,29 @@ def hex_map(cells: pd.DataFrame, outline_url: str, outline_ids: list[str], selec
     return {"data": data, "layout": {**layout, "map": {**layout["map"], "center": center, "zoom": zoom}}}
 
 
-def warm() -> None:
-    """Build one small map and drop it. Why: plotly builds the validators of a figure's traces and map
-    subplot on first use, ~60-130 ms, and over SQLite a page's charts are drawn one after another
-    (app/charts.py render), so a worker's first hexagon map paid it inside a user's visit. The page
-    calls this when it registers, once per worker, before any request."""
-    cells = ["882a100d07fffff", "882a100d05fffff"]  # two Brooklyn hexagons: one from the grid layer, one inline
-    _base_map(pd.DataFrame({"cell": cells, "count": [1, 2]}), "", [], 100, "grid", frozenset(cells[:1]))
-
-
 def _base_map(cells: pd.DataFrame, outline_url: str, outline_ids: list[str], height: int, grid_url: str | None,
               grid: frozenset[str]) -> tuple[dict, dict, float]:
     """The map with no cell selected, as plotly JSON, and the view that fits every cell."""
     ids = list(cells["cell"])
-    outline = go.Choroplethmap(geojson=outline_url, featureidkey="id", locations=outline_ids,
-                               z=[0] * len(outline_ids), showscale=False, hoverinfo="skip",
-                               colorscale=[[0, "rgba(200,205,214,0.25)"], [1, "rgba(200,205,214,0.25)"]],
-                               marker_line_width=0.6, marker_line_color="#9aa4b2")
+    outline = {"type": "choroplethmap", "geojson": outline_url, "featureidkey": "id", "locations": list(outline_ids),
+               "z": [0] * len(outline_ids), "showscale": False, "hoverinfo": "skip",
+               "colorscale": [[0, "rgba(200,205,214,0.25)"], [1, "rgba(200,205,214,0.25)"]],
+               "marker": {"line": {"width": 0.6, "color": "#9aa4b2"}}}
     zmax = float(cells["count"].quantile(0.98)) or None
     on_grid = cells["cell"].isin(grid) if grid_url else pd.Series(False, index=cells.index)
     traces = [outline]
     for part, geojson in ((cells[on_grid], grid_url), (cells[~on_grid], None)):
         if part.empty:
             continue
-        traces.append(go.Choroplethmap(
-            # numpy arrays, not lists: plotly validates a list element by element (~50 ms for 2,000 cells)
-            geojson=geojson or cells_geojson(list(part["cell"])), featureidkey="id",
-            locations=part["cell"].to_numpy(dtype=object), z=part["count"].to_numpy(dtype="int64"),
-            colorscale=figures.SCALE, zmin=0, zmax=zmax, marker_line_width=0.5, marker_line_color="#ffffff",
-            marker_opacity=0.85, customdata=part["count"].map(figures.fmt_int).to_numpy(dtype=object),
-            hovertemplate="<b>%{customdata} requests</b><br>cell %{location}<extra></extra>",
-            showscale=len(traces) == 1, colorbar={"title": {"text": "Requests", "side": "right"}, "thickness": 12}))
+        traces.append({
+            "type": "choroplethmap", "geojson": geojson or cells_geojson(list(part["cell"])), "featureidkey": "id",
+            "locations": part["cell"].tolist(), "z": part["count"].astype("int64").tolist(),
+            "colorscale": figures.SCALE, "zmin": 0, "zmax": zmax,
+            "marker": {"line": {"width": 0.5, "color": "#ffffff"}, "opacity": 0.85},
+            "customdata": part["count"].map(figures.fmt_int).tolist(),
+            "hovertemplate": "<b>%{customdata} requests</b><br>cell %{location}<extra></extra>",
+            "showscale": len(traces) == 1, "colorbar": {"title": {"text": "Requests", "side": "right"}, "thickness": 12}})
     center, zoom = view_of(ids)
-    fig = go.Figure(traces, figures.layout(height, False, clickmode="event",
-                                           map={"style": figures.CLEAR_MAP_STYLE, "center": center, "zoom": zoom}))
-    return fig.to_plotly_json(), center, zoom
+    fig = figures.figure(traces, figures.layout(height, False, clickmode="event",
+                                                map={"style": figures.CLEAR_MAP_STYLE, "center": center, "zoom": zoom}))
+    return fig, center, zoom

@@ -116,10 +116,9 @@ def click_cell(search: str | None, click: object) -> str | None:
 
 def register(app) -> None:
     charts.register(app, PAGE, CHARTS)
-    # what a worker's first hexagon map paid inside a user's visit (~100 ms), now paid at start: the grid
-    # layer's cells (a GeoJSON parse) and plotly's map validators
+    # what a worker's first hexagon map paid inside a user's visit, now paid at start: the grid layer's
+    # cells (a GeoJSON parse). The map is built as plotly JSON (app/figures.py figure): no validators to warm.
     geo.grid_cells()
-    hex_figures.warm()
 
     @app.callback(Output(TYPES_ID, "children"), Input(charts.graph_id(CHARTS[0]), "hoverData"),
                   State(f"{PAGE}-state", "data"), prevent_initial_call=True)
