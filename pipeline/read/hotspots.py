@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import re
 
+import numpy as np
 import pandas as pd
 
 from pipeline.read import place_ranking
@@ -73,10 +74,15 @@ def rank_places(rows: pd.DataFrame, n: int) -> pd.DataFrame:
 
 
 def rank_cells(rows: pd.DataFrame) -> pd.DataFrame:
-    """Cells with their count, busiest first (no cell: skipped)."""
+    """Cells with their count, busiest first, then by cell (no cell: skipped). The stores' answers are one
+    row per cell already, so they are sorted as they are, by one numpy lexsort (a pandas group-by and a
+    two-key sort of a city's ~1,500 cells cost ~5 ms of the map's callback)."""
     rows = rows[rows["cell"] != UNSPECIFIED]
-    cells = rows.groupby("cell", as_index=False)["n"].sum().rename(columns={"n": "count"})
-    return cells.sort_values(["count", "cell"], ascending=[False, True], kind="stable").reset_index(drop=True)
+    if not rows["cell"].is_unique:
+        rows = rows.groupby("cell", as_index=False)["n"].sum()
+    cell, n = rows["cell"].to_numpy(dtype=object), rows["n"].to_numpy(dtype="int64")
+    order = np.lexsort((cell, -n))
+    return pd.DataFrame({"cell": cell[order], "count": n[order]})
 
 
 def top_types(rows: pd.DataFrame, n: int = TOP_TYPES) -> pd.DataFrame:
