@@ -8,11 +8,12 @@ clustering prefix (one range tombstone) and then writes UNLOGGED batches that ea
 single partition (one mutation per batch on the replica; see bench/read.py for the measured gain over
 single-row inserts).
 
-Processes and threads: the driver's event-loop thread does not survive fork, so the session is opened
-lazily in the process that uses it and reopened when the pid changes (gunicorn workers fork after the
-app is imported), and shared by its threads. Errors reaching Cassandra become StoreUnavailable with the
-reason; once connected, the driver reconnects on its own, and a failed first connection is retried on
-the next call.
+Processes and threads: the driver's Cluster owns an event-loop thread (libev from the wheel), which
+does not survive fork, so the session is opened lazily in the process that uses it and reopened when
+the pid changes (gunicorn workers fork after the app is imported). One session is shared by the
+threads of a process (the driver is thread-safe). Errors reaching Cassandra become StoreUnavailable
+with the reason; once connected, the driver reconnects on its own (exponential back-off), and a
+failed first connection is retried on the next call.
 
 Consistency: reads at cassandra_read_consistency, writes at cassandra_write_consistency, LOCAL_ONE
 by default so pages answer and jobs write with one node of a replication-factor-2 ring down (QUORUM
@@ -39,9 +40,6 @@ CONCURRENCY = 64
 SPLIT_LIST = 4           # a list filter of up to this many values on a dim Cassandra cannot seek: a statement per value
 BATCH_ROWS = 40          # rows per UNLOGGED single-partition batch (under the 5 KiB warn threshold); 1 = no batches
 FETCH_SIZE = 10_000
-# Month rows are read a statement per month, run concurrently, not one range per year partition, whose
-# pages came one after another (hex_totals' year, 33,222 rows: ~140 against ~205 ms, medians)
-PERIOD_STATEMENTS = ("month",)
 RETRY_CONNECT_S = 2.0    # after a failed connection, answer StoreUnavailable at once for this long
 SCHEMA_AGREEMENT_S = 120  # a loaded ring can take a gossip round or two to spread a new keyspace
 
@@ -74,7 +72,6 @@ class CassandraStore(Store):
         # filters and GROUP BY inside Cassandra (True, measured faster by bench.read --compare) or
         # plain rows summed in pandas (False): both must give the same answers (tested)
         self.server_group_by = server_group_by
-        self.period_statements = PERIOD_STATEMENTS  # () reads every grain as one range per partition
         self.hosts, self.port, self.keyspace, self.rf = parse_url(url)
         self.connect_timeout = connect_timeout
         self.request_timeout = request_timeout
@@ -102,10 +99,12 @@ class CassandraStore(Store):
         # the default profile is the reads'; writes set their own level on the statement
         profile = ExecutionProfile(row_factory=tuple_factory, request_timeout=self.request_timeout,
                                    consistency_level=self.read_cl)
-        cluster = Cluster(self.hosts, port=self.port, connection_class=connection_class, connect_timeout=self.connect_timeout,
-                          control_connection_timeout=self.connect_timeout, protocol_version=5, idle_heartbeat_interval=15,
-                          reconnection_policy=ExponentialReconnectionPolicy(0.5, 10.0), max_schema_agreement_wait=SCHEMA_AGREEMENT_S,
-                          execution_profiles={EXEC_PROFILE_DEFAULT: profile})
+        cluster = Cluster(self.hosts, port=self.port, connection_class=connection_class,
+                          connect_timeout=self.connect_timeout, control_connection_timeout=self.connect_timeout,
+                          reconnection_policy=ExponentialReconnectionPolicy(0.5, 10.0),
+                          execution_profiles={EXEC_PROFILE_DEFAULT: profile},
+                          protocol_version=5, idle_heartbeat_interval=15,
+                          max_schema_agreement_wait=SCHEMA_AGREEMENT_S)
         try:
             session = cluster.connect()
         except Exception as exc:  # NoHostAvailable, OSError, auth errors...: all mean "not answering"
@@ -141,7 +140,8 @@ class CassandraStore(Store):
 
     def _prepare(self, cql: str, write: bool = False):
         session = self._sess()  # first: after a fork this forgets the parent's statements
-        if (stmt := self._prepared.get(cql)) is None:
+        stmt = self._prepared.get(cql)
+        if stmt is None:
             stmt = self._run(lambda: session.prepare(cql))
             if write:
                 stmt.consistency_level = self.write_cl
@@ -163,7 +163,8 @@ class CassandraStore(Store):
         with self._lock:
             cluster, self._cluster, self._session = self._cluster, None, None
             self._prepared, self._keyspace_ready = {}, False
-            self._failed_at, self._failure = time.monotonic(), f"{self._where()}: no host answered; retrying"
+            self._failed_at = time.monotonic()
+            self._failure = f"{self._where()}: no host answered; retrying"
         if cluster is not None and self._pid == os.getpid():
             threading.Thread(target=cluster.shutdown, daemon=True).start()
 
@@ -298,11 +299,12 @@ class CassandraStore(Store):
     def _statements(self, table: str, grain: str, start: str, end: str, by: Sequence[str],
                     filters: Mapping[str, object] | None = None):
         """(cql, the arguments of each of its statements, rows -> sums) of one aggregate.
-        The partitions of start..end are read concurrently with a clustering range on period (month rows:
-        a statement per month, PERIOD_STATEMENTS). Single-value filters are applied by Cassandra inside each
-        partition (ALLOW FILTERING never scans beyond the partitions named), and when the grouping columns
-        form a prefix of the clustering key Cassandra sums per (period, prefix) itself (GROUP BY); the partial
-        sums are added up here. server_group_by=False reads plain rows (bench.read --compare measures both).
+        The partitions of start..end are read concurrently with a clustering range on period.
+        Single-value filters are applied by Cassandra inside each partition (ALLOW FILTERING never
+        scans beyond the partitions named), and when the grouping columns form a prefix of the
+        clustering key Cassandra sums per (period, prefix) itself (GROUP BY), which cuts the rows
+        sent to us; partial sums of the partitions are added up in pandas. server_group_by=False
+        reads plain rows instead (bench.read --compare measures both).
         When filters fix the leading dimensions (day and month grains; one value or a list of values),
         the periods are named (`period IN ?`) so that each (period, filtered prefix) is a clustering
         slice Cassandra seeks to, instead of filtering every row of the period range: a list on the
@@ -330,18 +332,15 @@ class CassandraStore(Store):
             select, group = [*prefix, *measures], ""
         where = "".join(f" AND {c} IN ?" if isinstance(v, list) else f" AND {c} = ?" for c, v in server.items())
         where += f" AND {split} = ?" if split else ""
-        each = not lead and grain in self.period_statements
-        periods = "period IN ?" if lead else "period = ?" if each else "period >= ? AND period <= ?"
+        periods = "period IN ?" if lead else "period >= ? AND period <= ?"
         cql = (f"SELECT {', '.join(select)} FROM {table} WHERE grain = ? AND bucket = ? "
                f"AND {periods}{where}{group}{' ALLOW FILTERING' if len(server) > lead or split else ''}")
 
-        def bounds(bucket: str) -> list[tuple]:
-            if lead:
-                return [(rowlib.periods_in(grain, bucket, start, end),)]
-            return [(p,) for p in rowlib.periods_in(grain, bucket, start, end)] if each else [(start, end)]
+        def bounds(bucket: str) -> tuple:
+            return (rowlib.periods_in(grain, bucket, start, end),) if lead else (start, end)
 
-        many = [(grain, b, *bound, *server.values(), *one) for b in rowlib.buckets_between(grain, start, end)
-                for bound in bounds(b) for one in ([[v] for v in filters[split]] if split else [[]])]
+        many = [(grain, b, *bounds(b), *server.values(), *one) for b in rowlib.buckets_between(grain, start, end)
+                for one in ([[v] for v in filters[split]] if split else [[]])]
 
         def finish(rows: list) -> dict[tuple, list[int]]:
             return rowlib.sum_dict(rows, [*prefix, *measures], by, measures, client)
@@ -396,5 +395,6 @@ def _is_unavailable(exc: BaseException) -> bool:
     from cassandra import DriverException, RequestExecutionException, RequestValidationException
     from cassandra.cluster import NoHostAvailable
     if isinstance(exc, RequestValidationException):
-        return "unconfigured table" in str(exc) or "does not exist" in str(exc)
+        text = str(exc)
+        return "unconfigured table" in text or "does not exist" in text
     return isinstance(exc, NoHostAvailable | DriverException | RequestExecutionException | OSError)
