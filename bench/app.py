@@ -371,8 +371,10 @@ def main(argv: list[str] | None = None) -> None:
     print(f"board report render p95: first {board['first_render']['p95_ms']:.1f} ms, again {board['again']['p95_ms']:.1f} ms"
           f" ({board['first_render']['calls']} districts)")
     pointer = {what: v["p95_ms"] for what, v in report.get("hotspot_pointer", {}).items()}
-    # issue 12's row is every page's worst: a run of some pages only (--pages) keeps its own record
-    name = "app" if set(pages) == set(PAGES) else f"app_{'_'.join(pages)}"
+    # issue 12's rows are every page's worst, one per kind of store (the embedded SQLite, Cassandra): a run
+    # of some pages only (--pages) keeps its own record
+    name = "app" + ("_cassandra" if args.store.startswith("cassandra") else "")
+    name = name if set(pages) == set(PAGES) else f"{name}_{'_'.join(pages)}"
     record(name, {"store": args.store, "pages": list(pages), "worst_page": worst_page, "worst_page_p95_ms": worst,
                    "first_visit_p95_ms": cold, "descriptor_views_p95_ms": desc, "hotspot_pointer_p95_ms": pointer,
                    "board_report_p95_ms": {k: v["p95_ms"] for k, v in board.items()},

@@ -18,7 +18,7 @@ def row_of(table, label_start):
 def test_every_measure_is_listed_and_unrecorded_ones_name_their_command(tmp_path):
     table = rows(latest(tmp_path))
     assert [r[0] for r in table] == [m.label for m in MEASURES]
-    assert len(table) == 11
+    assert len(table) == 12  # the callbacks twice: over the embedded store and over Cassandra
     small = row_of(table, "small load")
     assert small[2] == "not run (`bash scripts/bench.sh small`)" and small[5] == "?"
 
@@ -40,6 +40,10 @@ def test_a_file_missing_a_figure_is_unreadable_not_a_crash(tmp_path):
     (tmp_path / "garbage.json").write_text("{not json")
     app = row_of(rows(latest(tmp_path)), "callbacks")
     assert app[2].startswith("unreadable") and app[5] == "?"
+    record("app_cassandra", {"worst_page_p95_ms": 300, "first_visit_p95_ms": 350, "worst_page": "hotspots",
+                             "store": "cassandra://127.0.0.1:9042/nyc311_bench"}, tmp_path)
+    cassandra = row_of(rows(latest(tmp_path)), "callbacks, p95 (bench.app), Cassandra")
+    assert "store nyc311_bench" in cassandra[2] and cassandra[5] == "no"  # its own row: not the embedded one's
 
 
 def test_the_read_rows_carry_the_read_lake_ratio_and_say_when_answers_differ(tmp_path):
