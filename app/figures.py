@@ -64,8 +64,8 @@ def figure(data: list[dict], spec: dict) -> dict:
 
 def layout(height: int = 340, legend: bool = True, xaxis: dict | None = None, yaxis: dict | None = None,
            **extra) -> dict:
-    """The shared look as one layout dict: figures are built in one go (plotly validates each update
-    separately, and incremental updates cost ~20 ms a figure, a fifth of the callback budget)."""
+    """The shared look as one layout dict, which `figure` takes whole: a figure is written once, never
+    updated piece by piece."""
     return {
         "height": height, "margin": {"l": 8, "r": 8, "t": 8, "b": 8}, "paper_bgcolor": "rgba(0,0,0,0)",
         "plot_bgcolor": "rgba(0,0,0,0)", "font": {"family": "Inter, system-ui, sans-serif", "size": 12, "color": TEXT},
