@@ -30,7 +30,7 @@ from pipeline.read.filters import FILTER_COLUMNS, Filters, check_values
 from pipeline.read.freshness import latest_loaded
 from pipeline.read.plan import table_for
 from pipeline.read.population import population
-from pipeline.rollups import date_bounds, running_counts, year_counts
+from pipeline.rollups import backfill, date_bounds, running_counts, year_counts
 from pipeline.rollups.backfill import WEEK_ROWS
 from pipeline.rollups.tables import PERIOD_STRFTIME, ROLLUPS, RUNNING_TABLES, TABLE_PREFERENCE
 from pipeline.schema import UNSPECIFIED
@@ -50,7 +50,7 @@ OTHER = plan.OTHER
 MAX_PERIODS = 2000
 # The meta values a query's plan depends on, read together (ReadAPI._meta).
 PLAN_META = (WEEK_ROWS, year_counts.META, running_counts.YTD_META, running_counts.UPTO_META, date_bounds.META,
-             date_bounds.VERSION)
+             date_bounds.VERSION, *map(backfill.filled_key, backfill.ADDED_LATER))
 
 
 class QueryTooLarge(ValueError):
@@ -117,7 +117,7 @@ class ReadAPI:
 
     def _table(self, f: Filters, *columns: str, measures: tuple[str, ...] = ("n",)) -> str:
         dims = set(f.dims())
-        return table_for({c for c in columns if c} | dims, measures, self.tables, fixed=dims)
+        return table_for({c for c in columns if c} | dims, measures, self.readable_tables(), fixed=dims)
 
     def _check_span(self, f: Filters, granularity: str) -> None:
         """Refuse a series of more than MAX_PERIODS periods, before reading anything."""
@@ -328,6 +328,14 @@ class ReadAPI:
                                      bounds[1].isoformat()[:7], [kind])
         frame = frame.rename(columns={kind: "value", "n": "count"})
         return frame.sort_values(["count", "value"], ascending=[False, True]).reset_index(drop=True)
+
+    @cached
+    def readable_tables(self) -> tuple[str, ...]:
+        """`tables` (default TABLE_PREFERENCE) less the rollups added later that no load has filled in this
+        store yet (pipeline/rollups/backfill.py ADDED_LATER): their parents answer until then."""
+        meta = self._meta()
+        return tuple(t for t in self.tables or TABLE_PREFERENCE
+                     if t not in backfill.ADDED_LATER or meta.get(backfill.filled_key(t)) == "1")
 
     @cached
     def week_rows(self) -> bool:

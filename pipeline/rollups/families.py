@@ -1,7 +1,7 @@
 """Which rollups Spark counts and which the driver sums from them: the rollup families.
 
 Why families: most rollups are sums of a wider one (same measures and derived dimensions, fewer
-dimensions), so Spark counts the day rows of each rollup that is no other's sum (11 of 26) and the
+dimensions), so Spark counts the day rows of each rollup that is no other's sum (11 of 27) and the
 rest are summed from that frame in pandas (pipeline/rollups/frames.py): a small load runs ~12 Spark
 jobs instead of ~50. The batch job walks them twice when it can: over the months it recounts, and
 over the requests that changed since the store was counted (pipeline/rollups/changed.py), to learn

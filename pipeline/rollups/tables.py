@@ -96,6 +96,10 @@ ROLLUPS: dict[str, Rollup] = {r.name: r for r in (
     Rollup("zips", ("zip", "borough", "complaint_type", "agency"), live_table="live_zips"),
     # how requests arrive
     Rollup("channels", ("borough", "complaint_type", "agency", "channel")),
+    # how requests arrive by borough: the overview's channel donut, unless a type or agency filter sends it
+    # to `channels` (summed from it; the donut summed ~1,000 channels rows a day in Python, 255 ms for
+    # 30 days over Cassandra). Added after stores held data: read once filled (pipeline/rollups/backfill.py)
+    Rollup("channel_boroughs", ("borough", "channel")),
     # current status of the requests created in the period
     Rollup("status", ("borough", "complaint_type", "agency", "status"), grains=YEAR_GRAINS),
     # closed - created, in hours, binned by RESOLUTION_BINS_H (res_bin = index of the bin)
@@ -200,7 +204,7 @@ DESCRIPTOR_ROLLUPS = ("type_descriptors", "descriptors", "descriptor_districts",
 # Each rollup's read rank: every rollup, smallest first (rows per period). A query reads the first one that
 # holds all the columns it groups/filters by, with the measures it sums (pipeline/read/api.py table_for). The narrow
 # rollups lead, so a ten-year ZIP ranking reads ~ZIPs x months rows, not ZIPs x types x agencies x months.
-TABLE_PREFERENCE = ("totals", "boroughs", "status_boroughs", "types", "timeliness_types", "district_totals",
+TABLE_PREFERENCE = ("totals", "boroughs", "status_boroughs", "channel_boroughs", "types", "timeliness_types", "district_totals",
                     "zip_totals", "resolution_agencies", "resolution_boroughs", "requests", "timeliness", "channels", "status",
                     "resolution_types", "type_districts", "type_zips", "districts", "zips", "resolution",
                     "hours_of_week", "district_timeliness", "district_resolution",

@@ -46,3 +46,32 @@ def test_a_rollup_added_later_is_summed_from_its_parent_once(tmp_path):
                                       want.sort_values(list(want.columns[:-1])).reset_index(drop=True), check_dtype=False)
     assert backfill.fill(store, summed_parents()) == {}  # once
     store.close()
+
+
+def test_a_rollup_added_later_is_read_only_once_a_load_has_filled_it(tmp_path):
+    """A store loaded before channel_boroughs existed holds none of its rows: the read API answers the
+    channel counts from `channels` until backfill.fill has filled it and marked the store, then from it,
+    and both answers equal the recount of the requests (a later rollup never reads as zero)."""
+    from pipeline.read.api import Filters, ReadAPI
+    reqs = make_requests(seed=5, n=1200)
+    store = open_store(f"sqlite:///{tmp_path}/rollups.db")
+    store.ensure_schema()
+    load(store, reqs)
+    store._conn().execute("DELETE FROM channel_boroughs")  # as a store loaded before the rollup existed
+    api = ReadAPI(store, cache=False)
+    assert backfill.ADDED_LATER.items() <= summed_parents().items()  # the batch sums each from that parent
+    assert "channel_boroughs" not in api.readable_tables()
+    brooklyn = Filters(borough="Brooklyn")
+    assert api._table(Filters(), "channel") == api._table(brooklyn, "channel") == "channels"
+    recount = reqs.groupby("channel").size().sort_values(ascending=False)
+    before = api.counts("channel")
+    assert dict(zip(before["channel"], before["count"], strict=True)) == recount.to_dict()
+    before_brooklyn = api.counts("channel", brooklyn)
+    written = backfill.fill(store, summed_parents())
+    assert {"channel_boroughs/day", "channel_boroughs/month"} <= set(written)
+    assert store.get_meta(backfill.filled_key("channel_boroughs")) == "1"
+    assert api._table(Filters(), "channel") == api._table(brooklyn, "channel") == "channel_boroughs"
+    assert api._table(Filters(complaint_type="Noise"), "channel") == "channels"  # the type is not in it
+    pd.testing.assert_frame_equal(api.counts("channel"), before)
+    pd.testing.assert_frame_equal(api.counts("channel", brooklyn), before_brooklyn)
+    store.close()

@@ -1,0 +1,13 @@
+-- Rendered from pipeline/rollups/tables.py by `python -m pipeline schema --write-ddl`; applied in
+-- version order by ensure_schema(). Do not edit by hand: change tables.py and re-render.
+
+CREATE TABLE IF NOT EXISTS channel_boroughs (
+    grain TEXT NOT NULL,
+    bucket TEXT NOT NULL,
+    period TEXT NOT NULL,
+    borough TEXT NOT NULL,
+    channel TEXT NOT NULL,
+    n INTEGER,
+    expires_at REAL,
+    PRIMARY KEY (grain, bucket, period, borough, channel)
+) WITHOUT ROWID;
