@@ -379,8 +379,7 @@ def main(argv: list[str] | None = None) -> int:
     date_bounds.record(store, store.get_meta(date_bounds.VERSION) or "0")  # as a load ends
     print(f"ten-year range plan: {plan_range(first, last)}")
     cold = ReadAPI(store, cache=False)
-    top_type = cold.vocabulary("complaint_type")["value"].iloc[0]
-    queries = dashboard_queries(last, top_type)
+    queries = dashboard_queries(last, top_type := cold.vocabulary("complaint_type")["value"].iloc[0])
     colds = {name: api_of(store, args.store, name, cache=False) for name in args.layouts}
     time_layouts(colds, queries, 1)  # warm prepared statements and server caches
     for name, timings in time_layouts(colds, queries, args.repeat).items():
