@@ -236,7 +236,7 @@ def bars(df: pd.DataFrame, category: str, value: str = "count", label: str = "Re
     """Horizontal bars, largest on top (df already sorted largest first)."""
     if df.empty:
         return empty(height=height)
-    bar = {"type": "bar", "x": df[value].tolist()[::-1], "y": df[category].astype(str).tolist()[::-1], "orientation": "h",
+    bar = {"type": "bar", "x": _numbers(df[value][::-1]), "y": df[category].astype(str).tolist()[::-1], "orientation": "h",
            "marker": {"color": ACCENT}, "hovertemplate": "%{y}<br>%{x:" + value_format + "}<extra></extra>"}
     return figure([bar], layout(height, False, {"title": {"text": label}}, NO_GRID))
 

@@ -117,7 +117,11 @@ class ReadAPI:
 
     def _table(self, f: Filters, *columns: str, measures: tuple[str, ...] = ("n",)) -> str:
         dims = set(f.dims())
-        return table_for({c for c in columns if c} | dims, measures, self.readable_tables(), fixed=dims)
+        wanted = {c for c in columns if c} | dims
+        table = table_for(wanted, measures, self.tables, fixed=dims)
+        if table in backfill.ADDED_LATER and not self.filled(table):  # its parent answers until a load fills it
+            table = table_for(wanted, measures, tuple(t for t in self.tables or TABLE_PREFERENCE if t != table), fixed=dims)
+        return table
 
     def _check_span(self, f: Filters, granularity: str) -> None:
         """Refuse a series of more than MAX_PERIODS periods, before reading anything."""
@@ -330,12 +334,10 @@ class ReadAPI:
         return frame.sort_values(["count", "value"], ascending=[False, True]).reset_index(drop=True)
 
     @cached
-    def readable_tables(self) -> tuple[str, ...]:
-        """`tables` (default TABLE_PREFERENCE) less the rollups added later that no load has filled in this
-        store yet (pipeline/rollups/backfill.py ADDED_LATER): their parents answer until then."""
-        meta = self._meta()
-        return tuple(t for t in self.tables or TABLE_PREFERENCE
-                     if t not in backfill.ADDED_LATER or meta.get(backfill.filled_key(t)) == "1")
+    def filled(self, table: str) -> bool:
+        """Whether a load has filled a rollup added later (pipeline/rollups/backfill.py ADDED_LATER) in this
+        store. Asked only when a query would read one, so no other query pays the meta read."""
+        return self._meta().get(backfill.filled_key(table)) == "1"
 
     @cached
     def week_rows(self) -> bool:

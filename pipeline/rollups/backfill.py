@@ -18,6 +18,9 @@ from pipeline.rollups.tables import ROLLUPS
 from pipeline.stores import rows as rowlib
 
 FIRST, LAST = "0001-01-01", "9999-12-31"  # every period of a bucket (periods_in cuts to the bucket)
+# store meta: "1" once every month with day rows has its week rows. The key names the rollups that keep
+# them, so a rollup given week rows later is read from its day rows until a load has filled it.
+WEEK_ROWS = "week_rows:" + ",".join(name for name, r in ROLLUPS.items() if "week" in r.grains)
 # Rollups added after stores held data, each with the parent the batch sums it from (families.summed_parents).
 # Until a load has filled one (`fill` marks the store: meta filled_key), the read API does not read it (it
 # would read as zero for every month loaded before it existed) and answers from its parent, as before.
@@ -26,9 +29,6 @@ ADDED_LATER = {"channel_boroughs": "channels"}
 
 def filled_key(name: str) -> str:
     return f"filled:{name}"
-# store meta: "1" once every month with day rows has its week rows. The key names the rollups that keep
-# them, so a rollup given week rows later is read from its day rows until a load has filled it.
-WEEK_ROWS = "week_rows:" + ",".join(name for name, r in ROLLUPS.items() if "week" in r.grains)
 
 
 def child_rows(store, parent: str, child: str, grain: str, bucket: str) -> tuple[list[str], pd.DataFrame]:

@@ -60,7 +60,7 @@ def test_a_rollup_added_later_is_read_only_once_a_load_has_filled_it(tmp_path):
     store._conn().execute("DELETE FROM channel_boroughs")  # as a store loaded before the rollup existed
     api = ReadAPI(store, cache=False)
     assert backfill.ADDED_LATER.items() <= summed_parents().items()  # the batch sums each from that parent
-    assert "channel_boroughs" not in api.readable_tables()
+    assert not api.filled("channel_boroughs")
     brooklyn = Filters(borough="Brooklyn")
     assert api._table(Filters(), "channel") == api._table(brooklyn, "channel") == "channels"
     recount = reqs.groupby("channel").size().sort_values(ascending=False)
