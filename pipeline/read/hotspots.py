@@ -22,10 +22,10 @@ import re
 import numpy as np
 import pandas as pd
 
-from pipeline.read import place_ranking
+from pipeline.read import place_ranking, plan
 from pipeline.read.api import Filters, ReadAPI, cached
 from pipeline.rollups import hotspot_rows, year_rows
-from pipeline.rollups.tables import ALL, HEX_RESOLUTION, HOTSPOT_TOP, PLACE_HEAD_DEPTH
+from pipeline.rollups.tables import ALL, HEX_RESOLUTION, HOTSPOT_TOP, PLACE_HEAD_DEPTH, RUNNING_TABLES
 from pipeline.schema import UNSPECIFIED
 from pipeline.stores import rows as rowlib
 
@@ -248,12 +248,22 @@ class HotspotAPI(ReadAPI):
         return rank_cells(rows).assign(months=months_label(span))[CELL_COLUMNS]
 
     def _span_sum(self, table: str, span: tuple[str, str], by: list[str], filters: dict[str, str]) -> pd.DataFrame:
-        """Rows of `table` summed over the months of `span`: the closed years it covers whole from their
-        year rows when the table keeps them (pipeline/rollups/year_rows.py), the other months from month rows."""
+        """Rows of `table` summed over the months of `span`: from its running totals when it keeps them and
+        they read fewer periods (hex_totals: the open year's months are one ytd row per group, not one row
+        per group and month), else the closed years it covers whole from their year rows when the table
+        keeps them (pipeline/rollups/year_rows.py), the other months from month rows."""
         years = year_rows.written(self.store) if self.use_year_rows and table in year_rows.YEARLY else set()
-        pieces = year_rows.split_span(span, years)
-        parts = [self.store.aggregate(table, grain, first, last, by=by, filters=filters) for grain, first, last in pieces]
-        return parts[0] if len(parts) == 1 else rowlib.finish(pd.concat(parts, ignore_index=True), by, ["n"])
+        running = self.running_totals() if self.use_year_rows and table in RUNNING_TABLES else None
+        pieces = plan.total_plan([("month", *span)], years, running)
+        if len(pieces) == 1 and pieces[0][0] == 1:
+            return self.store.aggregate(table, *pieces[0][1:], by=by, filters=filters)
+        acc: dict[tuple, list[int]] = {}
+        for (sign, *_), sums in zip(pieces, self.store.sums_many([(table, *p[1:], by, filters) for p in pieces]),
+                                    strict=True):
+            for key, (n,) in sums.items():
+                acc[key] = [acc.get(key, [0])[0] + sign * n]
+        # a running total less its start: a group at 0 had no request in the span (a month row would not exist)
+        return rowlib.frame_of({k: v for k, v in acc.items() if v[0]}, by, ["n"])
 
     @cached
     def cell_types(self, f: Filters, cell: str, n: int = TOP_TYPES) -> pd.DataFrame:

@@ -10,6 +10,9 @@ so it reads at most four periods (pipeline/read/plan.py `running_plan`), however
 resolution page's percentiles by type are ~1,200 (type, bin) groups: over ten years, year rows still sent
 nine years and eleven months of them, ~24,000 rows, and Cassandra's own reading of them (~3.5 µs a row;
 the NumPy protocol handler on the driver side was no faster) made it the slowest read on Cassandra.
+The every-type hexagon map (hex_totals) likewise: the open year is not in year rows, so by December a
+year's map read ~30,000 (district, cell, month) rows, ~80 ms of Cassandra's own reading and the
+hotspots page's 190-320 ms; its ytd row is ~2,500 (pipeline/read/hotspots.py `_span_sum`).
 
 Exact: every measure is a count; the running rows are sums of the stored month rows a read would otherwise
 add up; and a group whose difference is 0 had no request in the range, so a read drops it, as a read of

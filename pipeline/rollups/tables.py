@@ -81,8 +81,11 @@ YEAR_GRAINS = ("day", "month", "year")
 # Why: a total over a range of whole months is then C(last) - C(first - 1), at most four periods, where
 # year rows still read a period per year and per month left over. Kept only by the tables whose totals
 # have many groups (the resolution page's percentiles: ~1,200 (type, bin) groups, ~24,000 rows over ten
-# years, the slowest read on Cassandra), as each costs about a month row per group and month.
-RUNNING_TABLES = ("resolution_types", "resolution_agencies")
+# years, the slowest read on Cassandra), as each costs about a month row per group and month; and by the
+# every-type hexagon map (~2,500 (district, cell) groups a month: the open year's eleven months were
+# ~30,000 rows, ~80 ms of Cassandra's own reading before a row reached us). Not by hex_cells: its ytd
+# rows would be ~70,000 a day's load rewrites, and its reads are one type's slice.
+RUNNING_TABLES = ("resolution_types", "resolution_agencies", "hex_totals")
 
 ROLLUPS: dict[str, Rollup] = {r.name: r for r in (
     # requests by borough x complaint type x agency: counts, trends, rankings, filters

@@ -87,9 +87,12 @@ def test_year_rows_follow_the_loads_and_equal_a_recount(spark, tmp_path, store_u
                 f = Filters(start=start, end=date(2022, 2, 28))
                 chosen = [r for r in every if datetime.strptime(r["Created Date"][:10], "%m/%d/%Y").date() >= start]
                 want_places, want_cells = recount(chosen)
-                for one_type in (None, "Noise - Street/Sidewalk"):  # the maps: hex_totals, hex_cells
+                months_only = HotspotAPI(store, cache=False)
+                months_only.use_year_rows = False
+                for one_type in (None, "Noise - Street/Sidewalk"):  # the maps: hex_totals (running totals), hex_cells
                     got = api.hotspot_cells(Filters(start=f.start, end=f.end, complaint_type=one_type))
                     assert Counter(dict(zip(got["cell"], got["count"].astype(int), strict=True))) == want_cells
+                    assert got.equals(months_only.hotspot_cells(Filters(start=f.start, end=f.end, complaint_type=one_type)))
                 for cell in want_cells:
                     every_place = recount(chosen, cell=cell)[0]
                     assert shown_places(api, f, cell) == every_place
@@ -117,6 +120,7 @@ def test_year_rows_follow_the_loads_and_equal_a_recount(spark, tmp_path, store_u
             assert running_counts.written(store) == ({"2021": "2021-12", "2022": "2022-01" if i < 2 else "2022-02"},
                                                      {"2021"})
             assert ("resolution_types/upto" in report.rollup_rows) == (i < 2)  # the third load touches 2022 alone
+            assert "hex_totals/ytd" in report.rollup_rows  # the every-type map's running totals: each load's 2022
             assert ("totals/year" in report.rollup_rows) == (i < 2)
             for table in ("totals", "boroughs", "types", "requests", "status"):
                 year = store.aggregate(table, "year", "2021", "2021", by=[])
