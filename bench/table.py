@@ -34,10 +34,27 @@ def _f(figs: Figures, key: str) -> float:
     return float(figs[key])
 
 
+def _other_callbacks(f: Figures) -> dict[str, float]:
+    """The callbacks bench.app times beside the pages' main ones, by name: the descriptor views, the hotspot
+    pointer's hover and click, the board report's first render (older files lack some: left out)."""
+    out = {"descriptor views": f.get("descriptor_views_p95_ms")}
+    out.update({f"hotspots {k.split(' (')[0]}": v for k, v in (f.get("hotspot_pointer_p95_ms") or {}).items()})
+    out["board report"] = (f.get("board_report_p95_ms") or {}).get("first_render")
+    return {k: float(v) for k, v in out.items() if v is not None}
+
+
+def _worst_callback(f: Figures) -> tuple[str, float]:
+    """The slowest callback at p95: a page's main ones (every visit or first visits) or another one."""
+    every = {f"page {f.get('worst_page')}": _f(f, "worst_page_p95_ms"),
+             "first visits": _f(f, "first_visit_p95_ms"), **_other_callbacks(f)}
+    return max(every.items(), key=lambda kv: kv[1])
+
+
 def _callbacks(f: Figures) -> str:
     store = str(f.get("store", "")).rstrip("/").rsplit("/", 1)[-1]
+    worst, ms = _worst_callback(f)
     return (f"{_f(f, 'worst_page_p95_ms'):.0f} ms, first visits {_f(f, 'first_visit_p95_ms'):.0f} ms "
-            f"(worst: {f.get('worst_page')}; store {store})")
+            f"(worst page: {f.get('worst_page')}); every callback {ms:.0f} ms (worst: {worst}); store {store}")
 
 
 def _read_lake_ratio(scheme: str) -> Callable[[dict[str, dict]], str]:
@@ -93,8 +110,8 @@ MEASURES = (
             "read_sqlite_3y", "python -m bench.read --store sqlite:///var/bench/read3.db --years 3",
             lambda f: f"{_f(f, 'p95_ms'):.1f} ms (worst class {f['worst_class']}: {_f(f, 'worst_class_p95_ms'):.0f} ms)",
             lambda f: _f(f, "worst_class_p95_ms") <= 50, _read_lake_ratio("sqlite")),
-    *(Measure(f"callbacks, p95 (bench.app), {kind}", "188 ms, first visits 315 ms", "≤ 100 ms, first visits too",
-              source, command, _callbacks, lambda f: max(_f(f, "worst_page_p95_ms"), _f(f, "first_visit_p95_ms")) <= 100)
+    *(Measure(f"callbacks, p95 (bench.app), {kind}", "188 ms, first visits 315 ms", "≤ 100 ms every callback, first visits too",
+              source, command, _callbacks, lambda f: _worst_callback(f)[1] <= 100)
       for kind, source, command in (
           ("embedded SQLite", "app", "python -m bench.app --store sqlite:///var/bench/read3.db"),
           ("Cassandra", "app_cassandra", "bash scripts/bench.sh app"))),

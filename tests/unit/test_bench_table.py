@@ -59,3 +59,16 @@ def test_the_read_rows_carry_the_read_lake_ratio_and_say_when_answers_differ(tmp
 
 def test_markdown_escapes_pipes():
     assert "a \\| b" in markdown([("a | b",) + ("",) * 6])
+
+
+def test_the_callbacks_row_is_met_only_when_every_callback_is(tmp_path):
+    """The pages' main callbacks under 100 ms do not meet it while the hotspot click or the board report is over."""
+    pages = {"worst_page_p95_ms": 73, "first_visit_p95_ms": 81, "worst_page": "hotspots",
+             "store": "cassandra://127.0.0.1:9042/nyc311_bench", "descriptor_views_p95_ms": 89}
+    record("app_cassandra", {**pages, "hotspot_pointer_p95_ms": {"hover (a hexagon's top types)": 17,
+                                                                 "click (a hexagon's places)": 165}}, tmp_path)
+    row = row_of(rows(latest(tmp_path)), "callbacks, p95 (bench.app), Cassandra")
+    assert row[5] == "no" and "every callback 165 ms (worst: hotspots click)" in row[2]
+    record("app_cassandra", {**pages, "hotspot_pointer_p95_ms": {"click (a hexagon's places)": 60},
+                             "board_report_p95_ms": {"first_render": 95, "again": 20}}, tmp_path)
+    assert row_of(rows(latest(tmp_path)), "callbacks, p95 (bench.app), Cassandra")[5] == "yes"
