@@ -9,6 +9,7 @@ import calendar
 import functools
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime, timedelta
+from operator import itemgetter
 
 import numpy as np
 import pandas as pd
@@ -210,6 +211,14 @@ def sum_dict(rows: Iterable[tuple], columns: Sequence[str], by: Sequence[str], m
     at = {c: i for i, c in enumerate(columns)}
     tests = [(at[c], set(v) if isinstance(v, list) else {v}) for c, v in (keep or {}).items()]
     keys, sums = [at[c] for c in by], [at[m] for m in measures]
+    if len(sums) == 1 and not tests:  # one measure, nothing to filter (most reads): ~4x faster than below
+        key_of = itemgetter(*keys) if len(keys) > 1 else (lambda row, i=keys[0]: (row[i],)) if keys else (lambda row: ())
+        totals: dict[tuple, int] = {}
+        m = sums[0]
+        for row in rows:
+            key = key_of(row)
+            totals[key] = totals.get(key, 0) + row[m]
+        return {key: [n] for key, n in totals.items()}
     acc: dict[tuple, list[int]] = {}
     for row in rows:
         if tests and not all(row[i] in values for i, values in tests):
