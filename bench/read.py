@@ -373,7 +373,7 @@ def main(argv: list[str] | None = None) -> int:
         hotspot_years.ensure(store)
     descriptor_world.ensure(store, World(), first, last, args.requests_per_day, args.day_months, signature)
     backfill.fill_weeks(store)  # week rows summed from the day rows, as a load's backfill writes them
-    backfill.fill(store, backfill.ADDED_LATER)  # and the rollups added later (marks them filled)
+    backfill.fill(store, {c: p for c, p in backfill.ADDED_LATER.items() if not (args.without_hotspots and c in MONTH_ONLY)})
     for summed in (year_counts.write, running_counts.write):  # as a load writes them
         summed(store, [])
     date_bounds.record(store, store.get_meta(date_bounds.VERSION) or "0")  # as a load ends

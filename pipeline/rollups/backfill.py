@@ -24,7 +24,7 @@ WEEK_ROWS = "week_rows:" + ",".join(name for name, r in ROLLUPS.items() if "week
 # Rollups added after stores held data, each with the parent the batch sums it from (families.summed_parents).
 # Until a load has filled one (`fill` marks the store: meta filled_key), the read API does not read it (it
 # would read as zero for every month loaded before it existed) and answers from its parent, as before.
-ADDED_LATER = {"channel_boroughs": "channels"}
+ADDED_LATER = {"channel_boroughs": "channels", "cell_places": "places_by_cell"}
 
 
 def filled_key(name: str) -> str:

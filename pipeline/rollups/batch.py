@@ -259,7 +259,7 @@ def _rollups(spark: SparkSession, store: Store, lake_path: str, report: Report, 
     the changes since the store's marks touch, when it can, pipeline/rollups/changed.py), then the
     year rows and running totals, then the marks."""
     with _Stage(report, "backfill"):  # rollups added since the store was loaded: summed once from their parents
-        report.rollup_rows.update({f"backfill {k}": v for k, v in backfill.fill(store, families.summed_parents()).items()})
+        report.rollup_rows.update({f"backfill {k}": v for k, v in backfill.fill(store, {**families.summed_parents(), **backfill.ADDED_LATER}).items()})
         report.rollup_rows.update({f"backfill {k}": v for k, v in backfill.fill_weeks(store).items()})
     if not report.months:
         return

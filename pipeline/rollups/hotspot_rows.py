@@ -83,4 +83,4 @@ def derived_tables(finest: pd.DataFrame) -> dict[str, pd.DataFrame]:
     return {"places_by_cell": finest[list(ROLLUPS["places_by_cell"].columns)],
             "places_by_address": finest[list(ROLLUPS["places_by_address"].columns)],
             "place_heads": heads(finest),
-            **{name: frames.coarsen(finest, name, "month") for name in ("hex_cells", "hex_totals", "cell_types")}}
+            **{name: frames.coarsen(finest, name, "month") for name in ("hex_cells", "hex_totals", "cell_types", "cell_places")}}

@@ -8,9 +8,10 @@ import pytest
 
 from pipeline.rollups import backfill
 from pipeline.rollups.families import summed_parents
+from pipeline.rollups.hotspot_rows import FINEST
 from pipeline.rollups.tables import ROLLUPS
 from pipeline.stores import open_store
-from tests.support.rollup_fixtures import load, make_requests, rollup_rows
+from tests.support.rollup_fixtures import load, loaded_sqlite, make_requests, rollup_rows, with_places
 
 pytestmark = pytest.mark.unit
 NEW = "descriptor_districts"
@@ -59,7 +60,9 @@ def test_a_rollup_added_later_is_read_only_once_a_load_has_filled_it(tmp_path):
     load(store, reqs)
     store._conn().execute("DELETE FROM channel_boroughs")  # as a store loaded before the rollup existed
     api = ReadAPI(store, cache=False)
-    assert backfill.ADDED_LATER.items() <= summed_parents().items()  # the batch sums each from that parent
+    # the batch sums each from that parent: a day family's, or the finest hotspot rows (month-only rollups)
+    assert all(summed_parents().get(child) == parent or (parent == FINEST and "day" not in ROLLUPS[child].grains)
+               for child, parent in backfill.ADDED_LATER.items())
     assert not api.filled("channel_boroughs")
     brooklyn = Filters(borough="Brooklyn")
     assert api._table(Filters(), "channel") == api._table(brooklyn, "channel") == "channels"
@@ -74,4 +77,33 @@ def test_a_rollup_added_later_is_read_only_once_a_load_has_filled_it(tmp_path):
     assert api._table(Filters(complaint_type="Noise"), "channel") == "channels"  # the type is not in it
     pd.testing.assert_frame_equal(api.counts("channel"), before)
     pd.testing.assert_frame_equal(api.counts("channel", brooklyn), before_brooklyn)
+    store.close()
+
+
+def test_a_clicked_cell_reads_cell_places_once_a_load_has_filled_it(tmp_path):
+    """cell_places (a cell's places summed over types) added to a store loaded before it: a cell's list
+    reads places_by_cell until backfill.fill has summed it from those rows, then cell_places (a type's
+    list still reads places_by_cell), with the same answer, a recount of the requests."""
+    from pipeline.read.api import Filters
+    from pipeline.read.hotspots import HotspotAPI
+    reqs = with_places(make_requests(seed=7, n=1500))
+    store = loaded_sqlite(reqs, tmp_path)
+    by_type = store.aggregate("cell_places", "month", "2024-01", "2024-12", by=["period", "cell", "address"])
+    store._conn().execute("DELETE FROM cell_places")  # as a store loaded before the rollup existed
+    before = HotspotAPI(store, cache=False)
+    assert before._cell_table({}) == "places_by_cell"
+    cells = list(before.hotspot_cells(Filters())["cell"].head(4))
+    lists = {cell: before.hotspot_places(Filters(), cell, 1000) for cell in cells}
+    written = backfill.fill(store, backfill.ADDED_LATER)
+    assert written["cell_places/month"] > 0 and store.get_meta(backfill.filled_key("cell_places")) == "1"
+    pd.testing.assert_frame_equal(  # summed from places_by_cell: the rows the load had written
+        store.aggregate("cell_places", "month", "2024-01", "2024-12", by=["period", "cell", "address"]), by_type)
+    after = HotspotAPI(store, cache=False)
+    assert after._cell_table({"borough": "Bronx"}) == "cell_places"
+    assert after._cell_table({"complaint_type": "HEAT/HOT WATER"}) == "places_by_cell"  # no type in it
+    for cell in cells:
+        got = after.hotspot_places(Filters(), cell, 1000)
+        pd.testing.assert_frame_equal(got, lists[cell])
+        mine = reqs[(reqs["cell"] == cell) & (reqs["address"] != "Unspecified")]
+        assert dict(zip(got["address"], got["count"], strict=True)) == mine.groupby("address").size().to_dict()
     store.close()
