@@ -231,9 +231,10 @@ class HotspotAPI(ReadAPI):
         return None if top is None else top.assign(cell=cell)
 
     def _cell_table(self, dims: dict[str, str]) -> str:
-        """Where a cell's place rows are read: cell_places for every type (~2.6x fewer rows than a place per
-        type), once a load has filled it in this store (pipeline/rollups/backfill.py ADDED_LATER)."""
-        return "places_by_cell" if "complaint_type" in dims or not self.filled("cell_places") else "cell_places"
+        """Where place rows by cell are read: the rollup the read API picks for them (ReadAPI._table), i.e.
+        cell_places for every type (~2.6x fewer rows than a place per type) once a load has filled it in this
+        store (pipeline/rollups/backfill.py ADDED_LATER), else places_by_cell."""
+        return self._table(Filters(**{k: v for k, v in dims.items() if k != "cell"}), "cell", *place_ranking.KEY)
 
     def _place_rows(self, places: pd.DataFrame, dims: dict[str, str], span: tuple[str, str]) -> pd.DataFrame:
         """The place rows (KEY, cell, n) of some places under the filters: slices of places_by_address."""

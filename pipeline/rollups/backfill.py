@@ -21,7 +21,8 @@ FIRST, LAST = "0001-01-01", "9999-12-31"  # every period of a bucket (periods_in
 # store meta: "1" once every month with day rows has its week rows. The key names the rollups that keep
 # them, so a rollup given week rows later is read from its day rows until a load has filled it.
 WEEK_ROWS = "week_rows:" + ",".join(name for name, r in ROLLUPS.items() if "week" in r.grains)
-# Rollups added after stores held data, each with the parent the batch sums it from (families.summed_parents).
+# Rollups added after stores held data, each with the parent it is a sum of (families.summed_parents for the day
+# families; the finest hotspot rows, pipeline/rollups/hotspot_rows.py, for cell_places): the batch's backfill fills them.
 # Until a load has filled one (`fill` marks the store: meta filled_key), the read API does not read it (it
 # would read as zero for every month loaded before it existed) and answers from its parent, as before.
 ADDED_LATER = {"channel_boroughs": "channels", "cell_places": "places_by_cell"}
