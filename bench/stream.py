@@ -298,7 +298,7 @@ def main(argv: list[str] | None = None) -> int:
                                     "p95_s": fr["freshness_s"]["p95"], "max_s": fr["freshness_s"]["max"],
                                     "achieved_over_target_rate": fr["achieved_over_target_rate"],
                                     "peak_mb": fr["peak_memory_mb"]["total"], "peak_memory_mb": fr["peak_memory_mb"],
-                                    "count_exact": fr["live_count_equals_created"]})
+                                    "count_exact": fr["live_count_equals_created"], "lake_every_s": float(args.lake_every)})
     return 0
 
 
