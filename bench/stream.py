@@ -37,7 +37,7 @@ import psutil
 
 from bench.results import record
 from pipeline.producers.produce import Synthetic, sample_places
-from pipeline.settings import DATA_DIR, ROOT, load
+from pipeline.settings import DATA_DIR, DEFAULTS, ROOT, load
 from pipeline.stores import StoreUnavailable, open_store
 from pipeline.streams import events as ev
 from pipeline.streams.kafka import KafkaStream
@@ -281,7 +281,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--kafka", default="127.0.0.1:9092")
     ap.add_argument("--store", default="cassandra://127.0.0.1:9042/nyc311_bench",
                     help="store URL: cassandra://HOST:PORT/KEYSPACE or sqlite:///PATH")
-    ap.add_argument("--lake-every", default="60")
+    ap.add_argument("--lake-every", default=str(DEFAULTS.stream_lake_every_s),
+                    help="seconds between the job's lake merges (default: the product's; -1: none, a ceiling bench.table never counts)")
     ap.add_argument("--progress", help="JSON-lines file the catch-up appends its progress to every second")
     ap.add_argument("--reuse-backlog", metavar="JSON",
                     help="catch up a backlog an earlier run wrote (its backlog.json: topic, events, requests, "

@@ -84,5 +84,7 @@ def test_a_stream_run_without_the_lake_merge_is_shown_but_never_meets_the_line(t
     record("stream_freshness", {**ceiling, "lake_every_s": 60.0}, tmp_path)
     table = rows(latest(tmp_path))
     assert row_of(table, "stream freshness")[5] == "yes" and "lake merged every 60 s" in row_of(table, "stream freshness")[2]
-    record("stream_freshness", {**ceiling, "rate": 500}, tmp_path)  # older files lack lake_every_s: the default
+    record("stream_freshness", ceiling, tmp_path)  # files from before lake_every_s: the default interval
+    assert row_of(rows(latest(tmp_path)), "stream freshness")[5] == "yes"
+    record("stream_freshness", {**ceiling, "rate": 500}, tmp_path)
     assert row_of(rows(latest(tmp_path)), "stream freshness")[5] == "no"  # below the rate
