@@ -137,8 +137,8 @@ class Job:
         if self.proc is None:
             return
         # SIGTERM to the job's Python process only, as a supervisor does: it stops the query and
-        # waits for a lake merge in flight; its JVM ends with it (a SIGTERM to the JVM would stop
-        # Spark under that merge).
+        # waits for a lake hand-over in flight; its JVM ends with it (a SIGTERM to the JVM would stop
+        # Spark under that append).
         self.proc.send_signal(signal.SIGTERM)
         try:
             self.proc.wait(timeout=120)
@@ -282,7 +282,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--store", default="cassandra://127.0.0.1:9042/nyc311_bench",
                     help="store URL: cassandra://HOST:PORT/KEYSPACE or sqlite:///PATH")
     ap.add_argument("--lake-every", default=str(DEFAULTS.stream_lake_every_s),
-                    help="seconds between the job's lake merges (default: the product's; -1: none, a ceiling bench.table never counts)")
+                    help="seconds between the job's hand-overs to the lake's inbox (default: the product's; -1: none, a ceiling bench.table never counts)")
     ap.add_argument("--progress", help="JSON-lines file the catch-up appends its progress to every second")
     ap.add_argument("--reuse-backlog", metavar="JSON",
                     help="catch up a backlog an earlier run wrote (its backlog.json: topic, events, requests, "

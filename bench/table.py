@@ -59,21 +59,21 @@ def _callbacks(f: Figures) -> str:
 
 
 def _lake_every(f: Figures) -> float:
-    """How often the measured job merged into the lake (files from before it was recorded: the default)."""
+    """How often the measured job handed its changes to the lake (files from before it was recorded: the default)."""
     return float(f.get("lake_every_s", DEFAULTS.stream_lake_every_s))
 
 
 def _stream_as_run(f: Figures) -> bool:
     """Whether a stream run measured the job as the product runs it: the issue's rate, exact counts and the
-    lake merged at the default interval. A run with `--lake-every -1` measures a ceiling (the job without
-    its merges: p95 2.0 s against 6.0 s, 2026-12-07), never the line."""
+    lake handed its changes at the default interval. A run with `--lake-every -1` measures a ceiling (the
+    job without them: p95 2.0 s against 6.0 s while it merged into the lake itself, 2026-12-07), never the line."""
     return (float(f.get("rate", 2000)) >= 2000 and bool(f.get("count_exact"))
             and _lake_every(f) == DEFAULTS.stream_lake_every_s)
 
 
-def _merges(f: Figures) -> str:
+def _hand_overs(f: Figures) -> str:
     every = _lake_every(f)
-    return "NO lake merge" if every < 0 else f"lake merged every {every:g} s"
+    return "NO lake hand-over" if every < 0 else f"lake hand-over every {every:g} s"
 
 
 def _read_lake_ratio(scheme: str) -> Callable[[dict[str, dict]], str]:
@@ -137,11 +137,11 @@ MEASURES = (
     Measure("stream freshness at 2,000 events/s, p95", "34.2 s", "≤ 3 s", "stream_freshness",
             "BENCH_STREAM_ARGS='--part freshness' bash scripts/bench.sh stream",
             lambda f: f"{_f(f, 'p95_s'):.1f} s (p50 {_f(f, 'p50_s'):.1f} s, {_f(f, 'seconds'):.0f} s run, "
-                      f"counts {'exact' if f.get('count_exact') else 'WRONG'}, {_merges(f)})",
+                      f"counts {'exact' if f.get('count_exact') else 'WRONG'}, {_hand_overs(f)})",
             lambda f: _f(f, "p95_s") <= 3 and _stream_as_run(f)),
     Measure("stream memory at 2,000 events/s", "3.2 GB (2.0 + 1.2)", "≤ 1.5 GB", "stream_freshness",
             "BENCH_STREAM_ARGS='--part freshness' bash scripts/bench.sh stream",
-            lambda f: f"{_f(f, 'peak_mb') / 1024:.2f} GB ({_merges(f)})",
+            lambda f: f"{_f(f, 'peak_mb') / 1024:.2f} GB ({_hand_overs(f)})",
             lambda f: _f(f, "peak_mb") <= 1536 and _stream_as_run(f)),
     Measure("make test, clean clone", "17.5 min", "≤ 10 min", "make_test", "make test",
             lambda f: f"{_f(f, 'seconds') / 60:.1f} min ({'passed' if _f(f, 'rc') == 0 else 'FAILED'})",

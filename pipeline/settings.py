@@ -59,7 +59,8 @@ class Settings:
     stream_trigger_ms: int = _setting(1000, "Micro-batch interval of the streaming job, in milliseconds "
                                             "(`stream --trigger-seconds` overrides it for one run).")
     stream_lake_every_s: int = _setting(
-        60, "Seconds between merges of live requests into the lake (-1: never; `stream --lake-every` overrides it).")
+        60, "Seconds between appends of changed live requests to the lake's inbox, which loads and recomputes "
+            "fold into the lake (-1: never; `stream --lake-every` overrides it).")
     socrata_poll_s: int = _setting(60, "Seconds the Socrata producer waits between polls once caught up "
                                        "(`produce --socrata --poll-seconds` overrides it).")
     lake_path: str = _setting(

@@ -37,6 +37,7 @@ from pyspark.sql import functions as F
 from pipeline import provenance
 from pipeline.ingest import exports as ingest
 from pipeline.ingest.normalize import tag_unusable
+from pipeline.lake import inbox
 from pipeline.lake import table as lake
 from pipeline.loader.request import LoadRequest, from_args
 from pipeline.rollups import backfill, changed, date_bounds, families, frames, running_counts, year_counts
@@ -198,7 +199,8 @@ def load_input(spark: SparkSession, store: Store, input_path: str, lake_path: st
         good = lake.with_load_id(tagged.where(F.col("_reason").isNull()), load_id)
         summary = load_summary(good)
         latest, report.days, per_file = summary.latest, summary.days, summary.per_file
-        report.months = lake.merge(spark, lake_path, good.select(*REQUEST_COLUMN_NAMES, *lake.LOAD_SEQ),
+        # with what the streaming job left in the lake's inbox since the last load (pipeline/lake/inbox.py)
+        report.months = inbox.fold(spark, lake_path, good.select(*REQUEST_COLUMN_NAMES, *lake.LOAD_SEQ),
                                    months=summary.months)
         tagged.unpersist()
     _rollups(spark, store, lake_path, report, now, keyed=True)
@@ -247,6 +249,8 @@ def recompute(spark: SparkSession, store: Store, lake_path: str, since: date, no
     """Recount every rollup for the lake months from `since` on, without new input."""
     report, now = Report(), now or datetime.now(UTC)
     store.ensure_schema()
+    with _Stage(report, "lake merge"):  # the live changes the streaming job left in the lake's inbox
+        inbox.fold(spark, lake_path)
     report.months = lake.months(spark, lake_path, since.isoformat()[:7])
     _rollups(spark, store, lake_path, report, now)
     _finish(store, _latest_created(lake.read(spark, lake_path, report.months)) if report.months else None)

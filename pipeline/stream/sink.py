@@ -5,7 +5,7 @@ usable events to the request state (pipeline/stream/state.py), whose triggers ke
 (pipeline/stream/live_counts.py); upsert the rows of the live window (48 h back from the wall clock)
 whose count changed, as absolute counts with a 48 h TTL, plus the newest requests into recent_events
 (pipeline/stream/rows.py builds every row); dead letters through the stream gateway
-(pipeline/streams/); the lake merge (pipeline/stream/lake_merger.py); prune the state; the
+(pipeline/streams/); the hand-over to the lake's inbox (pipeline/stream/lake_merger.py); prune the state; the
 pipeline_status and pipeline_health rows.
 
 Why it never crash-loops: a store that is busy or down is waited for (pipeline/stream/health.py), the
@@ -176,7 +176,7 @@ def dead_letters(sink: LiveSink, bad: pd.DataFrame, batch_id: int) -> None:
 
 
 def prune(sink: LiveSink) -> None:
-    """Forget requests past the live window (wall clock) once the lake has their current version."""
+    """Forget requests past the live window (wall clock) once the lake's inbox has their current version."""
     merged = sink.state.mark("lake_batch") if sink.lake.every >= 0 else 2**62
     if merged is not None:
         sink.state.prune(int(sink.clock() * 10**6) - LIVE_WINDOW_US - PRUNE_SLACK_US, merged)

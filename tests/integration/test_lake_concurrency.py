@@ -1,6 +1,7 @@
-"""A batch load and the streaming job's lake merge commit to the same lake month at the same time
-(real Spark, real Delta): Delta's optimistic commits conflict, the loser is retried, and both
-sides' updates are in the lake afterwards, with one row per request."""
+"""A batch load and a fold of the lake's inbox (a recompute's, beside it) commit to the same lake
+month at the same time, while the streaming job keeps appending to the inbox (real Spark, real
+Delta): Delta's optimistic commits conflict, the loser is retried, and both sides' updates are in
+the lake afterwards, with one row per request."""
 from __future__ import annotations
 
 import csv
@@ -13,6 +14,7 @@ from pyspark.sql import functions as F
 
 from pipeline.ingest import exports as ingest
 from pipeline.ingest.normalize import tag_unusable
+from pipeline.lake import inbox
 from pipeline.lake import table as lake
 from pipeline.producers.produce import read_export
 from pipeline.rollups import batch
@@ -61,7 +63,7 @@ def micros(t: datetime) -> int:
     return int(t.timestamp()) * 10**6
 
 
-def test_batch_load_and_stream_merge_overlap_and_both_updates_land(spark, sample_csv, tmp_path, caplog):
+def test_batch_load_and_inbox_folds_overlap_and_both_updates_land(spark, sample_csv, tmp_path, caplog):
     caplog.set_level(logging.WARNING, logger="pipeline.lake.table")
     with open(sample_csv, newline="", encoding="utf-8") as fh:
         reader = csv.DictReader(fh)
@@ -101,10 +103,12 @@ def test_batch_load_and_stream_merge_overlap_and_both_updates_land(spark, sample
     loader = threading.Thread(target=batch_side)
     merges = 0
     try:
-        # the stream merges micro-batch after micro-batch into the month the batch load merges into
+        # the stream appends micro-batch after micro-batch to the inbox, and each is folded into the
+        # month the batch load merges into
         for i, start in enumerate(range(0, BY_STREAM, CHUNK)):
             sink.write_batch(stream_messages(spark, by_stream[start:start + CHUNK], stream_closed), i)
             sink.merge_lake(force=True)
+            inbox.fold(spark, lake_path)
             merges += 1
             if i == 0:
                 loader.start()
@@ -118,8 +122,10 @@ def test_batch_load_and_stream_merge_overlap_and_both_updates_land(spark, sample
             i += 1
             sink.write_batch(stream_messages(spark, by_stream[-CHUNK:], extra), i)
             sink.merge_lake(force=True)
+            inbox.fold(spark, lake_path)
             merges += 1
         loader.join()
+        inbox.fold(spark, lake_path)  # what the load's own fold left for the next
     finally:
         sink.close()
         state.close()
@@ -136,7 +142,7 @@ def test_batch_load_and_stream_merge_overlap_and_both_updates_land(spark, sample
     assert {k: got[k] for k in untouched} == {k: before[k] for k in untouched}
     # the two sides did commit at the same time: at least one commit lost the race and was retried
     retried = [r for r in caplog.records if "conflicted with a concurrent commit" in r.getMessage()]
-    assert retried, f"no commit conflicted in {merges} stream merges during the batch load"
+    assert retried, f"no commit conflicted in {merges} folds during the batch load"
 
 
 def test_an_older_parquet_lake_is_converted_in_place_and_keeps_its_rows(spark, sample_csv, tmp_path):

@@ -12,6 +12,7 @@ from urllib.parse import urlparse
 
 import pytest
 
+from pipeline.lake import inbox
 from pipeline.lake import table as lake
 from pipeline.producers.produce import Synthetic, sample_places
 from pipeline.rollups import batch
@@ -78,11 +79,11 @@ def test_counts_survive_kill9_and_server_restarts(spark, kafka_url, cassandra_ur
                 # inside a micro-batch (planned, not committed), so the restart must replay it
                 in_batch.append(h.wait_for(lambda: h.in_flight(checkpoint), 180, "a batch in flight", every=0.01))
             else:
-                # inside a lake merge: its Delta commit either happened or not, and the mark follows it
-                h.wait_for(lambda since=since: h.lake_merge_in_flight(log, since), 180, "a lake merge in flight", every=0.02,
+                # inside an append to the lake's inbox: its Delta commit happened or not, and the mark follows it
+                h.wait_for(lambda since=since: h.lake_append_in_flight(log, since), 180, "an inbox append in flight", every=0.02,
                            proc=proc, log=log)
                 time.sleep(0.5)  # past the log line, into the merge's Spark job
-                in_merge += h.lake_merge_in_flight(log, since)
+                in_merge += h.lake_append_in_flight(log, since)
             h.kill9(proc)
             if crash == BROKER_RESTART:  # the broker goes away mid-stream too (only through the services script)
                 h.restart_service("kafka")
@@ -107,11 +108,13 @@ def test_counts_survive_kill9_and_server_restarts(spark, kafka_url, cassandra_ur
         status = store.select("pipeline_status", {"job": job}).iloc[0]
         assert status["malformed_total"] == 0 and status["requests_tracked"] >= len(producer.created)
 
-        # the lake: one row per request, each in its final version (open or closed)
+        # the lake: one row per request, each in its final version (open or closed), once the inbox
+        # is folded in (as a load or the nightly recompute does), here while the job still appends
         lake_path = str(tmp_path / "lake")
         closed = {k for k, r in producer.final.items() if r["status"] == "Closed"}
 
         def lake_state():
+            inbox.fold(spark, lake_path)
             rows = lake.read(spark, lake_path).select("unique_key", "status").collect()
             return (len(rows), {r[0] for r in rows}, {r[0] for r in rows if r[1] == "Closed"})
         h.wait_for(lambda: lake_state() == (len(producer.final), set(producer.final), closed), 600,

@@ -14,6 +14,7 @@ from urllib.parse import urlparse
 import pandas as pd
 import pytest
 
+from pipeline.lake import inbox
 from pipeline.lake import table as lake_table
 from pipeline.producers.socrata import SODA_FIELDS
 from pipeline.read import live as live_read
@@ -78,7 +79,8 @@ def test_socrata_replay_and_dead_letters(kafka_url, cassandra_url, kafka_topic, 
         by_borough = live_read.last_hour_by_borough(store, now=datetime(2022, 5, 1, 0, 59, tzinfo=ev.NY))
         assert by_borough["count"].sum() == len(records)
 
-    # every event reached the lake, and the batch job's rollup over it gives the live rows
+    # every event reached the lake once the inbox is folded, and the batch job's rollup over it gives the live rows
+    assert inbox.fold(spark, str(tmp_path / "lake"))
     lake = lake_table.read(spark, str(tmp_path / "lake"))
     assert lake.count() == len(records) == lake.select("unique_key").distinct().count()
     batch_rows = compute_rollup(lake, "requests", "minute").toPandas()

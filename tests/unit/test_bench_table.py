@@ -74,16 +74,16 @@ def test_the_callbacks_row_is_met_only_when_every_callback_is(tmp_path):
     assert row_of(rows(latest(tmp_path)), "callbacks, p95 (bench.app), Cassandra")[5] == "yes"
 
 
-def test_a_stream_run_without_the_lake_merge_is_shown_but_never_meets_the_line(tmp_path):
-    """`--lake-every -1` measures the job without its merges (a ceiling); the line is the job as it runs."""
+def test_a_stream_run_without_the_lake_hand_over_is_shown_but_never_meets_the_line(tmp_path):
+    """`--lake-every -1` measures the job without its lake hand-overs (a ceiling); the line is the job as it runs."""
     ceiling = {"rate": 2000, "p95_s": 2.0, "p50_s": 1.5, "seconds": 300, "count_exact": True, "peak_mb": 989}
     record("stream_freshness", {**ceiling, "lake_every_s": -1.0}, tmp_path)
     table = rows(latest(tmp_path))
     fresh, memory = row_of(table, "stream freshness"), row_of(table, "stream memory")
-    assert "NO lake merge" in fresh[2] and fresh[5] == "no" and memory[5] == "no"
+    assert "NO lake hand-over" in fresh[2] and fresh[5] == "no" and memory[5] == "no"
     record("stream_freshness", {**ceiling, "lake_every_s": 60.0}, tmp_path)
     table = rows(latest(tmp_path))
-    assert row_of(table, "stream freshness")[5] == "yes" and "lake merged every 60 s" in row_of(table, "stream freshness")[2]
+    assert row_of(table, "stream freshness")[5] == "yes" and "lake hand-over every 60 s" in row_of(table, "stream freshness")[2]
     record("stream_freshness", ceiling, tmp_path)  # files from before lake_every_s: the default interval
     assert row_of(rows(latest(tmp_path)), "stream freshness")[5] == "yes"
     record("stream_freshness", {**ceiling, "rate": 500}, tmp_path)
