@@ -1,36 +1,42 @@
-"""The lake's inbox: the streaming job appends the requests it changed; the batch job folds them in.
+"""The lake's inbox: the streaming job drops the requests it changed there; the batch job folds them in.
 
 Why not merge from the live job: a MERGE rewrites the files of every month it touches, and the
 city's updates close requests weeks old, so the changes of one minute at 2,000 events/s (90-150 k
 requests over dozens of months) took 22-24 s to merge on our two cores. Run every 60 s beside the
 micro-batches, that stretched them from 0.6 s to 2-3 s and put the live rows' freshness at p95 6 s
-(target 3 s). An append writes one file and rewrites none. The batch job, which rewrites those
-months anyway, merges the inbox in the same MERGE as its own rows (a load, the nightly recompute),
-so the lake gets one rewrite per month per load instead of one per minute.
+(target 3 s). Even a Delta append of them was a Spark job of 5-7 s, and it still held the batches
+up (p95 6.3 s). The job already stages its changes as a Parquet file of lake rows
+(pipeline/lake/changes.py); handing that file over is a copy and a rename, no Spark job at all.
+The batch job, which rewrites those months anyway, merges the inbox's files in the same MERGE as
+its own rows (a load, the nightly recompute), so the lake gets one rewrite per month per load
+instead of one per minute.
 
 Why nothing is lost or counted twice: a fold is a lake merge, in which the newest version of a
-request wins whatever the order it arrives in, so folding a row again changes nothing; the folded
-rows leave the inbox only after the lake's commit, and only the appends the fold read (each append
-carries its own stamp, `_appended`, so an append committed while the fold ran stays for the next).
-A kill between the two commits leaves rows that the next fold merges again, to no effect.
+request wins whatever the order it arrives in, so folding a row again changes nothing; a fold
+deletes only the files it listed before it read them, and only after the lake's commit, so a file
+handed over while it runs stays for the next fold, and a kill between the commit and the deletes
+leaves files that the next fold merges again, to no effect. A file appears whole or not at all: it
+is written under a hidden name and renamed.
 
-The inbox is a Delta table beside the lake (`<lake>_inbox`), unpartitioned: it holds at most the
-changes since the last load, and readers of history (the batch) fold it before they read the lake.
+The inbox is a folder beside the lake (`<lake>_inbox`), reached through Hadoop's FileSystem like
+the lake itself (a local folder, hdfs://, s3a://). Readers of history (the batch) fold it before
+they read the lake.
 """
 from __future__ import annotations
 
 import logging
 import time
 import uuid
+from pathlib import Path
 
 from pyspark.sql import DataFrame, SparkSession
-from pyspark.sql import functions as F
 
 from pipeline.lake import table as lake
 
 log = logging.getLogger("pipeline.lake.inbox")
 
-STAMP = "_appended"  # one value per append (epoch ns): what a fold deletes once the lake has the rows
+PREFIX, SUFFIX = "changes-", ".parquet"  # a handed-over file; anything else in the folder is not one (yet)
+STALE_S = 3600  # a hidden file this old is the copy of a hand-over killed before its rename
 
 
 def path_of(lake_path: str) -> str:
@@ -38,51 +44,63 @@ def path_of(lake_path: str) -> str:
     return f"{lake_path.rstrip('/')}_inbox"
 
 
-def append(spark: SparkSession, lake_path: str, rows: DataFrame) -> None:
-    """Append lake rows (with the LOAD_SEQ columns) as one commit of one file. Blind appends never
-    conflict with a fold running at the same time; `committed` retries what else might."""
-    stamped = rows.select(*lake.LAKE_COLUMNS).withColumn(STAMP, F.lit(time.time_ns()).cast("bigint")).coalesce(1)
-    writer = stamped.write.format("delta").mode("append")
-    lake.committed(lambda: writer.save(path_of(lake_path)), "appending to the inbox")
+def _folder(spark: SparkSession, lake_path: str):
+    """(the inbox folder as a Hadoop Path, its FileSystem)."""
+    folder = spark._jvm.org.apache.hadoop.fs.Path(path_of(lake_path))
+    return folder, folder.getFileSystem(spark._jsc.hadoopConfiguration())
+
+
+def hand_over(spark: SparkSession, lake_path: str, staged: Path) -> str:
+    """Move a local Parquet file of lake rows (with the LOAD_SEQ columns) into the inbox, whole or
+    not at all; returns its name there. A copy and a rename through the JVM: no Spark job."""
+    folder, fs = _folder(spark, lake_path)
+    hadoop = spark._jvm.org.apache.hadoop.fs
+    name = f"{PREFIX}{time.time_ns()}-{uuid.uuid4().hex[:8]}{SUFFIX}"
+    hidden, final = hadoop.Path(folder, f".{name}.tmp"), hadoop.Path(folder, name)
+    fs.mkdirs(folder)
+    fs.copyFromLocalFile(True, True, hadoop.Path(Path(staged).resolve().as_uri()), hidden)
+    if not fs.rename(hidden, final):
+        raise OSError(f"could not rename {hidden} to {final}")
+    return name
+
+
+def pending(spark: SparkSession, lake_path: str) -> list[str]:
+    """The files in the inbox now, oldest first."""
+    folder, fs = _folder(spark, lake_path)
+    if not fs.exists(folder):
+        return []
+    return sorted(st.getPath().toString() for st in fs.listStatus(folder)
+                  if st.getPath().getName().startswith(PREFIX) and st.getPath().getName().endswith(SUFFIX))
 
 
 def fold(spark: SparkSession, lake_path: str, new: DataFrame | None = None, months: list[str] | None = None) -> list[str]:
-    """Merge `new` (lake rows; `months`: theirs, when the caller knows) and every row in the inbox
-    into the lake in one commit, then delete the folded appends from the inbox; returns the months
-    of `new` (or of the inbox's rows when `new` is None), as lake.merge does."""
-    inbox = path_of(lake_path)
-    if not lake.exists(spark, inbox):
+    """Merge `new` (lake rows; `months`: theirs, when the caller knows) and every file in the inbox
+    into the lake in one commit, then delete those files; returns the months of `new` (or of the
+    inbox's rows when `new` is None), as lake.merge does."""
+    files = pending(spark, lake_path)
+    if not files:
         return lake.merge(spark, lake_path, new, months) if new is not None else []
-    version = _version(spark, inbox)
-    pending = spark.read.format("delta").option("versionAsOf", version).load(inbox)
-    found = pending.groupBy(lake.PARTITION).agg(F.collect_set(STAMP).alias("stamps")).collect()
-    if not found:
-        return lake.merge(spark, lake_path, new, months) if new is not None else []
-    inbox_months = sorted(r[0] for r in found)
-    stamps = sorted({s for r in found for s in r["stamps"]})
-    rows = pending.select(*lake.LAKE_COLUMNS)
+    rows = spark.read.schema(lake.LAKE_DDL).parquet(*files).select(*lake.LAKE_COLUMNS)
+    inbox_months = sorted(r[0] for r in rows.select(lake.PARTITION).distinct().collect())
     if new is not None:
         mine = sorted(months) if months is not None else sorted(r[0] for r in new.select(lake.PARTITION).distinct().collect())
         lake.merge(spark, lake_path, new.select(*lake.LAKE_COLUMNS).unionByName(rows), sorted({*mine, *inbox_months}))
     else:
         mine = inbox_months
         lake.merge(spark, lake_path, rows, inbox_months)
-    _forget(spark, inbox, stamps)
-    log.info("lake: folded %d append(s) of the inbox (%s) into the lake", len(stamps), ", ".join(inbox_months))
+    _forget(spark, lake_path, files)
+    log.info("lake: folded %d file(s) of the inbox (%s) into the lake", len(files), ", ".join(inbox_months))
     return mine
 
 
-def _version(spark: SparkSession, path: str) -> int:
-    return int(spark.sql(f"DESCRIBE HISTORY delta.`{path}` LIMIT 1").select("version").first()[0])
-
-
-def _forget(spark: SparkSession, inbox: str, stamps: list[int]) -> None:
-    """Delete the appends a fold merged (by their stamps, as a MERGE: a DELETE's IN list of
-    thousands of literals would be planned as thousands of ORs)."""
-    view = f"inbox_folded_{uuid.uuid4().hex}"
-    spark.createDataFrame([(s,) for s in stamps], f"{STAMP} bigint").createOrReplaceTempView(view)
-    sql = f"MERGE INTO delta.`{inbox}` t USING {view} s ON t.{STAMP} = s.{STAMP} WHEN MATCHED THEN DELETE"
-    try:
-        lake.committed(lambda: spark.sql(sql), "deleting folded rows from the inbox")
-    finally:
-        spark.catalog.dropTempView(view)
+def _forget(spark: SparkSession, lake_path: str, files: list[str]) -> None:
+    """Delete the files a fold merged (one already gone: a fold beside this one deleted it), and the
+    copies hand-overs killed before their rename left."""
+    folder, fs = _folder(spark, lake_path)
+    hadoop = spark._jvm.org.apache.hadoop.fs
+    for f in files:
+        fs.delete(hadoop.Path(f), False)
+    for st in fs.listStatus(folder):
+        name = st.getPath().getName()
+        if name.startswith(f".{PREFIX}") and st.getModificationTime() < (time.time() - STALE_S) * 1000:
+            fs.delete(st.getPath(), False)

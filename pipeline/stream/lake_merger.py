@@ -1,12 +1,12 @@
 """The streaming job's hand-over of changed requests to the cleaned-request lake, in a thread.
 
-The job appends them to the lake's inbox (pipeline/lake/inbox.py), which the batch job folds into
-the lake: merging them here rewrote the touched months' files every minute (22-24 s of the two
-cores at 2,000 events/s) and held up the micro-batches. Why a thread: even an append is a Spark
-job of a second or two, and the micro-batches must not wait for it. Why a kill mid-append loses
-nothing: the Delta commit is atomic, and the merge mark advances only after it, so the restarted
-job appends the same requests again (the newest version of a request wins the fold, so a repeat
-changes nothing).
+The job stages them as a Parquet file and hands it to the lake's inbox (pipeline/lake/inbox.py),
+which the batch job folds into the lake: merging them here rewrote the touched months' files every
+minute (22-24 s of the two cores at 2,000 events/s) and held up the micro-batches. Why a thread:
+staging a minute's changes is a second or more of the driver's Python, and the micro-batches must
+not wait for it. Why a kill mid-hand-over loses nothing: the file appears in the inbox whole or not
+at all, and the mark advances only after it, so the restarted job hands the same requests over
+again (the newest version of a request wins the fold, so a repeat changes nothing).
 """
 from __future__ import annotations
 
@@ -17,7 +17,6 @@ from pathlib import Path
 
 from pipeline.lake import changes as lake_changes
 from pipeline.lake import inbox
-from pipeline.lake import table as lake
 from pipeline.stream.lean_memory import give_back
 from pipeline.stream.state import RequestState
 
@@ -61,12 +60,12 @@ class LakeMerger:
             rows, batch_id = lake_changes.stage(state, -1 if done is None else done, staged)
             if not rows:
                 return
-            log.info("lake: appending %d request(s) changed up to batch %d to the inbox", rows, batch_id)  # tests kill inside it
-            inbox.append(self.spark, self.lake_path, self.spark.read.schema(lake.LAKE_DDL).parquet(str(staged)))
+            log.info("lake: handing %d request(s) changed up to batch %d to the inbox", rows, batch_id)  # tests kill at it
+            name = inbox.hand_over(self.spark, self.lake_path, staged)
             state.set_mark("lake_batch", batch_id)
-            log.info("lake: appended %d request(s) to the inbox", rows)
+            log.info("lake: handed %d request(s) to the inbox as %s", rows, name)
         except Exception:  # noqa: BLE001 - the next hand-over retries; the live tables must keep flowing
-            log.exception("lake append failed; retrying at the next interval")
+            log.exception("lake hand-over failed; retrying at the next interval")
         finally:
             state.close()
             staged.unlink(missing_ok=True)

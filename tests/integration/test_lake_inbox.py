@@ -1,11 +1,14 @@
 """The lake's inbox (pipeline/lake/inbox.py) on real Spark and real Delta: a fold keeps the newest
-version of every request whatever the order, leaves the inbox empty, keeps an append that commits
-while it runs, and, killed between its two commits, merges the same rows again to no effect; a
-batch load folds the inbox with its own rows but recounts only its own months."""
+version of every request whatever the order, leaves the inbox empty, keeps a file handed over while
+it runs, and, killed between the lake's commit and its deletes, merges the same rows again to no
+effect; the streaming job's hand-over, killed before its mark, hands the same requests over again
+and they fold once; a batch load folds the inbox with its own rows but recounts only its own months."""
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, datetime
 
+import pandas as pd
 import pytest
 from pyspark.sql import functions as F
 
@@ -16,6 +19,8 @@ from pipeline.lake import table as lake
 from pipeline.lake.changes import LOAD_ID_BASE
 from pipeline.rollups import batch
 from pipeline.stores import open_store
+from pipeline.stream.lake_merger import LakeMerger
+from pipeline.stream.state import STATE_COLUMNS, RequestState
 
 pytestmark = pytest.mark.integration
 
@@ -44,7 +49,15 @@ def state(spark, path: str) -> dict[str, tuple[str, int]]:
 
 
 def in_inbox(spark, path: str) -> set[str]:
-    return {r[0] for r in spark.read.format("delta").load(inbox.path_of(path)).select("unique_key").collect()}
+    files = inbox.pending(spark, path)
+    return {r[0] for r in spark.read.schema(lake.LAKE_DDL).parquet(*files).select("unique_key").collect()} if files else set()
+
+
+def hand_over(spark, lake_path: str, rows, tmp_path) -> None:
+    """Lake rows into the inbox as the streaming job hands them over: one staged Parquet file."""
+    out = tmp_path / f"staged-{uuid.uuid4().hex}"
+    rows.select(*lake.LAKE_COLUMNS).coalesce(1).write.parquet(str(out))
+    inbox.hand_over(spark, lake_path, next(out.glob("part-*.parquet")))
 
 
 @pytest.fixture
@@ -54,15 +67,15 @@ def lake_path(spark, sample_csv, tmp_path):
     return path
 
 
-def test_a_fold_keeps_the_newest_version_of_each_request_and_empties_the_inbox(spark, sample_csv, lake_path):
+def test_a_fold_keeps_the_newest_version_of_each_request_and_empties_the_inbox(spark, sample_csv, lake_path, tmp_path):
     before = state(spark, lake_path)
     # versions with an update time: the lake's version of a request without one is older than any
     rows = cleaned(spark, sample_csv).where("updated_at is not null").orderBy("unique_key").limit(30).cache()
     newer, older, fresh = rows.limit(10), rows.orderBy(F.desc("unique_key")).limit(10), rows.limit(5)
-    inbox.append(spark, lake_path, versions_of(newer, 1, "Closed", 1))
-    inbox.append(spark, lake_path, versions_of(older, -30, "Open", 2))  # late and older than the lake's: loses
+    hand_over(spark, lake_path, versions_of(newer, 1, "Closed", 1), tmp_path)
+    hand_over(spark, lake_path, versions_of(older, -30, "Open", 2), tmp_path)  # late and older than the lake's: loses
     fresh = versions_of(fresh, 0, "Open", 3).withColumn("unique_key", F.concat(F.lit("9"), "unique_key"))
-    inbox.append(spark, lake_path, fresh)
+    hand_over(spark, lake_path, fresh, tmp_path)
     months = sorted({r[0] for r in rows.select(lake.PARTITION).distinct().collect()})
 
     assert inbox.fold(spark, lake_path) == months
@@ -78,16 +91,16 @@ def test_a_fold_keeps_the_newest_version_of_each_request_and_empties_the_inbox(s
     assert inbox.fold(spark, lake_path) == [] and state(spark, lake_path) == got
 
 
-def test_an_append_committed_while_a_fold_runs_stays_for_the_next_fold(spark, sample_csv, lake_path, monkeypatch):
+def test_a_file_handed_over_while_a_fold_runs_stays_for_the_next_fold(spark, sample_csv, lake_path, monkeypatch, tmp_path):
     rows = cleaned(spark, sample_csv).orderBy("unique_key").limit(20).cache()
     first, during = versions_of(rows.limit(10), 1, "Closed", 1), versions_of(rows.orderBy(F.desc("unique_key")).limit(10), 2, "Closed", 2)
-    inbox.append(spark, lake_path, first)
+    hand_over(spark, lake_path, first, tmp_path)
     forget = inbox._forget
 
-    def append_then_forget(spark_, path, stamps):  # the stream's next hand-over lands between the fold's commits
-        inbox.append(spark, lake_path, during)
-        forget(spark_, path, stamps)
-    monkeypatch.setattr(inbox, "_forget", append_then_forget)
+    def hand_over_then_forget(spark_, path, files):  # the stream's next hand-over lands between the fold's steps
+        hand_over(spark, lake_path, during, tmp_path)
+        forget(spark_, path, files)
+    monkeypatch.setattr(inbox, "_forget", hand_over_then_forget)
     inbox.fold(spark, lake_path)
     monkeypatch.undo()
     late = {r[0] for r in during.select("unique_key").collect()}
@@ -100,12 +113,12 @@ def test_an_append_committed_while_a_fold_runs_stays_for_the_next_fold(spark, sa
         r[0]: (r[1], r[2]) for r in during.select("unique_key", "status", F.unix_micros("updated_at")).collect()}
 
 
-def test_a_fold_killed_before_its_delete_merges_the_same_rows_again_to_no_effect(spark, sample_csv, lake_path, monkeypatch):
+def test_a_fold_killed_before_its_delete_merges_the_same_rows_again_to_no_effect(spark, sample_csv, lake_path, monkeypatch, tmp_path):
     rows = versions_of(cleaned(spark, sample_csv).orderBy("unique_key").limit(10), 1, "Closed", 1)
-    inbox.append(spark, lake_path, rows)
+    hand_over(spark, lake_path, rows, tmp_path)
 
     def killed(*_):
-        raise RuntimeError("killed between the lake's commit and the inbox's")
+        raise RuntimeError("killed between the lake's commit and the inbox's deletes")
     monkeypatch.setattr(inbox, "_forget", killed)
     with pytest.raises(RuntimeError):
         inbox.fold(spark, lake_path)
@@ -123,7 +136,7 @@ def test_a_load_folds_the_inbox_with_its_rows_and_recounts_only_its_months(spark
     live = versions_of(cleaned(spark, sample_csv).orderBy("unique_key").limit(5), 1, "Closed", 1).withColumns({
         "unique_key": F.concat(F.lit("7"), "unique_key"), lake.PARTITION: F.lit(OLD_MONTH),
         "created_at": F.lit("2019-01-15 12:00:00").cast("timestamp")})  # late closings of an old month
-    inbox.append(spark, lake_path, live)
+    hand_over(spark, lake_path, live, tmp_path)
     store = open_store(f"sqlite:///{tmp_path}/rollups.db")
     try:
         sample_months = sorted({r[0] for r in cleaned(spark, sample_csv).select(lake.PARTITION).distinct().collect()})
@@ -135,3 +148,40 @@ def test_a_load_folds_the_inbox_with_its_rows_and_recounts_only_its_months(spark
     assert {r[0] for r in live.select("unique_key").collect()} <= set(got)
     assert len(got) == cleaned(spark, sample_csv).count() + 5
     assert in_inbox(spark, lake_path) == set()
+
+
+def state_rows(keys, batch_id: int, closed: bool = False) -> pd.DataFrame:
+    """Requests as the streaming job's state holds them (times in epoch microseconds)."""
+    t0 = int(NOW.timestamp()) * 10**6
+    cols = [c for c in STATE_COLUMNS if c != "batch_id"]
+    return pd.DataFrame([{**dict.fromkeys(cols), "unique_key": k, "created_at": t0 + i, "created_month": "2022-05",
+                          "period": "p", "complaint_type": "Noise", "borough": "BRONX",
+                          "status": "Closed" if closed else "Open", "closed_at": t0 + 10**9 if closed else None,
+                          "updated_at": t0 + (10**9 if closed else 0), "version": f"{int(closed)}{k}{batch_id}"}
+                         for i, k in enumerate(keys)], columns=cols)
+
+
+def test_a_hand_over_killed_before_its_mark_hands_the_requests_over_again_and_they_fold_once(spark, tmp_path, monkeypatch):
+    state_path = tmp_path / "checkpoint" / "request_state.db"
+    state_path.parent.mkdir()
+    state = RequestState(state_path)
+    state.apply(0, state_rows(["a", "b", "c"], 0), 0)
+    lake_path = str(tmp_path / "lake")
+    merger = LakeMerger(spark, lake_path, state_path, every=0)
+
+    def killed(*_):
+        raise KeyboardInterrupt("killed after the file is in, before the mark")
+    monkeypatch.setattr(RequestState, "set_mark", killed)
+    with pytest.raises(KeyboardInterrupt):
+        merger.merge(force=True)
+    monkeypatch.undo()
+    assert len(inbox.pending(spark, lake_path)) == 1 and state.mark("lake_batch") is None
+
+    state.apply(1, state_rows(["c"], 1, closed=True), 0)
+    merger.merge(force=True)  # a, b again, and c's closing
+    assert len(inbox.pending(spark, lake_path)) == 2 and state.mark("lake_batch") == 1
+    assert inbox.fold(spark, lake_path) == ["2022-05"]
+    got = lake.read(spark, lake_path).select("unique_key", "status").collect()
+    assert sorted((r[0], r[1]) for r in got) == [("a", "Open"), ("b", "Open"), ("c", "Closed")]
+    assert inbox.pending(spark, lake_path) == []
+    state.close()

@@ -161,11 +161,10 @@ def restart_service(name: str, down_for: float = 3.0) -> None:
         subprocess.run(["bash", "scripts/services.sh", "up", name], cwd=root, check=True)
 
 
-def lake_append_in_flight(log: Path, since: int) -> bool:
-    """Whether the job started after byte `since` of its log has begun an append to the lake's inbox
-    it has not finished (pipeline/stream/lake_merger.py logs both ends): killing it now kills it
-    inside a Delta commit."""
+def hand_overs_begun(log: Path, since: int) -> int:
+    """How many hand-overs to the lake's inbox the job started after byte `since` of its log has
+    begun (pipeline/stream/lake_merger.py logs each)."""
     with open(log, "rb") as fh:
         fh.seek(since)
         text = fh.read().decode(errors="replace")
-    return text.count("lake: appending ") > text.count("lake: appended ") + text.count("lake append failed")
+    return text.count("lake: handing ")
