@@ -36,7 +36,7 @@ from pipeline.lake import table as lake
 log = logging.getLogger("pipeline.lake.inbox")
 
 PREFIX, SUFFIX = "changes-", ".parquet"  # a handed-over file; anything else in the folder is not one (yet)
-STALE_S = 3600  # a hidden file this old is the copy of a hand-over killed before its rename
+STALE_S = 3600  # a hidden .tmp file this old (or its checksum) is the copy of a hand-over killed before its rename
 
 
 def path_of(lake_path: str) -> str:
@@ -102,5 +102,5 @@ def _forget(spark: SparkSession, lake_path: str, files: list[str]) -> None:
         fs.delete(hadoop.Path(f), False)
     for st in fs.listStatus(folder):
         name = st.getPath().getName()
-        if name.startswith(f".{PREFIX}") and st.getModificationTime() < (time.time() - STALE_S) * 1000:
+        if PREFIX in name and ".tmp" in name and st.getModificationTime() < (time.time() - STALE_S) * 1000:
             fs.delete(st.getPath(), False)
