@@ -53,11 +53,11 @@ def in_inbox(spark, path: str) -> set[str]:
     return {r[0] for r in spark.read.schema(lake.LAKE_DDL).parquet(*files).select("unique_key").collect()} if files else set()
 
 
-def hand_over(spark, lake_path: str, rows, tmp_path) -> None:
+def hand_over(spark, lake_path: str, rows, tmp_path) -> str:
     """Lake rows into the inbox as the streaming job hands them over: one staged Parquet file."""
     out = tmp_path / f"staged-{uuid.uuid4().hex}"
     rows.select(*lake.LAKE_COLUMNS).coalesce(1).write.parquet(str(out))
-    inbox.hand_over(spark, lake_path, next(out.glob("part-*.parquet")))
+    return inbox.hand_over(spark, lake_path, next(out.glob("part-*.parquet")))
 
 
 @pytest.fixture
@@ -95,16 +95,22 @@ def test_a_file_handed_over_while_a_fold_runs_stays_for_the_next_fold(spark, sam
     rows = cleaned(spark, sample_csv).orderBy("unique_key").limit(20).cache()
     first, during = versions_of(rows.limit(10), 1, "Closed", 1), versions_of(rows.orderBy(F.desc("unique_key")).limit(10), 2, "Closed", 2)
     hand_over(spark, lake_path, first, tmp_path)
-    forget = inbox._forget
+    folder = tmp_path / "lake_inbox"
+    dead = folder / f".{inbox.PREFIX}1-dead{inbox.SUFFIX}.tmp"  # the copy of a hand-over killed before its rename
+    dead.write_bytes(b"PAR1")
+    forget, names = inbox._forget, []
 
     def hand_over_then_forget(spark_, path, files):  # the stream's next hand-over lands between the fold's steps
-        hand_over(spark, lake_path, during, tmp_path)
+        names.append(hand_over(spark, lake_path, during, tmp_path))
         forget(spark_, path, files)
     monkeypatch.setattr(inbox, "_forget", hand_over_then_forget)
+    monkeypatch.setattr(inbox, "STALE_S", -1)  # every hidden copy counts as old
     inbox.fold(spark, lake_path)
     monkeypatch.undo()
     late = {r[0] for r in during.select("unique_key").collect()}
     assert in_inbox(spark, lake_path) == late
+    # the dead copy is swept; the waiting file is not
+    assert not dead.exists() and (folder / names[0]).exists()
     assert {k for k, (s, _) in state(spark, lake_path).items() if s == "Closed"} >= {r[0] for r in first.select("unique_key").collect()}
 
     inbox.fold(spark, lake_path)
