@@ -15,8 +15,9 @@ whose count the batch changed, counted in the state over the same rollup dimensi
 (tests/integration/test_stream_socrata_dead_letters.py checks the rows equal the batch job's
 `compute_rollup` at minute grain), as absolute counts upserted with a 48 h TTL (so a replayed batch
 rewrites the same values: exactly-once effect after a crash); the newest requests into recent_events;
-the cleaned-request lake's inbox (appended every --lake-every seconds; the next load or `batch
---recompute` folds it into the lake, and the recompute into history, pipeline/lake/inbox.py); and the pipeline_status / pipeline_health rows.
+the cleaned-request lake's inbox (a file handed over every --lake-every seconds; the next load or
+`batch --recompute` folds it into the lake, and the recompute into history, pipeline/lake/inbox.py);
+and the pipeline_status / pipeline_health rows.
 """
 from __future__ import annotations
 
