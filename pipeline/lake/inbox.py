@@ -15,7 +15,9 @@ Why nothing is lost or counted twice: a fold is a lake merge, in which the newes
 request wins whatever the order it arrives in, so folding a row again changes nothing; a fold
 deletes only the files it listed before it read them, and only after the lake's commit, so a file
 handed over while it runs stays for the next fold, and a kill between the commit and the deletes
-leaves files that the next fold merges again, to no effect. A file appears whole or not at all: it
+leaves files that the next fold merges again, to no effect. Two folds at once (a load and a
+recompute) may list the same file: the one that reads it after the other deleted it skips it, since
+the deleting fold had committed its rows to the lake first. A file appears whole or not at all: it
 is written under a hidden name and renamed.
 
 The inbox is a folder beside the lake (`<lake>_inbox`), reached through Hadoop's FileSystem like
@@ -30,6 +32,7 @@ import uuid
 from pathlib import Path
 
 from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import functions as F
 
 from pipeline.lake import table as lake
 
@@ -44,16 +47,10 @@ def path_of(lake_path: str) -> str:
     return f"{lake_path.rstrip('/')}_inbox"
 
 
-def _folder(spark: SparkSession, lake_path: str):
-    """(the inbox folder as a Hadoop Path, its FileSystem)."""
-    folder = spark._jvm.org.apache.hadoop.fs.Path(path_of(lake_path))
-    return folder, folder.getFileSystem(spark._jsc.hadoopConfiguration())
-
-
 def hand_over(spark: SparkSession, lake_path: str, staged: Path) -> str:
     """Move a local Parquet file of lake rows (with the LOAD_SEQ columns) into the inbox, whole or
     not at all; returns its name there. A copy and a rename through the JVM: no Spark job."""
-    folder, fs = _folder(spark, lake_path)
+    folder, fs = lake.filesystem(spark, path_of(lake_path))
     hadoop = spark._jvm.org.apache.hadoop.fs
     name = f"{PREFIX}{time.time_ns()}-{uuid.uuid4().hex[:8]}{SUFFIX}"
     hidden, final = hadoop.Path(folder, f".{name}.tmp"), hadoop.Path(folder, name)
@@ -65,12 +62,8 @@ def hand_over(spark: SparkSession, lake_path: str, staged: Path) -> str:
 
 
 def pending(spark: SparkSession, lake_path: str) -> list[str]:
-    """The files in the inbox now, oldest first."""
-    folder, fs = _folder(spark, lake_path)
-    if not fs.exists(folder):
-        return []
-    return sorted(st.getPath().toString() for st in fs.listStatus(folder)
-                  if st.getPath().getName().startswith(PREFIX) and st.getPath().getName().endswith(SUFFIX))
+    """The files in the inbox now, oldest first (a hidden copy in flight does not match)."""
+    return sorted(st.getPath().toString() for st in lake.globbed(spark, f"{path_of(lake_path)}/{PREFIX}*{SUFFIX}"))
 
 
 def fold(spark: SparkSession, lake_path: str, new: DataFrame | None = None, months: list[str] | None = None) -> list[str]:
@@ -80,14 +73,21 @@ def fold(spark: SparkSession, lake_path: str, new: DataFrame | None = None, mont
     files = pending(spark, lake_path)
     if not files:
         return lake.merge(spark, lake_path, new, months) if new is not None else []
-    rows = spark.read.schema(lake.LAKE_DDL).parquet(*files).select(*lake.LAKE_COLUMNS)
+    # The folder, narrowed to the files listed: one handed over since waits for the next fold, and one
+    # gone by the time Spark plans or reads it (or reads it again for a retried commit) was merged and
+    # deleted by a fold beside this one, after its lake commit, so its rows are in the lake already.
+    # (Naming the files to read instead fails the whole read on the first one missing.)
+    names = [f.rsplit("/", 1)[-1] for f in files]
+    rows = (spark.read.schema(lake.LAKE_DDL).option("ignoreMissingFiles", "true")
+            .option("pathGlobFilter", f"{PREFIX}*{SUFFIX}").parquet(path_of(lake_path))
+            .where(F.col("_metadata.file_name").isin(names)).select(*lake.LAKE_COLUMNS))
     inbox_months = sorted(r[0] for r in rows.select(lake.PARTITION).distinct().collect())
-    if new is not None:
-        mine = sorted(months) if months is not None else sorted(r[0] for r in new.select(lake.PARTITION).distinct().collect())
-        lake.merge(spark, lake_path, new.select(*lake.LAKE_COLUMNS).unionByName(rows), sorted({*mine, *inbox_months}))
-    else:
+    if new is None:
         mine = inbox_months
-        lake.merge(spark, lake_path, rows, inbox_months)
+    else:
+        mine = sorted(months) if months is not None else sorted(r[0] for r in new.select(lake.PARTITION).distinct().collect())
+        rows = new.select(*lake.LAKE_COLUMNS).unionByName(rows)
+    lake.merge(spark, lake_path, rows, sorted({*mine, *inbox_months}))
     _forget(spark, lake_path, files)
     log.info("lake: folded %d file(s) of the inbox (%s) into the lake", len(files), ", ".join(inbox_months))
     return mine
@@ -96,11 +96,10 @@ def fold(spark: SparkSession, lake_path: str, new: DataFrame | None = None, mont
 def _forget(spark: SparkSession, lake_path: str, files: list[str]) -> None:
     """Delete the files a fold merged (one already gone: a fold beside this one deleted it), and the
     copies hand-overs killed before their rename left."""
-    folder, fs = _folder(spark, lake_path)
+    _, fs = lake.filesystem(spark, path_of(lake_path))
     hadoop = spark._jvm.org.apache.hadoop.fs
     for f in files:
         fs.delete(hadoop.Path(f), False)
-    for st in fs.listStatus(folder):
-        name = st.getPath().getName()
-        if PREFIX in name and ".tmp" in name and st.getModificationTime() < (time.time() - STALE_S) * 1000:
+    for st in lake.globbed(spark, f"{path_of(lake_path)}/.*{PREFIX}*.tmp*"):
+        if st.getModificationTime() < (time.time() - STALE_S) * 1000:
             fs.delete(st.getPath(), False)

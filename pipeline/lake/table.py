@@ -65,11 +65,21 @@ def latest_versions(df: DataFrame) -> DataFrame:
     return df.withColumn("_rank", F.row_number().over(w)).where("_rank = 1").drop("_rank")
 
 
+def filesystem(spark: SparkSession, path: str):
+    """(`path` as a Hadoop Path, its FileSystem): local, hdfs:// and s3a:// alike, as Spark reaches them."""
+    jvm_path = spark._jvm.org.apache.hadoop.fs.Path(path)
+    return jvm_path, jvm_path.getFileSystem(spark._jsc.hadoopConfiguration())
+
+
+def globbed(spark: SparkSession, pattern: str) -> list:
+    """The FileStatus of every path a glob matches (none when its folder does not exist)."""
+    jvm_path, fs = filesystem(spark, pattern)
+    return list(fs.globStatus(jvm_path) or [])
+
+
 def _fs_has(spark: SparkSession, pattern: str) -> bool:
-    """Whether a path glob matches anything, asked through Hadoop's FileSystem (local, hdfs://, s3a://)."""
-    jvm_path = spark._jvm.org.apache.hadoop.fs.Path(pattern)
-    found = jvm_path.getFileSystem(spark._jsc.hadoopConfiguration()).globStatus(jvm_path)
-    return found is not None and len(found) > 0
+    """Whether a path glob matches anything."""
+    return bool(globbed(spark, pattern))
 
 
 def empty(spark: SparkSession) -> DataFrame:

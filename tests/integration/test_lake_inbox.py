@@ -156,6 +156,17 @@ def test_a_load_folds_the_inbox_with_its_rows_and_recounts_only_its_months(spark
     assert in_inbox(spark, lake_path) == set()
 
 
+def test_a_fold_whose_files_a_fold_beside_it_deleted_skips_them(spark, sample_csv, lake_path, tmp_path, monkeypatch):
+    """A load and a recompute fold at once and list the same file; the one that reads it after the
+    other deleted it (found by the concurrency test: FAILED_READ_FILE.FILE_NOT_EXIST) skips it."""
+    hand_over(spark, lake_path, versions_of(cleaned(spark, sample_csv).orderBy("unique_key").limit(10), 1, "Closed", 1), tmp_path)
+    listed = inbox.pending(spark, lake_path)
+    inbox.fold(spark, lake_path)  # the other fold: merged, then deleted
+    after = state(spark, lake_path)
+    monkeypatch.setattr(inbox, "pending", lambda *_: listed)  # this one listed them before that
+    inbox.fold(spark, lake_path, cleaned(spark, sample_csv).limit(1))
+    assert state(spark, lake_path) == after
+
 def state_rows(keys, batch_id: int, closed: bool = False) -> pd.DataFrame:
     """Requests as the streaming job's state holds them (times in epoch microseconds)."""
     t0 = int(NOW.timestamp()) * 10**6
