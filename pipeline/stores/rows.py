@@ -6,7 +6,9 @@ SQLite and Cassandra, before anything is deleted.
 from __future__ import annotations
 
 import calendar
+import contextlib
 import functools
+import gc
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime, timedelta
 from operator import itemgetter
@@ -44,23 +46,70 @@ def check_period(grain: str, period: str) -> None:
         raise ValueError(f"period {period!r} is not a {grain} period ({PERIOD_STRFTIME.get(grain, '?')})")
 
 
-def records(spec: TableSpec, rows: pd.DataFrame, key_order: bool = False) -> list[tuple]:
-    """Rows as tuples in the table's column order, with Python scalar types the drivers accept;
-    sorted by the primary key with `key_order` (in_key_order)."""
+def records(spec: TableSpec, rows: pd.DataFrame, key_order: bool = False, tail: tuple = ()) -> list[tuple]:
+    """Rows as tuples in the table's column order, with Python scalar types the drivers accept, each
+    followed by the constants in `tail` (the SQLite store's expires_at); sorted by the primary key
+    with `key_order` (key_ordered_values).
+
+    Why sorted through each key column's codes: a column's few distinct values are converted once and
+    the rows take them by code, where sorting the frame and converting every value made three passes
+    over millions of Python strings (half the time of writing a first start into SQLite). Why the
+    collector paused: a million new tuples set off full collections of every live object."""
     missing = [c for c in spec.column_names if c not in rows.columns]
     extra = [c for c in rows.columns if c not in spec.column_names]
     if missing or extra:
         raise ValueError(f"{spec.name}: rows have missing columns {missing} / unknown columns {extra}")
     if rows.empty:
         return []
-    frame = rows.loc[:, list(spec.column_names)]
     key = (*spec.partition_key, *spec.clustering)
-    if frame[list(key)].isna().any().any():
-        raise ValueError(f"{spec.name}: key columns {key} must not be null (use 'Unspecified')")
-    if key_order:
-        frame = in_key_order(spec, frame)
     types = dict(spec.columns)
-    return list(zip(*(_python_values(frame[c], types[c]) for c in spec.column_names), strict=True))
+    if key_order and len(rows) > 1:
+        columns = key_ordered_values(spec, rows, key, types)
+    else:
+        if rows[list(key)].isna().any().any():
+            raise ValueError(f"{spec.name}: key columns {key} must not be null (use 'Unspecified')")
+        columns = [_python_values(rows[c], types[c]) for c in spec.column_names]
+    with _collector_paused():
+        return list(zip(*columns, *([v] * len(rows) for v in tail), strict=True))
+
+
+def key_ordered_values(spec: TableSpec, rows: pd.DataFrame, key: tuple[str, ...], types: dict) -> list[list]:
+    """records' columns sorted by the table's primary key (text by code point, as SQLite's BINARY
+    collation orders UTF-8; numbers by value), key columns through their codes.
+
+    Why: a SQLite WITHOUT ROWID table is a B-tree on that key. Rows in Spark's or pandas' order land
+    on random pages, splitting them; in key order they fill pages one after another. For 880,000 place
+    rows the inserts take ~10 s less (sorting the tuples in Python took 8 s)."""
+    coded, sortable = {}, True
+    for c in key:
+        try:
+            coded[c] = pd.factorize(rows[c], sort=True)
+        except TypeError:  # text mixed with numbers has no one order; the order is only for speed
+            coded[c], sortable = pd.factorize(rows[c]), False
+        if (coded[c][0] < 0).any():
+            raise ValueError(f"{spec.name}: key columns {key} must not be null (use 'Unspecified')")
+    order = np.lexsort([coded[c][0] for c in reversed(key)]) if sortable else np.arange(len(rows))
+    out = []
+    for c in spec.column_names:
+        if c in coded:
+            codes, uniques = coded[c]
+            values = np.empty(len(uniques), dtype=object)
+            values[:] = _python_values(pd.Series(uniques), types[c])
+            out.append(values[codes[order]].tolist())
+        else:
+            out.append(_python_values(rows[c].iloc[order], types[c]))
+    return out
+
+
+@contextlib.contextmanager
+def _collector_paused():
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def key_prefixes(spec: TableSpec, keys: pd.DataFrame) -> tuple[tuple[str, ...], list[tuple]]:
@@ -84,23 +133,6 @@ def check_keyed_rows(table: str, grain: str, rows: pd.DataFrame, gone: pd.DataFr
     if not gone.empty and (set(gone["grain"]) != {grain} or
                            (gone["bucket"] != gone["period"].map(lambda p: bucket_of(grain, p))).any()):
         raise ValueError(f"{table}: keys to delete must be at grain {grain!r} with bucket_of(grain, period)")
-
-
-def in_key_order(spec: TableSpec, rows: pd.DataFrame) -> pd.DataFrame:
-    """The rows sorted by the table's primary key (text by code point, as SQLite's BINARY collation
-    orders UTF-8; numbers by value).
-
-    Why: a SQLite WITHOUT ROWID table is a B-tree on that key. Rows in Spark's or pandas' order land
-    on random pages, splitting them; in key order they fill pages one after another. For 880,000 place
-    rows the inserts take ~10 s less, and this sort ~2 s (sorting the tuples in Python took 8 s)."""
-    if len(rows) < 2:
-        return rows
-    key = (*spec.partition_key, *spec.clustering)
-    try:
-        codes = [pd.factorize(rows[c], sort=True)[0] for c in reversed(key)]  # lexsort: last key is primary
-    except TypeError:  # a key column mixing text and numbers has no one order; the order is only for speed
-        return rows
-    return rows.iloc[np.lexsort(codes)]
 
 
 def _python_values(column: pd.Series, cql_type: str) -> list:
@@ -137,17 +169,25 @@ def _converter(cql_type: str):
 
 
 def check_rollup_rows(table: str, grain: str, periods: Sequence[str], rows: pd.DataFrame) -> None:
-    """Every row must belong to one of `periods` at `grain`, with the bucket its period implies."""
+    """Every row must belong to one of `periods` at `grain`, with the bucket its period implies.
+
+    One hashing pass (the periods) and two comparisons over the rows: this runs before every write of
+    millions of rows."""
     for p in periods:
         check_period(grain, p)
     if rows.empty:
         return
-    if set(rows["grain"].unique()) != {grain}:
-        raise ValueError(f"{table}: rows carry grains {sorted(rows['grain'].unique())}, expected only {grain!r}")
-    outside = set(rows["period"].unique()) - set(periods)
+    grains = rows["grain"].to_numpy()
+    if (grains != grain).any():
+        raise ValueError(f"{table}: rows carry grains {sorted(map(str, set(grains)))}, expected only {grain!r}")
+    codes, seen = pd.factorize(rows["period"])
+    outside = set(seen) - set(periods)
     if outside:
         raise ValueError(f"{table}: rows for periods {sorted(outside)[:5]} not among the periods being replaced")
-    wrong = rows["bucket"] != rows["period"].map({p: bucket_of(grain, p) for p in rows["period"].unique()})
+    if (codes < 0).any():
+        raise ValueError(f"{table}: rows for periods [None] not among the periods being replaced")
+    expected = np.array([bucket_of(grain, p) for p in seen], dtype=object)
+    wrong = rows["bucket"].to_numpy() != expected[codes]
     if wrong.any():
         raise ValueError(f"{table}: bucket must be bucket_of(grain, period), e.g. row {rows[wrong].iloc[0].to_dict()}")
 

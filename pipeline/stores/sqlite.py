@@ -140,7 +140,7 @@ class SQLiteStore(Store):
 
     def replace_periods(self, table: str, grain: str, periods: Sequence[str], rows: pd.DataFrame) -> int:
         spec = rowlib.spec_of(table)
-        records = [(*r, None) for r in rowlib.records(spec, rows, key_order=True)]  # B-tree pages filled in turn
+        records = rowlib.records(spec, rows, key_order=True, tail=(None,))  # B-tree pages filled in turn
         rowlib.check_rollup_rows(table, grain, periods, rows)
         keys = [(grain, bucket_of(grain, p), p) for p in periods]
 
@@ -154,7 +154,7 @@ class SQLiteStore(Store):
         spec = rowlib.spec_of(table)
         rowlib.check_keyed_rows(table, grain, rows, gone)
         cols, keys = rowlib.key_prefixes(spec, gone)
-        records = [(*r, None) for r in rowlib.records(spec, rows, key_order=True)]
+        records = rowlib.records(spec, rows, key_order=True, tail=(None,))
 
         def work(conn):
             conn.executemany(f"DELETE FROM {spec.name} WHERE {' AND '.join(f'{c} = ?' for c in cols)}", keys)
@@ -165,7 +165,7 @@ class SQLiteStore(Store):
     def upsert(self, table: str, rows: pd.DataFrame, ttl_seconds: int | None = None) -> int:
         spec = rowlib.spec_of(table)
         expires = time.time() + ttl_seconds if ttl_seconds else None
-        records = [(*r, expires) for r in rowlib.records(spec, rows)]
+        records = rowlib.records(spec, rows, tail=(expires,))
         now = time.time()
         purge = now - self._last_purge.get(table, 0) > PURGE_EVERY_S
 

@@ -1,6 +1,6 @@
 """pipeline/stores/rows.py `records` converts whole columns (fast) and must give exactly what the
 value-by-value reference (`_converter`) gives, for every column type and with missing values;
-`in_key_order` must sort as SQLite orders the primary key, or the speed-up would be a reordering
+`key_ordered_values` must sort as SQLite orders the primary key, or the speed-up would be a reordering
 bug in disguise (and a store read-back shows nothing is lost or changed)."""
 from __future__ import annotations
 
@@ -57,6 +57,33 @@ def test_key_order_is_python_tuple_order_of_the_key_and_keeps_every_row(frame):
     ordered = rowlib.records(SPEC, frame, key_order=True)
     assert sorted(ordered, key=lambda r: r[:5]) == ordered  # code point order = SQLite BINARY on UTF-8
     assert sorted(map(repr, ordered)) == sorted(map(repr, rowlib.records(SPEC, frame)))
+
+
+@settings(max_examples=200, deadline=None)
+@given(frames())
+def test_key_ordered_rows_are_the_reference_rows_sorted_with_their_tail(frame):
+    """The key-ordered path converts each key column's distinct values once: the same values and types
+    as the value-by-value reference, every row once, each with the tail (SQLite's expires_at)."""
+    got = rowlib.records(SPEC, frame, key_order=True, tail=(None,))
+    want = sorted(reference(SPEC, frame), key=lambda r: r[:5])
+    assert [r[:-1] for r in got] == want and {r[-1] for r in got} == {None}
+    assert [[type(v) for v in r[:-1]] for r in got] == [[type(v) for v in r] for r in want]
+
+
+def test_a_key_mixing_text_and_numbers_keeps_every_row():
+    frame = pd.DataFrame({"grain": ["day"] * 3, "bucket": ["2025-01"] * 3, "period": ["2025-01-02"] * 3,
+                          "a": ["x", 5, "y"], "k": [3, 2, 1], "label": ["p", "q", "r"], "n": [1, 2, 3],
+                          "x": [0.5, 1.5, 2.5], "b": [True, False, True]})
+    got = rowlib.records(SPEC, frame, key_order=True)  # in whatever order pandas sorts such a column
+    assert sorted(got, key=repr) == sorted(reference(SPEC, frame), key=repr)
+
+
+@pytest.mark.parametrize("key_order", [False, True])
+def test_a_null_key_is_refused_in_either_path(key_order):
+    frame = pd.DataFrame({"grain": ["day"] * 2, "bucket": ["2025-01"] * 2, "period": ["2025-01-02", None],
+                          "a": ["x", "y"], "k": [1, 2], "label": ["p", "q"], "n": [1, 2], "x": [0.5, 1.5], "b": [True, False]})
+    with pytest.raises(ValueError, match="must not be null"):
+        rowlib.records(SPEC, frame, key_order=key_order)
 
 
 def test_text_that_is_not_a_string_is_spelled_as_before():
