@@ -15,6 +15,8 @@ from __future__ import annotations
 import glob
 import os
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from pipeline.schema import NY_TZ
 from pipeline.settings import Settings, load
@@ -74,13 +76,6 @@ def build_session(app_name: str, settings: Settings | None = None, with_kafka: b
         .config("spark.ui.enabled", "false")
         .config("spark.ui.showConsoleProgress", "false")
         .config("spark.sql.execution.arrow.pyspark.enabled", "true")
-        # Whole-stage code generation gives up on a plan whose generated method exceeds this many bytes
-        # of bytecode. Spark's default (65535) keeps methods HotSpot never compiles (over 8000 bytes,
-        # its own limit), so they run interpreted: the normaliser's one projection (~40 columns, the
-        # place rules) is such a method. At 8000, as Spark's docs advise on HotSpot, such a plan runs
-        # expression by expression, each compiled: normalising the 1.6 M-row first start's rows took
-        # 21.5-21.6 s against 34.8-38.8 s (the second and third of three runs, one session per setting)
-        .config("spark.sql.codegen.hugeMethodLimit", "8000")
         .config("spark.driver.bindAddress", s.spark_driver_bind_address)
         .config("spark.driver.host", s.spark_driver_host)
         .config("spark.executor.memory", s.spark_executor_memory)
@@ -105,3 +100,32 @@ def build_session(app_name: str, settings: Settings | None = None, with_kafka: b
     spark = builder.getOrCreate()
     spark.sparkContext.setLogLevel("WARN")
     return spark
+
+
+# Whole-stage code generation gives up on a plan whose generated method exceeds this many bytes of
+# bytecode. Spark's default (65535) keeps methods HotSpot never compiles (over 8000 bytes, its own
+# limit), so they run interpreted: the normaliser's one projection (~40 columns, the place rules) is
+# such a method. At 8000, as Spark's docs advise on HotSpot, such a plan runs expression by
+# expression, each compiled: normalising the 1.6 M-row first start's rows took 21.5-21.6 s against
+# 34.8-38.8 s (the second and third of three runs, one session per setting). Set by the batch job
+# around its normalisation, and its rollups' counts when the load is large (pipeline/rollups/batch.py
+# BULK_ROWS), not for the whole session: so set, a warm loader's day load took 36.8 and 38.0 s against
+# 33.8 and 34.9 s (its small plans paid more compiling than they saved), and the stream's
+# micro-batches were no faster.
+BULK_CONF = {"spark.sql.codegen.hugeMethodLimit": "8000"}
+
+
+@contextmanager
+def session_conf(spark, conf: dict[str, str]) -> Iterator[None]:
+    """Runtime SQL settings for the plans run inside the block, the previous values restored after it."""
+    before = {k: spark.conf.get(k, None) for k in conf}
+    for k, v in conf.items():
+        spark.conf.set(k, v)
+    try:
+        yield
+    finally:
+        for k, v in before.items():
+            if v is None:
+                spark.conf.unset(k)
+            else:
+                spark.conf.set(k, v)
