@@ -52,6 +52,11 @@ BATCH_GRAINS = ("day", "week", "month")  # week: only the rollups that keep it (
 # A load of this many rows counts its rollups under BULK_CONF too (pipeline/spark.py): the first
 # start's counts took 45.3 and 45.7 s with it against 48.8 s without, a day's load ~1 s more per stage.
 BULK_ROWS = 500_000
+# A recount of at most this many requests counts every rollup family in one Spark job
+# (compute.count_together): a day's load recounts its month (~290,000 requests at the city's volume),
+# whose eleven jobs waited mostly on scheduling. Larger ones keep a job per family, so the driver
+# holds one family's rows at a time, not all of them.
+TOGETHER_ROWS = 1_000_000
 
 
 @dataclass
@@ -122,7 +127,8 @@ def quarantine_rows(tagged: DataFrame) -> DataFrame:
 
 
 def write_rollups(store: Store, requests: DataFrame, months: list[str], now: datetime, report: Report,
-                  days: list[str] | None = None, keys: Future[changed.Keys] | None = None) -> pd.DataFrame:
+                  days: list[str] | None = None, keys: Future[changed.Keys] | None = None,
+                  together: bool = False) -> pd.DataFrame:
     """Write the recount of `months` (their day, week-piece and month rows) into every rollup table.
 
     With `keys` (pipeline/rollups/changed.py; a future, as Spark counts them beside the recount),
@@ -135,7 +141,8 @@ def write_rollups(store: Store, requests: DataFrame, months: list[str], now: dat
     Spark counts each family's widest rollup (pipeline/rollups/families.py) and hands it to the
     driver, which sums the rest of the family and the coarser grains in pandas; a family's frames are
     dropped once written. Why a writer thread: Spark counts the next family while the store takes
-    the previous one (the store writes concurrently itself). Returns the finest hotspot rows
+    the previous one (the store writes concurrently itself); with `together`, one Spark job counts
+    every family (a recount of at most TOGETHER_ROWS requests). Returns the finest hotspot rows
     (pipeline/rollups/hexes.py), from which the year rows of a touched closed year are summed."""
     timed = families.timer(report.detail)
 
@@ -160,7 +167,7 @@ def write_rollups(store: Store, requests: DataFrame, months: list[str], now: dat
                 rows = rows[rows["period"].isin(periods)]
             pending.append((f"{name}/{grain}", writer.submit(write, name, grain, rows, periods, finest)))
 
-        for name, rollup, day in families.day_rows(requests, now, timed):
+        for name, rollup, day in families.day_rows(requests, now, timed, together=together):
             for grain in (g for g in BATCH_GRAINS if g in rollup.grains):
                 submit(name, rollup, grain, day if grain == "day" else timed("driver sums", frames.coarsen, day, rollup, grain))
             del day
@@ -284,7 +291,8 @@ def _rollups(spark: SparkSession, store: Store, lake_path: str, report: Report, 
                 if keyed and snapshot:
                     keys, report.writes = changed.keys_since(spark, store, lake_path, snapshot, report.months, requests,
                                                              now, helper.submit, families.timer(report.detail))
-                finest = write_rollups(store, requests, report.months, now, report, report.days, keys)
+                finest = write_rollups(store, requests, report.months, now, report, report.days, keys,
+                                       together=requests.count() <= TOGETHER_ROWS)
         finally:
             requests.unpersist()
     with _Stage(report, "year rows"):  # closed years only (pipeline/rollups/year_rows.py): most loads write none

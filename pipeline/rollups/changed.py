@@ -104,10 +104,10 @@ def split(rows: pd.DataFrame, keys: pd.DataFrame | None, rollup: Rollup, grain: 
 
 def affected_keys(changes: DataFrame, now: datetime, timed: Callable = families.untimed) -> Keys:
     """The keys every changed version counts in, per table and grain: the same families and hotspot
-    derivations the recount runs, over the changed versions (a few thousand rows: ~13 small jobs).
+    derivations the recount runs, over the changed versions (a few thousand rows: 3 small jobs).
     Also the finest hotspot rows of the old and of the new versions apart (PRE, POST: split_heads)."""
     keys: Keys = {}
-    for name, rollup, day in families.day_rows(changes, now, timed, skip=families.time_dependent):
+    for name, rollup, day in families.day_rows(changes, now, timed, skip=families.time_dependent, together=True):
         for grain in (g for g in GRAINS if g in rollup.grains):
             rows = day if grain == "day" else frames.coarsen(day, rollup, grain)
             keys[(name, grain)] = rows[key_columns(rollup)].drop_duplicates()
@@ -141,7 +141,7 @@ def split_heads(rows: pd.DataFrame, finest: pd.DataFrame, keys: Keys) -> tuple[p
 def keys_since(spark, store, lake_path: str, snapshot: tuple[str, int], months: list[str], requests: DataFrame,
                now: datetime, submit: Callable, timed: Callable) -> tuple[Future | None, str]:
     """(the keys to write, as a future of `submit`, or None for whole periods; why, for the load's
-    report). Why a future: the keys' ~13 small Spark jobs wait mostly on scheduling, so they run
+    report). Why a future: the keys' three small Spark jobs wait mostly on scheduling, so they run
     beside the recount's, and the writer waits for them only when it first splits."""
     from pipeline.lake import table as lake
 

@@ -68,16 +68,23 @@ def untimed(key: str, work: Callable, *args):
     return work(*args)
 
 
+def counted_together(requests: DataFrame, counted: list[Rollup], now: datetime) -> dict[str, pd.DataFrame]:
+    """Those rollups' day rows in one Spark job (pipeline/rollups/compute.py count_together)."""
+    return rollups.split_together(rollups.count_together(requests, counted, "day", now=now).toPandas(), counted, "day")
+
+
 def day_rows(requests: DataFrame, now: datetime, timed: Callable = untimed,
-             skip: Callable[[Rollup], bool] = lambda rollup: False) -> Iterator[tuple[str, Rollup, pd.DataFrame]]:
+             skip: Callable[[Rollup], bool] = lambda rollup: False,
+             together: bool = False) -> Iterator[tuple[str, Rollup, pd.DataFrame]]:
     """(name, rollup, day rows) of every day-grain rollup: a family's counted rollup, then the ones
     summed from it; not the families whose counted rollup `skip` names (its sums count what it does).
     The caller holds one family's frames at a time (`timed(key, work, *args)` may time the Spark and
-    the pandas parts)."""
-    for name, rollup in day_families():
-        if skip(rollup):
-            continue
-        day = timed("spark counts", counted_days, requests, rollup, now)
+    the pandas parts), or with `together` every family's counted rows, from one Spark job (a small
+    recount: its jobs wait mostly on scheduling)."""
+    counted = [(name, rollup) for name, rollup in day_families() if not skip(rollup)]
+    held = timed("spark counts", counted_together, requests, [r for _, r in counted], now) if together else {}
+    for name, rollup in counted:
+        day = held.pop(name) if together else timed("spark counts", counted_days, requests, rollup, now)
         yield name, rollup, day
         for child, child_rollup in day_families(name):
             yield child, child_rollup, timed("driver sums", frames.coarsen, day, child_rollup, "day")
