@@ -52,11 +52,6 @@ BATCH_GRAINS = ("day", "week", "month")  # week: only the rollups that keep it (
 # A load of this many rows counts its rollups under BULK_CONF too (pipeline/spark.py): the first
 # start's counts took 45.3 and 45.7 s with it against 48.8 s without, a day's load ~1 s more per stage.
 BULK_ROWS = 500_000
-# A recount of at most this many requests counts every rollup family in one Spark job
-# (compute.count_together): a day's load recounts its month (~290,000 requests at the city's volume),
-# whose eleven jobs waited mostly on scheduling. Larger ones keep a job per family, so the driver
-# holds one family's rows at a time, not all of them.
-TOGETHER_ROWS = 1_000_000
 
 
 @dataclass
@@ -142,7 +137,7 @@ def write_rollups(store: Store, requests: DataFrame, months: list[str], now: dat
     driver, which sums the rest of the family and the coarser grains in pandas; a family's frames are
     dropped once written. Why a writer thread: Spark counts the next family while the store takes
     the previous one (the store writes concurrently itself); with `together`, one Spark job counts
-    every family (a recount of at most TOGETHER_ROWS requests). Returns the finest hotspot rows
+    every family (a recount of at most families.TOGETHER_ROWS requests). Returns the finest hotspot rows
     (pipeline/rollups/hexes.py), from which the year rows of a touched closed year are summed."""
     timed = families.timer(report.detail)
 
@@ -292,7 +287,7 @@ def _rollups(spark: SparkSession, store: Store, lake_path: str, report: Report, 
                     keys, report.writes = changed.keys_since(spark, store, lake_path, snapshot, report.months, requests,
                                                              now, helper.submit, families.timer(report.detail))
                 finest = write_rollups(store, requests, report.months, now, report, report.days, keys,
-                                       together=requests.count() <= TOGETHER_ROWS)
+                                       together=requests.count() <= families.TOGETHER_ROWS)
         finally:
             requests.unpersist()
     with _Stage(report, "year rows"):  # closed years only (pipeline/rollups/year_rows.py): most loads write none

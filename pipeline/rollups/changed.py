@@ -102,12 +102,13 @@ def split(rows: pd.DataFrame, keys: pd.DataFrame | None, rollup: Rollup, grain: 
     return hit[list(rollup.columns)].reset_index(drop=True), gone[["grain", "bucket", *cols]].reset_index(drop=True)
 
 
-def affected_keys(changes: DataFrame, now: datetime, timed: Callable = families.untimed) -> Keys:
+def affected_keys(changes: DataFrame, now: datetime, timed: Callable = families.untimed,
+                  together: bool = True) -> Keys:
     """The keys every changed version counts in, per table and grain: the same families and hotspot
     derivations the recount runs, over the changed versions (a few thousand rows: 3 small jobs).
     Also the finest hotspot rows of the old and of the new versions apart (PRE, POST: split_heads)."""
     keys: Keys = {}
-    for name, rollup, day in families.day_rows(changes, now, timed, skip=families.time_dependent, together=True):
+    for name, rollup, day in families.day_rows(changes, now, timed, skip=families.time_dependent, together=together):
         for grain in (g for g in GRAINS if g in rollup.grains):
             rows = day if grain == "day" else frames.coarsen(day, rollup, grain)
             keys[(name, grain)] = rows[key_columns(rollup)].drop_duplicates()
@@ -159,5 +160,6 @@ def keys_since(spark, store, lake_path: str, snapshot: tuple[str, int], months: 
     changed, total = feed.count(), requests.count()
     if changed > KEYED_MAX_SHARE * total:
         return None, f"whole periods: {changed:,} changed versions of {total:,} requests"
-    return (submit(timed, "changed keys", affected_keys, feed, now),
+    together = changed <= families.TOGETHER_ROWS  # a large catch-up's feed: a job per family
+    return (submit(timed, "changed keys", affected_keys, feed, now, families.untimed, together),
             f"changed keys: {changed:,} changed versions since lake version {first}")

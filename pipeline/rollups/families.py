@@ -20,6 +20,13 @@ from pipeline.rollups import compute as rollups
 from pipeline.rollups import frames
 from pipeline.rollups.tables import DERIVED_DIMS, ROLLUPS, Rollup
 
+# A count over at most this many requests counts every rollup family in one Spark job
+# (compute.count_together): a day's load recounts its month (~290,000 requests at the city's volume),
+# whose eleven jobs waited mostly on scheduling. Larger ones keep a job per family, so the driver
+# holds one family's rows at a time: every family's day rows at once are ~2 per request, and with
+# the default 2g driver 552,713 requests (1.15 M rows) were counted together, 1.6 M ran out of heap.
+TOGETHER_ROWS = 600_000
+
 
 def parent_of(rollup: Rollup, computed: dict[str, Rollup]) -> str | None:
     """An already computed rollup that the rollup is a sum of: same measures, same derived dimensions,

@@ -74,3 +74,16 @@ def test_the_left_out_rows_are_left_out(requests):
 def test_cells_are_not_counted_together(requests):
     with pytest.raises(ValueError, match="compute_rollup"):
         count_together(requests, [ROLLUPS["hex_cells"]], "month", now=NOW)
+
+
+def test_day_rows_are_the_same_either_way(requests):
+    """families.day_rows: one job for every family (a day's recount) or a job each (a large one), the
+    same rollups in the same order with the same rows."""
+    apart = list(families.day_rows(requests, NOW))
+    together = list(families.day_rows(requests, NOW, together=True))
+    assert [name for name, _, _ in together] == [name for name, _, _ in apart]
+    for (name, rollup, a), (_, _, t) in zip(apart, together, strict=True):
+        key = list(rollup.key)
+        pd.testing.assert_frame_equal(t.sort_values(key).reset_index(drop=True)[list(rollup.columns)],
+                                      a.sort_values(key).reset_index(drop=True)[list(rollup.columns)],
+                                      check_dtype=False, obj=name)
