@@ -168,7 +168,8 @@ def test_over_sqlite_a_page_s_charts_are_drawn_one_after_another(client, monkeyp
 
     from app import charts, figures
     from app.data import model
-    assert model().parallel_reads() is False  # the fixture's store is SQLite, and open
+    model().api()  # open the fixture's store (SQLite) as a page's first read would: alone, no test before opened it
+    assert model().parallel_reads() is False
     spans: list[tuple[str, float, float]] = []
     lock = threading.Lock()
 
