@@ -282,12 +282,13 @@ def _rollups(spark: SparkSession, store: Store, lake_path: str, report: Report, 
         requests = lake.read(spark, lake_path, report.months, snapshot[1] if snapshot else None).cache()
         keys, report.writes = None, "whole periods"
         try:
+            total = requests.count()  # fills the cache; sizes the keyed share and the recount's jobs
             with ThreadPoolExecutor(max_workers=1) as helper:  # the changed keys' small jobs beside the recount's
                 if keyed and snapshot:
-                    keys, report.writes = changed.keys_since(spark, store, lake_path, snapshot, report.months, requests,
+                    keys, report.writes = changed.keys_since(spark, store, lake_path, snapshot, report.months, total,
                                                              now, helper.submit, families.timer(report.detail))
                 finest = write_rollups(store, requests, report.months, now, report, report.days, keys,
-                                       together=requests.count() <= families.TOGETHER_ROWS)
+                                       together=total <= families.TOGETHER_ROWS)
         finally:
             requests.unpersist()
     with _Stage(report, "year rows"):  # closed years only (pipeline/rollups/year_rows.py): most loads write none

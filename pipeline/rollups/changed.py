@@ -139,10 +139,10 @@ def split_heads(rows: pd.DataFrame, finest: pd.DataFrame, keys: Keys) -> tuple[p
     return new[~same.to_numpy()].reset_index(drop=True), listed.loc[listed["_merge"] == "left_only", full].reset_index(drop=True)
 
 
-def keys_since(spark, store, lake_path: str, snapshot: tuple[str, int], months: list[str], requests: DataFrame,
+def keys_since(spark, store, lake_path: str, snapshot: tuple[str, int], months: list[str], total: int,
                now: datetime, submit: Callable, timed: Callable) -> tuple[Future | None, str]:
     """(the keys to write, as a future of `submit`, or None for whole periods; why, for the load's
-    report). Why a future: the keys' three small Spark jobs wait mostly on scheduling, so they run
+    report); `total` is the months' requests, which the recount reads. Why a future: the keys' three small Spark jobs wait mostly on scheduling, so they run
     beside the recount's, and the writer waits for them only when it first splits."""
     from pipeline.lake import table as lake
 
@@ -157,7 +157,7 @@ def keys_since(spark, store, lake_path: str, snapshot: tuple[str, int], months: 
         log.warning("batch: the lake's change feed does not cover versions %d-%d (%s): writing whole periods",
                     first + 1, version, exc)
         return None, f"whole periods: no change feed after lake version {first}"
-    changed, total = feed.count(), requests.count()
+    changed = feed.count()
     if changed > KEYED_MAX_SHARE * total:
         return None, f"whole periods: {changed:,} changed versions of {total:,} requests"
     together = changed <= families.TOGETHER_ROWS  # a large catch-up's feed: a job per family
