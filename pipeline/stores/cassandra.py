@@ -213,26 +213,27 @@ class CassandraStore(Store):
         cql = f"INSERT INTO {spec.name} ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})"
         return self._prepare(cql + (" USING TTL ?" if ttl else ""), write=True)
 
-    def _write_records(self, spec, records: list[tuple], ttl: int | None = None) -> None:
-        """Single-partition UNLOGGED batches, run concurrently."""
+    def _write_records(self, spec, records: list[tuple], ttl: int | None = None, deletes: Sequence = ()) -> None:
+        """Single-partition UNLOGGED batches, run concurrently. `deletes` ((a prepared DELETE of a whole row,
+        its key) each; none a row of `records`: a batch's statements share a timestamp, at which a tombstone
+        wins) ride in their partition's batches: a day's keyed load deletes ~20,000 rows, one statement each
+        cost a statement's overhead per row and a round of waiting per table (replace_keys)."""
         from cassandra.concurrent import execute_concurrent
         from cassandra.query import BatchStatement, BatchType
 
-        insert = self._insert(spec, ttl=ttl is not None)
-        npk = len(spec.partition_key)
+        insert, tail, npk = self._insert(spec, ttl=ttl is not None), (() if ttl is None else (int(ttl),)), len(spec.partition_key)
         by_partition: dict[tuple, list[tuple]] = defaultdict(list)
-        for r in records:
-            by_partition[r[:npk]].append(r if ttl is None else (*r, int(ttl)))
-        if BATCH_ROWS <= 1:  # single-row inserts (bench.read --compare measures both)
-            self._concurrent(execute_concurrent, [(insert, r) for rows in by_partition.values() for r in rows])
+        for stmt, values in (*deletes, *((insert, (*r, *tail)) for r in records)):
+            by_partition[values[:npk]].append((stmt, values))
+        if BATCH_ROWS <= 1:  # single-row statements (bench.read --compare measures both)
+            self._concurrent(execute_concurrent, [s for rows in by_partition.values() for s in rows])
             return
         statements = []
         for rows in by_partition.values():
             for i in range(0, len(rows), BATCH_ROWS):
-                batch = BatchStatement(batch_type=BatchType.UNLOGGED, consistency_level=self.write_cl)
-                for r in rows[i:i + BATCH_ROWS]:
-                    batch.add(insert, r)
-                statements.append((batch, ()))
+                statements.append((batch := BatchStatement(batch_type=BatchType.UNLOGGED, consistency_level=self.write_cl), ()))
+                for stmt, values in rows[i:i + BATCH_ROWS]:
+                    batch.add(stmt, values)
         self._concurrent(execute_concurrent, statements)
 
     def _concurrent(self, execute_concurrent, statements) -> list:
@@ -264,21 +265,24 @@ class CassandraStore(Store):
 
         def work():  # a whole key: a row's tombstone; a shorter prefix (a scope's heads): a range tombstone
             delete = self._prepare(f"DELETE FROM {spec.name} WHERE {' AND '.join(f'{c} = ?' for c in cols)}", write=True)
+            if len(cols) == len(spec.partition_key) + len(spec.clustering):  # whole rows
+                written = {r[:len(cols)] for r in records}  # deleted, then written: written
+                return self._write_records(spec, records, deletes=[(delete, k) for k in keys if k not in written])
+            # a prefix can cover rows written now (a tombstone wins at one timestamp): the range deletes land first
             self._concurrent(execute_concurrent, [(delete, k) for k in keys])
             self._write_records(spec, records)
         self._run(work)
         return len(records)
 
     def upsert(self, table: str, rows: pd.DataFrame, ttl_seconds: int | None = None) -> int:
-        spec = rowlib.spec_of(table)
-        records = rowlib.records(spec, rows)
+        records = rowlib.records(spec := rowlib.spec_of(table), rows)
         self._run(lambda: self._write_records(spec, records, ttl=int(ttl_seconds) if ttl_seconds else None))
         return len(records)
 
     # -- reads --------------------------------------------------------------------------------------
     def aggregate(self, table: str, grain: str, start: str, end: str, by: Sequence[str],
                   filters: Mapping[str, object] | None = None) -> pd.DataFrame:
-        return self.aggregate_many([(table, grain, start, end, by, filters)])[0]
+        return self.aggregate_many([(table, grain, start, end, by, filters)])[0]  # one query's round
 
     def aggregate_many(self, queries: Sequence[tuple]) -> list[pd.DataFrame]:
         return [rowlib.frame_of(sums, query[4], rowlib.rollup_columns(query[0])[1])
@@ -349,16 +353,10 @@ class CassandraStore(Store):
     def select(self, table: str, where: Mapping[str, object] | None = None, limit: int | None = None) -> pd.DataFrame:
         spec = rowlib.spec_of(table)
         where = dict(where or {})
-        for col in where:
-            if col not in spec.column_names:
-                raise ValueError(f"{table} has no column {col!r}")
-        cql = f"SELECT {', '.join(spec.column_names)} FROM {table}"
-        if where:
-            cql += " WHERE " + " AND ".join(f"{c} = ?" for c in where)
-        if limit:
-            cql += f" LIMIT {int(limit)}"
-        if where and set(where) - set(spec.partition_key):
-            cql += " ALLOW FILTERING"
+        if unknown := [c for c in where if c not in spec.column_names]:
+            raise ValueError(f"{table} has no column {unknown[0]!r}")
+        cql = (f"SELECT {', '.join(spec.column_names)} FROM {table}" + (" WHERE " + " AND ".join(f"{c} = ?" for c in where) if where else "")
+               + (f" LIMIT {int(limit)}" if limit else "") + (" ALLOW FILTERING" if set(where) - set(spec.partition_key) else ""))
         rows = self._run(lambda: list(self._sess().execute(self._prepare(cql), tuple(where.values()))))
         return pd.DataFrame(rows, columns=list(spec.column_names))
 
