@@ -27,6 +27,7 @@ import time
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
+from operator import itemgetter
 from urllib.parse import parse_qs, urlparse
 
 import pandas as pd
@@ -38,9 +39,7 @@ from pipeline.stores.base import Store, StoreUnavailable
 
 CONCURRENCY = 64
 SPLIT_LIST = 4           # a list filter of up to this many values on a dim Cassandra cannot seek: a statement per value
-# rows per UNLOGGED single-partition batch (1 = no batches). Cassandra leaves single-partition batches out of its batch
-# size thresholds (CASSANDRA-10876); 100 against 40: 1.1-1.3x the rows/s of one node; 1,000 x CONCURRENCY overfilled the socket
-BATCH_ROWS = 100
+BATCH_ROWS = 100  # rows per UNLOGGED single-partition batch (1 = none); outside Cassandra's batch size thresholds (CASSANDRA-10876), 1.1-1.3x the rows/s of 40 (1,000 x CONCURRENCY overfilled the socket)
 FETCH_SIZE = 10_000
 RETRY_CONNECT_S = 2.0    # after a failed connection, answer StoreUnavailable at once for this long
 SCHEMA_AGREEMENT_S = 120  # a loaded ring can take a gossip round or two to spread a new keyspace
@@ -268,7 +267,7 @@ class CassandraStore(Store):
         def work():  # a whole key: a row's tombstone; a shorter prefix (a scope's heads): a range tombstone
             delete = self._prepare(f"DELETE FROM {spec.name} WHERE {' AND '.join(f'{c} = ?' for c in cols)}", write=True)
             if len(cols) == len(spec.partition_key) + len(spec.clustering):  # whole rows
-                written = {r[:len(cols)] for r in records}  # deleted, then written: written
+                written = set(map(itemgetter(*map(spec.column_names.index, cols)), records))  # deleted, then written: written
                 return self._write_records(spec, records, deletes=[(delete, k) for k in keys if k not in written])
             # a prefix can cover rows written now (a tombstone wins at one timestamp): the range deletes land first
             self._concurrent(execute_concurrent, [(delete, k) for k in keys])
@@ -284,7 +283,7 @@ class CassandraStore(Store):
     # -- reads --------------------------------------------------------------------------------------
     def aggregate(self, table: str, grain: str, start: str, end: str, by: Sequence[str],
                   filters: Mapping[str, object] | None = None) -> pd.DataFrame:
-        return self.aggregate_many([(table, grain, start, end, by, filters)])[0]  # one query's round
+        return self.aggregate_many([(table, grain, start, end, by, filters)])[0]
 
     def aggregate_many(self, queries: Sequence[tuple]) -> list[pd.DataFrame]:
         return [rowlib.frame_of(sums, query[4], rowlib.rollup_columns(query[0])[1])
