@@ -142,8 +142,9 @@ def split_heads(rows: pd.DataFrame, finest: pd.DataFrame, keys: Keys) -> tuple[p
 def keys_since(spark, store, lake_path: str, snapshot: tuple[str, int], months: list[str], total: int,
                now: datetime, submit: Callable, timed: Callable) -> tuple[Future | None, str]:
     """(the keys to write, as a future of `submit`, or None for whole periods; why, for the load's
-    report); `total` is the months' requests, which the recount reads. Why a future: the keys' three small Spark jobs wait mostly on scheduling, so they run
-    beside the recount's, and the writer waits for them only when it first splits."""
+    report); `total`: the months' requests, which the recount reads. Why a future: the keys' three
+    small Spark jobs wait mostly on scheduling, so they run beside the recount's, and the writer waits
+    for them only when it first splits."""
     from pipeline.lake import table as lake
 
     lake_id, version = snapshot

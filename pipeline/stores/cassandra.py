@@ -39,7 +39,9 @@ from pipeline.stores.base import Store, StoreUnavailable
 
 CONCURRENCY = 64
 SPLIT_LIST = 4           # a list filter of up to this many values on a dim Cassandra cannot seek: a statement per value
-BATCH_ROWS = 100  # rows per UNLOGGED single-partition batch (1 = none); outside Cassandra's batch size thresholds (CASSANDRA-10876), 1.1-1.3x the rows/s of 40 (1,000 x CONCURRENCY overfilled the socket)
+# rows per UNLOGGED single-partition batch (1 = none): such batches are outside Cassandra's batch size thresholds
+# (CASSANDRA-10876); 100 wrote 1.1-1.3x the rows/s of 40, and 1,000 x CONCURRENCY overfilled the connection's socket
+BATCH_ROWS = 100
 FETCH_SIZE = 10_000
 RETRY_CONNECT_S = 2.0    # after a failed connection, answer StoreUnavailable at once for this long
 SCHEMA_AGREEMENT_S = 120  # a loaded ring can take a gossip round or two to spread a new keyspace
@@ -215,10 +217,9 @@ class CassandraStore(Store):
         return self._prepare(cql + (" USING TTL ?" if ttl else ""), write=True)
 
     def _write_records(self, spec, records: list[tuple], ttl: int | None = None, deletes: Sequence = ()) -> None:
-        """Single-partition UNLOGGED batches, run concurrently. `deletes` ((a prepared DELETE of a whole row,
-        its key) each; none a row of `records`: a batch's statements share a timestamp, at which a tombstone
-        wins) ride in their partition's batches: a day's keyed load deletes ~20,000 rows, one statement each
-        cost a statement's overhead per row and a round of waiting per table (replace_keys)."""
+        """Single-partition UNLOGGED batches, run concurrently. `deletes`, (a prepared DELETE of a whole row,
+        its key) pairs, ride in their partition's batches (replace_keys): none may be a row of `records`, as a
+        batch's statements share one timestamp, at which a tombstone wins."""
         from cassandra.concurrent import execute_concurrent
         from cassandra.query import BatchStatement, BatchType
 
