@@ -35,6 +35,14 @@ def _f(figs: Figures, key: str) -> float:
     return float(figs[key])
 
 
+def _make_test(f: Figures) -> str:
+    """The suite's wall time, and how busy the machine's cores were meanwhile: near all of them busy means
+    the CPU bounds the run, not its waits (older files lack the cores: left out)."""
+    cpu = (f"; {_f(f, 'busy_cores'):.2f} of {_f(f, 'cores'):.0f} cores busy, serial part {_f(f, 'serial_s') / 60:.1f} min"
+           if "busy_cores" in f else "")
+    return f"{_f(f, 'seconds') / 60:.1f} min ({'passed' if _f(f, 'rc') == 0 else 'FAILED'}{cpu})"
+
+
 def _other_callbacks(f: Figures) -> dict[str, float]:
     """The callbacks bench.app times beside the pages' main ones, by name: the descriptor views, the hotspot
     pointer's hover and click, the board report's first render (older files lack some: left out)."""
@@ -144,7 +152,7 @@ MEASURES = (
             lambda f: f"{_f(f, 'peak_mb') / 1024:.2f} GB ({_hand_overs(f)})",
             lambda f: _f(f, "peak_mb") <= 1536 and _stream_as_run(f)),
     Measure("make test, clean clone", "17.5 min", "≤ 10 min", "make_test", "make test",
-            lambda f: f"{_f(f, 'seconds') / 60:.1f} min ({'passed' if _f(f, 'rc') == 0 else 'FAILED'})",
+            _make_test,
             lambda f: _f(f, "seconds") <= 600),
 )
 

@@ -88,3 +88,11 @@ def test_a_stream_run_without_the_lake_hand_over_is_shown_but_never_meets_the_li
     assert row_of(rows(latest(tmp_path)), "stream freshness")[5] == "yes"
     record("stream_freshness", {**ceiling, "rate": 500}, tmp_path)
     assert row_of(rows(latest(tmp_path)), "stream freshness")[5] == "no"  # below the rate
+
+
+def test_make_test_shows_how_busy_the_cores_were_when_recorded(tmp_path):
+    record("make_test", {"seconds": 1162.0, "rc": 0.0}, tmp_path)
+    assert row_of(rows(latest(tmp_path)), "make test")[2] == "19.4 min (passed)"  # an older file: no cores
+    record("make_test", {"seconds": 1162.0, "rc": 0.0, "serial_s": 375.0, "cores": 2.0, "busy_cores": 1.93}, tmp_path)
+    row = row_of(rows(latest(tmp_path)), "make test")
+    assert row[2] == "19.4 min (passed; 1.93 of 2 cores busy, serial part 6.2 min)" and row[5] == "no"
