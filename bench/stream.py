@@ -189,8 +189,6 @@ def freshness(args: argparse.Namespace, store_url: str) -> dict:
     seen: dict[float, float] = {}
     sink = KafkaStream(args.kafka, topic)
     gen = Synthetic(sample_places(DATA_DIR / "nyc_311_sample_2022.csv"), seed=1)
-    # Warm-up, not measured: the job's first micro-batches compile their plans (tens of seconds on a
-    # busy 2-core box); the clock starts once a first batch has reached Cassandra.
     # The live tables have no job column, and a job writes a minute's counts whole: a run that starts
     # within the minute an earlier run (same store) ended in would replace that run's count of it, not
     # add to it (2026-12-08: 57,750 requests "missing", the earlier run's). So such a run waits for the
@@ -203,6 +201,8 @@ def freshness(args: argparse.Namespace, store_url: str) -> dict:
         time.sleep(61 - now.timestamp() % 60)
         now = datetime.now(UTC)
     already = earlier_in(now)
+    # Warm-up, not measured: the job's first micro-batches compile their plans (tens of seconds on a
+    # busy 2-core box); the clock starts once a first batch has reached Cassandra.
     warm = [gen.new_request(now) for _ in range(args.rate)]
     sink.send([ev.make_event(r, "created", r["created_at"], now, "synthetic") for r in warm])
     created = len(warm)
